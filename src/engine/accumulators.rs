@@ -1,0 +1,221 @@
+//! Mergeable accumulators.
+//!
+//! Every accumulator here merges *exactly*: counts are integers, and sums of real values are kept
+//! in fixed point (i128), so the total is the same whatever the order in which patients and
+//! blocks are added. That is what makes output bytes independent of thread count, block size
+//! and sharding (a float sum would change in its last bits with the grouping).
+
+/// Fixed-point scale of sums: values are rounded to 2^-32 (2.3e-10) before summing.
+const SUM_SCALE: f64 = 4_294_967_296.0;
+/// Fixed-point scale of sums of squares: squares are rounded to 2^-16 (1.5e-5), enough for
+/// standard errors.
+const SQ_SCALE: f64 = 65_536.0;
+/// Largest magnitude a tallied value may have (|x| < 2^31 keeps x · 2^32 inside i64).
+pub const MAX_TALLIED: f64 = 2_147_483_648.0;
+
+/// Count, sum and sum of squares of a real quantity, in exact fixed point.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExactSum {
+    pub n: u64,
+    sum: i128,
+    sum_sq: i128,
+    /// Values that were NaN, infinite or out of range, and so not summed. Reports refuse to
+    /// write a table built from an accumulator where this is not zero.
+    pub rejected: u64,
+}
+
+impl ExactSum {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if x.is_finite() && x.abs() < MAX_TALLIED {
+            self.n += 1;
+            self.sum += (x * SUM_SCALE).round() as i64 as i128;
+            self.sum_sq += (x * x * SQ_SCALE).round() as i64 as i128;
+        } else {
+            self.rejected += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &ExactSum) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+        self.rejected += other.rejected;
+    }
+
+    pub fn sum(&self) -> f64 {
+        self.sum as f64 / SUM_SCALE
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum() / self.n as f64)
+    }
+
+    /// Sample standard deviation (n − 1 denominator).
+    pub fn sd(&self) -> Option<f64> {
+        if self.n < 2 {
+            return None;
+        }
+        let n = self.n as f64;
+        let mean = self.sum() / n;
+        let ss = self.sum_sq as f64 / SQ_SCALE - n * mean * mean;
+        Some((ss.max(0.0) / (n - 1.0)).sqrt())
+    }
+
+    /// Monte Carlo standard error of the mean.
+    pub fn se(&self) -> Option<f64> {
+        Some(self.sd()? / (self.n as f64).sqrt())
+    }
+}
+
+/// Fixed-grid histogram with an underflow and an overflow bin; merges exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    pub lo: f64,
+    pub width: f64,
+    /// counts[0]: below `lo`; counts[last]: at or above `hi` (or not a number).
+    counts: Vec<u64>,
+}
+
+impl Histogram {
+    pub fn new(lo: f64, hi: f64, width: f64) -> Self {
+        let bins = ((hi - lo) / width).round() as usize;
+        Histogram { lo, width, counts: vec![0; bins + 2] }
+    }
+
+    pub fn bins(&self) -> usize {
+        self.counts.len() - 2
+    }
+
+    pub fn hi(&self) -> f64 {
+        self.lo + self.width * self.bins() as f64
+    }
+
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let pos = (x - self.lo) / self.width;
+        let last = self.counts.len() - 1;
+        // NaN fails both comparisons and lands in the overflow bin.
+        let i = if pos < 0.0 {
+            0
+        } else if pos < self.bins() as f64 {
+            pos as usize + 1
+        } else {
+            last
+        };
+        self.counts[i] += 1;
+    }
+
+    pub fn merge(&mut self, other: &Histogram) {
+        debug_assert_eq!(self.counts.len(), other.counts.len());
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub fn overflow(&self) -> u64 {
+        self.counts[self.counts.len() - 1]
+    }
+
+    pub fn underflow(&self) -> u64 {
+        self.counts[0]
+    }
+
+    /// Quantile q of all values, by linear interpolation inside the bin; values outside the grid
+    /// count at its edges. `None` if empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantile_of(q, false)
+    }
+
+    /// Quantile q of the values inside the grid only (e.g. time to threshold among those who
+    /// reach it within the horizon).
+    pub fn quantile_within(&self, q: f64) -> Option<f64> {
+        self.quantile_of(q, true)
+    }
+
+    fn quantile_of(&self, q: f64, within: bool) -> Option<f64> {
+        let inner = &self.counts[1..self.counts.len() - 1];
+        let below = if within { 0 } else { self.underflow() };
+        let total = inner.iter().sum::<u64>() + below + if within { 0 } else { self.overflow() };
+        if total == 0 {
+            return None;
+        }
+        let target = q.clamp(0.0, 1.0) * total as f64;
+        let mut cum = below as f64;
+        if target <= cum && below > 0 {
+            return Some(self.lo);
+        }
+        for (i, &c) in inner.iter().enumerate() {
+            let next = cum + c as f64;
+            if c > 0 && target <= next {
+                let frac = (target - cum) / c as f64;
+                return Some(self.lo + self.width * (i as f64 + frac));
+            }
+            cum = next;
+        }
+        Some(self.hi())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_sum_is_independent_of_grouping() {
+        let xs: Vec<f64> = (0..10_000).map(|i| ((i as f64) * 0.7351).sin() * 123.456 + 1e-7 * i as f64).collect();
+        let mut whole = ExactSum::default();
+        xs.iter().for_each(|&x| whole.add(x));
+        for chunk in [1, 7, 333, 4096] {
+            let mut merged = ExactSum::default();
+            for part in xs.chunks(chunk).rev() {
+                let mut p = ExactSum::default();
+                part.iter().for_each(|&x| p.add(x));
+                merged.merge(&p);
+            }
+            assert_eq!(merged, whole, "chunk {chunk}");
+        }
+        let naive_mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((whole.mean().unwrap() - naive_mean).abs() < 1e-9);
+    }
+
+    #[test]
+    fn exact_sum_mean_and_sd() {
+        let mut s = ExactSum::default();
+        for x in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+            s.add(x);
+        }
+        assert_eq!(s.mean(), Some(5.0));
+        assert!((s.sd().unwrap() - (32.0f64 / 7.0).sqrt()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn exact_sum_rejects_non_finite_values() {
+        let mut s = ExactSum::default();
+        s.add(f64::NAN);
+        s.add(f64::INFINITY);
+        s.add(1.0);
+        assert_eq!((s.n, s.rejected), (1, 2));
+    }
+
+    #[test]
+    fn histogram_quantiles_of_a_uniform_grid() {
+        let mut h = Histogram::new(0.0, 100.0, 0.1);
+        for i in 0..100_000 {
+            h.add((i as f64 + 0.5) / 1000.0);
+        }
+        for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+            let x = h.quantile(q).unwrap();
+            assert!((x - 100.0 * q).abs() < 0.01, "q {q}: {x}");
+        }
+        h.add(-5.0);
+        h.add(500.0);
+        h.add(f64::NAN);
+        assert_eq!((h.underflow(), h.overflow(), h.total()), (1, 2, 100_003));
+        assert!((h.quantile_within(0.5).unwrap() - 50.0).abs() < 0.01);
+    }
+}

@@ -1,0 +1,155 @@
+//! The cohort engine: patients in fixed-size blocks, blocks in parallel, tallies merged.
+//!
+//! A block's result depends only on the patients in it, and tallies merge exactly, so the totals
+//! are the same for any thread count or block size. Blocks run in waves of a few per thread and
+//! are handed to the record sink in index order, so per-patient records stream out in patient
+//! order while memory stays flat.
+
+pub mod accumulators;
+pub mod tally;
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::model::conditioning::{remnant_path, wait, Course, WaitEnd, MAX_CHECKS};
+use crate::model::patient::Patient;
+use crate::model::procedure::ProcedureModel;
+use crate::model::Model;
+use crate::random::{PatientStreams, StreamKey};
+use tally::Tally;
+
+/// Default number of patients per block.
+pub const DEFAULT_BLOCK: u64 = 8192;
+
+/// What to simulate.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    pub seed: u64,
+    /// Parameter draw (0: the base case).
+    pub draw: u32,
+    /// Patients `0..patients` of the cohort.
+    pub patients: u64,
+    pub block: u64,
+    /// Keep fixed-grid histograms for quantiles.
+    pub quantiles: bool,
+    /// Hand per-patient records to the sink.
+    pub records: bool,
+}
+
+/// Shared with the caller while a run is in progress.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// Patients simulated so far.
+    pub done: AtomicU64,
+    /// Set to stop at the next block boundary.
+    pub cancel: AtomicBool,
+}
+
+/// Per-patient records of one block, in patient order.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub patients: Vec<Patient>,
+    /// `strategies` entries per patient.
+    pub courses: Vec<(Course, WaitEnd)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError<E> {
+    #[error("run interrupted after {done} patients")]
+    Interrupted { done: u64 },
+    #[error(transparent)]
+    Sink(E),
+}
+
+/// Simulate `plan.patients` patients through every strategy of `model`, on the current rayon
+/// pool. `sink` receives each block's records (if `plan.records`) in patient order.
+pub fn run<E: Send>(
+    model: &Model,
+    plan: &RunPlan,
+    control: &Control,
+    mut sink: impl FnMut(&Records) -> Result<(), E>,
+) -> Result<Tally, EngineError<E>> {
+    let key = StreamKey::new(plan.seed, plan.draw);
+    let procedures: Vec<&ProcedureModel> = model.strategies.iter().map(|s| model.procedure(s.procedure)).collect();
+    let block = plan.block.max(1);
+    let blocks = plan.patients.div_ceil(block);
+    let wave = (rayon::current_num_threads() as u64 * 4).max(1);
+    let mut total = empty_tally(model, plan);
+
+    let mut first = 0;
+    while first < blocks {
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(EngineError::Interrupted { done: control.done.load(Ordering::Relaxed) });
+        }
+        let last = (first + wave).min(blocks);
+        let results: Vec<(Tally, Records)> = (first..last)
+            .into_par_iter()
+            .map(|b| {
+                let range = b * block..((b + 1) * block).min(plan.patients);
+                let out = simulate_block(model, plan, &key, &procedures, range.clone());
+                control.done.fetch_add(range.end - range.start, Ordering::Relaxed);
+                out
+            })
+            .collect();
+        for (tally, records) in &results {
+            total.merge(tally);
+            if plan.records {
+                sink(records).map_err(EngineError::Sink)?;
+            }
+        }
+        first = last;
+    }
+    Ok(total)
+}
+
+fn empty_tally(model: &Model, plan: &RunPlan) -> Tally {
+    let horizon = model.schedule.day(model.schedule.checks);
+    Tally::new(model.cohort.groups.len(), model.strategies.len(), model.schedule.checks, horizon, plan.quantiles)
+}
+
+/// The per-patient loop. Allocates only the block's tally (and records, when asked for).
+fn simulate_block(
+    model: &Model,
+    plan: &RunPlan,
+    key: &StreamKey,
+    procedures: &[&ProcedureModel],
+    patients: Range<u64>,
+) -> (Tally, Records) {
+    let mut tally = empty_tally(model, plan);
+    let mut records = Records::default();
+    if plan.records {
+        let n = (patients.end - patients.start) as usize;
+        records.patients.reserve_exact(n);
+        records.courses.reserve_exact(n * procedures.len());
+    }
+    let checks = model.schedule.checks as usize;
+    let mut sflr = [0.0; MAX_CHECKS as usize + 1];
+    let mut adequate = [false; MAX_CHECKS as usize + 1];
+    for index in patients {
+        let streams = PatientStreams::new(key, index);
+        let patient = model.patient(index, &streams);
+        tally.add_patient(&patient);
+        for (s, procedure) in procedures.iter().enumerate() {
+            let course = procedure.course(&patient, &streams);
+            remnant_path(&model.safe_remnant, &model.schedule, &patient, &course, &mut sflr, &mut adequate);
+            let end = wait(&model.schedule, &patient, &course, &adequate);
+            tally.waits[s][patient.group].add(
+                &patient,
+                course.immediate,
+                &course.growth,
+                end,
+                &sflr[..=checks],
+                &adequate[..=checks],
+            );
+            if plan.records {
+                records.courses.push((course, end));
+            }
+        }
+        if plan.records {
+            records.patients.push(patient);
+        }
+    }
+    (tally, records)
+}

@@ -1,0 +1,264 @@
+//! What a run counts: per liver group, the cohort's characteristics; per strategy and liver
+//! group, how the wait ended, and the remnant at every check.
+
+use super::accumulators::{ExactSum, Histogram};
+use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
+use crate::model::hypertrophy::Growth;
+use crate::model::patient::Patient;
+
+/// sFLR histogram grid, percent of sTLV.
+pub const SFLR_GRID_PCT: (f64, f64, f64) = (0.0, 100.0, 0.1);
+/// DH histogram grid, percentage points.
+pub const DH_GRID_PP: (f64, f64, f64) = (-10.0, 90.0, 0.1);
+/// Time-to-threshold grid width, days.
+pub const DAYS_GRID_WIDTH: f64 = 0.25;
+
+/// Characteristics of the patients of one liver group.
+#[derive(Clone, Debug, Default)]
+pub struct CohortTally {
+    pub age_years: ExactSum,
+    pub female: u64,
+    pub bsa_m2: ExactSum,
+    pub stlv_ml: ExactSum,
+    pub tlv_ml: ExactSum,
+    pub flr_ml: ExactSum,
+    pub sflr0_pct: ExactSum,
+    pub tumour_ml: ExactSum,
+    pub chemotherapy_cycles: ExactSum,
+    pub prior_hepatectomy: u64,
+    pub safe_sflr_pct: ExactSum,
+    pub regeneration: ExactSum,
+}
+
+impl CohortTally {
+    #[inline]
+    fn add(&mut self, p: &Patient) {
+        self.age_years.add(p.age_years);
+        self.female += p.female as u64;
+        self.bsa_m2.add(p.bsa_m2);
+        self.stlv_ml.add(p.stlv_ml);
+        self.tlv_ml.add(p.tlv_ml);
+        self.flr_ml.add(p.flr_ml);
+        self.sflr0_pct.add(100.0 * p.sflr0());
+        self.tumour_ml.add(p.tumour_ml);
+        self.chemotherapy_cycles.add(p.chemotherapy_cycles);
+        self.prior_hepatectomy += p.prior_hepatectomy as u64;
+        self.safe_sflr_pct.add(100.0 * p.safe_sflr);
+        self.regeneration.add(p.regeneration);
+    }
+
+    fn merge(&mut self, o: &CohortTally) {
+        self.age_years.merge(&o.age_years);
+        self.female += o.female;
+        self.bsa_m2.merge(&o.bsa_m2);
+        self.stlv_ml.merge(&o.stlv_ml);
+        self.tlv_ml.merge(&o.tlv_ml);
+        self.flr_ml.merge(&o.flr_ml);
+        self.sflr0_pct.merge(&o.sflr0_pct);
+        self.tumour_ml.merge(&o.tumour_ml);
+        self.chemotherapy_cycles.merge(&o.chemotherapy_cycles);
+        self.prior_hepatectomy += o.prior_hepatectomy;
+        self.safe_sflr_pct.merge(&o.safe_sflr_pct);
+        self.regeneration.merge(&o.regeneration);
+    }
+
+    pub fn sums(&self) -> [&ExactSum; 10] {
+        [
+            &self.age_years,
+            &self.bsa_m2,
+            &self.stlv_ml,
+            &self.tlv_ml,
+            &self.flr_ml,
+            &self.sflr0_pct,
+            &self.tumour_ml,
+            &self.chemotherapy_cycles,
+            &self.safe_sflr_pct,
+            &self.regeneration,
+        ]
+    }
+}
+
+/// One strategy in one liver group.
+#[derive(Clone, Debug)]
+pub struct WaitTally {
+    pub n: u64,
+    /// Indexed by `Immediate as usize`.
+    pub immediate: [u64; 4],
+    /// Ended ready at check k (index k; index 0 unused).
+    pub ready_at: Vec<u64>,
+    /// Dropped out at check k, by cause (`[cause][k]`; procedure deaths at index 0).
+    pub dropped_at: [Vec<u64>; 2],
+    pub not_ready: u64,
+    pub ready_check: ExactSum,
+    /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
+    pub adequate_at: Vec<u64>,
+    pub sflr_pct: Vec<ExactSum>,
+    pub dh_pp: Vec<ExactSum>,
+    /// Quantile histograms per check (empty when quantiles are not requested).
+    pub sflr_hist: Vec<Histogram>,
+    pub dh_hist: Vec<Histogram>,
+    /// Days from the occlusion until sFLR reaches the safe threshold (overflow: not within the
+    /// horizon), ignoring drop-out.
+    pub days_to_threshold: Histogram,
+}
+
+impl WaitTally {
+    pub fn new(checks: u32, horizon_days: f64, quantiles: bool) -> Self {
+        let n = checks as usize + 1;
+        let hist = |g: (f64, f64, f64)| vec![Histogram::new(g.0, g.1, g.2); if quantiles { n } else { 0 }];
+        WaitTally {
+            n: 0,
+            immediate: [0; 4],
+            ready_at: vec![0; n],
+            dropped_at: [vec![0; n], vec![0; n]],
+            not_ready: 0,
+            ready_check: ExactSum::default(),
+            adequate_at: vec![0; n],
+            sflr_pct: vec![ExactSum::default(); n],
+            dh_pp: vec![ExactSum::default(); n],
+            sflr_hist: hist(SFLR_GRID_PCT),
+            dh_hist: hist(DH_GRID_PP),
+            days_to_threshold: Histogram::new(0.0, horizon_days, DAYS_GRID_WIDTH),
+        }
+    }
+
+    /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate[k]`
+    /// whether it meets the patient's criterion there.
+    #[inline]
+    pub fn add(&mut self, p: &Patient, immediate: Immediate, growth: &Growth, end: WaitEnd, sflr: &[f64], adequate: &[bool]) {
+        self.n += 1;
+        self.immediate[immediate as usize] += 1;
+        match end {
+            WaitEnd::Ready { week } => {
+                self.ready_at[week as usize] += 1;
+                self.ready_check.add(week as f64);
+            }
+            WaitEnd::DroppedOut { cause, week } => self.dropped_at[cause as usize][week as usize] += 1,
+            WaitEnd::NotReady => self.not_ready += 1,
+        }
+        let sflr0 = sflr[0];
+        let quantiles = !self.sflr_hist.is_empty();
+        for (k, (&s, &ok)) in sflr.iter().zip(adequate).enumerate() {
+            self.adequate_at[k] += ok as u64;
+            let pct = 100.0 * s;
+            let dh = 100.0 * (s - sflr0);
+            self.sflr_pct[k].add(pct);
+            self.dh_pp[k].add(dh);
+            if quantiles {
+                self.sflr_hist[k].add(pct);
+                self.dh_hist[k].add(dh);
+            }
+        }
+        let days = growth.days_to_reach(sflr0, p.safe_sflr).unwrap_or(f64::INFINITY);
+        self.days_to_threshold.add(days);
+    }
+
+    pub fn merge(&mut self, o: &WaitTally) {
+        self.n += o.n;
+        for (a, b) in self.immediate.iter_mut().zip(&o.immediate) {
+            *a += b;
+        }
+        add_counts(&mut self.ready_at, &o.ready_at);
+        add_counts(&mut self.dropped_at[0], &o.dropped_at[0]);
+        add_counts(&mut self.dropped_at[1], &o.dropped_at[1]);
+        self.not_ready += o.not_ready;
+        self.ready_check.merge(&o.ready_check);
+        add_counts(&mut self.adequate_at, &o.adequate_at);
+        for (a, b) in self.sflr_pct.iter_mut().zip(&o.sflr_pct) {
+            a.merge(b);
+        }
+        for (a, b) in self.dh_pp.iter_mut().zip(&o.dh_pp) {
+            a.merge(b);
+        }
+        for (a, b) in self.sflr_hist.iter_mut().zip(&o.sflr_hist) {
+            a.merge(b);
+        }
+        for (a, b) in self.dh_hist.iter_mut().zip(&o.dh_hist) {
+            a.merge(b);
+        }
+        self.days_to_threshold.merge(&o.days_to_threshold);
+    }
+
+    pub fn dropped(&self, cause: DropOutCause) -> u64 {
+        self.dropped_at[cause as usize].iter().sum()
+    }
+
+    pub fn ready(&self) -> u64 {
+        self.ready_at.iter().sum()
+    }
+}
+
+fn add_counts(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Everything one run (or one block of it) counts.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    pub patients: u64,
+    /// Per liver group.
+    pub cohort: Vec<CohortTally>,
+    /// `[strategy][liver group]`.
+    pub waits: Vec<Vec<WaitTally>>,
+}
+
+impl Tally {
+    pub fn new(groups: usize, strategies: usize, checks: u32, horizon_days: f64, quantiles: bool) -> Self {
+        Tally {
+            patients: 0,
+            cohort: vec![CohortTally::default(); groups],
+            waits: vec![vec![WaitTally::new(checks, horizon_days, quantiles); groups]; strategies],
+        }
+    }
+
+    #[inline]
+    pub fn add_patient(&mut self, p: &Patient) {
+        self.patients += 1;
+        self.cohort[p.group].add(p);
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        self.patients += o.patients;
+        for (a, b) in self.cohort.iter_mut().zip(&o.cohort) {
+            a.merge(b);
+        }
+        for (sa, sb) in self.waits.iter_mut().zip(&o.waits) {
+            for (a, b) in sa.iter_mut().zip(sb) {
+                a.merge(b);
+            }
+        }
+    }
+
+    /// All liver groups of one strategy pooled.
+    pub fn pooled(&self, strategy: usize) -> WaitTally {
+        let groups = &self.waits[strategy];
+        let mut all = groups[0].clone();
+        for g in &groups[1..] {
+            all.merge(g);
+        }
+        all
+    }
+
+    pub fn pooled_cohort(&self) -> CohortTally {
+        let mut all = CohortTally::default();
+        for g in &self.cohort {
+            all.merge(g);
+        }
+        all
+    }
+
+    /// Values that could not be tallied (NaN, infinite, out of range). Zero in a sound run.
+    pub fn rejected_values(&self) -> u64 {
+        let cohort: u64 = self.cohort.iter().flat_map(|c| c.sums().map(|s| s.rejected)).sum();
+        let waits: u64 = self
+            .waits
+            .iter()
+            .flatten()
+            .flat_map(|w| w.sflr_pct.iter().chain(&w.dh_pp).chain([&w.ready_check]))
+            .map(|s| s.rejected)
+            .sum();
+        cohort + waits
+    }
+}

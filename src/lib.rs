@@ -1,0 +1,17 @@
+//! remnant: Monte Carlo outcome simulator for the surgical treatment of colorectal liver
+//! metastases.
+//!
+//! Layout, from input to output:
+//! - [`scenario`]: TOML scenario files, validated into a typed [`scenario::Scenario`];
+//! - [`model`]: the simulation core (patients, liver volumetry, hypertrophy, the wait);
+//! - [`random`]: keyed ChaCha streams per (seed, parameter draw, patient, purpose);
+//! - [`engine`]: parallel cohort runs into exactly mergeable tallies;
+//! - [`report`]: tables, plots and the run manifest;
+//! - [`cli`]: the `remnant` command.
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod random;
+pub mod report;
+pub mod scenario;

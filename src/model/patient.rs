@@ -1,0 +1,248 @@
+//! Virtual patients: the cohort they are drawn from and the attributes each one carries.
+
+use rand::Rng;
+use rand_distr::{Distribution, Gamma};
+
+use super::dist::Dist;
+use super::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule, WEEKS_PER_CYCLE};
+use super::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS};
+use crate::random::{PatientStreams, Purpose};
+
+/// A subgroup of the cohort sharing liver quality and chemotherapy exposure (one categorical
+/// draw per patient picks the group).
+#[derive(Clone, Debug)]
+pub struct LiverGroup {
+    pub name: String,
+    pub share: f64,
+    pub quality: LiverQuality,
+    pub regimen: RegimenClass,
+    pub chemotherapy_cycles: Dist,
+}
+
+/// How the baseline future liver remnant is given.
+#[derive(Clone, Debug)]
+pub enum RemnantSource {
+    /// Segment volumes drawn from a Dirichlet around mean shares; the remnant is what the planned
+    /// resection leaves.
+    Segments { resection: Resection, dirichlet: [Gamma<f64>; SEGMENTS] },
+    /// The remnant as a fraction of TLV, drawn directly.
+    Fraction(Dist),
+}
+
+/// An earlier liver resection some patients have had.
+#[derive(Clone, Debug)]
+pub struct PriorHepatectomy {
+    pub share: f64,
+    pub resection: Resection,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cohort {
+    pub age_years: Dist,
+    pub female_share: f64,
+    pub bsa_m2: Dist,
+    pub standard_volume: StandardLiverVolume,
+    /// True TLV / sTLV (individual deviation from the formula).
+    pub tlv_deviation: Dist,
+    pub tumour_volume_ml: Dist,
+    pub remnant: RemnantSource,
+    pub prior_hepatectomy: Option<PriorHepatectomy>,
+    pub groups: Vec<LiverGroup>,
+    /// Cumulative group shares, for the categorical draw.
+    cumulative_shares: Vec<f64>,
+}
+
+/// One virtual patient, before any treatment. Plain data: no heap.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Patient {
+    pub index: u64,
+    pub age_years: f64,
+    pub female: bool,
+    pub bsa_m2: f64,
+    pub stlv_ml: f64,
+    /// Functional total liver volume (tumour excluded).
+    pub tlv_ml: f64,
+    pub tumour_ml: f64,
+    pub flr_ml: f64,
+    pub prior_hepatectomy: bool,
+    pub group: usize,
+    pub quality: LiverQuality,
+    pub chemotherapy_cycles: f64,
+    /// Minimum safe sFLR for this patient (fraction).
+    pub safe_sflr: f64,
+    /// Multiplier on the maximal growth after portal occlusion.
+    pub regeneration: f64,
+    /// First week in which the disease progresses while waiting (`u32::MAX`: never).
+    pub progression_week: u32,
+}
+
+impl Patient {
+    /// Standardized FLR (fraction of sTLV).
+    pub fn sflr0(&self) -> f64 {
+        self.flr_ml / self.stlv_ml
+    }
+
+    pub fn chemotherapy_weeks(&self) -> f64 {
+        self.chemotherapy_cycles * WEEKS_PER_CYCLE
+    }
+}
+
+impl Cohort {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        age_years: Dist,
+        female_share: f64,
+        bsa_m2: Dist,
+        standard_volume: StandardLiverVolume,
+        tlv_deviation: Dist,
+        tumour_volume_ml: Dist,
+        remnant: RemnantSource,
+        prior_hepatectomy: Option<PriorHepatectomy>,
+        groups: Vec<LiverGroup>,
+    ) -> Self {
+        let total: f64 = groups.iter().map(|g| g.share).sum();
+        let mut acc = 0.0;
+        let cumulative_shares = groups
+            .iter()
+            .map(|g| {
+                acc += g.share / total;
+                acc
+            })
+            .collect();
+        Cohort {
+            age_years,
+            female_share,
+            bsa_m2,
+            standard_volume,
+            tlv_deviation,
+            tumour_volume_ml,
+            remnant,
+            prior_hepatectomy,
+            groups,
+            cumulative_shares,
+        }
+    }
+
+    /// Draw patient `index`. Each attribute family uses its own purpose stream.
+    #[inline]
+    pub fn sample(
+        &self,
+        index: u64,
+        streams: &PatientStreams<'_>,
+        safe: &SafeRemnantRule,
+        regeneration: &RegenerationModifiers,
+        progression_per_week: f64,
+    ) -> Patient {
+        let mut demo = streams.stream(Purpose::Demographics);
+        let age_years = self.age_years.sample(&mut demo);
+        let female = demo.random::<f64>() < self.female_share;
+
+        let mut anatomy = streams.stream(Purpose::Anatomy);
+        let bsa_m2 = self.bsa_m2.sample(&mut anatomy);
+        let stlv_ml = self.standard_volume.stlv_ml(bsa_m2);
+        let tlv_ml = stlv_ml * self.tlv_deviation.sample(&mut anatomy);
+        let prior = match &self.prior_hepatectomy {
+            Some(p) => anatomy.random::<f64>() < p.share,
+            None => false,
+        };
+        let flr_ml = match &self.remnant {
+            RemnantSource::Fraction(f) => f.sample(&mut anatomy) * tlv_ml,
+            RemnantSource::Segments { resection, dirichlet } => {
+                let mut seg = [0.0; SEGMENTS];
+                for (v, g) in seg.iter_mut().zip(dirichlet) {
+                    *v = g.sample(&mut anatomy);
+                }
+                if prior {
+                    // The segments removed earlier are gone; the rest regenerated to the whole
+                    // functional volume (assumption: complete volumetric regeneration).
+                    let gone = self.prior_hepatectomy.as_ref().map_or(Segments(0), |p| p.resection.segments());
+                    for (i, v) in seg.iter_mut().enumerate() {
+                        if gone.contains(i) {
+                            *v = 0.0;
+                        }
+                    }
+                }
+                let total: f64 = seg.iter().sum();
+                for v in seg.iter_mut() {
+                    *v *= tlv_ml / total;
+                }
+                resection.remnant_ml(&seg)
+            }
+        };
+        let tumour_ml = self.tumour_volume_ml.sample(&mut anatomy);
+
+        let mut condition = streams.stream(Purpose::LiverCondition);
+        let u: f64 = condition.random();
+        let group = self.cumulative_shares.iter().position(|&c| u < c).unwrap_or(self.groups.len() - 1);
+        let g = &self.groups[group];
+        let chemotherapy_cycles = g.chemotherapy_cycles.sample(&mut condition);
+        let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
+        let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
+
+        let progression_week = first_event_week(progression_per_week, &mut streams.stream(Purpose::Progression));
+
+        Patient {
+            index,
+            age_years,
+            female,
+            bsa_m2,
+            stlv_ml,
+            tlv_ml,
+            tumour_ml,
+            flr_ml,
+            prior_hepatectomy: prior,
+            group,
+            quality: g.quality,
+            chemotherapy_cycles,
+            safe_sflr: safe.threshold(g.quality, chemo_weeks),
+            regeneration: regeneration.multiplier(g.quality, long_chemo, age_years),
+            progression_week,
+        }
+    }
+}
+
+/// Week (1, 2, …) of the first event of a weekly Bernoulli process with probability `p`, by
+/// inversion of the geometric law from one uniform number; `u32::MAX` if `p` is 0.
+pub fn first_event_week<R: Rng + ?Sized>(p: f64, rng: &mut R) -> u32 {
+    let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+    if p <= 0.0 {
+        return u32::MAX;
+    }
+    if p >= 1.0 {
+        return 1;
+    }
+    let k = (u.ln() / (-p).ln_1p()).floor() + 1.0;
+    if k >= u32::MAX as f64 {
+        u32::MAX
+    } else {
+        k as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn first_event_week_is_geometric() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let n = 200_000;
+        let p = 0.1;
+        let mut counts = [0u64; 4];
+        for _ in 0..n {
+            let k = first_event_week(p, &mut rng) as usize;
+            if k <= 3 {
+                counts[k] += 1;
+            }
+        }
+        // P(K = k) = p (1 − p)^(k − 1); each count within 4 binomial sd.
+        for (k, &c) in counts.iter().enumerate().skip(1) {
+            let pk = p * (1.0 - p).powi(k as i32 - 1);
+            let sd = (n as f64 * pk * (1.0 - pk)).sqrt();
+            assert!((c as f64 - n as f64 * pk).abs() < 4.0 * sd, "week {k}: {c}");
+        }
+        assert_eq!(first_event_week(0.0, &mut rng), u32::MAX);
+        assert_eq!(first_event_week(1.0, &mut rng), 1);
+    }
+}

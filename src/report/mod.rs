@@ -1,0 +1,203 @@
+//! Everything a run writes: tables (CSV and Parquet, via polars), plots (PNG and SVG), the
+//! per-patient table on request, and `manifest.json`. The engine never touches files; this
+//! layer turns its tallies into outputs.
+
+pub mod output;
+pub mod patients;
+pub mod plots;
+pub mod stats;
+pub mod table;
+pub mod tables;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::tally::Tally;
+use crate::model::hypertrophy::DAYS_PER_WEEK;
+use crate::scenario::{hex, Scenario};
+use table::{Table, TableError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Plot(#[from] plots::PlotError),
+    #[error("{path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("{count} simulated values were NaN, infinite or out of range; a parameter combination produced impossible volumes (check the cohort and growth laws); no table was written")]
+    Rejected { count: u64 },
+}
+
+/// All tables of a run, in the order they are written.
+pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, ReportError> {
+    if tally.rejected_values() > 0 {
+        return Err(ReportError::Rejected { count: tally.rejected_values() });
+    }
+    let m = &scenario.model;
+    let tables = vec![
+        tables::summary(m, tally),
+        tables::windows(m, tally),
+        tables::growth(m, tally),
+        tables::dropouts(m, tally),
+        tables::cohort(m, tally),
+        tables::parameters(&scenario.parameters),
+    ];
+    for t in &tables {
+        let cols = ["strategy", "liver_group", "key"];
+        t.check_finite(|row| {
+            cols.iter().filter_map(|c| t.text(c, row).map(|v| format!("{c} {v}"))).collect::<Vec<_>>().join(", ")
+        })?;
+    }
+    Ok(tables)
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Write { path: path.to_owned(), message: e.to_string() }
+}
+
+/// Write a table as `<name>.csv` and `<name>.parquet` into `dir`; returns the file names.
+pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError> {
+    let mut df = table.to_dataframe()?;
+    let csv = format!("{}.csv", table.name);
+    let path = dir.join(&csv);
+    let mut f = File::create(&path).map_err(|e| write_err(&path, e))?;
+    CsvWriter::new(&mut f).finish(&mut df).map_err(|e| write_err(&path, e))?;
+    let parquet = format!("{}.parquet", table.name);
+    let path = dir.join(&parquet);
+    let f = File::create(&path).map_err(|e| write_err(&path, e))?;
+    ParquetWriter::new(f).finish(&mut df).map_err(|e| write_err(&path, e))?;
+    Ok(vec![csv, parquet])
+}
+
+/// The standard plots of a hypertrophy-windows run.
+pub fn write_plots(dir: &Path, scenario: &Scenario, tally: &Tally) -> Result<Vec<String>, ReportError> {
+    let m = &scenario.model;
+    let weeks: Vec<f64> = (0..=m.schedule.checks).map(|k| m.schedule.day(k) / DAYS_PER_WEEK).collect();
+    let mut files = Vec::new();
+    let mut thresholds: Vec<f64> = Vec::new();
+    for g in &m.cohort.groups {
+        let chemo_weeks = g.chemotherapy_cycles.mean * crate::model::liver::WEEKS_PER_CYCLE;
+        let thr = 100.0 * m.safe_remnant.threshold(g.quality, chemo_weeks);
+        if !thresholds.iter().any(|t| (t - thr).abs() < 1e-9) {
+            thresholds.push(thr);
+        }
+    }
+    thresholds.sort_by(f64::total_cmp);
+    let lines: Vec<plots::ReferenceLine> =
+        thresholds.iter().map(|&y| plots::ReferenceLine { label: format!("safe sFLR {y:.0}%"), y }).collect();
+
+    if scenario.run.quantiles {
+        let panels: Vec<plots::FanPanel> = m
+            .strategies
+            .iter()
+            .enumerate()
+            .map(|(s, strategy)| {
+                let w = tally.pooled(s);
+                let q = |p: f64| w.sflr_hist.iter().map(|h| h.quantile(p).unwrap_or(0.0)).collect::<Vec<f64>>();
+                plots::FanPanel { title: strategy.name.clone(), weeks: weeks.clone(), p5: q(0.05), p25: q(0.25), p50: q(0.5), p75: q(0.75), p95: q(0.95) }
+            })
+            .collect();
+        let stem = dir.join("sflr_fan");
+        for p in plots::fan_chart(&stem, "Standardized FLR after the procedure (5-25-50-75-95% of patients)", "sFLR (% of sTLV)", &panels, &lines)? {
+            files.push(file_name(&p));
+        }
+    }
+
+    let curves: Vec<plots::Curve> = m
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(s, strategy)| {
+            let w = tally.pooled(s);
+            let mut cum = 0;
+            let (mut y, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+            for k in 0..=m.schedule.checks as usize {
+                cum += w.ready_at[k];
+                let sh = stats::share(cum, w.n);
+                y.push(100.0 * sh.value);
+                lo.push(100.0 * sh.lo);
+                hi.push(100.0 * sh.hi);
+            }
+            plots::Curve { label: strategy.name.clone(), x: weeks.clone(), y, lo, hi }
+        })
+        .collect();
+    let stem = dir.join("ready_curves");
+    for p in plots::curve_chart(&stem, "Ready for resection (adequate remnant, not dropped out)", "weeks since the procedure", "patients ready (%)", 100.0, &curves)? {
+        files.push(file_name(&p));
+    }
+    Ok(files)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Provenance of a run, written last.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub remnant_version: &'static str,
+    pub git_commit: &'static str,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub run_name: String,
+    pub seed: u64,
+    pub patients: u64,
+    pub strategies: Vec<String>,
+    pub threads: usize,
+    pub rng_algorithm: &'static str,
+    pub started_utc: String,
+    pub elapsed_s: f64,
+    pub patients_per_second: f64,
+    pub command_line: Vec<String>,
+    pub files: Vec<ManifestFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestFile {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+pub fn describe_files(dir: &Path, names: &[String]) -> Result<Vec<ManifestFile>, ReportError> {
+    names
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| write_err(&path, e))?;
+            Ok(ManifestFile { name: name.clone(), bytes: bytes.len() as u64, sha256: hex(&Sha256::digest(&bytes)) })
+        })
+        .collect()
+}
+
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), ReportError> {
+    let path = dir.join("manifest.json");
+    let f = File::create(&path).map_err(|e| write_err(&path, e))?;
+    let mut w = BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, manifest).map_err(|e| write_err(&path, e))?;
+    w.write_all(b"\n").and_then(|_| w.flush()).map_err(|e| write_err(&path, e))?;
+    Ok(())
+}
+
+/// Current UTC time as RFC 3339, without a date library (civil-from-days, Hinnant 2013).
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+}

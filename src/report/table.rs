@@ -1,0 +1,140 @@
+//! A small typed table, filled row by row, that becomes a polars DataFrame.
+
+use polars::prelude::*;
+
+#[derive(Debug, Clone)]
+pub enum Col {
+    Text(Vec<String>),
+    Real(Vec<f64>),
+    Count(Vec<u64>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("table {table}, column {column}, row {row}: value {value} is not finite ({context}); no table was written")]
+    NotFinite { table: String, column: String, row: usize, value: f64, context: String },
+    #[error("table {table}: {message}")]
+    Polars { table: String, message: String },
+}
+
+/// Named columns of equal length.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    columns: Vec<(String, Col)>,
+    rows: usize,
+}
+
+/// One row being added; columns are created by the first row, in order.
+pub struct Row<'t> {
+    table: &'t mut Table,
+    at: usize,
+}
+
+impl Table {
+    pub fn new(name: &str) -> Self {
+        Table { name: name.to_owned(), columns: Vec::new(), rows: 0 }
+    }
+
+    pub fn row(&mut self) -> Row<'_> {
+        self.rows += 1;
+        Row { table: self, at: 0 }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Col> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    /// The value of a real column in a row, for tests and summaries.
+    pub fn real(&self, name: &str, row: usize) -> Option<f64> {
+        match self.column(name)? {
+            Col::Real(v) => v.get(row).copied(),
+            Col::Count(v) => v.get(row).map(|&x| x as f64),
+            Col::Text(_) => None,
+        }
+    }
+
+    pub fn text(&self, name: &str, row: usize) -> Option<&str> {
+        match self.column(name)? {
+            Col::Text(v) => v.get(row).map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// NaN or infinity must never reach a written table; `context` names what produced it.
+    pub fn check_finite(&self, context: impl Fn(usize) -> String) -> Result<(), TableError> {
+        for (name, col) in &self.columns {
+            if let Col::Real(v) = col {
+                if let Some((row, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                    return Err(TableError::NotFinite {
+                        table: self.name.clone(),
+                        column: name.clone(),
+                        row,
+                        value,
+                        context: context(row),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_dataframe(&self) -> Result<DataFrame, TableError> {
+        let columns: Vec<Column> = self
+            .columns
+            .iter()
+            .map(|(name, col)| {
+                let name = PlSmallStr::from(name.as_str());
+                match col {
+                    Col::Text(v) => Column::new(name, v),
+                    Col::Real(v) => Column::new(name, v),
+                    Col::Count(v) => Column::new(name, v),
+                }
+            })
+            .collect();
+        DataFrame::new(columns).map_err(|e| TableError::Polars { table: self.name.clone(), message: e.to_string() })
+    }
+}
+
+impl Row<'_> {
+    fn put(mut self, name: &str, make: impl FnOnce() -> Col, push: impl FnOnce(&mut Col)) -> Self {
+        let t = &mut *self.table;
+        if t.rows == 1 && t.columns.len() == self.at {
+            t.columns.push((name.to_owned(), make()));
+        }
+        let (col_name, col) = &mut t.columns[self.at];
+        debug_assert_eq!(col_name, name, "columns must be filled in the same order in every row");
+        push(col);
+        self.at += 1;
+        self
+    }
+
+    pub fn text(self, name: &str, v: impl Into<String>) -> Self {
+        let v = v.into();
+        self.put(name, || Col::Text(Vec::new()), |c| {
+            if let Col::Text(x) = c {
+                x.push(v)
+            }
+        })
+    }
+
+    pub fn real(self, name: &str, v: f64) -> Self {
+        self.put(name, || Col::Real(Vec::new()), |c| {
+            if let Col::Real(x) = c {
+                x.push(v)
+            }
+        })
+    }
+
+    pub fn count(self, name: &str, v: u64) -> Self {
+        self.put(name, || Col::Count(Vec::new()), |c| {
+            if let Col::Count(x) = c {
+                x.push(v)
+            }
+        })
+    }
+}

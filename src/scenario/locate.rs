@@ -1,0 +1,137 @@
+//! Where a key stands in a scenario file: maps dotted key paths (`cohort.bsa_m2.sd`,
+//! `strategies[1].procedure`) to line and column, so every error can point at the text.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml_edit::{ImDocument, Item, Table, Value};
+
+/// A line and column (1-based) in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Byte spans of every key path in one document.
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    text: String,
+    /// path → (key span, value span).
+    spans: BTreeMap<String, (Option<Range<usize>>, Option<Range<usize>>)>,
+}
+
+impl SpanIndex {
+    /// Index a document; an unparsable one gives an empty index (the parser reports it).
+    pub fn new(text: &str) -> Self {
+        let mut index = SpanIndex { text: text.to_owned(), spans: BTreeMap::new() };
+        if let Ok(doc) = ImDocument::parse(text.to_owned()) {
+            index.table("", doc.as_table());
+        }
+        index
+    }
+
+    fn join(prefix: &str, key: &str) -> String {
+        if prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    }
+
+    fn table(&mut self, prefix: &str, table: &Table) {
+        for (k, item) in table.iter() {
+            let path = Self::join(prefix, k);
+            let key_span = table.key(k).and_then(|key| key.span());
+            self.spans.insert(path.clone(), (key_span, item.span()));
+            match item {
+                Item::Table(t) => self.table(&path, t),
+                Item::ArrayOfTables(a) => {
+                    for (i, t) in a.iter().enumerate() {
+                        let p = format!("{path}[{i}]");
+                        self.spans.insert(p.clone(), (t.span(), t.span()));
+                        self.table(&p, t);
+                    }
+                }
+                Item::Value(v) => self.value(&path, v),
+                Item::None => {}
+            }
+        }
+    }
+
+    fn value(&mut self, path: &str, value: &Value) {
+        match value {
+            Value::InlineTable(t) => {
+                for (k, v) in t.iter() {
+                    let p = Self::join(path, k);
+                    let key_span = t.key(k).and_then(|key| key.span());
+                    self.spans.insert(p.clone(), (key_span, v.span()));
+                    self.value(&p, v);
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    let p = format!("{path}[{i}]");
+                    self.spans.insert(p.clone(), (v.span(), v.span()));
+                    self.value(&p, v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn position_of_offset(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
+        Position { line, column }
+    }
+
+    /// Position of the value of `path`; if the key is absent, of its nearest present ancestor;
+    /// the start of the file if nothing matches.
+    pub fn position(&self, path: &str) -> Position {
+        let mut p = path.to_owned();
+        loop {
+            if let Some((key, value)) = self.spans.get(&p) {
+                if let Some(span) = value.clone().or(key.clone()) {
+                    return self.position_of_offset(span.start);
+                }
+            }
+            match p.rfind(['.', '[']) {
+                Some(cut) => p.truncate(cut),
+                None => return Position { line: 1, column: 1 },
+            }
+        }
+    }
+
+    /// The deepest key path whose key or value span contains `offset`.
+    pub fn path_at(&self, offset: usize) -> Option<String> {
+        self.spans
+            .iter()
+            .filter(|(_, (k, v))| {
+                let inside = |s: &Option<Range<usize>>| s.as_ref().is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1));
+                inside(k) || inside(v)
+            })
+            .max_by_key(|(path, (_, v))| (path.matches(['.', '[']).count(), std::cmp::Reverse(v.as_ref().map_or(0, |s| s.len()))))
+            .map(|(path, _)| path.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_nested_keys() {
+        let text = "[run]\nname = \"x\"\n\n[cohort]\nbsa_m2 = { dist = \"normal\", sd = -0.2 }\n[[strategies]]\nname = \"a\"\n[[strategies]]\nname = \"b\"\n";
+        let idx = SpanIndex::new(text);
+        assert_eq!(idx.position("run.name"), Position { line: 2, column: 8 });
+        assert_eq!(idx.position("cohort.bsa_m2.sd"), Position { line: 5, column: 35 });
+        assert_eq!(idx.position("strategies[1].name"), Position { line: 9, column: 8 });
+        // Missing key: its parent.
+        assert_eq!(idx.position("cohort.bsa_m2.mean").line, 5);
+        let offset = text.find("-0.2").unwrap();
+        assert_eq!(idx.path_at(offset).as_deref(), Some("cohort.bsa_m2.sd"));
+    }
+}
