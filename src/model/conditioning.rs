@@ -108,9 +108,14 @@ pub fn remnant_path(
     let sflr0 = patient.sflr0();
     sflr[0] = sflr0;
     adequate[0] = sflr0 >= patient.safe_sflr;
+    // e^(−t_k/τ) = r^k with r = e^(−interval/τ): one exponential per course, not one per check.
+    let g = course.growth;
+    let r = (-schedule.interval_days / g.tau_days).exp();
+    let mut decay = 1.0;
     for k in 1..=schedule.checks as usize {
         let days = schedule.day(k as u32);
-        let s = sflr0 * course.growth.relative_volume(days);
+        decay *= r;
+        let s = sflr0 * (1.0 + g.max_growth * (1.0 - decay));
         sflr[k] = s;
         adequate[k] = s >= patient.safe_sflr
             && match rule.min_kgr_points_per_week {

@@ -127,7 +127,7 @@ mod tests {
         let text = "[run]\nname = \"x\"\n\n[cohort]\nbsa_m2 = { dist = \"normal\", sd = -0.2 }\n[[strategies]]\nname = \"a\"\n[[strategies]]\nname = \"b\"\n";
         let idx = SpanIndex::new(text);
         assert_eq!(idx.position("run.name"), Position { line: 2, column: 8 });
-        assert_eq!(idx.position("cohort.bsa_m2.sd"), Position { line: 5, column: 35 });
+        assert_eq!(idx.position("cohort.bsa_m2.sd"), Position { line: 5, column: 34 });
         assert_eq!(idx.position("strategies[1].name"), Position { line: 9, column: 8 });
         // Missing key: its parent.
         assert_eq!(idx.position("cohort.bsa_m2.mean").line, 5);
