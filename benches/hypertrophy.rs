@@ -20,10 +20,24 @@ fn engine(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(trajectories));
     for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let plan = RunPlan { seed: 1, draw: 0, patients: PATIENTS, block: 8192, quantiles: false, records: false };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let plan = RunPlan {
+            seed: 1,
+            draw: 0,
+            patients: PATIENTS,
+            block: 8192,
+            quantiles: false,
+            records: false,
+        };
         g.bench_function(format!("trajectories_{threads}_threads"), |b| {
-            b.iter(|| pool.install(|| run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()))
+            b.iter(|| {
+                pool.install(|| {
+                    run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
+                })
+            })
         });
     }
     // RNG floor: the primary words of every patient plus one word per purpose, no model work.
@@ -33,7 +47,8 @@ fn engine(c: &mut Criterion) {
             let mut acc = 0u64;
             for i in 0..PATIENTS {
                 let st = PatientStreams::new(&key, i);
-                acc ^= st.stream(Purpose::Anatomy).next_u64() ^ st.stream(Purpose::Progression).next_u64();
+                acc ^= st.stream(Purpose::Anatomy).next_u64()
+                    ^ st.stream(Purpose::Progression).next_u64();
             }
             acc
         })

@@ -132,11 +132,17 @@ pub struct Failure {
 }
 
 fn bad_input(message: impl Into<String>) -> Failure {
-    Failure { code: 2, message: message.into() }
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
 }
 
 fn runtime(message: impl std::fmt::Display) -> Failure {
-    Failure { code: 1, message: message.to_string() }
+    Failure {
+        code: 1,
+        message: message.to_string(),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -166,7 +172,9 @@ fn parse_count(flag: &str, text: &str, lo: u64, hi: u64) -> Result<u64, Failure>
     let clean = text.replace('_', "");
     match clean.parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(bad_input(format!("{flag} expects a whole number from {lo} to {hi} (got \"{text}\")"))),
+        _ => Err(bad_input(format!(
+            "{flag} expects a whole number from {lo} to {hi} (got \"{text}\")"
+        ))),
     }
 }
 
@@ -200,8 +208,18 @@ impl RunConfig {
             None => DEFAULT_BLOCK,
             Some(b) => parse_count("--block", b, 1, 1 << 24)?,
         };
-        let out = a.out.unwrap_or_else(|| Path::new("output").join(&scenario.run.name));
-        Ok(RunConfig { scenario, out, threads, block, force: a.force, quiet: a.quiet, patient_table: a.patient_table })
+        let out = a
+            .out
+            .unwrap_or_else(|| Path::new("output").join(&scenario.run.name));
+        Ok(RunConfig {
+            scenario,
+            out,
+            threads,
+            block,
+            force: a.force,
+            quiet: a.quiet,
+            patient_table: a.patient_table,
+        })
     }
 }
 
@@ -240,14 +258,21 @@ fn run_into(cfg: &RunConfig, staging: &Staging, started_utc: String) -> Result<S
         quantiles: s.run.quantiles,
         records: cfg.patient_table,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build().map_err(runtime)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(runtime)?;
     let control = Control::default();
     let mut patient_table = report::patients::PatientTable::new(&staging.dir, &s.model);
     let t0 = Instant::now();
     let tally = std::thread::scope(|scope| {
         let show = !cfg.quiet && std::io::stderr().is_terminal();
         let progress = show.then(|| scope.spawn(|| progress_bar(&control, s.run.patients)));
-        let r = pool.install(|| engine::run(&s.model, &plan, &control, |records| patient_table.write(records)));
+        let r = pool.install(|| {
+            engine::run(&s.model, &plan, &control, |records| {
+                patient_table.write(records)
+            })
+        });
         control.cancel.store(true, Ordering::Relaxed); // also stops the progress bar
         if let Some(h) = progress {
             let _ = h.join();
@@ -359,7 +384,9 @@ fn finite_in(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64, Fa
     if v.is_finite() && v >= lo && v <= hi {
         Ok(v)
     } else {
-        Err(bad_input(format!("{flag} must be between {lo} and {hi} {unit} (got {v})")))
+        Err(bad_input(format!(
+            "{flag} must be between {lo} and {hi} {unit} (got {v})"
+        )))
     }
 }
 
@@ -373,7 +400,11 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
             let w = finite_in("--weight-kg", w, 30.0, 250.0, "kg")?;
             mosteller_bsa(h, w)
         }
-        _ => return Err(bad_input("give either --bsa, or both --height-cm and --weight-kg")),
+        _ => {
+            return Err(bad_input(
+                "give either --bsa, or both --height-cm and --weight-kg",
+            ))
+        }
     };
     let age = finite_in("--age", a.age, 18.0, 110.0, "years")?;
     let m = &mut scenario.model;
@@ -395,26 +426,43 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         "steatosis" => (LiverQuality::Steatosis, false),
         "cirrhosis" => (LiverQuality::Cirrhosis, false),
         "chemo" => (LiverQuality::Normal, true),
-        other => return Err(bad_input(format!("--liver must be normal, steatosis, chemo or cirrhosis (got \"{other}\")"))),
+        other => {
+            return Err(bad_input(format!(
+                "--liver must be normal, steatosis, chemo or cirrhosis (got \"{other}\")"
+            )))
+        }
     };
     let cycles = match a.chemo_cycles {
         Some(c) => finite_in("--chemo-cycles", c, 0.0, 100.0, "cycles")?,
-        None if long_chemo => (m.safe_remnant.long_chemotherapy_weeks / WEEKS_PER_CYCLE).floor() + 1.0,
+        None if long_chemo => {
+            (m.safe_remnant.long_chemotherapy_weeks / WEEKS_PER_CYCLE).floor() + 1.0
+        }
         None => 0.0,
     };
     let regimen = RegimenClass::from_key(&a.regimen)
         .ok_or_else(|| bad_input(format!("--regimen must be none, oxaliplatin, irinotecan or oxaliplatin_irinotecan (got \"{}\")", a.regimen)))?;
     let procedures: Vec<Procedure> = match a.procedure.as_str() {
         "all" => m.procedures.iter().map(|p| p.procedure).collect(),
-        key => vec![Procedure::from_key(key).ok_or_else(|| bad_input(format!("--procedure must be pve, pve4, pvl, alpps or all (got \"{key}\")")))?],
+        key => vec![Procedure::from_key(key).ok_or_else(|| {
+            bad_input(format!(
+                "--procedure must be pve, pve4, pvl, alpps or all (got \"{key}\")"
+            ))
+        })?],
     };
     for p in &procedures {
         if !m.procedures.iter().any(|q| q.procedure == *p) {
-            return Err(bad_input(format!("{} has no parameters for {}; choose another --scenario", path.display(), p.key())));
+            return Err(bad_input(format!(
+                "{} has no parameters for {}; choose another --scenario",
+                path.display(),
+                p.key()
+            )));
         }
     }
     if a.draws == 0 || a.draws > 100_000_000 {
-        return Err(bad_input(format!("--draws must be from 1 to 100000000 (got {})", a.draws)));
+        return Err(bad_input(format!(
+            "--draws must be from 1 to 100000000 (got {})",
+            a.draws
+        )));
     }
     // The patient as a cohort of identical people: only the course after the procedure varies.
     m.cohort = Cohort::new(
@@ -426,9 +474,21 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         Dist::fixed(0.0),
         RemnantSource::Fraction(Dist::fixed(flr / tlv)),
         None,
-        vec![LiverGroup { name: "patient".into(), share: 1.0, quality, regimen, chemotherapy_cycles: Dist::fixed(cycles) }],
+        vec![LiverGroup {
+            name: "patient".into(),
+            share: 1.0,
+            quality,
+            regimen,
+            chemotherapy_cycles: Dist::fixed(cycles),
+        }],
     );
-    m.strategies = procedures.iter().map(|p| Strategy { name: p.label().to_owned(), procedure: *p }).collect();
+    m.strategies = procedures
+        .iter()
+        .map(|p| Strategy {
+            name: p.label().to_owned(),
+            procedure: *p,
+        })
+        .collect();
     scenario.run.patients = a.draws;
     scenario.run.seed = a.seed;
     scenario.run.name = "plan".into();
@@ -440,10 +500,24 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         })?),
         None => None,
     };
-    let plan = RunPlan { seed: a.seed, draw: 0, patients: a.draws, block: DEFAULT_BLOCK, quantiles: true, records: false };
-    let tally = engine::run(&scenario.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).map_err(|_| runtime("plan simulation failed"))?;
+    let plan = RunPlan {
+        seed: a.seed,
+        draw: 0,
+        patients: a.draws,
+        block: DEFAULT_BLOCK,
+        quantiles: true,
+        records: false,
+    };
+    let tally = engine::run(&scenario.model, &plan, &Control::default(), |_| {
+        Ok::<(), ()>(())
+    })
+    .map_err(|_| runtime("plan simulation failed"))?;
     let table = report::tables::plan(&scenario.model, &tally, &[1, 2, 3, 4, 6, 8]);
-    let thr = 100.0 * scenario.model.safe_remnant.threshold(quality, cycles * WEEKS_PER_CYCLE);
+    let thr = 100.0
+        * scenario
+            .model
+            .safe_remnant
+            .threshold(quality, cycles * WEEKS_PER_CYCLE);
     println!(
         "Patient: BSA {bsa:.2} m², sTLV {stlv:.0} mL, FLR {flr:.0} mL, sFLR {:.1}% ({} liver, {cycles} cycles); safe sFLR {thr:.0}%",
         100.0 * flr / stlv,

@@ -117,7 +117,11 @@ impl<'k> PatientStreams<'k> {
         for w in primary.iter_mut() {
             *w = rng.next_u64();
         }
-        PatientStreams { key, patient, primary }
+        PatientStreams {
+            key,
+            patient,
+            primary,
+        }
     }
 
     /// The stream for one purpose, starting at its first word.
@@ -215,7 +219,10 @@ mod tests {
         let baseline = take(&mut streams.stream(Purpose::Progression), 50);
         let mut greedy = streams.stream(Purpose::Anatomy);
         take(&mut greedy, 1000); // spills far into its reserved region
-        assert_eq!(take(&mut streams.stream(Purpose::Progression), 50), baseline);
+        assert_eq!(
+            take(&mut streams.stream(Purpose::Progression), 50),
+            baseline
+        );
     }
 
     #[test]
@@ -223,9 +230,18 @@ mod tests {
         let k = StreamKey::new(1, 0);
         let a = take(&mut PatientStreams::new(&k, 0).stream(Purpose::Anatomy), 20);
         let b = take(&mut PatientStreams::new(&k, 1).stream(Purpose::Anatomy), 20);
-        let c = take(&mut PatientStreams::new(&k, 0).stream(Purpose::Demographics), 20);
-        let d = take(&mut PatientStreams::new(&StreamKey::new(2, 0), 0).stream(Purpose::Anatomy), 20);
-        let e = take(&mut PatientStreams::new(&StreamKey::new(1, 1), 0).stream(Purpose::Anatomy), 20);
+        let c = take(
+            &mut PatientStreams::new(&k, 0).stream(Purpose::Demographics),
+            20,
+        );
+        let d = take(
+            &mut PatientStreams::new(&StreamKey::new(2, 0), 0).stream(Purpose::Anatomy),
+            20,
+        );
+        let e = take(
+            &mut PatientStreams::new(&StreamKey::new(1, 1), 0).stream(Purpose::Anatomy),
+            20,
+        );
         for other in [&b, &c, &d, &e] {
             assert_ne!(&a, other);
         }
@@ -242,5 +258,10 @@ mod tests {
         assert_eq!(words, expected, "got {words:?}");
     }
 
-    const GOLDEN: [u64; 4] = [9735465267322501246, 3850157701398850572, 8182742365062188978, 13110777518119903064];
+    const GOLDEN: [u64; 4] = [
+        9735465267322501246,
+        3850157701398850572,
+        8182742365062188978,
+        13110777518119903064,
+    ];
 }

@@ -26,16 +26,34 @@ fn a_run_writes_tables_plots_and_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     run_to(&out, &["--patient-table"]);
-    for f in ["summary.csv", "summary.parquet", "hypertrophy_windows.csv", "growth.csv", "dropouts.csv", "cohort.csv", "parameters.csv", "sflr_fan.png", "sflr_fan.svg", "ready_curves.png", "patients.parquet", "manifest.json"] {
+    for f in [
+        "summary.csv",
+        "summary.parquet",
+        "hypertrophy_windows.csv",
+        "growth.csv",
+        "dropouts.csv",
+        "cohort.csv",
+        "parameters.csv",
+        "sflr_fan.png",
+        "sflr_fan.svg",
+        "ready_curves.png",
+        "patients.parquet",
+        "manifest.json",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 20261127);
     assert_eq!(manifest["patients"], 20000);
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
     assert!(manifest["files"].as_array().unwrap().len() >= 10);
     // No staging folder is left behind.
-    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -43,17 +61,34 @@ fn a_run_writes_tables_plots_and_a_manifest() {
 #[test]
 fn tables_are_identical_for_1_2_and_8_threads_and_any_block_size() {
     let dir = tempfile::tempdir().unwrap();
-    let variants: [&[&str]; 4] = [&["--threads", "1"], &["--threads", "2"], &["--threads", "8", "--block", "333"], &["--threads", "2", "--block", "1"]];
+    let variants: [&[&str]; 4] = [
+        &["--threads", "1"],
+        &["--threads", "2"],
+        &["--threads", "8", "--block", "333"],
+        &["--threads", "2", "--block", "1"],
+    ];
     let mut outputs = Vec::new();
     for (i, extra) in variants.iter().enumerate() {
         let out = dir.path().join(format!("r{i}"));
         run_to(&out, extra);
         outputs.push(out);
     }
-    for f in ["summary.csv", "hypertrophy_windows.csv", "growth.csv", "dropouts.csv", "cohort.csv", "summary.parquet", "hypertrophy_windows.parquet"] {
+    for f in [
+        "summary.csv",
+        "hypertrophy_windows.csv",
+        "growth.csv",
+        "dropouts.csv",
+        "cohort.csv",
+        "summary.parquet",
+        "hypertrophy_windows.parquet",
+    ] {
         let first = fs::read(outputs[0].join(f)).unwrap();
         for o in &outputs[1..] {
-            assert!(fs::read(o.join(f)).unwrap() == first, "{f} differs in {}", o.display());
+            assert!(
+                fs::read(o.join(f)).unwrap() == first,
+                "{f} differs in {}",
+                o.display()
+            );
         }
     }
 }
@@ -64,7 +99,12 @@ fn an_existing_result_is_not_overwritten_without_force() {
     let out = dir.path().join("r");
     run_to(&out, &[]);
     let before = fs::read(out.join("manifest.json")).unwrap();
-    remnant().args(["run", SCENARIO, "--patients", "1000", "--quiet", "--out"]).arg(&out).assert().code(2).stderr(contains("--force"));
+    remnant()
+        .args(["run", SCENARIO, "--patients", "1000", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("--force"));
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     run_to(&out, &["--force", "--seed", "5"]);
     assert_ne!(fs::read(out.join("manifest.json")).unwrap(), before);
@@ -75,7 +115,14 @@ fn bad_scenario(text: &str, expect: &str) {
     let file = dir.path().join("bad.toml");
     fs::write(&file, text).unwrap();
     let out = dir.path().join("out");
-    remnant().arg("run").arg(&file).arg("--out").arg(&out).assert().code(2).stderr(contains(expect));
+    remnant()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains(expect));
     assert!(!out.exists(), "nothing may be written for a bad scenario");
 }
 
@@ -92,7 +139,10 @@ fn malformed_toml_is_rejected_with_its_line() {
 fn unknown_key_is_rejected_with_line_and_key() {
     let text = default_text().replace("checks = 8", "checks = 8\ncheks = 3");
     let line = text.lines().position(|l| l.starts_with("cheks")).unwrap() + 1;
-    bad_scenario(&text, &format!("bad.toml:{line}:1: model.waiting.cheks: unknown field `cheks`"));
+    bad_scenario(
+        &text,
+        &format!("bad.toml:{line}:1: model.waiting.cheks: unknown field `cheks`"),
+    );
 }
 
 #[test]
@@ -105,34 +155,88 @@ fn out_of_range_value_is_rejected_with_line_column_and_key() {
 
 #[test]
 fn wrong_type_is_rejected() {
-    bad_scenario(&default_text().replace("checks = 8", "checks = \"eight\""), "model.waiting.checks");
+    bad_scenario(
+        &default_text().replace("checks = 8", "checks = \"eight\""),
+        "model.waiting.checks",
+    );
 }
 
 #[test]
 fn missing_source_is_rejected() {
-    bad_scenario(&default_text().replace(", source = \"van Lienden 2013: mortality 0.1%, S\"", ""), "procedures.pve.death needs a `source`");
+    bad_scenario(
+        &default_text().replace(", source = \"van Lienden 2013: mortality 0.1%, S\"", ""),
+        "procedures.pve.death needs a `source`",
+    );
 }
 
 #[test]
 fn missing_file_and_bad_arguments_exit_2() {
-    remnant().args(["run", "no/such/file.toml"]).assert().code(2).stderr(contains("no/such/file.toml"));
-    remnant().args(["run", SCENARIO, "--patients", "0"]).assert().code(2).stderr(contains("--patients"));
-    remnant().args(["run", SCENARIO, "--patients", "-5"]).assert().code(2);
-    remnant().args(["run", SCENARIO, "--threads", "lots"]).assert().code(2).stderr(contains("--threads"));
+    remnant()
+        .args(["run", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("no/such/file.toml"));
+    remnant()
+        .args(["run", SCENARIO, "--patients", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains("--patients"));
+    remnant()
+        .args(["run", SCENARIO, "--patients", "-5"])
+        .assert()
+        .code(2);
+    remnant()
+        .args(["run", SCENARIO, "--threads", "lots"])
+        .assert()
+        .code(2)
+        .stderr(contains("--threads"));
     remnant().args(["frobnicate"]).assert().code(2);
 }
 
 #[test]
 fn plan_prints_probabilities_and_rejects_impossible_patients() {
     remnant()
-        .args(["plan", "--scenario", SCENARIO, "--bsa", "1.9", "--sflr-pct", "18", "--liver", "chemo", "--draws", "20000"])
+        .args([
+            "plan",
+            "--scenario",
+            SCENARIO,
+            "--bsa",
+            "1.9",
+            "--sflr-pct",
+            "18",
+            "--liver",
+            "chemo",
+            "--draws",
+            "20000",
+        ])
         .assert()
         .success()
         .stdout(contains("ALPPS"))
         .stdout(contains("adequate"));
-    remnant().args(["plan", "--scenario", SCENARIO, "--bsa=-1", "--sflr-pct", "18"]).assert().code(2).stderr(contains("--bsa"));
     remnant()
-        .args(["plan", "--scenario", SCENARIO, "--bsa", "1.9", "--flr-ml", "2000", "--tlv-ml", "1500"])
+        .args([
+            "plan",
+            "--scenario",
+            SCENARIO,
+            "--bsa=-1",
+            "--sflr-pct",
+            "18",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("--bsa"));
+    remnant()
+        .args([
+            "plan",
+            "--scenario",
+            SCENARIO,
+            "--bsa",
+            "1.9",
+            "--flr-ml",
+            "2000",
+            "--tlv-ml",
+            "1500",
+        ])
         .assert()
         .code(2)
         .stderr(contains("cannot be larger than the whole liver"));

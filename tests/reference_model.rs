@@ -12,39 +12,113 @@ const N: u64 = 400_000;
 
 /// (strategy, ready by week 1..8, mean weeks to ready, never ready, dropped out, mean DH week 4, sd DH week 4)
 const EXACT: [(&str, [f64; 8], f64, f64, f64, f64, f64); 4] = [
-    ("PVE", [0.534902, 0.608211, 0.648702, 0.672997, 0.688384, 0.698516, 0.705389, 0.710164], 1.583031, 0.256878, 0.032958, 7.004131, 3.311687),
-    ("PVE+seg4", [0.559466, 0.641154, 0.685145, 0.711064, 0.727260, 0.737819, 0.744927, 0.749835], 1.589476, 0.219637, 0.030528, 8.294365, 3.921734),
-    ("PVL", [0.492639, 0.552860, 0.588953, 0.612054, 0.627496, 0.638149, 0.645682, 0.651114], 1.614280, 0.312047, 0.036839, 5.228931, 2.534456),
-    ("ALPPS", [0.863074, 0.891227, 0.896683, 0.898181, 0.898672, 0.898851, 0.898923, 0.898953], 1.052347, 0.084417, 0.016630, 19.480067, 8.467339),
+    (
+        "PVE",
+        [
+            0.534902, 0.608211, 0.648702, 0.672997, 0.688384, 0.698516, 0.705389, 0.710164,
+        ],
+        1.583031,
+        0.256878,
+        0.032958,
+        7.004131,
+        3.311687,
+    ),
+    (
+        "PVE+seg4",
+        [
+            0.559466, 0.641154, 0.685145, 0.711064, 0.727260, 0.737819, 0.744927, 0.749835,
+        ],
+        1.589476,
+        0.219637,
+        0.030528,
+        8.294365,
+        3.921734,
+    ),
+    (
+        "PVL",
+        [
+            0.492639, 0.552860, 0.588953, 0.612054, 0.627496, 0.638149, 0.645682, 0.651114,
+        ],
+        1.614280,
+        0.312047,
+        0.036839,
+        5.228931,
+        2.534456,
+    ),
+    (
+        "ALPPS",
+        [
+            0.863074, 0.891227, 0.896683, 0.898181, 0.898672, 0.898851, 0.898923, 0.898953,
+        ],
+        1.052347,
+        0.084417,
+        0.016630,
+        19.480067,
+        8.467339,
+    ),
 ];
 
 fn within_4se_share(what: &str, got: f64, p: f64, n: f64) {
     let se = (p * (1.0 - p) / n).sqrt();
-    assert!((got - p).abs() <= 4.0 * se, "{what}: simulated {got}, exact {p}, 4 SE = {}", 4.0 * se);
+    assert!(
+        (got - p).abs() <= 4.0 * se,
+        "{what}: simulated {got}, exact {p}, 4 SE = {}",
+        4.0 * se
+    );
 }
 
 #[test]
 fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
-    let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml")).expect("bundled scenario is valid");
-    let plan = RunPlan { seed: 20261127, draw: 0, patients: N, block: 8192, quantiles: false, records: false };
+    let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml"))
+        .expect("bundled scenario is valid");
+    let plan = RunPlan {
+        seed: 20261127,
+        draw: 0,
+        patients: N,
+        block: 8192,
+        quantiles: false,
+        records: false,
+    };
     let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
     let summary = tables::summary(&s.model, &tally);
     let windows = tables::windows(&s.model, &tally);
     let n = N as f64;
     for (name, ready, mean_weeks, never, dropped, dh, dh_sd) in EXACT {
         let row = (0..summary.rows())
-            .find(|&r| summary.text("strategy", r) == Some(name) && summary.text("liver_group", r) == Some("all"))
+            .find(|&r| {
+                summary.text("strategy", r) == Some(name)
+                    && summary.text("liver_group", r) == Some("all")
+            })
             .unwrap();
-        within_4se_share(&format!("{name} never ready"), summary.real("not_ready_share", row).unwrap(), never, n);
-        within_4se_share(&format!("{name} dropped out"), summary.real("dropped_out_share", row).unwrap(), dropped, n);
+        within_4se_share(
+            &format!("{name} never ready"),
+            summary.real("not_ready_share", row).unwrap(),
+            never,
+            n,
+        );
+        within_4se_share(
+            &format!("{name} dropped out"),
+            summary.real("dropped_out_share", row).unwrap(),
+            dropped,
+            n,
+        );
         let got_dh = summary.real("dh_mean_pp", row).unwrap();
-        assert!((got_dh - dh).abs() <= 4.0 * dh_sd / n.sqrt(), "{name} DH: {got_dh} vs {dh}");
+        assert!(
+            (got_dh - dh).abs() <= 4.0 * dh_sd / n.sqrt(),
+            "{name} DH: {got_dh} vs {dh}"
+        );
         let got_kgr = summary.real("kgr_mean_pp_per_week", row).unwrap();
-        assert!((got_kgr - dh / 4.0).abs() <= 4.0 * dh_sd / 4.0 / n.sqrt(), "{name} KGR: {got_kgr}");
+        assert!(
+            (got_kgr - dh / 4.0).abs() <= 4.0 * dh_sd / 4.0 / n.sqrt(),
+            "{name} KGR: {got_kgr}"
+        );
         // Mean weeks to ready: SE from the simulated sd among the ready.
         let se = summary.real("mean_weeks_to_ready_se", row).unwrap();
         let got = summary.real("mean_weeks_to_ready", row).unwrap();
-        assert!((got - mean_weeks).abs() <= 4.0 * se, "{name} mean weeks to ready {got} vs {mean_weeks} (se {se})");
+        assert!(
+            (got - mean_weeks).abs() <= 4.0 * se,
+            "{name} mean weeks to ready {got} vs {mean_weeks} (se {se})"
+        );
         for (k, &p) in ready.iter().enumerate() {
             let r = (0..windows.rows())
                 .find(|&r| {
@@ -53,14 +127,29 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
                         && windows.real("check", r) == Some((k + 1) as f64)
                 })
                 .unwrap();
-            within_4se_share(&format!("{name} ready by week {}", k + 1), windows.real("ready_share", r).unwrap(), p, n);
+            within_4se_share(
+                &format!("{name} ready by week {}", k + 1),
+                windows.real("ready_share", r).unwrap(),
+                p,
+                n,
+            );
         }
     }
     // Patient-level diagnostics (REFERENCE_MODEL.md §6).
     let cohort = tables::cohort(&s.model, &tally);
-    let all = (0..cohort.rows()).find(|&r| cohort.text("liver_group", r) == Some("all")).unwrap();
-    for (col, mean, sd) in [("bsa_m2_mean", 1.903353, 0.195196), ("stlv_ml_mean", 1617.670839, 247.368368), ("tlv_ml_mean", 1625.779447, 298.314331), ("sflr0_pct_mean", 22.110275, 4.608296)] {
+    let all = (0..cohort.rows())
+        .find(|&r| cohort.text("liver_group", r) == Some("all"))
+        .unwrap();
+    for (col, mean, sd) in [
+        ("bsa_m2_mean", 1.903353, 0.195196),
+        ("stlv_ml_mean", 1617.670839, 247.368368),
+        ("tlv_ml_mean", 1625.779447, 298.314331),
+        ("sflr0_pct_mean", 22.110275, 4.608296),
+    ] {
         let got = cohort.real(col, all).unwrap();
-        assert!((got - mean).abs() <= 4.0 * sd / n.sqrt(), "{col}: {got} vs {mean}");
+        assert!(
+            (got - mean).abs() <= 4.0 * sd / n.sqrt(),
+            "{col}: {got} vs {mean}"
+        );
     }
 }

@@ -81,7 +81,11 @@ pub struct Histogram {
 impl Histogram {
     pub fn new(lo: f64, hi: f64, width: f64) -> Self {
         let bins = ((hi - lo) / width).round() as usize;
-        Histogram { lo, width, counts: vec![0; bins + 2] }
+        Histogram {
+            lo,
+            width,
+            counts: vec![0; bins + 2],
+        }
     }
 
     pub fn bins(&self) -> usize {
@@ -168,7 +172,9 @@ mod tests {
 
     #[test]
     fn exact_sum_is_independent_of_grouping() {
-        let xs: Vec<f64> = (0..10_000).map(|i| ((i as f64) * 0.7351).sin() * 123.456 + 1e-7 * i as f64).collect();
+        let xs: Vec<f64> = (0..10_000)
+            .map(|i| ((i as f64) * 0.7351).sin() * 123.456 + 1e-7 * i as f64)
+            .collect();
         let mut whole = ExactSum::default();
         xs.iter().for_each(|&x| whole.add(x));
         for chunk in [1, 7, 333, 4096] {

@@ -72,7 +72,11 @@ pub fn run<E: Send>(
     mut sink: impl FnMut(&Records) -> Result<(), E>,
 ) -> Result<Tally, EngineError<E>> {
     let key = StreamKey::new(plan.seed, plan.draw);
-    let procedures: Vec<&ProcedureModel> = model.strategies.iter().map(|s| model.procedure(s.procedure)).collect();
+    let procedures: Vec<&ProcedureModel> = model
+        .strategies
+        .iter()
+        .map(|s| model.procedure(s.procedure))
+        .collect();
     let block = plan.block.max(1);
     let blocks = plan.patients.div_ceil(block);
     let wave = (rayon::current_num_threads() as u64 * 4).max(1);
@@ -81,7 +85,9 @@ pub fn run<E: Send>(
     let mut first = 0;
     while first < blocks {
         if control.cancel.load(Ordering::Relaxed) {
-            return Err(EngineError::Interrupted { done: control.done.load(Ordering::Relaxed) });
+            return Err(EngineError::Interrupted {
+                done: control.done.load(Ordering::Relaxed),
+            });
         }
         let last = (first + wave).min(blocks);
         let results: Vec<(Tally, Records)> = (first..last)
@@ -89,7 +95,9 @@ pub fn run<E: Send>(
             .map(|b| {
                 let range = b * block..((b + 1) * block).min(plan.patients);
                 let out = simulate_block(model, plan, &key, &procedures, range.clone());
-                control.done.fetch_add(range.end - range.start, Ordering::Relaxed);
+                control
+                    .done
+                    .fetch_add(range.end - range.start, Ordering::Relaxed);
                 out
             })
             .collect();
@@ -106,7 +114,13 @@ pub fn run<E: Send>(
 
 fn empty_tally(model: &Model, plan: &RunPlan) -> Tally {
     let horizon = model.schedule.day(model.schedule.checks);
-    Tally::new(model.cohort.groups.len(), model.strategies.len(), model.schedule.checks, horizon, plan.quantiles)
+    Tally::new(
+        model.cohort.groups.len(),
+        model.strategies.len(),
+        model.schedule.checks,
+        horizon,
+        plan.quantiles,
+    )
 }
 
 /// The per-patient loop. Allocates only the block's tally (and records, when asked for).
@@ -133,7 +147,14 @@ fn simulate_block(
         tally.add_patient(&patient);
         for (s, procedure) in procedures.iter().enumerate() {
             let course = procedure.course(&patient, &streams);
-            remnant_path(&model.safe_remnant, &model.schedule, &patient, &course, &mut sflr, &mut adequate);
+            remnant_path(
+                &model.safe_remnant,
+                &model.schedule,
+                &patient,
+                &course,
+                &mut sflr,
+                &mut adequate,
+            );
             let end = wait(&model.schedule, &patient, &course, &adequate);
             tally.waits[s][patient.group].add(
                 &patient,

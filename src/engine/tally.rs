@@ -105,7 +105,8 @@ pub struct WaitTally {
 impl WaitTally {
     pub fn new(checks: u32, horizon_days: f64, quantiles: bool) -> Self {
         let n = checks as usize + 1;
-        let hist = |g: (f64, f64, f64)| vec![Histogram::new(g.0, g.1, g.2); if quantiles { n } else { 0 }];
+        let hist =
+            |g: (f64, f64, f64)| vec![Histogram::new(g.0, g.1, g.2); if quantiles { n } else { 0 }];
         WaitTally {
             n: 0,
             immediate: [0; 4],
@@ -125,7 +126,15 @@ impl WaitTally {
     /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate[k]`
     /// whether it meets the patient's criterion there.
     #[inline]
-    pub fn add(&mut self, p: &Patient, immediate: Immediate, growth: &Growth, end: WaitEnd, sflr: &[f64], adequate: &[bool]) {
+    pub fn add(
+        &mut self,
+        p: &Patient,
+        immediate: Immediate,
+        growth: &Growth,
+        end: WaitEnd,
+        sflr: &[f64],
+        adequate: &[bool],
+    ) {
         self.n += 1;
         self.immediate[immediate as usize] += 1;
         match end {
@@ -133,7 +142,9 @@ impl WaitTally {
                 self.ready_at[week as usize] += 1;
                 self.ready_check.add(week as f64);
             }
-            WaitEnd::DroppedOut { cause, week } => self.dropped_at[cause as usize][week as usize] += 1,
+            WaitEnd::DroppedOut { cause, week } => {
+                self.dropped_at[cause as usize][week as usize] += 1
+            }
             WaitEnd::NotReady => self.not_ready += 1,
         }
         let sflr0 = sflr[0];
@@ -149,7 +160,9 @@ impl WaitTally {
                 self.dh_hist[k].add(dh);
             }
         }
-        let days = growth.days_to_reach(sflr0, p.safe_sflr).unwrap_or(f64::INFINITY);
+        let days = growth
+            .days_to_reach(sflr0, p.safe_sflr)
+            .unwrap_or(f64::INFINITY);
         self.days_to_threshold.add(days);
     }
 
@@ -205,7 +218,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn new(groups: usize, strategies: usize, checks: u32, horizon_days: f64, quantiles: bool) -> Self {
+    pub fn new(
+        groups: usize,
+        strategies: usize,
+        checks: u32,
+        horizon_days: f64,
+        quantiles: bool,
+    ) -> Self {
         Tally {
             patients: 0,
             cohort: vec![CohortTally::default(); groups],
@@ -251,7 +270,11 @@ impl Tally {
 
     /// Values that could not be tallied (NaN, infinite, out of range). Zero in a sound run.
     pub fn rejected_values(&self) -> u64 {
-        let cohort: u64 = self.cohort.iter().flat_map(|c| c.sums().map(|s| s.rejected)).sum();
+        let cohort: u64 = self
+            .cohort
+            .iter()
+            .flat_map(|c| c.sums().map(|s| s.rejected))
+            .sum();
         let waits: u64 = self
             .waits
             .iter()

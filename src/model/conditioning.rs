@@ -42,8 +42,13 @@ impl DropOutCause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitEnd {
     /// Adequate remnant at the check of this week (1, 2, …).
-    Ready { week: u32 },
-    DroppedOut { cause: DropOutCause, week: u32 },
+    Ready {
+        week: u32,
+    },
+    DroppedOut {
+        cause: DropOutCause,
+        week: u32,
+    },
     /// Still inadequate at the last check: insufficient growth.
     NotReady,
 }
@@ -86,7 +91,11 @@ impl ProcedureModel {
             Immediate::Uneventful
         };
         let sampled = self.growth.sample(patient.regeneration, &mut rng);
-        let growth = if immediate == Immediate::TechnicalFailure { Growth::NONE } else { sampled };
+        let growth = if immediate == Immediate::TechnicalFailure {
+            Growth::NONE
+        } else {
+            sampled
+        };
         Course { immediate, growth }
     }
 }
@@ -128,13 +137,24 @@ pub fn remnant_path(
 /// Run the checks 1, 2, … on a remnant path. Within a week, drop-out comes first: a patient
 /// whose disease progresses in week k is not checked in week k.
 #[inline]
-pub fn wait(schedule: &CheckSchedule, patient: &Patient, course: &Course, adequate: &[bool]) -> WaitEnd {
+pub fn wait(
+    schedule: &CheckSchedule,
+    patient: &Patient,
+    course: &Course,
+    adequate: &[bool],
+) -> WaitEnd {
     if course.immediate == Immediate::Death {
-        return WaitEnd::DroppedOut { cause: DropOutCause::ProcedureDeath, week: 0 };
+        return WaitEnd::DroppedOut {
+            cause: DropOutCause::ProcedureDeath,
+            week: 0,
+        };
     }
     for k in 1..=schedule.checks {
         if patient.progression_week == k {
-            return WaitEnd::DroppedOut { cause: DropOutCause::Progression, week: k };
+            return WaitEnd::DroppedOut {
+                cause: DropOutCause::Progression,
+                week: k,
+            };
         }
         if adequate[k as usize] {
             return WaitEnd::Ready { week: k };

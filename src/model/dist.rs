@@ -38,12 +38,22 @@ pub struct Dist {
 
 impl Dist {
     pub fn fixed(value: f64) -> Self {
-        Dist { law: Law::Fixed(value), bounds: None, description: format!("{value}"), mean: value }
+        Dist {
+            law: Law::Fixed(value),
+            bounds: None,
+            description: format!("{value}"),
+            mean: value,
+        }
     }
 
     /// Assemble a validated law. Only `scenario` and tests call this.
     pub fn new(law: Law, bounds: Option<(f64, f64)>, description: String, mean: f64) -> Self {
-        Dist { law, bounds, description, mean }
+        Dist {
+            law,
+            bounds,
+            description,
+            mean,
+        }
     }
 
     pub fn is_fixed(&self) -> bool {
@@ -79,10 +89,14 @@ impl Dist {
     /// Share of the untruncated law inside the bounds, estimated from a fixed stream; used by
     /// validation for laws without a closed-form CDF here.
     pub fn truncated_mass_estimate(&self) -> f64 {
-        let Some((lo, hi)) = self.bounds else { return 1.0 };
+        let Some((lo, hi)) = self.bounds else {
+            return 1.0;
+        };
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0x7472_756e_63);
         const N: usize = 20_000;
-        let inside = (0..N).filter(|_| (lo..=hi).contains(&self.sample_law(&mut rng))).count();
+        let inside = (0..N)
+            .filter(|_| (lo..=hi).contains(&self.sample_law(&mut rng)))
+            .count();
         inside as f64 / N as f64
     }
 }
@@ -114,7 +128,12 @@ mod tests {
     #[test]
     fn truncated_normal_matches_its_cdf_ks_alpha_0001() {
         let (mu, sd, lo, hi) = (1.9, 0.2, 1.4, 2.6);
-        let d = Dist::new(Law::Normal(Normal::new(mu, sd).unwrap()), Some((lo, hi)), String::new(), mu);
+        let d = Dist::new(
+            Law::Normal(Normal::new(mu, sd).unwrap()),
+            Some((lo, hi)),
+            String::new(),
+            mu,
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let n = 200_000;
         let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
@@ -128,7 +147,12 @@ mod tests {
     #[test]
     fn ks_test_rejects_a_wrong_law() {
         // Guards the KS helper itself: the truncated law must not pass as the untruncated one.
-        let d = Dist::new(Law::Normal(Normal::new(0.0, 1.0).unwrap()), Some((-1.0, 1.0)), String::new(), 0.0);
+        let d = Dist::new(
+            Law::Normal(Normal::new(0.0, 1.0).unwrap()),
+            Some((-1.0, 1.0)),
+            String::new(),
+            0.0,
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(12);
         let n = 50_000;
         let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
@@ -138,7 +162,12 @@ mod tests {
 
     #[test]
     fn truncated_mass_estimate_is_close_to_exact() {
-        let d = Dist::new(Law::Normal(Normal::new(0.0, 1.0).unwrap()), Some((-1.0, 1.0)), String::new(), 0.0);
+        let d = Dist::new(
+            Law::Normal(Normal::new(0.0, 1.0).unwrap()),
+            Some((-1.0, 1.0)),
+            String::new(),
+            0.0,
+        );
         assert!((d.truncated_mass_estimate() - 0.6827).abs() < 0.015);
     }
 }

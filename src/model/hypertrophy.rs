@@ -28,9 +28,18 @@ pub struct GrowthLaw {
 }
 
 impl GrowthLaw {
-    pub fn new(median_growth: f64, growth_log_sd: f64, tau_shape: f64, tau_mean_days: f64) -> Option<Self> {
+    pub fn new(
+        median_growth: f64,
+        growth_log_sd: f64,
+        tau_shape: f64,
+        tau_mean_days: f64,
+    ) -> Option<Self> {
         let time_constant = Gamma::new(tau_shape, tau_mean_days / tau_shape).ok()?;
-        Some(GrowthLaw { median_growth, growth_log_sd, time_constant })
+        Some(GrowthLaw {
+            median_growth,
+            growth_log_sd,
+            time_constant,
+        })
     }
 
     /// One patient's growth, given their regeneration multiplier. Draws a normal then a gamma.
@@ -39,7 +48,10 @@ impl GrowthLaw {
         let z: f64 = StandardNormal.sample(rng);
         let max_growth = multiplier * self.median_growth * (self.growth_log_sd * z).exp();
         let tau_days = self.time_constant.sample(rng);
-        Growth { max_growth, tau_days }
+        Growth {
+            max_growth,
+            tau_days,
+        }
     }
 }
 
@@ -51,7 +63,10 @@ pub struct Growth {
 }
 
 impl Growth {
-    pub const NONE: Growth = Growth { max_growth: 0.0, tau_days: 1.0 };
+    pub const NONE: Growth = Growth {
+        max_growth: 0.0,
+        tau_days: 1.0,
+    };
 
     /// FLR(t) / FLR₀.
     #[inline]
@@ -79,7 +94,10 @@ mod tests {
 
     #[test]
     fn growth_law_limits() {
-        let g = Growth { max_growth: 0.4, tau_days: 10.0 };
+        let g = Growth {
+            max_growth: 0.4,
+            tau_days: 10.0,
+        };
         assert_eq!(g.relative_volume(0.0), 1.0);
         assert!((g.relative_volume(1e6) - 1.4).abs() < 1e-12);
         // One time constant: 1 − 1/e of the maximal growth.
@@ -88,12 +106,19 @@ mod tests {
 
     #[test]
     fn days_to_reach_inverts_the_growth_law() {
-        let g = Growth { max_growth: 0.5, tau_days: 8.0 };
+        let g = Growth {
+            max_growth: 0.5,
+            tau_days: 8.0,
+        };
         let (s0, thr) = (0.18, 0.22);
         let t = g.days_to_reach(s0, thr).unwrap();
         assert!((s0 * g.relative_volume(t) - thr).abs() < 1e-12);
         assert_eq!(g.days_to_reach(0.25, 0.20), Some(0.0));
-        assert_eq!(g.days_to_reach(0.10, 0.20), None, "+50% of 10% never reaches 20%");
+        assert_eq!(
+            g.days_to_reach(0.10, 0.20),
+            None,
+            "+50% of 10% never reaches 20%"
+        );
         assert_eq!(Growth::NONE.days_to_reach(0.10, 0.20), None);
     }
 
@@ -115,6 +140,10 @@ mod tests {
         // sd of the sample median of a lognormal ≈ 1.2533 · 0.38 · 0.35 / √n = 0.00053.
         assert!((median - 0.38).abs() < 4.0 * 0.00053, "median {median}");
         // tau: mean 18, sd 9 → se 0.028.
-        assert!((tau_sum / n as f64 - 18.0).abs() < 4.0 * 0.0285, "mean tau {}", tau_sum / n as f64);
+        assert!(
+            (tau_sum / n as f64 - 18.0).abs() < 4.0 * 0.0285,
+            "mean tau {}",
+            tau_sum / n as f64
+        );
     }
 }

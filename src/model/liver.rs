@@ -14,7 +14,11 @@ pub enum LiverQuality {
 }
 
 impl LiverQuality {
-    pub const ALL: [LiverQuality; 3] = [LiverQuality::Normal, LiverQuality::Steatosis, LiverQuality::Cirrhosis];
+    pub const ALL: [LiverQuality; 3] = [
+        LiverQuality::Normal,
+        LiverQuality::Steatosis,
+        LiverQuality::Cirrhosis,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -48,8 +52,12 @@ pub enum RegimenClass {
 }
 
 impl RegimenClass {
-    pub const ALL: [RegimenClass; 4] =
-        [RegimenClass::None, RegimenClass::Oxaliplatin, RegimenClass::Irinotecan, RegimenClass::Both];
+    pub const ALL: [RegimenClass; 4] = [
+        RegimenClass::None,
+        RegimenClass::Oxaliplatin,
+        RegimenClass::Irinotecan,
+        RegimenClass::Both,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -108,13 +116,22 @@ pub struct RegenerationModifiers {
 }
 
 impl RegenerationModifiers {
-    pub fn multiplier(&self, quality: LiverQuality, long_chemotherapy: bool, age_years: f64) -> f64 {
+    pub fn multiplier(
+        &self,
+        quality: LiverQuality,
+        long_chemotherapy: bool,
+        age_years: f64,
+    ) -> f64 {
         let q = match quality {
             LiverQuality::Normal => 1.0,
             LiverQuality::Steatosis => self.steatosis,
             LiverQuality::Cirrhosis => self.cirrhosis,
         };
-        let c = if long_chemotherapy { self.long_chemotherapy } else { 1.0 };
+        let c = if long_chemotherapy {
+            self.long_chemotherapy
+        } else {
+            1.0
+        };
         let excess_years = (age_years - self.age_reference_years).max(0.0);
         let a = (1.0 - self.per_year_over_reference * excess_years).max(0.0);
         q * c * a
@@ -140,9 +157,17 @@ mod tests {
     fn thresholds_follow_quality_and_chemotherapy_exposure() {
         let r = rule();
         assert_eq!(r.threshold(LiverQuality::Normal, 0.0), 0.20);
-        assert_eq!(r.threshold(LiverQuality::Normal, 12.0), 0.20, "exactly 12 weeks is not more than 12");
+        assert_eq!(
+            r.threshold(LiverQuality::Normal, 12.0),
+            0.20,
+            "exactly 12 weeks is not more than 12"
+        );
         assert_eq!(r.threshold(LiverQuality::Normal, 14.0), 0.30);
-        assert_eq!(r.threshold(LiverQuality::Cirrhosis, 20.0), 0.40, "the stricter threshold wins");
+        assert_eq!(
+            r.threshold(LiverQuality::Cirrhosis, 20.0),
+            0.40,
+            "the stricter threshold wins"
+        );
         assert_eq!(r.threshold(LiverQuality::Steatosis, 0.0), 0.30);
     }
 

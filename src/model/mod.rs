@@ -43,11 +43,20 @@ pub struct Model {
 impl Model {
     #[inline]
     pub fn patient(&self, index: u64, streams: &PatientStreams<'_>) -> Patient {
-        self.cohort.sample(index, streams, &self.safe_remnant, &self.regeneration, self.progression_per_week)
+        self.cohort.sample(
+            index,
+            streams,
+            &self.safe_remnant,
+            &self.regeneration,
+            self.progression_per_week,
+        )
     }
 
     pub fn procedure(&self, p: Procedure) -> &ProcedureModel {
         // Validation guarantees every strategy's procedure is present.
-        self.procedures.iter().find(|m| m.procedure == p).expect("validated: procedure parameters present")
+        self.procedures
+            .iter()
+            .find(|m| m.procedure == p)
+            .expect("validated: procedure parameters present")
     }
 }

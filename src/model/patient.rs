@@ -4,7 +4,9 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma};
 
 use super::dist::Dist;
-use super::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule, WEEKS_PER_CYCLE};
+use super::liver::{
+    LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule, WEEKS_PER_CYCLE,
+};
 use super::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS};
 use crate::random::{PatientStreams, Purpose};
 
@@ -24,7 +26,10 @@ pub struct LiverGroup {
 pub enum RemnantSource {
     /// Segment volumes drawn from a Dirichlet around mean shares; the remnant is what the planned
     /// resection leaves.
-    Segments { resection: Resection, dirichlet: [Gamma<f64>; SEGMENTS] },
+    Segments {
+        resection: Resection,
+        dirichlet: [Gamma<f64>; SEGMENTS],
+    },
     /// The remnant as a fraction of TLV, drawn directly.
     Fraction(Dist),
 }
@@ -147,7 +152,10 @@ impl Cohort {
         };
         let flr_ml = match &self.remnant {
             RemnantSource::Fraction(f) => f.sample(&mut anatomy) * tlv_ml,
-            RemnantSource::Segments { resection, dirichlet } => {
+            RemnantSource::Segments {
+                resection,
+                dirichlet,
+            } => {
                 let mut seg = [0.0; SEGMENTS];
                 for (v, g) in seg.iter_mut().zip(dirichlet) {
                     *v = g.sample(&mut anatomy);
@@ -155,7 +163,10 @@ impl Cohort {
                 if prior {
                     // The segments removed earlier are gone; the rest regenerated to the whole
                     // functional volume (assumption: complete volumetric regeneration).
-                    let gone = self.prior_hepatectomy.as_ref().map_or(Segments(0), |p| p.resection.segments());
+                    let gone = self
+                        .prior_hepatectomy
+                        .as_ref()
+                        .map_or(Segments(0), |p| p.resection.segments());
                     for (i, v) in seg.iter_mut().enumerate() {
                         if gone.contains(i) {
                             *v = 0.0;
@@ -173,13 +184,20 @@ impl Cohort {
 
         let mut condition = streams.stream(Purpose::LiverCondition);
         let u: f64 = condition.random();
-        let group = self.cumulative_shares.iter().position(|&c| u < c).unwrap_or(self.groups.len() - 1);
+        let group = self
+            .cumulative_shares
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.groups.len() - 1);
         let g = &self.groups[group];
         let chemotherapy_cycles = g.chemotherapy_cycles.sample(&mut condition);
         let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
         let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
 
-        let progression_week = first_event_week(progression_per_week, &mut streams.stream(Purpose::Progression));
+        let progression_week = first_event_week(
+            progression_per_week,
+            &mut streams.stream(Purpose::Progression),
+        );
 
         Patient {
             index,

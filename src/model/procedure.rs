@@ -17,7 +17,12 @@ pub enum Procedure {
 }
 
 impl Procedure {
-    pub const ALL: [Procedure; 4] = [Procedure::Pve, Procedure::PveSegment4, Procedure::Pvl, Procedure::Alpps];
+    pub const ALL: [Procedure; 4] = [
+        Procedure::Pve,
+        Procedure::PveSegment4,
+        Procedure::Pvl,
+        Procedure::Alpps,
+    ];
 
     pub fn index(self) -> usize {
         self as usize

@@ -68,13 +68,18 @@ impl Segments {
     }
 
     pub fn parse_roman(name: &str) -> Option<usize> {
-        SEGMENT_NAMES.iter().position(|s| s.eq_ignore_ascii_case(name))
+        SEGMENT_NAMES
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(name))
     }
 }
 
 impl fmt::Display for Segments {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = (0..SEGMENTS).filter(|&i| self.contains(i)).map(|i| SEGMENT_NAMES[i]).collect();
+        let names: Vec<&str> = (0..SEGMENTS)
+            .filter(|&i| self.contains(i))
+            .map(|i| SEGMENT_NAMES[i])
+            .collect();
         f.write_str(&names.join("+"))
     }
 }
@@ -94,7 +99,10 @@ pub enum Resection {
     /// One or more whole segments.
     Segmentectomy(Segments),
     /// A lesion of this diameter removed with a margin all round: lesion plus margin shell.
-    Wedge { diameter_mm: f64, margin_mm: f64 },
+    Wedge {
+        diameter_mm: f64,
+        margin_mm: f64,
+    },
 }
 
 impl Resection {
@@ -104,9 +112,18 @@ impl Resection {
         ("left_hepatectomy", Resection::LeftHepatectomy),
         ("right_trisectionectomy", Resection::RightTrisectionectomy),
         ("left_trisectionectomy", Resection::LeftTrisectionectomy),
-        ("right_anterior_sectionectomy", Resection::RightAnteriorSectionectomy),
-        ("right_posterior_sectionectomy", Resection::RightPosteriorSectionectomy),
-        ("left_lateral_sectionectomy", Resection::LeftLateralSectionectomy),
+        (
+            "right_anterior_sectionectomy",
+            Resection::RightAnteriorSectionectomy,
+        ),
+        (
+            "right_posterior_sectionectomy",
+            Resection::RightPosteriorSectionectomy,
+        ),
+        (
+            "left_lateral_sectionectomy",
+            Resection::LeftLateralSectionectomy,
+        ),
     ];
 
     /// Whole segments removed (none for a wedge).
@@ -137,12 +154,16 @@ impl Resection {
     pub fn remnant_ml(self, segment_ml: &[f64; SEGMENTS]) -> f64 {
         let total: f64 = segment_ml.iter().sum();
         match self {
-            Resection::Wedge { diameter_mm, margin_mm } => {
-                (total - Self::wedge_functional_ml(diameter_mm, margin_mm)).max(0.0)
-            }
+            Resection::Wedge {
+                diameter_mm,
+                margin_mm,
+            } => (total - Self::wedge_functional_ml(diameter_mm, margin_mm)).max(0.0),
             other => {
                 let removed = other.segments();
-                (0..SEGMENTS).filter(|&i| !removed.contains(i)).map(|i| segment_ml[i]).sum()
+                (0..SEGMENTS)
+                    .filter(|&i| !removed.contains(i))
+                    .map(|i| segment_ml[i])
+                    .sum()
             }
         }
     }
@@ -152,11 +173,18 @@ impl fmt::Display for Resection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Resection::Segmentectomy(s) => write!(f, "segmentectomy {s}"),
-            Resection::Wedge { diameter_mm, margin_mm } => {
+            Resection::Wedge {
+                diameter_mm,
+                margin_mm,
+            } => {
                 write!(f, "wedge ({diameter_mm} mm lesion, {margin_mm} mm margin)")
             }
             named => {
-                let key = Resection::NAMED.iter().find(|(_, r)| r == named).map(|(k, _)| *k).unwrap_or("?");
+                let key = Resection::NAMED
+                    .iter()
+                    .find(|(_, r)| r == named)
+                    .map(|(k, _)| *k)
+                    .unwrap_or("?");
                 f.write_str(&key.replace('_', " "))
             }
         }
@@ -185,13 +213,28 @@ mod tests {
     #[test]
     fn named_resections_leave_the_complementary_segments() {
         let seg = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
-        assert_eq!(Resection::RightTrisectionectomy.remnant_ml(&seg), 1.0 + 2.0 + 4.0);
+        assert_eq!(
+            Resection::RightTrisectionectomy.remnant_ml(&seg),
+            1.0 + 2.0 + 4.0
+        );
         assert_eq!(Resection::RightHepatectomy.remnant_ml(&seg), 15.0);
         assert_eq!(Resection::LeftHepatectomy.remnant_ml(&seg), 255.0 - 14.0);
-        assert_eq!(Resection::LeftTrisectionectomy.remnant_ml(&seg), 1.0 + 32.0 + 64.0);
-        assert_eq!(Resection::RightPosteriorSectionectomy.remnant_ml(&seg), 255.0 - 96.0);
-        assert_eq!(Resection::RightAnteriorSectionectomy.remnant_ml(&seg), 255.0 - 144.0);
-        assert_eq!(Resection::LeftLateralSectionectomy.remnant_ml(&seg), 255.0 - 6.0);
+        assert_eq!(
+            Resection::LeftTrisectionectomy.remnant_ml(&seg),
+            1.0 + 32.0 + 64.0
+        );
+        assert_eq!(
+            Resection::RightPosteriorSectionectomy.remnant_ml(&seg),
+            255.0 - 96.0
+        );
+        assert_eq!(
+            Resection::RightAnteriorSectionectomy.remnant_ml(&seg),
+            255.0 - 144.0
+        );
+        assert_eq!(
+            Resection::LeftLateralSectionectomy.remnant_ml(&seg),
+            255.0 - 6.0
+        );
         let s6 = Resection::Segmentectomy(Segments::of(&[6]));
         assert_eq!(s6.remnant_ml(&seg), 255.0 - 32.0);
     }
@@ -202,7 +245,10 @@ mod tests {
         let v = Resection::wedge_functional_ml(20.0, 10.0);
         assert!((v - 4.0 / 3.0 * PI * 7.0).abs() < 1e-9, "{v}");
         let seg = [100.0; SEGMENTS];
-        let w = Resection::Wedge { diameter_mm: 20.0, margin_mm: 10.0 };
+        let w = Resection::Wedge {
+            diameter_mm: 20.0,
+            margin_mm: 10.0,
+        };
         assert!((w.remnant_ml(&seg) - (800.0 - v)).abs() < 1e-9);
     }
 }

@@ -37,7 +37,9 @@ pub enum ReportError {
 /// All tables of a run, in the order they are written.
 pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, ReportError> {
     if tally.rejected_values() > 0 {
-        return Err(ReportError::Rejected { count: tally.rejected_values() });
+        return Err(ReportError::Rejected {
+            count: tally.rejected_values(),
+        });
     }
     let m = &scenario.model;
     let tables = vec![
@@ -51,14 +53,20 @@ pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, Re
     for t in &tables {
         let cols = ["strategy", "liver_group", "key"];
         t.check_finite(|row| {
-            cols.iter().filter_map(|c| t.text(c, row).map(|v| format!("{c} {v}"))).collect::<Vec<_>>().join(", ")
+            cols.iter()
+                .filter_map(|c| t.text(c, row).map(|v| format!("{c} {v}")))
+                .collect::<Vec<_>>()
+                .join(", ")
         })?;
     }
     Ok(tables)
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
-    ReportError::Write { path: path.to_owned(), message: e.to_string() }
+    ReportError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
 }
 
 /// Write a table as `<name>.csv` and `<name>.parquet` into `dir`; returns the file names.
@@ -67,18 +75,28 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError
     let csv = format!("{}.csv", table.name);
     let path = dir.join(&csv);
     let mut f = File::create(&path).map_err(|e| write_err(&path, e))?;
-    CsvWriter::new(&mut f).finish(&mut df).map_err(|e| write_err(&path, e))?;
+    CsvWriter::new(&mut f)
+        .finish(&mut df)
+        .map_err(|e| write_err(&path, e))?;
     let parquet = format!("{}.parquet", table.name);
     let path = dir.join(&parquet);
     let f = File::create(&path).map_err(|e| write_err(&path, e))?;
-    ParquetWriter::new(f).finish(&mut df).map_err(|e| write_err(&path, e))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| write_err(&path, e))?;
     Ok(vec![csv, parquet])
 }
 
 /// The standard plots of a hypertrophy-windows run.
-pub fn write_plots(dir: &Path, scenario: &Scenario, tally: &Tally) -> Result<Vec<String>, ReportError> {
+pub fn write_plots(
+    dir: &Path,
+    scenario: &Scenario,
+    tally: &Tally,
+) -> Result<Vec<String>, ReportError> {
     let m = &scenario.model;
-    let weeks: Vec<f64> = (0..=m.schedule.checks).map(|k| m.schedule.day(k) / DAYS_PER_WEEK).collect();
+    let weeks: Vec<f64> = (0..=m.schedule.checks)
+        .map(|k| m.schedule.day(k) / DAYS_PER_WEEK)
+        .collect();
     let mut files = Vec::new();
     let mut thresholds: Vec<f64> = Vec::new();
     for g in &m.cohort.groups {
@@ -89,8 +107,13 @@ pub fn write_plots(dir: &Path, scenario: &Scenario, tally: &Tally) -> Result<Vec
         }
     }
     thresholds.sort_by(f64::total_cmp);
-    let lines: Vec<plots::ReferenceLine> =
-        thresholds.iter().map(|&y| plots::ReferenceLine { label: format!("safe sFLR {y:.0}%"), y }).collect();
+    let lines: Vec<plots::ReferenceLine> = thresholds
+        .iter()
+        .map(|&y| plots::ReferenceLine {
+            label: format!("safe sFLR {y:.0}%"),
+            y,
+        })
+        .collect();
 
     if scenario.run.quantiles {
         let panels: Vec<plots::FanPanel> = m
@@ -99,12 +122,31 @@ pub fn write_plots(dir: &Path, scenario: &Scenario, tally: &Tally) -> Result<Vec
             .enumerate()
             .map(|(s, strategy)| {
                 let w = tally.pooled(s);
-                let q = |p: f64| w.sflr_hist.iter().map(|h| h.quantile(p).unwrap_or(0.0)).collect::<Vec<f64>>();
-                plots::FanPanel { title: strategy.name.clone(), weeks: weeks.clone(), p5: q(0.05), p25: q(0.25), p50: q(0.5), p75: q(0.75), p95: q(0.95) }
+                let q = |p: f64| {
+                    w.sflr_hist
+                        .iter()
+                        .map(|h| h.quantile(p).unwrap_or(0.0))
+                        .collect::<Vec<f64>>()
+                };
+                plots::FanPanel {
+                    title: strategy.name.clone(),
+                    weeks: weeks.clone(),
+                    p5: q(0.05),
+                    p25: q(0.25),
+                    p50: q(0.5),
+                    p75: q(0.75),
+                    p95: q(0.95),
+                }
             })
             .collect();
         let stem = dir.join("sflr_fan");
-        for p in plots::fan_chart(&stem, "Standardized FLR after the procedure (5-25-50-75-95% of patients)", "sFLR (% of sTLV)", &panels, &lines)? {
+        for p in plots::fan_chart(
+            &stem,
+            "Standardized FLR after the procedure (5-25-50-75-95% of patients)",
+            "sFLR (% of sTLV)",
+            &panels,
+            &lines,
+        )? {
             files.push(file_name(&p));
         }
     }
@@ -124,18 +166,33 @@ pub fn write_plots(dir: &Path, scenario: &Scenario, tally: &Tally) -> Result<Vec
                 lo.push(100.0 * sh.lo);
                 hi.push(100.0 * sh.hi);
             }
-            plots::Curve { label: strategy.name.clone(), x: weeks.clone(), y, lo, hi }
+            plots::Curve {
+                label: strategy.name.clone(),
+                x: weeks.clone(),
+                y,
+                lo,
+                hi,
+            }
         })
         .collect();
     let stem = dir.join("ready_curves");
-    for p in plots::curve_chart(&stem, "Ready for resection (adequate remnant, not dropped out)", "weeks since the procedure", "patients ready (%)", 100.0, &curves)? {
+    for p in plots::curve_chart(
+        &stem,
+        "Ready for resection (adequate remnant, not dropped out)",
+        "weeks since the procedure",
+        "patients ready (%)",
+        100.0,
+        &curves,
+    )? {
         files.push(file_name(&p));
     }
     Ok(files)
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Provenance of a run, written last.
@@ -171,7 +228,11 @@ pub fn describe_files(dir: &Path, names: &[String]) -> Result<Vec<ManifestFile>,
         .map(|name| {
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|e| write_err(&path, e))?;
-            Ok(ManifestFile { name: name.clone(), bytes: bytes.len() as u64, sha256: hex(&Sha256::digest(&bytes)) })
+            Ok(ManifestFile {
+                name: name.clone(),
+                bytes: bytes.len() as u64,
+                sha256: hex(&Sha256::digest(&bytes)),
+            })
         })
         .collect()
 }
@@ -181,13 +242,17 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), ReportError
     let f = File::create(&path).map_err(|e| write_err(&path, e))?;
     let mut w = BufWriter::new(f);
     serde_json::to_writer_pretty(&mut w, manifest).map_err(|e| write_err(&path, e))?;
-    w.write_all(b"\n").and_then(|_| w.flush()).map_err(|e| write_err(&path, e))?;
+    w.write_all(b"\n")
+        .and_then(|_| w.flush())
+        .map_err(|e| write_err(&path, e))?;
     Ok(())
 }
 
 /// Current UTC time as RFC 3339, without a date library (civil-from-days, Hinnant 2013).
 pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -199,5 +264,10 @@ pub fn utc_now() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }

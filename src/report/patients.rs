@@ -22,12 +22,19 @@ pub struct PatientTable<'m> {
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> ReportError {
-    ReportError::Write { path: path.to_owned(), message: e.to_string() }
+    ReportError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
 }
 
 impl<'m> PatientTable<'m> {
     pub fn new(dir: &Path, model: &'m Model) -> Self {
-        PatientTable { model, path: dir.join(FILE), writer: None }
+        PatientTable {
+            model,
+            path: dir.join(FILE),
+            writer: None,
+        }
     }
 
     /// Append one block of records.
@@ -69,7 +76,10 @@ impl<'m> PatientTable<'m> {
                     .text("immediate_outcome", immediate)
                     .real("max_growth", course.growth.max_growth)
                     .real("tau_days", course.growth.tau_days)
-                    .real("sflr_at_assessment_pct", 100.0 * p.sflr0() * course.growth.relative_volume(a_day))
+                    .real(
+                        "sflr_at_assessment_pct",
+                        100.0 * p.sflr0() * course.growth.relative_volume(a_day),
+                    )
                     .text("end_state", end_state)
                     .count("end_check", end_check as u64);
             }
@@ -81,7 +91,9 @@ impl<'m> PatientTable<'m> {
         let df = t.to_dataframe()?;
         if self.writer.is_none() {
             let f = File::create(&self.path).map_err(|e| err(&self.path, e))?;
-            let w = ParquetWriter::new(f).batched(&df.schema()).map_err(|e| err(&self.path, e))?;
+            let w = ParquetWriter::new(f)
+                .batched(&df.schema())
+                .map_err(|e| err(&self.path, e))?;
             self.writer = Some(w);
         }
         let w = self.writer.as_mut().expect("created above");

@@ -12,7 +12,13 @@ pub enum Col {
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     #[error("table {table}, column {column}, row {row}: value {value} is not finite ({context}); no table was written")]
-    NotFinite { table: String, column: String, row: usize, value: f64, context: String },
+    NotFinite {
+        table: String,
+        column: String,
+        row: usize,
+        value: f64,
+        context: String,
+    },
     #[error("table {table}: {message}")]
     Polars { table: String, message: String },
 }
@@ -33,7 +39,11 @@ pub struct Row<'t> {
 
 impl Table {
     pub fn new(name: &str) -> Self {
-        Table { name: name.to_owned(), columns: Vec::new(), rows: 0 }
+        Table {
+            name: name.to_owned(),
+            columns: Vec::new(),
+            rows: 0,
+        }
     }
 
     pub fn row(&mut self) -> Row<'_> {
@@ -96,7 +106,10 @@ impl Table {
                 }
             })
             .collect();
-        DataFrame::new(columns).map_err(|e| TableError::Polars { table: self.name.clone(), message: e.to_string() })
+        DataFrame::new(columns).map_err(|e| TableError::Polars {
+            table: self.name.clone(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -107,7 +120,10 @@ impl Row<'_> {
             t.columns.push((name.to_owned(), make()));
         }
         let (col_name, col) = &mut t.columns[self.at];
-        debug_assert_eq!(col_name, name, "columns must be filled in the same order in every row");
+        debug_assert_eq!(
+            col_name, name,
+            "columns must be filled in the same order in every row"
+        );
         push(col);
         self.at += 1;
         self
@@ -115,26 +131,38 @@ impl Row<'_> {
 
     pub fn text(self, name: &str, v: impl Into<String>) -> Self {
         let v = v.into();
-        self.put(name, || Col::Text(Vec::new()), |c| {
-            if let Col::Text(x) = c {
-                x.push(v)
-            }
-        })
+        self.put(
+            name,
+            || Col::Text(Vec::new()),
+            |c| {
+                if let Col::Text(x) = c {
+                    x.push(v)
+                }
+            },
+        )
     }
 
     pub fn real(self, name: &str, v: f64) -> Self {
-        self.put(name, || Col::Real(Vec::new()), |c| {
-            if let Col::Real(x) = c {
-                x.push(v)
-            }
-        })
+        self.put(
+            name,
+            || Col::Real(Vec::new()),
+            |c| {
+                if let Col::Real(x) = c {
+                    x.push(v)
+                }
+            },
+        )
     }
 
     pub fn count(self, name: &str, v: u64) -> Self {
-        self.put(name, || Col::Count(Vec::new()), |c| {
-            if let Col::Count(x) = c {
-                x.push(v)
-            }
-        })
+        self.put(
+            name,
+            || Col::Count(Vec::new()),
+            |c| {
+                if let Col::Count(x) = c {
+                    x.push(v)
+                }
+            },
+        )
     }
 }

@@ -10,7 +10,13 @@ use crate::model::Model;
 use crate::scenario::ParameterRecord;
 
 /// Quantiles reported for sFLR, DH and KGR.
-pub const QUANTILES: [(f64, &str); 5] = [(0.05, "p5"), (0.25, "p25"), (0.5, "p50"), (0.75, "p75"), (0.95, "p95")];
+pub const QUANTILES: [(f64, &str); 5] = [
+    (0.05, "p5"),
+    (0.25, "p25"),
+    (0.5, "p50"),
+    (0.75, "p75"),
+    (0.95, "p95"),
+];
 
 /// Liver groups as reported: "all" (pooled) first, then each group.
 fn groups<'a>(model: &'a Model, tally: &'a Tally, strategy: usize) -> Vec<(&'a str, WaitTally)> {
@@ -93,7 +99,10 @@ pub fn growth(model: &Model, tally: &Tally) -> Table {
                         row = row.real(&format!("dh_{name}_pp"), h.quantile(q).unwrap_or(0.0));
                     }
                     for (q, name) in QUANTILES {
-                        row = row.real(&format!("kgr_{name}_pp_per_week"), h.quantile(q).unwrap_or(0.0) / weeks);
+                        row = row.real(
+                            &format!("kgr_{name}_pp_per_week"),
+                            h.quantile(q).unwrap_or(0.0) / weeks,
+                        );
                     }
                 }
                 let _ = row;
@@ -114,8 +123,14 @@ pub fn dropouts(model: &Model, tally: &Tally) -> Table {
                 outcomes.push((format!("dropped_out_{}", cause.key()), w.dropped(cause)));
             }
             outcomes.push((format!("not_ready_by_week_{horizon_weeks}"), w.not_ready));
-            outcomes.push(("technical_failure".into(), w.immediate[Immediate::TechnicalFailure as usize]));
-            outcomes.push(("major_complication".into(), w.immediate[Immediate::MajorComplication as usize]));
+            outcomes.push((
+                "technical_failure".into(),
+                w.immediate[Immediate::TechnicalFailure as usize],
+            ));
+            outcomes.push((
+                "major_complication".into(),
+                w.immediate[Immediate::MajorComplication as usize],
+            ));
             for (outcome, k) in outcomes {
                 let sh = share(k, w.n);
                 t.row()
@@ -142,7 +157,10 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
         for (group, w) in groups(model, tally, s) {
             let ready = share(w.ready(), w.n);
             let not_ready = share(w.not_ready, w.n);
-            let dropped = share(w.dropped(DropOutCause::ProcedureDeath) + w.dropped(DropOutCause::Progression), w.n);
+            let dropped = share(
+                w.dropped(DropOutCause::ProcedureDeath) + w.dropped(DropOutCause::Progression),
+                w.n,
+            );
             let reached = share(w.adequate_at[checks], w.n);
             let within = w.days_to_threshold.total() - w.days_to_threshold.overflow();
             let dq = |q: f64| w.days_to_threshold.quantile_within(q).unwrap_or(0.0);
@@ -155,12 +173,25 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 .real("ready_share", ready.value)
                 .real("ready_lo95", ready.lo)
                 .real("ready_hi95", ready.hi)
-                .real("mean_weeks_to_ready", mean_or_zero(&w.ready_check) * model.schedule.interval_days / DAYS_PER_WEEK)
-                .real("mean_weeks_to_ready_se", w.ready_check.se().unwrap_or(0.0) * model.schedule.interval_days / DAYS_PER_WEEK)
+                .real(
+                    "mean_weeks_to_ready",
+                    mean_or_zero(&w.ready_check) * model.schedule.interval_days / DAYS_PER_WEEK,
+                )
+                .real(
+                    "mean_weeks_to_ready_se",
+                    w.ready_check.se().unwrap_or(0.0) * model.schedule.interval_days
+                        / DAYS_PER_WEEK,
+                )
                 .real("not_ready_share", not_ready.value)
                 .real("dropped_out_share", dropped.value)
-                .real("dropped_out_death_share", share(w.dropped(DropOutCause::ProcedureDeath), w.n).value)
-                .real("dropped_out_progression_share", share(w.dropped(DropOutCause::Progression), w.n).value)
+                .real(
+                    "dropped_out_death_share",
+                    share(w.dropped(DropOutCause::ProcedureDeath), w.n).value,
+                )
+                .real(
+                    "dropped_out_progression_share",
+                    share(w.dropped(DropOutCause::Progression), w.n).value,
+                )
                 .real("adequate_at_last_check_share", reached.value)
                 .real("reaches_threshold_share", share(within, w.n).value)
                 .real("days_to_threshold_p25", dq(0.25))
@@ -172,8 +203,14 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 .real("dh_se_pp", dh.se().unwrap_or(0.0))
                 .real("kgr_mean_pp_per_week", mean_or_zero(dh) / a_weeks)
                 .real("relative_growth_mean_pct", relative_growth_pct(&w, a))
-                .real("major_complication_share", share(w.immediate[Immediate::MajorComplication as usize], w.n).value)
-                .real("technical_failure_share", share(w.immediate[Immediate::TechnicalFailure as usize], w.n).value);
+                .real(
+                    "major_complication_share",
+                    share(w.immediate[Immediate::MajorComplication as usize], w.n).value,
+                )
+                .real(
+                    "technical_failure_share",
+                    share(w.immediate[Immediate::TechnicalFailure as usize], w.n).value,
+                );
         }
     }
     t
@@ -217,9 +254,14 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
             .count("patients", n)
             .real("share", share(n, tally.patients).value)
             .real("female_share", share(c.female, n).value)
-            .real("prior_hepatectomy_share", share(c.prior_hepatectomy, n).value);
+            .real(
+                "prior_hepatectomy_share",
+                share(c.prior_hepatectomy, n).value,
+            );
         for (name, s) in names.iter().zip(c.sums()) {
-            row = row.real(&format!("{name}_mean"), mean_or_zero(s)).real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
+            row = row
+                .real(&format!("{name}_mean"), mean_or_zero(s))
+                .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;
     }
@@ -230,7 +272,11 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
 pub fn parameters(records: &[ParameterRecord]) -> Table {
     let mut t = Table::new("parameters");
     for r in records {
-        t.row().text("key", &r.key).real("value", r.value).text("distribution", &r.distribution).text("source", &r.source);
+        t.row()
+            .text("key", &r.key)
+            .real("value", r.value)
+            .text("distribution", &r.distribution)
+            .text("source", &r.source);
     }
     t
 }
@@ -243,7 +289,10 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
     for (s, strategy) in model.strategies.iter().enumerate() {
         let w = tally.pooled(s);
         let median_days = w.days_to_threshold.quantile_within(0.5);
-        let reach = share(w.days_to_threshold.total() - w.days_to_threshold.overflow(), w.n);
+        let reach = share(
+            w.days_to_threshold.total() - w.days_to_threshold.overflow(),
+            w.n,
+        );
         let mut ready_cum = 0;
         for k in 0..=model.schedule.checks as usize {
             ready_cum += w.ready_at[k];
@@ -251,7 +300,12 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             if !weeks.iter().any(|&x| (x as f64 - week).abs() < 1e-9) {
                 continue;
             }
-            let q = |p: f64| w.sflr_hist.get(k).and_then(|h| h.quantile(p)).unwrap_or(0.0);
+            let q = |p: f64| {
+                w.sflr_hist
+                    .get(k)
+                    .and_then(|h| h.quantile(p))
+                    .unwrap_or(0.0)
+            };
             t.row()
                 .text("procedure", &strategy.name)
                 .real("week", week)
@@ -285,7 +339,11 @@ pub fn plan_text(t: &Table) -> String {
             g("sflr_mean_pct"),
             g("sflr_p5_pct"),
             g("sflr_p95_pct"),
-            if median < 0.0 { "not reached".to_owned() } else { format!("{median:.1}") },
+            if median < 0.0 {
+                "not reached".to_owned()
+            } else {
+                format!("{median:.1}")
+            },
         ));
     }
     out.push_str("adequate: sFLR at or above the safe threshold; ready: adequate and not dropped out by then.\n");

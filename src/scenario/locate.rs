@@ -24,7 +24,10 @@ pub struct SpanIndex {
 impl SpanIndex {
     /// Index a document; an unparsable one gives an empty index (the parser reports it).
     pub fn new(text: &str) -> Self {
-        let mut index = SpanIndex { text: text.to_owned(), spans: BTreeMap::new() };
+        let mut index = SpanIndex {
+            text: text.to_owned(),
+            spans: BTreeMap::new(),
+        };
         if let Ok(doc) = ImDocument::parse(text.to_owned()) {
             index.table("", doc.as_table());
         }
@@ -110,10 +113,18 @@ impl SpanIndex {
         self.spans
             .iter()
             .filter(|(_, (k, v))| {
-                let inside = |s: &Option<Range<usize>>| s.as_ref().is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1));
+                let inside = |s: &Option<Range<usize>>| {
+                    s.as_ref()
+                        .is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1))
+                };
                 inside(k) || inside(v)
             })
-            .max_by_key(|(path, (_, v))| (path.matches(['.', '[']).count(), std::cmp::Reverse(v.as_ref().map_or(0, |s| s.len()))))
+            .max_by_key(|(path, (_, v))| {
+                (
+                    path.matches(['.', '[']).count(),
+                    std::cmp::Reverse(v.as_ref().map_or(0, |s| s.len())),
+                )
+            })
             .map(|(path, _)| path.clone())
     }
 }
@@ -127,8 +138,17 @@ mod tests {
         let text = "[run]\nname = \"x\"\n\n[cohort]\nbsa_m2 = { dist = \"normal\", sd = -0.2 }\n[[strategies]]\nname = \"a\"\n[[strategies]]\nname = \"b\"\n";
         let idx = SpanIndex::new(text);
         assert_eq!(idx.position("run.name"), Position { line: 2, column: 8 });
-        assert_eq!(idx.position("cohort.bsa_m2.sd"), Position { line: 5, column: 34 });
-        assert_eq!(idx.position("strategies[1].name"), Position { line: 9, column: 8 });
+        assert_eq!(
+            idx.position("cohort.bsa_m2.sd"),
+            Position {
+                line: 5,
+                column: 34
+            }
+        );
+        assert_eq!(
+            idx.position("strategies[1].name"),
+            Position { line: 9, column: 8 }
+        );
         // Missing key: its parent.
         assert_eq!(idx.position("cohort.bsa_m2.mean").line, 5);
         let offset = text.find("-0.2").unwrap();

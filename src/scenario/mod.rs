@@ -34,7 +34,12 @@ pub enum ScenarioError {
     #[error("{file}: cannot read the scenario file: {reason}")]
     Read { file: String, reason: String },
     #[error("{file}:{}:{}: {message}", .position.line, .position.column)]
-    Invalid { file: String, position: Position, key: String, message: String },
+    Invalid {
+        file: String,
+        position: Position,
+        key: String,
+        message: String,
+    },
 }
 
 /// The run settings of a scenario.
@@ -74,10 +79,16 @@ impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(path: &Path) -> std::result::Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read { file: file.clone(), reason: e.to_string() })?;
+        let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
             file: file.clone(),
-            reason: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            reason: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         Scenario::parse(&file, &text)
     }
@@ -89,10 +100,23 @@ impl Scenario {
             let offset = e.span().map_or(0, |s| s.start);
             let key = index.path_at(offset).unwrap_or_default();
             let message = e.message().trim().to_owned();
-            let message = if key.is_empty() { message } else { format!("{key}: {message}") };
-            ScenarioError::Invalid { file: file.to_owned(), position: index.position_of_offset(offset), key, message }
+            let message = if key.is_empty() {
+                message
+            } else {
+                format!("{key}: {message}")
+            };
+            ScenarioError::Invalid {
+                file: file.to_owned(),
+                position: index.position_of_offset(offset),
+                key,
+                message,
+            }
         })?;
-        let mut v = Validator { file, index: &index, parameters: Vec::new() };
+        let mut v = Validator {
+            file,
+            index: &index,
+            parameters: Vec::new(),
+        };
         let (run, model) = v.scenario(raw)?;
         Ok(Scenario {
             file: file.to_owned(),
@@ -118,18 +142,41 @@ struct Range {
 }
 
 const fn closed(lo: f64, hi: f64) -> Range {
-    Range { lo, hi, lo_open: false, hi_open: false }
+    Range {
+        lo,
+        hi,
+        lo_open: false,
+        hi_open: false,
+    }
 }
 const fn positive(hi: f64) -> Range {
-    Range { lo: 0.0, hi, lo_open: true, hi_open: false }
+    Range {
+        lo: 0.0,
+        hi,
+        lo_open: true,
+        hi_open: false,
+    }
 }
 const PROBABILITY: Range = closed(0.0, 1.0);
-const SHARE_PCT: Range = Range { lo: 0.0, hi: 100.0, lo_open: true, hi_open: false };
+const SHARE_PCT: Range = Range {
+    lo: 0.0,
+    hi: 100.0,
+    lo_open: true,
+    hi_open: false,
+};
 
 impl Range {
     fn contains(&self, x: f64) -> bool {
-        let above = if self.lo_open { x > self.lo } else { x >= self.lo };
-        let below = if self.hi_open { x < self.hi } else { x <= self.hi };
+        let above = if self.lo_open {
+            x > self.lo
+        } else {
+            x >= self.lo
+        };
+        let below = if self.hi_open {
+            x < self.hi
+        } else {
+            x <= self.hi
+        };
         x.is_finite() && above && below
     }
 }
@@ -163,7 +210,10 @@ impl Validator<'_> {
     fn source(&self, key: &str, source: &Option<String>) -> Result<String> {
         match source.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => Ok(s.to_owned()),
-            _ => self.err(key, "needs a `source` (the publication, or \"assumption: …\" with the reason)"),
+            _ => self.err(
+                key,
+                "needs a `source` (the publication, or \"assumption: …\" with the reason)",
+            ),
         }
     }
 
@@ -200,33 +250,54 @@ impl Validator<'_> {
         };
         for (name, value) in &given {
             if value.is_some() && !fields.contains(name) {
-                return self.err(&format!("{key}.{name}"), format!("does not apply to a {kind} law (it takes {})", list_or_value(fields)));
+                return self.err(
+                    &format!("{key}.{name}"),
+                    format!(
+                        "does not apply to a {kind} law (it takes {})",
+                        list_or_value(fields)
+                    ),
+                );
             }
             if let Some(x) = value {
                 if !x.is_finite() {
-                    return self.err(&format!("{key}.{name}"), format!("must be a finite number (got {x})"));
+                    return self.err(
+                        &format!("{key}.{name}"),
+                        format!("must be a finite number (got {x})"),
+                    );
                 }
             }
         }
         let need = |v: &Self, name: &str, x: Option<f64>| -> Result<f64> {
-            x.map_or_else(|| v.err(key, format!("is a {kind} law and needs `{name}`")), Ok)
+            x.map_or_else(
+                || v.err(key, format!("is a {kind} law and needs `{name}`")),
+                Ok,
+            )
         };
         let check = |v: &Self, name: &str, x: f64, r: Range| -> Result<f64> {
             if r.contains(x) {
                 Ok(x)
             } else {
-                v.err(&format!("{key}.{name}"), format!("must be in {r} (got {x})"))
+                v.err(
+                    &format!("{key}.{name}"),
+                    format!("must be in {r} (got {x})"),
+                )
             }
         };
         let inf = f64::INFINITY;
         let (law, description, mean, support) = match kind {
             "fixed" => {
                 if raw.truncate.is_some() {
-                    return self.err(&format!("{key}.truncate"), "does not apply to a fixed value");
+                    return self.err(
+                        &format!("{key}.truncate"),
+                        "does not apply to a fixed value",
+                    );
                 }
                 let x = need(self, "value", raw.value)?;
                 if !allowed.contains(x) {
-                    return self.err(&format!("{key}.value"), format!("must be in {allowed} (got {x})"));
+                    return self.err(
+                        &format!("{key}.value"),
+                        format!("must be in {allowed} (got {x})"),
+                    );
                 }
                 self.record(key, x, "fixed", source);
                 return Ok(Dist::fixed(x));
@@ -234,68 +305,151 @@ impl Validator<'_> {
             "normal" => {
                 let m = need(self, "mean", raw.mean)?;
                 let sd = check(self, "sd", need(self, "sd", raw.sd)?, positive(inf))?;
-                (Law::Normal(Normal::new(m, sd).expect("sd > 0")), format!("normal(mean {m}, sd {sd})"), m, (-inf, false, inf, false))
+                (
+                    Law::Normal(Normal::new(m, sd).expect("sd > 0")),
+                    format!("normal(mean {m}, sd {sd})"),
+                    m,
+                    (-inf, false, inf, false),
+                )
             }
             "lognormal" => {
-                let sdlog = check(self, "sdlog", need(self, "sdlog", raw.sdlog)?, positive(10.0))?;
+                let sdlog = check(
+                    self,
+                    "sdlog",
+                    need(self, "sdlog", raw.sdlog)?,
+                    positive(10.0),
+                )?;
                 let mu = match (raw.median, raw.meanlog) {
-                    (Some(_), Some(_)) => return self.err(key, "takes `median` or `meanlog`, not both"),
+                    (Some(_), Some(_)) => {
+                        return self.err(key, "takes `median` or `meanlog`, not both")
+                    }
                     (Some(med), None) => check(self, "median", med, positive(inf))?.ln(),
                     (None, Some(ml)) => ml,
-                    (None, None) => return self.err(key, "is a lognormal law and needs `median` (or `meanlog`)"),
+                    (None, None) => {
+                        return self
+                            .err(key, "is a lognormal law and needs `median` (or `meanlog`)")
+                    }
                 };
                 let mean = (mu + sdlog * sdlog / 2.0).exp();
                 let law = Law::LogNormal(LogNormal::new(mu, sdlog).expect("sdlog > 0"));
-                (law, format!("lognormal(median {:.6}, sdlog {sdlog})", mu.exp()), mean, (0.0, false, inf, false))
+                (
+                    law,
+                    format!("lognormal(median {:.6}, sdlog {sdlog})", mu.exp()),
+                    mean,
+                    (0.0, false, inf, false),
+                )
             }
             "beta" => {
                 let (a, b) = match (raw.a, raw.b, raw.mean, raw.sd) {
-                    (Some(a), Some(b), None, None) => {
-                        (check(self, "a", a, positive(1e6))?, check(self, "b", b, positive(1e6))?)
-                    }
+                    (Some(a), Some(b), None, None) => (
+                        check(self, "a", a, positive(1e6))?,
+                        check(self, "b", b, positive(1e6))?,
+                    ),
                     (None, None, Some(m), Some(sd)) => {
-                        let m = check(self, "mean", m, Range { lo: 0.0, hi: 1.0, lo_open: true, hi_open: true })?;
+                        let m = check(
+                            self,
+                            "mean",
+                            m,
+                            Range {
+                                lo: 0.0,
+                                hi: 1.0,
+                                lo_open: true,
+                                hi_open: true,
+                            },
+                        )?;
                         let max_sd = (m * (1.0 - m)).sqrt();
-                        let sd = check(self, "sd", sd, Range { lo: 0.0, hi: max_sd, lo_open: true, hi_open: true })?;
+                        let sd = check(
+                            self,
+                            "sd",
+                            sd,
+                            Range {
+                                lo: 0.0,
+                                hi: max_sd,
+                                lo_open: true,
+                                hi_open: true,
+                            },
+                        )?;
                         let nu = m * (1.0 - m) / (sd * sd) - 1.0;
                         (m * nu, (1.0 - m) * nu)
                     }
-                    _ => return self.err(key, "is a beta law and needs either `a` and `b`, or `mean` and `sd`"),
+                    _ => {
+                        return self.err(
+                            key,
+                            "is a beta law and needs either `a` and `b`, or `mean` and `sd`",
+                        )
+                    }
                 };
                 let law = Law::Beta(Beta::new(a, b).expect("a, b > 0"));
-                (law, format!("beta(a {a:.6}, b {b:.6})"), a / (a + b), (0.0, false, 1.0, false))
+                (
+                    law,
+                    format!("beta(a {a:.6}, b {b:.6})"),
+                    a / (a + b),
+                    (0.0, false, 1.0, false),
+                )
             }
             "gamma" => {
-                let shape = check(self, "shape", need(self, "shape", raw.shape)?, positive(1e6))?;
+                let shape = check(
+                    self,
+                    "shape",
+                    need(self, "shape", raw.shape)?,
+                    positive(1e6),
+                )?;
                 let scale = match (raw.scale, raw.mean) {
                     (Some(s), None) => check(self, "scale", s, positive(inf))?,
                     (None, Some(m)) => check(self, "mean", m, positive(inf))? / shape,
-                    _ => return self.err(key, "is a gamma law and needs `shape` and either `scale` or `mean`"),
+                    _ => {
+                        return self.err(
+                            key,
+                            "is a gamma law and needs `shape` and either `scale` or `mean`",
+                        )
+                    }
                 };
                 let law = Law::Gamma(Gamma::new(shape, scale).expect("shape, scale > 0"));
-                (law, format!("gamma(shape {shape}, scale {scale:.6})"), shape * scale, (0.0, false, inf, false))
+                (
+                    law,
+                    format!("gamma(shape {shape}, scale {scale:.6})"),
+                    shape * scale,
+                    (0.0, false, inf, false),
+                )
             }
             "uniform" => {
                 let low = need(self, "low", raw.low)?;
                 let high = need(self, "high", raw.high)?;
                 if !(low < high) {
-                    return self.err(&format!("{key}.high"), format!("must be greater than low = {low} (got {high})"));
+                    return self.err(
+                        &format!("{key}.high"),
+                        format!("must be greater than low = {low} (got {high})"),
+                    );
                 }
-                (Law::Uniform { low, high }, format!("uniform({low}, {high})"), (low + high) / 2.0, (low, true, high, true))
+                (
+                    Law::Uniform { low, high },
+                    format!("uniform({low}, {high})"),
+                    (low + high) / 2.0,
+                    (low, true, high, true),
+                )
             }
             _ => unreachable!("kind checked above"),
         };
         if raw.value.is_some() {
-            return self.err(&format!("{key}.value"), format!("does not apply to a {kind} law; give the law's own parameters"));
+            return self.err(
+                &format!("{key}.value"),
+                format!("does not apply to a {kind} law; give the law's own parameters"),
+            );
         }
         let (bounds, description) = match &raw.truncate {
             None => (None, description),
             Some(t) => {
                 let tk = format!("{key}.truncate");
                 if t.len() != 2 || !t[0].is_finite() || !t[1].is_finite() || !(t[0] < t[1]) {
-                    return self.err(&tk, format!("must be [min, max] with min < max (got {t:?})"));
+                    return self.err(
+                        &tk,
+                        format!("must be [min, max] with min < max (got {t:?})"),
+                    );
                 }
-                (Some((t[0], t[1])), format!("{description} truncated to [{}, {}]", t[0], t[1]))
+                (
+                    Some((t[0], t[1])),
+                    format!("{description} truncated to [{}, {}]", t[0], t[1]),
+                )
             }
         };
         // Every value the law can produce must be allowed; an open end of the law's support
@@ -312,19 +466,37 @@ impl Validator<'_> {
         let lo_ok = lo > allowed.lo || (lo == allowed.lo && !(allowed.lo_open && lo_attained));
         let hi_ok = hi < allowed.hi || (hi == allowed.hi && !(allowed.hi_open && hi_attained));
         if !(lo_ok && hi_ok) || lo >= hi {
-            let hint = if bounds.is_none() { "; add `truncate = [min, max]`" } else { "" };
-            return self.err(key, format!("can give values in [{lo}, {hi}], but it must stay in {allowed}{hint}"));
+            let hint = if bounds.is_none() {
+                "; add `truncate = [min, max]`"
+            } else {
+                ""
+            };
+            return self.err(
+                key,
+                format!("can give values in [{lo}, {hi}], but it must stay in {allowed}{hint}"),
+            );
         }
         let d = Dist::new(law, bounds, description.clone(), mean);
         if bounds.is_some() && d.truncated_mass_estimate() < MIN_TRUNCATED_MASS {
-            return self.err(&format!("{key}.truncate"), format!("keeps less than {}% of the law; widen it or change the law", MIN_TRUNCATED_MASS * 100.0));
+            return self.err(
+                &format!("{key}.truncate"),
+                format!(
+                    "keeps less than {}% of the law; widen it or change the law",
+                    MIN_TRUNCATED_MASS * 100.0
+                ),
+            );
         }
         self.record(key, mean, &description, source);
         Ok(d)
     }
 
     fn record(&mut self, key: &str, value: f64, distribution: &str, source: String) {
-        self.parameters.push(ParameterRecord { key: key.to_owned(), value, distribution: distribution.to_owned(), source });
+        self.parameters.push(ParameterRecord {
+            key: key.to_owned(),
+            value,
+            distribution: distribution.to_owned(),
+            source,
+        });
     }
 
     /// A model number: its base-case value (the law's mean when a law is given).
@@ -336,13 +508,20 @@ impl Validator<'_> {
     where
         T: Copy,
     {
-        options.iter().find(|(k, _)| *k == given).map(|(_, v)| *v).map_or_else(
-            || {
-                let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
-                self.err(key, format!("must be one of {} (got \"{given}\")", names.join(", ")))
-            },
-            Ok,
-        )
+        options
+            .iter()
+            .find(|(k, _)| *k == given)
+            .map(|(_, v)| *v)
+            .map_or_else(
+                || {
+                    let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
+                    self.err(
+                        key,
+                        format!("must be one of {} (got \"{given}\")", names.join(", ")),
+                    )
+                },
+                Ok,
+            )
     }
 
     fn resection(&self, key: &str, given: &str) -> Result<Resection> {
@@ -351,7 +530,15 @@ impl Validator<'_> {
             for name in list.split('+') {
                 match Segments::parse_roman(name.trim()) {
                     Some(i) => bits |= 1 << i,
-                    None => return self.err(key, format!("names segment \"{name}\"; segments are {}", SEGMENT_NAMES.join(", "))),
+                    None => {
+                        return self.err(
+                            key,
+                            format!(
+                                "names segment \"{name}\"; segments are {}",
+                                SEGMENT_NAMES.join(", ")
+                            ),
+                        )
+                    }
                 }
             }
             return Ok(Resection::Segmentectomy(Segments(bits)));
@@ -373,43 +560,113 @@ impl Validator<'_> {
         let s = &m.safe_remnant;
         let safe_remnant = SafeRemnantRule {
             normal: self.param("model.safe_remnant.normal_pct", &s.normal_pct, SHARE_PCT)? / 100.0,
-            steatosis: self.param("model.safe_remnant.steatosis_pct", &s.steatosis_pct, SHARE_PCT)? / 100.0,
-            cirrhosis: self.param("model.safe_remnant.cirrhosis_pct", &s.cirrhosis_pct, SHARE_PCT)? / 100.0,
-            after_long_chemotherapy: self.param("model.safe_remnant.after_long_chemotherapy_pct", &s.after_long_chemotherapy_pct, SHARE_PCT)?
-                / 100.0,
-            long_chemotherapy_weeks: self.param("model.safe_remnant.long_chemotherapy_weeks", &s.long_chemotherapy_weeks, closed(0.0, 520.0))?,
+            steatosis: self.param(
+                "model.safe_remnant.steatosis_pct",
+                &s.steatosis_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            cirrhosis: self.param(
+                "model.safe_remnant.cirrhosis_pct",
+                &s.cirrhosis_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            after_long_chemotherapy: self.param(
+                "model.safe_remnant.after_long_chemotherapy_pct",
+                &s.after_long_chemotherapy_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            long_chemotherapy_weeks: self.param(
+                "model.safe_remnant.long_chemotherapy_weeks",
+                &s.long_chemotherapy_weeks,
+                closed(0.0, 520.0),
+            )?,
             min_kgr_points_per_week: match &s.min_kgr_pct_per_week {
                 None => None,
-                Some(p) => Some(self.param("model.safe_remnant.min_kgr_pct_per_week", p, positive(50.0))?),
+                Some(p) => Some(self.param(
+                    "model.safe_remnant.min_kgr_pct_per_week",
+                    p,
+                    positive(50.0),
+                )?),
             },
         };
         let r = &m.regeneration;
         let regeneration = RegenerationModifiers {
-            steatosis: self.param("model.regeneration.steatosis_multiplier", &r.steatosis_multiplier, closed(0.0, 2.0))?,
-            cirrhosis: self.param("model.regeneration.cirrhosis_multiplier", &r.cirrhosis_multiplier, closed(0.0, 2.0))?,
-            long_chemotherapy: self.param("model.regeneration.long_chemotherapy_multiplier", &r.long_chemotherapy_multiplier, closed(0.0, 2.0))?,
-            age_reference_years: self.param("model.regeneration.age_reference_years", &r.age_reference_years, closed(0.0, 120.0))?,
-            per_year_over_reference: self.param("model.regeneration.loss_per_year_over_reference", &r.loss_per_year_over_reference, closed(0.0, 0.1))?,
+            steatosis: self.param(
+                "model.regeneration.steatosis_multiplier",
+                &r.steatosis_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            cirrhosis: self.param(
+                "model.regeneration.cirrhosis_multiplier",
+                &r.cirrhosis_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            long_chemotherapy: self.param(
+                "model.regeneration.long_chemotherapy_multiplier",
+                &r.long_chemotherapy_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            age_reference_years: self.param(
+                "model.regeneration.age_reference_years",
+                &r.age_reference_years,
+                closed(0.0, 120.0),
+            )?,
+            per_year_over_reference: self.param(
+                "model.regeneration.loss_per_year_over_reference",
+                &r.loss_per_year_over_reference,
+                closed(0.0, 0.1),
+            )?,
         };
         let w = &m.waiting;
-        let progression_per_week = self.param("model.waiting.progression_per_week", &w.progression_per_week, PROBABILITY)?;
+        let progression_per_week = self.param(
+            "model.waiting.progression_per_week",
+            &w.progression_per_week,
+            PROBABILITY,
+        )?;
         if !(1..=MAX_CHECKS as i64).contains(&w.checks) {
-            return self.err("model.waiting.checks", format!("must be a whole number from 1 to {MAX_CHECKS} (got {})", w.checks));
+            return self.err(
+                "model.waiting.checks",
+                format!(
+                    "must be a whole number from 1 to {MAX_CHECKS} (got {})",
+                    w.checks
+                ),
+            );
         }
-        if !(w.check_interval_days.is_finite() && w.check_interval_days > 0.0 && w.check_interval_days <= 60.0) {
-            return self.err("model.waiting.check_interval_days", format!("must be in (0, 60] days (got {})", w.check_interval_days));
+        if !(w.check_interval_days.is_finite()
+            && w.check_interval_days > 0.0
+            && w.check_interval_days <= 60.0)
+        {
+            return self.err(
+                "model.waiting.check_interval_days",
+                format!("must be in (0, 60] days (got {})", w.check_interval_days),
+            );
         }
         if !(1..=w.checks).contains(&w.assessment_check) {
-            return self.err("model.waiting.assessment_check", format!("must be a check from 1 to {} (got {})", w.checks, w.assessment_check));
+            return self.err(
+                "model.waiting.assessment_check",
+                format!(
+                    "must be a check from 1 to {} (got {})",
+                    w.checks, w.assessment_check
+                ),
+            );
         }
-        let schedule = CheckSchedule { checks: w.checks as u32, interval_days: w.check_interval_days };
+        let schedule = CheckSchedule {
+            checks: w.checks as u32,
+            interval_days: w.check_interval_days,
+        };
 
         let mut procedures = Vec::new();
         for (name, p) in &raw.procedures {
             let key = format!("procedures.{name}");
             let Some(procedure) = Procedure::from_key(name) else {
                 let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
-                return self.err(&key, format!("is not a procedure remnant knows; expected one of {}", names.join(", ")));
+                return self.err(
+                    &key,
+                    format!(
+                        "is not a procedure remnant knows; expected one of {}",
+                        names.join(", ")
+                    ),
+                );
             };
             let k = |f: &str| format!("{key}.{f}");
             let median = self.param(&k("growth_median"), &p.growth_median, positive(10.0))?;
@@ -417,36 +674,72 @@ impl Validator<'_> {
             let shape = self.param(&k("tau_shape"), &p.tau_shape, positive(1e4))?;
             let tau_mean = self.param(&k("tau_mean_days"), &p.tau_mean_days, positive(365.0))?;
             let death = self.param(&k("death"), &p.death, PROBABILITY)?;
-            let technical_failure = self.param(&k("technical_failure"), &p.technical_failure, PROBABILITY)?;
-            let major_complication = self.param(&k("major_complication"), &p.major_complication, PROBABILITY)?;
+            let technical_failure =
+                self.param(&k("technical_failure"), &p.technical_failure, PROBABILITY)?;
+            let major_complication =
+                self.param(&k("major_complication"), &p.major_complication, PROBABILITY)?;
             if death + technical_failure + major_complication > 1.0 {
                 return self.err(&k("major_complication"), "together with death and technical_failure must not exceed 1 (they are exclusive outcomes)");
             }
-            let growth = GrowthLaw::new(median, log_sd, shape, tau_mean).map_or_else(|| self.err(&k("tau_shape"), "gives an invalid gamma law"), Ok)?;
-            procedures.push(ProcedureModel { procedure, death, technical_failure, major_complication, growth });
+            let growth = GrowthLaw::new(median, log_sd, shape, tau_mean).map_or_else(
+                || self.err(&k("tau_shape"), "gives an invalid gamma law"),
+                Ok,
+            )?;
+            procedures.push(ProcedureModel {
+                procedure,
+                death,
+                technical_failure,
+                major_complication,
+                growth,
+            });
         }
 
         if raw.strategies.is_empty() {
-            return self.err("strategies", "must list at least one strategy ([[strategies]] with name and procedure)");
+            return self.err(
+                "strategies",
+                "must list at least one strategy ([[strategies]] with name and procedure)",
+            );
         }
         let mut strategies: Vec<Strategy> = Vec::new();
         for (i, s) in raw.strategies.iter().enumerate() {
             let key = format!("strategies[{i}]");
             let name = s.name.trim();
             if name.is_empty() || name.len() > 64 {
-                return self.err(&format!("{key}.name"), "must be a name of 1 to 64 characters");
+                return self.err(
+                    &format!("{key}.name"),
+                    "must be a name of 1 to 64 characters",
+                );
             }
             if strategies.iter().any(|t| t.name == name) {
-                return self.err(&format!("{key}.name"), format!("\"{name}\" is used by another strategy; names must be unique"));
+                return self.err(
+                    &format!("{key}.name"),
+                    format!("\"{name}\" is used by another strategy; names must be unique"),
+                );
             }
             let Some(procedure) = Procedure::from_key(&s.procedure) else {
                 let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
-                return self.err(&format!("{key}.procedure"), format!("must be one of {} (got \"{}\")", names.join(", "), s.procedure));
+                return self.err(
+                    &format!("{key}.procedure"),
+                    format!(
+                        "must be one of {} (got \"{}\")",
+                        names.join(", "),
+                        s.procedure
+                    ),
+                );
             };
             if !procedures.iter().any(|p| p.procedure == procedure) {
-                return self.err(&format!("{key}.procedure"), format!("\"{}\" has no parameters: add a [procedures.{}] table", s.procedure, s.procedure));
+                return self.err(
+                    &format!("{key}.procedure"),
+                    format!(
+                        "\"{}\" has no parameters: add a [procedures.{}] table",
+                        s.procedure, s.procedure
+                    ),
+                );
             }
-            strategies.push(Strategy { name: name.to_owned(), procedure });
+            strategies.push(Strategy {
+                name: name.to_owned(),
+                procedure,
+            });
         }
 
         let model = Model {
@@ -464,14 +757,29 @@ impl Validator<'_> {
 
     fn run(&mut self, r: &raw::RawRun) -> Result<RunSettings> {
         let name = r.name.trim();
-        if name.is_empty() || name.len() > 80 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+        if name.is_empty()
+            || name.len() > 80
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || name.starts_with('.')
+        {
             return self.err("run.name", format!("must be 1 to 80 letters, digits, '-', '_' or '.', not starting with '.' (it names the output folder; got \"{}\")", r.name));
         }
         if r.patients < 1 || r.patients as u64 > MAX_PATIENTS {
-            return self.err("run.patients", format!("must be a whole number from 1 to {MAX_PATIENTS} (got {})", r.patients));
+            return self.err(
+                "run.patients",
+                format!(
+                    "must be a whole number from 1 to {MAX_PATIENTS} (got {})",
+                    r.patients
+                ),
+            );
         }
         if r.seed < 0 {
-            return self.err("run.seed", format!("must be a whole number ≥ 0 (got {})", r.seed));
+            return self.err(
+                "run.seed",
+                format!("must be a whole number ≥ 0 (got {})", r.seed),
+            );
         }
         Ok(RunSettings {
             name: name.to_owned(),
@@ -493,11 +801,22 @@ impl Validator<'_> {
             Some(s) => self.choice(
                 "cohort.standard_liver_volume",
                 s,
-                &[("vauthey", StandardLiverVolume::Vauthey), ("urata", StandardLiverVolume::Urata)],
+                &[
+                    ("vauthey", StandardLiverVolume::Vauthey),
+                    ("urata", StandardLiverVolume::Urata),
+                ],
             )?,
         };
-        let tlv_deviation = self.dist("cohort.tlv_deviation", &c.tlv_deviation, positive(f64::INFINITY))?;
-        let tumour = self.dist("cohort.tumour_volume_ml", &c.tumour_volume_ml, closed(0.0, 5000.0))?;
+        let tlv_deviation = self.dist(
+            "cohort.tlv_deviation",
+            &c.tlv_deviation,
+            positive(f64::INFINITY),
+        )?;
+        let tumour = self.dist(
+            "cohort.tumour_volume_ml",
+            &c.tumour_volume_ml,
+            closed(0.0, 5000.0),
+        )?;
         let r = &c.remnant;
         let remnant = match (&r.planned_resection, &r.fraction) {
             (Some(_), Some(_)) | (None, None) => {
@@ -538,37 +857,80 @@ impl Validator<'_> {
             None => None,
             Some(p) => {
                 let share = self.param("cohort.prior_hepatectomy.share", &p.share, PROBABILITY)?;
-                let resection = self.resection("cohort.prior_hepatectomy.resection", &p.resection)?;
-                if matches!(resection, Resection::Wedge { .. }) || resection.segments() == Segments(0xff) {
-                    return self.err("cohort.prior_hepatectomy.resection", "must remove whole segments and leave some");
+                let resection =
+                    self.resection("cohort.prior_hepatectomy.resection", &p.resection)?;
+                if matches!(resection, Resection::Wedge { .. })
+                    || resection.segments() == Segments(0xff)
+                {
+                    return self.err(
+                        "cohort.prior_hepatectomy.resection",
+                        "must remove whole segments and leave some",
+                    );
                 }
                 Some(PriorHepatectomy { share, resection })
             }
         };
         if c.liver_groups.is_empty() {
-            return self.err("cohort.liver_groups", "must list at least one group ([[cohort.liver_groups]])");
+            return self.err(
+                "cohort.liver_groups",
+                "must list at least one group ([[cohort.liver_groups]])",
+            );
         }
         let mut groups: Vec<LiverGroup> = Vec::new();
         for (i, g) in c.liver_groups.iter().enumerate() {
             let key = format!("cohort.liver_groups[{i}]");
             let name = g.name.trim();
             if name.is_empty() || name == "all" || groups.iter().any(|h| h.name == name) {
-                return self.err(&format!("{key}.name"), format!("must be a unique, non-empty name other than \"all\" (got \"{name}\")"));
+                return self.err(
+                    &format!("{key}.name"),
+                    format!("must be a unique, non-empty name other than \"all\" (got \"{name}\")"),
+                );
             }
             let share = self.param(&format!("{key}.share"), &g.share, PROBABILITY)?;
-            let quality = self.choice(&format!("{key}.quality"), &g.quality, &LiverQuality::ALL.map(|q| (q.key(), q)))?;
+            let quality = self.choice(
+                &format!("{key}.quality"),
+                &g.quality,
+                &LiverQuality::ALL.map(|q| (q.key(), q)),
+            )?;
             let regimen = match &g.regimen {
                 None => RegimenClass::None,
-                Some(s) => self.choice(&format!("{key}.regimen"), s, &RegimenClass::ALL.map(|q| (q.key(), q)))?,
+                Some(s) => self.choice(
+                    &format!("{key}.regimen"),
+                    s,
+                    &RegimenClass::ALL.map(|q| (q.key(), q)),
+                )?,
             };
-            let chemotherapy_cycles = self.dist(&format!("{key}.chemotherapy_cycles"), &g.chemotherapy_cycles, closed(0.0, 100.0))?;
-            groups.push(LiverGroup { name: name.to_owned(), share, quality, regimen, chemotherapy_cycles });
+            let chemotherapy_cycles = self.dist(
+                &format!("{key}.chemotherapy_cycles"),
+                &g.chemotherapy_cycles,
+                closed(0.0, 100.0),
+            )?;
+            groups.push(LiverGroup {
+                name: name.to_owned(),
+                share,
+                quality,
+                regimen,
+                chemotherapy_cycles,
+            });
         }
         let total: f64 = groups.iter().map(|g| g.share).sum();
         if (total - 1.0).abs() > 1e-6 {
-            return self.err("cohort.liver_groups", format!("shares must add up to 1 (they add up to {total})"));
+            return self.err(
+                "cohort.liver_groups",
+                format!("shares must add up to 1 (they add up to {total})"),
+            );
         }
-        Ok(Cohort::new(age, female, bsa, standard_volume, tlv_deviation, tumour, remnant, prior_hepatectomy, groups))
+        Ok(Cohort::new(
+            age,
+            female,
+            bsa,
+            standard_volume,
+            tlv_deviation,
+            tumour,
+            remnant,
+            prior_hepatectomy,
+            groups,
+        ))
     }
 }
 
@@ -576,7 +938,11 @@ fn list_or_value(fields: &[&str]) -> String {
     if fields.is_empty() {
         "only `value`".to_owned()
     } else {
-        fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        fields
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
