@@ -241,3 +241,19 @@ fn plan_prints_probabilities_and_rejects_impossible_patients() {
         .code(2)
         .stderr(contains("cannot be larger than the whole liver"));
 }
+
+/// Golden run: pins every draw, sampler and tally of a small run of the reference scenario. A
+/// change here changes published results; update the file only on purpose, and say so.
+#[test]
+fn golden_summary_of_a_small_reference_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g");
+    remnant()
+        .args(["run", "scenarios/bench/reference-hypertrophy.toml", "--patients", "5000", "--seed", "7", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let got = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let want = fs::read_to_string("tests/golden/reference_summary_5000_seed7.csv").unwrap();
+    assert_eq!(got, want);
+}
