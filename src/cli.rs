@@ -223,13 +223,18 @@ impl RunConfig {
     }
 }
 
+/// An existing result without `--force` is bad input (exit 2); anything else is a runtime failure.
+fn begin_staging(out: &Path, force: bool) -> Result<Staging, Failure> {
+    Staging::begin(out, force).map_err(|e| match e {
+        report::output::OutputError::Exists(_) => bad_input(e.to_string()),
+        other => runtime(other),
+    })
+}
+
 fn run(args: RunArgs) -> Result<(), Failure> {
     let cfg = RunConfig::from_args(args)?;
     let started_utc = report::utc_now();
-    let staging = Staging::begin(&cfg.out, cfg.force).map_err(|e| match e {
-        report::output::OutputError::Exists(_) => bad_input(e.to_string()),
-        other => runtime(other),
-    })?;
+    let staging = begin_staging(&cfg.out, cfg.force)?;
     let result = run_into(&cfg, &staging, started_utc);
     match result {
         Ok(summary) => {
@@ -494,10 +499,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     scenario.run.name = "plan".into();
 
     let staging = match &a.out {
-        Some(out) => Some(Staging::begin(out, a.force).map_err(|e| match e {
-            report::output::OutputError::Exists(_) => bad_input(e.to_string()),
-            other => runtime(other),
-        })?),
+        Some(out) => Some(begin_staging(out, a.force)?),
         None => None,
     };
     let plan = RunPlan {

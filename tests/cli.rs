@@ -249,7 +249,16 @@ fn golden_summary_of_a_small_reference_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("g");
     remnant()
-        .args(["run", "scenarios/bench/reference-hypertrophy.toml", "--patients", "5000", "--seed", "7", "--quiet", "--out"])
+        .args([
+            "run",
+            "scenarios/bench/reference-hypertrophy.toml",
+            "--patients",
+            "5000",
+            "--seed",
+            "7",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
