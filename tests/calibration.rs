@@ -1,0 +1,70 @@
+//! The bundled hypertrophy-windows scenario against the published values it was calibrated to.
+//! Each band is the published figure's 95% interval (or a declared tolerance where the source
+//! gives none) widened by 4 Monte Carlo standard errors, so a drift of the model fails here.
+
+use std::path::Path;
+
+use remnant::engine::{run, Control, RunPlan};
+use remnant::report::{table::Table, tables};
+use remnant::scenario::Scenario;
+
+fn all_row(t: &Table, strategy: &str, check: Option<f64>) -> usize {
+    (0..t.rows())
+        .find(|&r| {
+            t.text("strategy", r) == Some(strategy)
+                && t.text("liver_group", r) == Some("all")
+                && check.is_none_or(|c| t.real("check", r) == Some(c))
+        })
+        .unwrap()
+}
+
+#[test]
+fn hypertrophy_windows_reproduces_its_calibration_targets() {
+    let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
+    let plan = RunPlan {
+        seed: 99,
+        draw: 0,
+        patients: 100_000,
+        block: 8192,
+        quantiles: false,
+        records: false,
+    };
+    let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+    let summary = tables::summary(&s.model, &tally);
+    let growth = tables::growth(&s.model, &tally);
+
+    // PVE mean FLR hypertrophy 37.9% (van Lienden 2013, PMID 22806245); no interval in the
+    // abstract: tolerance ±4 points (assumption).
+    let pve = all_row(&summary, "PVE", None);
+    let rel = summary.real("relative_growth_mean_pct", pve).unwrap();
+    assert!(
+        (33.9..=41.9).contains(&rel),
+        "PVE relative growth at week 4: {rel}%"
+    );
+
+    // Week-1 KGR after PVE 5.4 ± 4 %/week, n = 48 (PMC6414468): 95% interval 4.27–6.53.
+    let w1 = all_row(&growth, "PVE", Some(1.0));
+    let kgr1 = growth.real("kgr_mean_pp_per_week", w1).unwrap();
+    let mc = 4.0 * growth.real("dh_se_pp", w1).unwrap();
+    assert!(
+        (4.27 - mc..=6.53 + mc).contains(&kgr1),
+        "PVE week-1 KGR {kgr1}"
+    );
+
+    // ALPPS: median growth 80% in a median of 7 days (Schadde 2014); tolerance ±10 points
+    // (assumption) on the mean relative growth at the assessment check (week 4; ALPPS growth
+    // has levelled off by then).
+    let alpps = all_row(&summary, "ALPPS", None);
+    let rel_alpps = summary.real("relative_growth_mean_pct", alpps).unwrap();
+    assert!(
+        (70.0..=100.0).contains(&rel_alpps),
+        "ALPPS relative growth: {rel_alpps}%"
+    );
+
+    // PVE technical failure 0.7% (van Lienden 2013: success 99.3%), within 4 binomial SE.
+    let tf = summary.real("technical_failure_share", pve).unwrap();
+    assert!(
+        (tf - 0.007).abs() <= 4.0 * (0.007f64 * 0.993 / 100_000.0).sqrt(),
+        "technical failure {tf}"
+    );
+}
