@@ -340,10 +340,7 @@ fn summary_text(summary: &report::table::Table) -> String {
         "{:<20} {:>9} {:>18} {:>11} {:>10} {:>10} {:>12}\n",
         "strategy", "ready", "(95% interval)", "mean weeks", "not ready", "dropped", "DH pp (mean)"
     );
-    for r in 0..summary.rows() {
-        if summary.text("liver_group", r) != Some("all") {
-            continue;
-        }
+    for r in summary.rows_where(&[("liver_group", "all")]) {
         let g = |c: &str| summary.real(c, r).unwrap_or(0.0);
         out.push_str(&format!(
             "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11.2} {:>9.1}% {:>9.1}% {:>12.2}\n",

@@ -9,12 +9,8 @@ use remnant::report::{table::Table, tables};
 use remnant::scenario::Scenario;
 
 fn all_row(t: &Table, strategy: &str, check: Option<f64>) -> usize {
-    (0..t.rows())
-        .find(|&r| {
-            t.text("strategy", r) == Some(strategy)
-                && t.text("liver_group", r) == Some("all")
-                && check.is_none_or(|c| t.real("check", r) == Some(c))
-        })
+    t.rows_where(&[("strategy", strategy), ("liver_group", "all")])
+        .find(|&r| check.is_none_or(|c| t.real("check", r) == Some(c)))
         .unwrap()
 }
 

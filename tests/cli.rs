@@ -12,13 +12,17 @@ fn remnant() -> Command {
 
 const SCENARIO: &str = "scenarios/hypertrophy-windows.toml";
 
-fn run_to(out: &Path, extra: &[&str]) {
+fn run_scenario(scenario: &str, patients: &str, out: &Path, extra: &[&str]) {
     remnant()
-        .args(["run", SCENARIO, "--patients", "20000", "--quiet", "--out"])
+        .args(["run", scenario, "--patients", patients, "--quiet", "--out"])
         .arg(out)
         .args(extra)
         .assert()
         .success();
+}
+
+fn run_to(out: &Path, extra: &[&str]) {
+    run_scenario(SCENARIO, "20000", out, extra);
 }
 
 #[test]
@@ -248,20 +252,12 @@ fn plan_prints_probabilities_and_rejects_impossible_patients() {
 fn golden_summary_of_a_small_reference_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("g");
-    remnant()
-        .args([
-            "run",
-            "scenarios/bench/reference-hypertrophy.toml",
-            "--patients",
-            "5000",
-            "--seed",
-            "7",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    run_scenario(
+        "scenarios/bench/reference-hypertrophy.toml",
+        "5000",
+        &out,
+        &["--seed", "7"],
+    );
     let got = fs::read_to_string(out.join("summary.csv")).unwrap();
     let want = fs::read_to_string("tests/golden/reference_summary_5000_seed7.csv").unwrap();
     assert_eq!(got, want);

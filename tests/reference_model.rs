@@ -84,11 +84,8 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     let windows = tables::windows(&s.model, &tally);
     let n = N as f64;
     for (name, ready, mean_weeks, never, dropped, dh, dh_sd) in EXACT {
-        let row = (0..summary.rows())
-            .find(|&r| {
-                summary.text("strategy", r) == Some(name)
-                    && summary.text("liver_group", r) == Some("all")
-            })
+        let row = summary
+            .find(&[("strategy", name), ("liver_group", "all")])
             .unwrap();
         within_4se_share(
             &format!("{name} never ready"),
@@ -120,12 +117,9 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
             "{name} mean weeks to ready {got} vs {mean_weeks} (se {se})"
         );
         for (k, &p) in ready.iter().enumerate() {
-            let r = (0..windows.rows())
-                .find(|&r| {
-                    windows.text("strategy", r) == Some(name)
-                        && windows.text("liver_group", r) == Some("all")
-                        && windows.real("check", r) == Some((k + 1) as f64)
-                })
+            let r = windows
+                .rows_where(&[("strategy", name), ("liver_group", "all")])
+                .find(|&r| windows.real("check", r) == Some((k + 1) as f64))
                 .unwrap();
             within_4se_share(
                 &format!("{name} ready by week {}", k + 1),
@@ -137,9 +131,7 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     }
     // Patient-level diagnostics (REFERENCE_MODEL.md §6).
     let cohort = tables::cohort(&s.model, &tally);
-    let all = (0..cohort.rows())
-        .find(|&r| cohort.text("liver_group", r) == Some("all"))
-        .unwrap();
+    let all = cohort.find(&[("liver_group", "all")]).unwrap();
     for (col, mean, sd) in [
         ("bsa_m2_mean", 1.903353, 0.195196),
         ("stlv_ml_mean", 1617.670839, 247.368368),

@@ -56,10 +56,6 @@ impl Dist {
         }
     }
 
-    pub fn is_fixed(&self) -> bool {
-        matches!(self.law, Law::Fixed(_))
-    }
-
     #[inline]
     fn sample_law<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.law {

@@ -59,6 +59,20 @@ impl Table {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, c)| c)
     }
 
+    /// First row whose text columns hold the given values, e.g. `[("strategy", "PVE"),
+    /// ("liver_group", "all")]`.
+    pub fn find(&self, conditions: &[(&str, &str)]) -> Option<usize> {
+        self.rows_where(conditions).next()
+    }
+
+    /// Every row whose text columns hold the given values.
+    pub fn rows_where<'a>(
+        &'a self,
+        conditions: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = usize> + 'a {
+        (0..self.rows).filter(move |&r| conditions.iter().all(|(c, v)| self.text(c, r) == Some(*v)))
+    }
+
     /// The value of a real column in a row, for tests and summaries.
     pub fn real(&self, name: &str, row: usize) -> Option<f64> {
         match self.column(name)? {

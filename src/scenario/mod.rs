@@ -283,6 +283,9 @@ impl Validator<'_> {
                 )
             }
         };
+        let required = |v: &Self, name: &str, x: Option<f64>, r: Range| -> Result<f64> {
+            check(v, name, need(v, name, x)?, r)
+        };
         let inf = f64::INFINITY;
         let (law, description, mean, support) = match kind {
             "fixed" => {
@@ -304,7 +307,7 @@ impl Validator<'_> {
             }
             "normal" => {
                 let m = need(self, "mean", raw.mean)?;
-                let sd = check(self, "sd", need(self, "sd", raw.sd)?, positive(inf))?;
+                let sd = required(self, "sd", raw.sd, positive(inf))?;
                 (
                     Law::Normal(Normal::new(m, sd).expect("sd > 0")),
                     format!("normal(mean {m}, sd {sd})"),
@@ -313,12 +316,7 @@ impl Validator<'_> {
                 )
             }
             "lognormal" => {
-                let sdlog = check(
-                    self,
-                    "sdlog",
-                    need(self, "sdlog", raw.sdlog)?,
-                    positive(10.0),
-                )?;
+                let sdlog = required(self, "sdlog", raw.sdlog, positive(10.0))?;
                 let mu = match (raw.median, raw.meanlog) {
                     (Some(_), Some(_)) => {
                         return self.err(key, "takes `median` or `meanlog`, not both")
@@ -388,12 +386,7 @@ impl Validator<'_> {
                 )
             }
             "gamma" => {
-                let shape = check(
-                    self,
-                    "shape",
-                    need(self, "shape", raw.shape)?,
-                    positive(1e6),
-                )?;
+                let shape = required(self, "shape", raw.shape, positive(1e6))?;
                 let scale = match (raw.scale, raw.mean) {
                     (Some(s), None) => check(self, "scale", s, positive(inf))?,
                     (None, Some(m)) => check(self, "mean", m, positive(inf))? / shape,
