@@ -130,6 +130,14 @@ fn bad_scenario(text: &str, expect: &str) {
     assert!(!out.exists(), "nothing may be written for a bad scenario");
 }
 
+/// `remnant plan` with the bundled hypertrophy-windows parameters.
+fn plan(args: &[&str]) -> assert_cmd::assert::Assert {
+    remnant()
+        .args(["plan", "--scenario", SCENARIO])
+        .args(args)
+        .assert()
+}
+
 fn default_text() -> String {
     fs::read_to_string(SCENARIO).unwrap()
 }
@@ -199,49 +207,23 @@ fn missing_file_and_bad_arguments_exit_2() {
 
 #[test]
 fn plan_prints_probabilities_and_rejects_impossible_patients() {
-    remnant()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa",
-            "1.9",
-            "--sflr-pct",
-            "18",
-            "--liver",
-            "chemo",
-            "--draws",
-            "20000",
-        ])
-        .assert()
-        .success()
-        .stdout(contains("ALPPS"))
-        .stdout(contains("adequate"));
-    remnant()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa=-1",
-            "--sflr-pct",
-            "18",
-        ])
-        .assert()
+    plan(&[
+        "--bsa",
+        "1.9",
+        "--sflr-pct",
+        "18",
+        "--liver",
+        "chemo",
+        "--draws",
+        "20000",
+    ])
+    .success()
+    .stdout(contains("ALPPS"))
+    .stdout(contains("adequate"));
+    plan(&["--bsa=-1", "--sflr-pct", "18"])
         .code(2)
         .stderr(contains("--bsa"));
-    remnant()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa",
-            "1.9",
-            "--flr-ml",
-            "2000",
-            "--tlv-ml",
-            "1500",
-        ])
-        .assert()
+    plan(&["--bsa", "1.9", "--flr-ml", "2000", "--tlv-ml", "1500"])
         .code(2)
         .stderr(contains("cannot be larger than the whole liver"));
 }
