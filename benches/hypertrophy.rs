@@ -27,7 +27,7 @@ fn engine(c: &mut Criterion) {
         let plan = RunPlan {
             seed: 1,
             draw: 0,
-            patients: PATIENTS,
+            patients: 0..PATIENTS,
             block: 8192,
             quantiles: false,
             records: false,

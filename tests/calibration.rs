@@ -20,7 +20,7 @@ fn hypertrophy_windows_reproduces_its_calibration_targets() {
     let plan = RunPlan {
         seed: 99,
         draw: 0,
-        patients: 100_000,
+        patients: 0..100_000,
         block: 8192,
         quantiles: false,
         records: false,

@@ -74,7 +74,7 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     let plan = RunPlan {
         seed: 20261127,
         draw: 0,
-        patients: N,
+        patients: 0..N,
         block: 8192,
         quantiles: false,
         records: false,

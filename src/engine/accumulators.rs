@@ -14,7 +14,7 @@ const SQ_SCALE: f64 = 65_536.0;
 pub const MAX_TALLIED: f64 = 2_147_483_648.0;
 
 /// Count, sum and sum of squares of a real quantity, in exact fixed point.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExactSum {
     pub n: u64,
     sum: i128,
@@ -70,11 +70,94 @@ impl ExactSum {
     }
 }
 
+/// Resolution of [`FixedMoments`]: values are rounded to 2^-24 (6e-8).
+const FIXED_SCALE: f64 = 16_777_216.0;
+/// Largest magnitude [`FixedMoments`] takes: 2^16. With |q| < 2^40 after scaling, q² < 2^80,
+/// and 10^11 patients (< 2^37) keep the sum of squares below 2^117, inside i128.
+pub const MAX_FIXED: f64 = 65_536.0;
+/// Adding 1.5 · 2^52 to a double of magnitude below 2^51 leaves its integer part, rounded to
+/// nearest, in the low mantissa bits: an exact float-to-integer conversion with no branch.
+const ROUNDING_BIAS: f64 = 6_755_399_441_055_744.0;
+
+/// Count, sum and sum of squares of a bounded quantity, kept as exact fixed-point integers.
+///
+/// The innermost tally of a run (sFLR and DH at every check of every trajectory), so it is
+/// lean: the caller converts a value once with [`FixedMoments::fixed`] (checking its range once
+/// per trajectory), differences of fixed values are exact, and the square of a fixed value is an
+/// exact integer product. Merges exactly, like [`ExactSum`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FixedMoments {
+    pub n: u64,
+    sum: i128,
+    sum_sq: i128,
+}
+
+impl FixedMoments {
+    /// Whether `x` can be tallied (finite and below [`MAX_FIXED`] in magnitude).
+    #[inline]
+    pub fn in_range(x: f64) -> bool {
+        x.abs() < MAX_FIXED
+    }
+
+    /// `x` in fixed point. Only for values that are [`in_range`](Self::in_range).
+    #[inline]
+    pub fn fixed(x: f64) -> i64 {
+        debug_assert!(Self::in_range(x));
+        ((x * FIXED_SCALE + ROUNDING_BIAS).to_bits() as i64) - ROUNDING_BIAS.to_bits() as i64
+    }
+
+    #[inline]
+    pub fn add_fixed(&mut self, q: i64) {
+        self.n += 1;
+        let q = q as i128;
+        self.sum += q;
+        self.sum_sq += q * q;
+    }
+
+    pub fn merge(&mut self, other: &FixedMoments) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum as f64 / FIXED_SCALE / self.n as f64)
+    }
+
+    /// Sample standard deviation (n − 1 denominator), from the exact integer sums.
+    pub fn sd(&self) -> Option<f64> {
+        if self.n < 2 {
+            return None;
+        }
+        // n·Σq² − (Σq)² is computed exactly where it fits (it always does below 2^127 / n).
+        let n = self.n as i128;
+        let spread = n
+            .checked_mul(self.sum_sq)
+            .and_then(|a| self.sum.checked_mul(self.sum).map(|b| a - b));
+        let var_q = match spread {
+            Some(s) => s as f64 / (self.n as f64 * (self.n as f64 - 1.0)),
+            None => {
+                let nf = self.n as f64;
+                let mean = self.sum as f64 / nf;
+                (self.sum_sq as f64 - nf * mean * mean) / (nf - 1.0)
+            }
+        };
+        Some(var_q.max(0.0).sqrt() / FIXED_SCALE)
+    }
+
+    /// Monte Carlo standard error of the mean.
+    pub fn se(&self) -> Option<f64> {
+        Some(self.sd()? / (self.n as f64).sqrt())
+    }
+}
+
 /// Fixed-grid histogram with an underflow and an overflow bin; merges exactly.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     pub lo: f64,
     pub width: f64,
+    /// 1 / width: binning multiplies rather than divides.
+    per_width: f64,
     /// counts[0]: below `lo`; counts[last]: at or above `hi` (or not a number).
     counts: Vec<u64>,
 }
@@ -85,8 +168,14 @@ impl Histogram {
         Histogram {
             lo,
             width,
+            per_width: 1.0 / width,
             counts: vec![0; bins + 2],
         }
+    }
+
+    /// Whether `other` has the same grid (and so merges bin for bin).
+    pub fn same_grid(&self, other: &Histogram) -> bool {
+        self.counts.len() == other.counts.len()
     }
 
     pub fn bins(&self) -> usize {
@@ -99,7 +188,7 @@ impl Histogram {
 
     #[inline]
     pub fn add(&mut self, x: f64) {
-        let pos = (x - self.lo) / self.width;
+        let pos = (x - self.lo) * self.per_width;
         let last = self.counts.len() - 1;
         // NaN fails both comparisons and lands in the overflow bin.
         let i = if pos < 0.0 {
@@ -208,6 +297,52 @@ mod tests {
         s.add(f64::INFINITY);
         s.add(1.0);
         assert_eq!((s.n, s.rejected), (1, 2));
+    }
+
+    #[test]
+    fn fixed_conversion_rounds_to_nearest_and_is_exact_for_differences() {
+        assert_eq!(FixedMoments::fixed(1.0), 1 << 24);
+        assert_eq!(FixedMoments::fixed(-1.0), -(1 << 24));
+        assert_eq!(FixedMoments::fixed(0.0), 0);
+        // Half a unit of the last place rounds to even; just above it rounds up.
+        assert_eq!(FixedMoments::fixed(0.5 / FIXED_SCALE), 0);
+        assert_eq!(FixedMoments::fixed(1.5 / FIXED_SCALE), 2);
+        assert_eq!(FixedMoments::fixed(0.6 / FIXED_SCALE), 1);
+        let x = 65_535.999;
+        assert!((FixedMoments::fixed(x) as f64 / FIXED_SCALE - x).abs() < 1.0 / FIXED_SCALE);
+        assert!(!FixedMoments::in_range(MAX_FIXED));
+        assert!(!FixedMoments::in_range(f64::NAN));
+        assert!(!FixedMoments::in_range(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn fixed_moments_mean_sd_and_grouping() {
+        let xs: Vec<f64> = (0..20_000)
+            .map(|i| 30.0 + 20.0 * ((i as f64) * 0.377).sin())
+            .collect();
+        let mut whole = FixedMoments::default();
+        xs.iter()
+            .for_each(|&x| whole.add_fixed(FixedMoments::fixed(x)));
+        let mut merged = FixedMoments::default();
+        for part in xs.chunks(777).rev() {
+            let mut p = FixedMoments::default();
+            part.iter()
+                .for_each(|&x| p.add_fixed(FixedMoments::fixed(x)));
+            merged.merge(&p);
+        }
+        assert_eq!(merged, whole);
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        assert!((whole.mean().unwrap() - mean).abs() < 1e-7);
+        assert!(
+            (whole.sd().unwrap() - sd).abs() < 1e-7,
+            "{:?} vs {sd}",
+            whole.sd()
+        );
+        let mut one = FixedMoments::default();
+        one.add_fixed(FixedMoments::fixed(3.0));
+        assert_eq!((one.mean(), one.sd()), (Some(3.0), None));
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub struct RunPlan {
     pub seed: u64,
     /// Parameter draw (0: the base case).
     pub draw: u32,
-    /// Patients `0..patients` of the cohort.
-    pub patients: u64,
+    /// The patients of the cohort to simulate (all of them, or one shard's share).
+    pub patients: Range<u64>,
     pub block: u64,
     /// Keep fixed-grid histograms for quantiles.
     pub quantiles: bool,
@@ -45,6 +45,14 @@ pub struct Control {
     pub done: AtomicU64,
     /// Set to stop at the next block boundary.
     pub cancel: AtomicBool,
+    /// A process-wide flag that also stops the run (set by a signal handler, for instance).
+    pub stop: Option<&'static AtomicBool>,
+}
+
+impl Control {
+    pub fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
+    }
 }
 
 /// Per-patient records of one block, in patient order.
@@ -78,13 +86,15 @@ pub fn run<E: Send>(
         .map(|s| model.procedure(s.procedure))
         .collect();
     let block = plan.block.max(1);
-    let blocks = plan.patients.div_ceil(block);
+    let start = plan.patients.start;
+    let end = plan.patients.end.max(start);
+    let blocks = (end - start).div_ceil(block);
     let wave = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut total = empty_tally(model, plan);
+    let mut total = empty_tally(model, plan.quantiles);
 
     let mut first = 0;
     while first < blocks {
-        if control.cancel.load(Ordering::Relaxed) {
+        if control.stopped() {
             return Err(EngineError::Interrupted {
                 done: control.done.load(Ordering::Relaxed),
             });
@@ -93,7 +103,7 @@ pub fn run<E: Send>(
         let results: Vec<(Tally, Records)> = (first..last)
             .into_par_iter()
             .map(|b| {
-                let range = b * block..((b + 1) * block).min(plan.patients);
+                let range = start + b * block..(start + (b + 1) * block).min(end);
                 let out = simulate_block(model, plan, &key, &procedures, range.clone());
                 control
                     .done
@@ -112,14 +122,16 @@ pub fn run<E: Send>(
     Ok(total)
 }
 
-fn empty_tally(model: &Model, plan: &RunPlan) -> Tally {
+/// A tally with nothing in it, shaped for `model`: what every block starts from, and what shard
+/// results are checked against and merged into.
+pub fn empty_tally(model: &Model, quantiles: bool) -> Tally {
     let horizon = model.schedule.day(model.schedule.checks);
     Tally::new(
         model.cohort.groups.len(),
         model.strategies.len(),
         model.schedule.checks,
         horizon,
-        plan.quantiles,
+        quantiles,
     )
 }
 
@@ -131,7 +143,7 @@ fn simulate_block(
     procedures: &[&ProcedureModel],
     patients: Range<u64>,
 ) -> (Tally, Records) {
-    let mut tally = empty_tally(model, plan);
+    let mut tally = empty_tally(model, plan.quantiles);
     let mut records = Records::default();
     if plan.records {
         let n = (patients.end - patients.start) as usize;

@@ -1,7 +1,7 @@
 //! What a run counts: per liver group, the cohort's characteristics; per strategy and liver
 //! group, how the wait ended, and the remnant at every check.
 
-use super::accumulators::{ExactSum, Histogram};
+use super::accumulators::{ExactSum, FixedMoments, Histogram};
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
 use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
@@ -14,7 +14,7 @@ pub const DH_GRID_PP: (f64, f64, f64) = (-10.0, 90.0, 0.1);
 pub const DAYS_GRID_WIDTH: f64 = 0.25;
 
 /// Characteristics of the patients of one liver group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct CohortTally {
     pub age_years: ExactSum,
     pub female: u64,
@@ -79,7 +79,7 @@ impl CohortTally {
 }
 
 /// One strategy in one liver group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct WaitTally {
     pub n: u64,
     /// Indexed by `Immediate as usize`.
@@ -92,8 +92,12 @@ pub struct WaitTally {
     pub ready_check: ExactSum,
     /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
     pub adequate_at: Vec<u64>,
-    pub sflr_pct: Vec<ExactSum>,
-    pub dh_pp: Vec<ExactSum>,
+    /// sFLR (percent of sTLV) at check k.
+    pub sflr_pct: Vec<FixedMoments>,
+    /// DH (percentage points) at check k.
+    pub dh_pp: Vec<FixedMoments>,
+    /// Trajectories whose sFLR was not finite or out of range, and so not in the moments.
+    pub rejected: u64,
     /// Quantile histograms per check (empty when quantiles are not requested).
     pub sflr_hist: Vec<Histogram>,
     pub dh_hist: Vec<Histogram>,
@@ -115,8 +119,9 @@ impl WaitTally {
             not_ready: 0,
             ready_check: ExactSum::default(),
             adequate_at: vec![0; n],
-            sflr_pct: vec![ExactSum::default(); n],
-            dh_pp: vec![ExactSum::default(); n],
+            sflr_pct: vec![FixedMoments::default(); n],
+            dh_pp: vec![FixedMoments::default(); n],
+            rejected: 0,
             sflr_hist: hist(SFLR_GRID_PCT),
             dh_hist: hist(DH_GRID_PP),
             days_to_threshold: Histogram::new(0.0, horizon_days, DAYS_GRID_WIDTH),
@@ -148,16 +153,25 @@ impl WaitTally {
             WaitEnd::NotReady => self.not_ready += 1,
         }
         let sflr0 = sflr[0];
-        let quantiles = !self.sflr_hist.is_empty();
-        for (k, (&s, &ok)) in sflr.iter().zip(adequate).enumerate() {
-            self.adequate_at[k] += ok as u64;
-            let pct = 100.0 * s;
-            let dh = 100.0 * (s - sflr0);
-            self.sflr_pct[k].add(pct);
-            self.dh_pp[k].add(dh);
-            if quantiles {
-                self.sflr_hist[k].add(pct);
-                self.dh_hist[k].add(dh);
+        for (count, &ok) in self.adequate_at.iter_mut().zip(adequate) {
+            *count += ok as u64;
+        }
+        // One range check per trajectory, then branch-free fixed-point conversions; DH as a
+        // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
+        if sflr.iter().all(|&s| FixedMoments::in_range(100.0 * s)) {
+            let q0 = FixedMoments::fixed(100.0 * sflr0);
+            for ((&s, at), dh) in sflr.iter().zip(&mut self.sflr_pct).zip(&mut self.dh_pp) {
+                let q = FixedMoments::fixed(100.0 * s);
+                at.add_fixed(q);
+                dh.add_fixed(q - q0);
+            }
+        } else {
+            self.rejected += 1;
+        }
+        if !self.sflr_hist.is_empty() {
+            for (k, &s) in sflr.iter().enumerate() {
+                self.sflr_hist[k].add(100.0 * s);
+                self.dh_hist[k].add(100.0 * (s - sflr0));
             }
         }
         let days = growth
@@ -177,6 +191,7 @@ impl WaitTally {
         self.not_ready += o.not_ready;
         self.ready_check.merge(&o.ready_check);
         add_counts(&mut self.adequate_at, &o.adequate_at);
+        self.rejected += o.rejected;
         for (a, b) in self.sflr_pct.iter_mut().zip(&o.sflr_pct) {
             a.merge(b);
         }
@@ -190,6 +205,27 @@ impl WaitTally {
             a.merge(b);
         }
         self.days_to_threshold.merge(&o.days_to_threshold);
+    }
+
+    /// Whether `other` has the same checks and grids (and so merges entry for entry).
+    fn same_shape(&self, o: &WaitTally) -> bool {
+        let n = self.ready_at.len();
+        let hists = |a: &[Histogram], b: &[Histogram]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_grid(y))
+        };
+        [
+            &o.ready_at,
+            &o.dropped_at[0],
+            &o.dropped_at[1],
+            &o.adequate_at,
+        ]
+        .iter()
+        .all(|v| v.len() == n)
+            && o.sflr_pct.len() == n
+            && o.dh_pp.len() == n
+            && hists(&self.sflr_hist, &o.sflr_hist)
+            && hists(&self.dh_hist, &o.dh_hist)
+            && self.days_to_threshold.same_grid(&o.days_to_threshold)
     }
 
     pub fn dropped(&self, cause: DropOutCause) -> u64 {
@@ -208,7 +244,7 @@ fn add_counts(a: &mut [u64], b: &[u64]) {
 }
 
 /// Everything one run (or one block of it) counts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub patients: u64,
     /// Per liver group.
@@ -250,6 +286,18 @@ impl Tally {
         }
     }
 
+    /// Whether `other` was shaped for the same model (liver groups, strategies, checks, grids),
+    /// so that [`merge`](Self::merge) adds like to like. Checked before merging saved state.
+    pub fn same_shape(&self, o: &Tally) -> bool {
+        self.cohort.len() == o.cohort.len()
+            && self.waits.len() == o.waits.len()
+            && self
+                .waits
+                .iter()
+                .zip(&o.waits)
+                .all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_shape(y)))
+    }
+
     /// All liver groups of one strategy pooled.
     pub fn pooled(&self, strategy: usize) -> WaitTally {
         let groups = &self.waits[strategy];
@@ -279,8 +327,7 @@ impl Tally {
             .waits
             .iter()
             .flatten()
-            .flat_map(|w| w.sflr_pct.iter().chain(&w.dh_pp).chain([&w.ready_check]))
-            .map(|s| s.rejected)
+            .map(|w| w.rejected + w.ready_check.rejected)
             .sum();
         cohort + waits
     }

@@ -5,6 +5,7 @@
 pub mod output;
 pub mod patients;
 pub mod plots;
+pub mod shard;
 pub mod stats;
 pub mod table;
 pub mod tables;
@@ -212,7 +213,23 @@ pub struct Manifest {
     pub elapsed_s: f64,
     pub patients_per_second: f64,
     pub command_line: Vec<String>,
+    /// The shards a merged result was made from (absent for a run in one process).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<MergedShard>,
     pub files: Vec<ManifestFile>,
+}
+
+/// One shard of a merged result.
+#[derive(Debug, Serialize)]
+pub struct MergedShard {
+    pub folder: String,
+    pub shard: String,
+    pub first_patient: u64,
+    pub end_patient: u64,
+    pub started_utc: String,
+    pub elapsed_s: f64,
+    pub threads: usize,
+    pub tally_sha256: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -2,7 +2,7 @@
 
 use super::stats::share;
 use super::table::Table;
-use crate::engine::accumulators::ExactSum;
+use crate::engine::accumulators::FixedMoments;
 use crate::engine::tally::{CohortTally, Tally, WaitTally};
 use crate::model::conditioning::{DropOutCause, Immediate};
 use crate::model::hypertrophy::DAYS_PER_WEEK;
@@ -27,7 +27,7 @@ fn groups<'a>(model: &'a Model, tally: &'a Tally, strategy: usize) -> Vec<(&'a s
     out
 }
 
-fn mean_or_zero(s: &ExactSum) -> f64 {
+fn mean_or_zero(s: &FixedMoments) -> f64 {
     s.mean().unwrap_or(0.0)
 }
 
@@ -175,7 +175,8 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 .real("ready_hi95", ready.hi)
                 .real(
                     "mean_weeks_to_ready",
-                    mean_or_zero(&w.ready_check) * model.schedule.interval_days / DAYS_PER_WEEK,
+                    w.ready_check.mean().unwrap_or(0.0) * model.schedule.interval_days
+                        / DAYS_PER_WEEK,
                 )
                 .real(
                     "mean_weeks_to_ready_se",
@@ -260,7 +261,7 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
             );
         for (name, s) in names.iter().zip(c.sums()) {
             row = row
-                .real(&format!("{name}_mean"), mean_or_zero(s))
+                .real(&format!("{name}_mean"), s.mean().unwrap_or(0.0))
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;

@@ -1,0 +1,143 @@
+//! The `remnant` command: arguments in two stages (clap checks the syntax, `RunConfig` and
+//! `PlanConfig` check the meaning), then the engine, then the report.
+//!
+//! Exit codes: 0 success, 1 runtime failure, 2 bad input (scenario, arguments, existing result).
+
+mod plan;
+mod run;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::output::Staging;
+use plan::PlanArgs;
+use run::{MergeArgs, RunArgs};
+
+const EXAMPLES: &str = "\
+Examples:
+  remnant                                   run scenarios/default.toml into output/<run name>/
+  remnant run scenarios/hypertrophy-windows.toml --patients 1000000 --seed 7
+  remnant run scenarios/default.toml --out /tmp/r --force --patient-table
+  remnant run scenarios/default.toml --shard 2/4 --out shards/s2   (then: remnant merge shards/s* --out merged)
+  remnant plan --bsa 1.9 --sflr-pct 18 --liver chemo --procedure all
+  remnant plan --height-cm 172 --weight-kg 80 --flr-ml 380 --tlv-ml 1700 --procedure alpps --out plan1
+
+Exit codes: 0 success, 1 runtime failure, 2 bad input.";
+
+#[derive(Debug, Parser)]
+#[command(name = "remnant", version, about = "Monte Carlo outcome simulator for the surgical treatment of colorectal liver metastases", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a cohort through every strategy of a scenario and write tables, plots and a manifest.
+    Run(RunArgs),
+    /// Combine the shards of a run (`remnant run --shard K/N`) into the tables, plots and manifest
+    /// one unsharded run writes, byte for byte.
+    Merge(MergeArgs),
+    /// One patient at the tumour board: chance of an adequate remnant by week after PVE, PVL or ALPPS.
+    Plan(PlanArgs),
+}
+
+/// Why the command failed, and with which exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+fn bad_input(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn runtime(message: impl std::fmt::Display) -> Failure {
+    Failure {
+        code: 1,
+        message: message.to_string(),
+    }
+}
+
+pub fn main() -> ExitCode {
+    ExitCode::from(execute(std::env::args_os()))
+}
+
+/// Run the command line `args` (program name first); returns the exit code. Bad arguments
+/// return 2 and never panic.
+pub fn execute<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        None => run::run(RunArgs::default()),
+        Some(Command::Run(a)) => run::run(a),
+        Some(Command::Merge(a)) => run::merge(a),
+        Some(Command::Plan(a)) => plan::plan(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn parse_count(flag: &str, text: &str, lo: u64, hi: u64) -> Result<u64, Failure> {
+    let clean = text.replace('_', "");
+    match clean.parse::<u64>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(bad_input(format!(
+            "{flag} expects a whole number from {lo} to {hi} (got \"{text}\")"
+        ))),
+    }
+}
+
+/// An existing result without `--force`, or an output folder that cannot be created, is bad
+/// input (exit 2): the user must choose another `--out`.
+fn begin_staging(out: &Path, force: bool) -> Result<Staging, Failure> {
+    Staging::begin(out, force).map_err(|e| bad_input(e.to_string()))
+}
+
+/// Set by the first Ctrl-C or SIGTERM; a running simulation stops at its next block and leaves
+/// nothing behind. A second signal exits at once (the staging folder stays hidden and partial).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit status after a second signal: 128 + SIGINT, as shells expect.
+const EXIT_AFTER_SECOND_SIGNAL: i32 = 130;
+
+fn watch_for_interruption() -> &'static AtomicBool {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        // If another handler is already installed (an embedding program's), leave it be.
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(EXIT_AFTER_SECOND_SIGNAL);
+            }
+        });
+    });
+    INTERRUPTED.store(false, Ordering::SeqCst);
+    &INTERRUPTED
+}
+
+fn interrupted() -> Failure {
+    runtime("interrupted by a signal; no result was written")
+}

@@ -1,0 +1,573 @@
+//! `remnant run` (whole runs and shards) and `remnant merge`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::{
+    bad_input, begin_staging, interrupted, parse_count, runtime, watch_for_interruption, Failure,
+};
+use crate::engine::{self, Control, RunPlan, DEFAULT_BLOCK};
+use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
+use crate::report::{self, output::Staging, Manifest};
+use crate::scenario::{default_scenario_path, hex, Scenario, MAX_PATIENTS};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    scenario: Option<PathBuf>,
+    /// Number of virtual patients (overrides run.patients).
+    #[arg(long, allow_hyphen_values = true)]
+    patients: Option<String>,
+    /// Master seed (overrides run.seed).
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, allow_hyphen_values = true)]
+    threads: Option<String>,
+    /// Result folder (default: output/<run name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing result folder.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long)]
+    quiet: bool,
+    /// Also write one row per patient and strategy (patients.parquet).
+    #[arg(long)]
+    patient_table: bool,
+    /// Check the scenario and arguments, say what would run, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Compute only shard K of N (1 ≤ K ≤ N) of the patients and save its exact partial state,
+    /// for `remnant merge`. A complete shard already in --out is not computed again.
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
+    shard: Option<String>,
+    /// Patients per block (performance tuning only; results do not depend on it).
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    block: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard folders written by `remnant run --shard K/N`, all N of them.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Result folder (default: output/<run name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing result folder.
+    #[arg(long)]
+    force: bool,
+    /// No summary on the terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A fully checked run request.
+struct RunConfig {
+    scenario: Scenario,
+    /// The scenario file as read (a shard carries it to the merge).
+    scenario_text: String,
+    shard: Option<ShardSpec>,
+    out: PathBuf,
+    threads: usize,
+    block: u64,
+    force: bool,
+    quiet: bool,
+    patient_table: bool,
+    dry_run: bool,
+}
+
+impl RunConfig {
+    fn from_args(a: RunArgs) -> Result<RunConfig, Failure> {
+        let path = a.scenario.unwrap_or_else(default_scenario_path);
+        let mut scenario = Scenario::load(&path).map_err(|e| bad_input(e.to_string()))?;
+        let scenario_text = std::fs::read_to_string(&path)
+            .ok()
+            .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
+            .ok_or_else(|| {
+                runtime(format!(
+                    "{}: the file changed while it was read",
+                    path.display()
+                ))
+            })?;
+        if let Some(p) = &a.patients {
+            scenario.run.patients = parse_count("--patients", p, 1, MAX_PATIENTS)?;
+        }
+        if let Some(s) = &a.seed {
+            scenario.run.seed = parse_count("--seed", s, 0, u64::MAX)?;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match &a.threads {
+            None => cores,
+            Some(t) => parse_count("--threads", t, 1, 1024)? as usize,
+        };
+        let block = match &a.block {
+            None => DEFAULT_BLOCK,
+            Some(b) => parse_count("--block", b, 1, 1 << 24)?,
+        };
+        let shard = match &a.shard {
+            None => None,
+            Some(text) => {
+                let spec = ShardSpec::parse(text).map_err(bad_input)?;
+                if spec.n > scenario.run.patients {
+                    return Err(bad_input(format!(
+                        "--shard {text}: {} shards for {} patients would leave shards empty",
+                        spec.n, scenario.run.patients
+                    )));
+                }
+                if a.patient_table {
+                    return Err(bad_input(
+                        "--patient-table cannot be combined with --shard (a merge combines tallies, not patient rows)",
+                    ));
+                }
+                Some(spec)
+            }
+        };
+        let out = a.out.unwrap_or_else(|| {
+            let name = match shard {
+                Some(spec) => spec.folder_name(&scenario.run.name),
+                None => scenario.run.name.clone(),
+            };
+            Path::new("output").join(name)
+        });
+        Ok(RunConfig {
+            scenario,
+            scenario_text,
+            shard,
+            out,
+            threads,
+            block,
+            force: a.force,
+            quiet: a.quiet,
+            patient_table: a.patient_table,
+            dry_run: a.dry_run,
+        })
+    }
+
+    /// The patients this process simulates.
+    fn patients(&self) -> std::ops::Range<u64> {
+        let all = self.scenario.run.patients;
+        self.shard.map_or(0..all, |spec| spec.patients(all))
+    }
+
+    /// The shard manifest this run would write (times and hashes filled in later).
+    fn shard_manifest(
+        &self,
+        spec: ShardSpec,
+        started_utc: String,
+        elapsed_s: f64,
+    ) -> ShardManifest {
+        let s = &self.scenario;
+        let range = self.patients();
+        ShardManifest {
+            format: SHARD_FORMAT.into(),
+            remnant_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: option_env!("REMNANT_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .into(),
+            scenario_path: s.file.clone(),
+            scenario_sha256: s.sha256.clone(),
+            scenario_text: self.scenario_text.clone(),
+            run_name: s.run.name.clone(),
+            seed: s.run.seed,
+            patients: s.run.patients,
+            shard: spec,
+            first_patient: range.start,
+            end_patient: range.end,
+            quantiles: s.run.quantiles,
+            threads: self.threads,
+            started_utc,
+            elapsed_s,
+            tally_sha256: String::new(),
+            command_line: std::env::args().collect(),
+        }
+    }
+
+    /// A complete result of this very shard already in `out` (a resubmitted job).
+    fn shard_already_done(&self) -> Option<ShardManifest> {
+        let spec = self.shard?;
+        let (done, _) = shard::verify(&self.out).ok()?;
+        done.is_result_of(&self.shard_manifest(spec, String::new(), 0.0))
+            .then_some(done)
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let cfg = RunConfig::from_args(args)?;
+    if !cfg.force {
+        if let Some(done) = cfg.shard_already_done() {
+            if !cfg.quiet {
+                println!(
+                    "shard {}/{} of {} (seed {}) is already complete in {}; not computed again",
+                    done.shard.k,
+                    done.shard.n,
+                    done.run_name,
+                    done.seed,
+                    cfg.out.display()
+                );
+            }
+            return Ok(());
+        }
+    }
+    if cfg.dry_run {
+        if cfg.out.exists() && !cfg.force {
+            return Err(bad_input(
+                report::output::OutputError::Exists(cfg.out.clone()).to_string(),
+            ));
+        }
+        let s = &cfg.scenario;
+        let share = cfg.shard.map_or(String::new(), |spec| {
+            let r = cfg.patients();
+            format!(
+                " (shard {}/{}: patients {}..{})",
+                spec.k, spec.n, r.start, r.end
+            )
+        });
+        println!(
+            "{} ({}): {} patients{share} × {} strategies, seed {}, {} threads, into {}; nothing written (--dry-run)",
+            s.run.name,
+            s.file,
+            s.run.patients,
+            s.model.strategies.len(),
+            s.run.seed,
+            cfg.threads,
+            cfg.out.display()
+        );
+        return Ok(());
+    }
+    let stop = watch_for_interruption();
+    let started_utc = report::utc_now();
+    let staging = begin_staging(&cfg.out, cfg.force)?;
+    let result = run_into(&cfg, &staging, started_utc, stop);
+    commit_or_abandon(staging, result, cfg.quiet, stop)
+}
+
+/// Move a complete result into place, or remove the staging folder after a failure or a signal.
+fn commit_or_abandon(
+    staging: Staging,
+    result: Result<String, Failure>,
+    quiet: bool,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), Failure> {
+    match result {
+        Ok(_) if stop.load(Ordering::SeqCst) => {
+            staging.abandon();
+            Err(interrupted())
+        }
+        Ok(summary) => {
+            let dir = staging.commit().map_err(runtime)?;
+            if !quiet {
+                println!("{summary}");
+                println!("results: {}", dir.display());
+            }
+            Ok(())
+        }
+        Err(f) => {
+            staging.abandon();
+            Err(f)
+        }
+    }
+}
+
+/// Simulate and write every output into the staging folder; returns the terminal summary.
+fn run_into(
+    cfg: &RunConfig,
+    staging: &Staging,
+    started_utc: String,
+    stop: &'static std::sync::atomic::AtomicBool,
+) -> Result<String, Failure> {
+    let s = &cfg.scenario;
+    let patients = cfg.patients();
+    let plan = RunPlan {
+        seed: s.run.seed,
+        draw: 0,
+        patients: patients.clone(),
+        block: cfg.block,
+        quantiles: s.run.quantiles,
+        records: cfg.patient_table,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(runtime)?;
+    let control = Control {
+        stop: Some(stop),
+        ..Control::default()
+    };
+    let mut patient_table = report::patients::PatientTable::new(&staging.dir, &s.model);
+    let t0 = Instant::now();
+    let tally = std::thread::scope(|scope| {
+        let show = !cfg.quiet && std::io::stderr().is_terminal();
+        let (control, total) = (&control, patients.end - patients.start);
+        let progress = show.then(|| scope.spawn(move || progress_bar(control, total)));
+        let r = pool.install(|| {
+            engine::run(&s.model, &plan, &control, |records| {
+                patient_table.write(records)
+            })
+        });
+        control.cancel.store(true, Ordering::Relaxed); // also stops the progress bar
+        if let Some(h) = progress {
+            let _ = h.join();
+        }
+        r
+    })
+    .map_err(|e| match e {
+        engine::EngineError::Interrupted { .. } => interrupted(),
+        engine::EngineError::Sink(r) => runtime(r),
+    })?;
+    let elapsed = t0.elapsed().as_secs_f64();
+
+    if let Some(spec) = cfg.shard {
+        let manifest = cfg.shard_manifest(spec, started_utc, elapsed);
+        shard::write(&staging.dir, manifest, &tally).map_err(runtime)?;
+        return Ok(format!(
+            "{}: shard {}/{}: patients {}..{} of {} × {} strategies, seed {}, {} threads: {:.2} s",
+            s.run.name,
+            spec.k,
+            spec.n,
+            patients.start,
+            patients.end,
+            s.run.patients,
+            s.model.strategies.len(),
+            s.run.seed,
+            cfg.threads,
+            elapsed
+        ));
+    }
+
+    let mut files = Vec::new();
+    if let Some(f) = patient_table.finish().map_err(runtime)? {
+        files.push(f);
+    }
+    let provenance = Provenance {
+        threads: cfg.threads,
+        started_utc,
+        elapsed_s: elapsed,
+        shards: Vec::new(),
+    };
+    write_results(staging, s, &tally, files, provenance)
+}
+
+/// How a result came about, for its manifest.
+struct Provenance {
+    threads: usize,
+    started_utc: String,
+    /// Simulation time (for a merge: the shards' simulation times added up).
+    elapsed_s: f64,
+    shards: Vec<report::MergedShard>,
+}
+
+/// Tables, plots and manifest of a whole run, from its tally; returns the terminal summary.
+fn write_results(
+    staging: &Staging,
+    s: &Scenario,
+    tally: &engine::tally::Tally,
+    mut files: Vec<String>,
+    provenance: Provenance,
+) -> Result<String, Failure> {
+    let tables = report::build_tables(s, tally).map_err(runtime)?;
+    for t in &tables {
+        files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
+    }
+    if s.run.plots {
+        files.extend(report::write_plots(&staging.dir, s, tally).map_err(runtime)?);
+    }
+    let elapsed = provenance.elapsed_s;
+    let manifest = Manifest {
+        remnant_version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
+        scenario_path: s.file.clone(),
+        scenario_sha256: s.sha256.clone(),
+        run_name: s.run.name.clone(),
+        seed: s.run.seed,
+        patients: s.run.patients,
+        strategies: s.model.strategies.iter().map(|x| x.name.clone()).collect(),
+        threads: provenance.threads,
+        rng_algorithm: crate::random::RNG_ALGORITHM,
+        started_utc: provenance.started_utc,
+        elapsed_s: elapsed,
+        patients_per_second: s.run.patients as f64 / elapsed.max(1e-9),
+        command_line: std::env::args().collect(),
+        shards: provenance.shards,
+        files: report::describe_files(&staging.dir, &files).map_err(runtime)?,
+    };
+    report::write_manifest(&staging.dir, &manifest).map_err(runtime)?;
+
+    let trajectories = s.run.patients * s.model.strategies.len() as u64;
+    let mut text = format!(
+        "{}: {} patients × {} strategies, seed {}, {} threads: {:.2} s ({:.2} M trajectories/s)\n",
+        s.run.name,
+        s.run.patients,
+        s.model.strategies.len(),
+        s.run.seed,
+        provenance.threads,
+        elapsed,
+        trajectories as f64 / elapsed.max(1e-9) / 1e6
+    );
+    text.push_str(&summary_text(&tables[0]));
+    Ok(text)
+}
+
+/// The fields two shards of one run must share, with how to show them.
+fn run_identity(m: &ShardManifest) -> [(&'static str, String); 6] {
+    [
+        ("scenario SHA-256", m.scenario_sha256.clone()),
+        ("seed", m.seed.to_string()),
+        ("patients", m.patients.to_string()),
+        ("shard count", m.shard.n.to_string()),
+        ("remnant version", m.remnant_version.clone()),
+        ("quantiles setting", m.quantiles.to_string()),
+    ]
+}
+
+pub fn merge(a: MergeArgs) -> Result<(), Failure> {
+    let stop = watch_for_interruption();
+    let started_utc = report::utc_now();
+    let mut shards = Vec::with_capacity(a.shards.len());
+    for dir in &a.shards {
+        let (m, tally) = shard::read(dir).map_err(|e| bad_input(e.to_string()))?;
+        shards.push((dir.clone(), m, tally));
+    }
+    let (first_dir, first, _) = &shards[0];
+    let identity = run_identity(first);
+    for (dir, m, _) in &shards[1..] {
+        for ((what, want), (_, got)) in identity.iter().zip(run_identity(m)) {
+            if *want != got {
+                return Err(bad_input(format!(
+                    "{} and {} are not shards of one run: they differ in {what} ({want} and {got})",
+                    first_dir.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
+    let n = first.shard.n;
+    let mut holder: Vec<Option<&Path>> = vec![None; n as usize];
+    for (dir, m, _) in &shards {
+        let slot = &mut holder[(m.shard.k - 1) as usize];
+        if let Some(other) = slot {
+            return Err(bad_input(format!(
+                "shard {}/{n} is given twice: {} and {}",
+                m.shard.k,
+                other.display(),
+                dir.display()
+            )));
+        }
+        *slot = Some(dir);
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| holder[(*k - 1) as usize].is_none())
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad_input(format!(
+            "missing shard{} {} of run {} (seed {}); a merge needs all {n}",
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            first.run_name,
+            first.seed
+        )));
+    }
+
+    let mut scenario = Scenario::parse(&first.scenario_path, &first.scenario_text)
+        .map_err(|e| bad_input(format!("the scenario carried by the shards: {e}")))?;
+    scenario.run.patients = first.patients;
+    scenario.run.seed = first.seed;
+    scenario.run.quantiles = first.quantiles;
+    let mut total = engine::empty_tally(&scenario.model, scenario.run.quantiles);
+    shards.sort_by_key(|(_, m, _)| m.shard.k);
+    for (dir, m, tally) in &shards {
+        let expected = m.end_patient.saturating_sub(m.first_patient);
+        if !total.same_shape(tally) || tally.patients != expected {
+            return Err(bad_input(format!(
+                "{}: its tally does not fit shard {}/{n} of this scenario",
+                dir.display(),
+                m.shard.k
+            )));
+        }
+        total.merge(tally);
+    }
+    if total.patients != scenario.run.patients {
+        return Err(bad_input(format!(
+            "the shards hold {} patients, the run has {}",
+            total.patients, scenario.run.patients
+        )));
+    }
+
+    let out = a
+        .out
+        .unwrap_or_else(|| Path::new("output").join(&scenario.run.name));
+    let staging = begin_staging(&out, a.force)?;
+    let provenance = Provenance {
+        threads: shards.iter().map(|(_, m, _)| m.threads).max().unwrap_or(1),
+        started_utc,
+        elapsed_s: shards.iter().map(|(_, m, _)| m.elapsed_s).sum(),
+        shards: shards
+            .iter()
+            .map(|(dir, m, _)| report::MergedShard {
+                folder: dir.display().to_string(),
+                shard: format!("{}/{}", m.shard.k, m.shard.n),
+                first_patient: m.first_patient,
+                end_patient: m.end_patient,
+                started_utc: m.started_utc.clone(),
+                elapsed_s: m.elapsed_s,
+                threads: m.threads,
+                tally_sha256: m.tally_sha256.clone(),
+            })
+            .collect(),
+    };
+    let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
+    commit_or_abandon(staging, result, a.quiet, stop)
+}
+
+fn summary_text(summary: &report::table::Table) -> String {
+    let mut out = format!(
+        "{:<20} {:>9} {:>18} {:>11} {:>10} {:>10} {:>12}\n",
+        "strategy", "ready", "(95% interval)", "mean weeks", "not ready", "dropped", "DH pp (mean)"
+    );
+    for r in summary.rows_where(&[("liver_group", "all")]) {
+        let g = |c: &str| summary.real(c, r).unwrap_or(0.0);
+        out.push_str(&format!(
+            "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11.2} {:>9.1}% {:>9.1}% {:>12.2}\n",
+            summary.text("strategy", r).unwrap_or(""),
+            100.0 * g("ready_share"),
+            100.0 * g("ready_lo95"),
+            100.0 * g("ready_hi95"),
+            g("mean_weeks_to_ready"),
+            100.0 * g("not_ready_share"),
+            100.0 * g("dropped_out_share"),
+            g("dh_mean_pp"),
+        ));
+    }
+    out
+}
+
+fn progress_bar(control: &Control, total: u64) {
+    let start = Instant::now();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    while !control.cancel.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        // Only runs longer than about a second get a bar.
+        if bar.is_none() && start.elapsed() > Duration::from_secs(1) {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} patients ({per_sec}, eta {eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(control.done.load(Ordering::Relaxed));
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}

@@ -1,0 +1,214 @@
+//! Shard results: one share of a run's patients, saved as exact accumulator state so that
+//! `remnant merge` can add shards together into the tables of the whole run.
+//!
+//! A shard folder holds `tally.json` (the tally) and `shard.json` (what was run, and the
+//! SHA-256 of `tally.json`). Like every result it is staged and renamed into place when
+//! complete, and a shard whose tally does not match its recorded hash is not complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::tally::Tally;
+use crate::scenario::hex;
+
+/// Format tag of `shard.json`; bump when the layout of the saved state changes.
+pub const SHARD_FORMAT: &str = "remnant-shard/1";
+pub const SHARD_MANIFEST: &str = "shard.json";
+pub const SHARD_TALLY: &str = "tally.json";
+
+/// Which share of the patients a shard holds: shard `k` of `n` (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardSpec {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl ShardSpec {
+    /// Parse `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(text: &str) -> Result<ShardSpec, String> {
+        let bad =
+            || format!("--shard expects K/N with 1 ≤ K ≤ N, for example 2/8 (got \"{text}\")");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k: u64 = k.trim().parse().map_err(|_| bad())?;
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(ShardSpec { k, n })
+    }
+
+    /// The shard's patients: consecutive, disjoint, and together exactly `0..patients`.
+    pub fn patients(self, patients: u64) -> Range<u64> {
+        let at = |i: u64| ((patients as u128 * i as u128) / self.n as u128) as u64;
+        at(self.k - 1)..at(self.k)
+    }
+
+    /// Folder name used by default and by the Slurm scripts.
+    pub fn folder_name(self, run_name: &str) -> String {
+        format!("{run_name}-shard-{}-of-{}", self.k, self.n)
+    }
+}
+
+/// `shard.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ShardManifest {
+    pub format: String,
+    pub remnant_version: String,
+    pub git_commit: String,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    /// The whole scenario file, so that merging needs nothing but the shard folders.
+    pub scenario_text: String,
+    pub run_name: String,
+    pub seed: u64,
+    /// Patients of the whole run.
+    pub patients: u64,
+    pub shard: ShardSpec,
+    pub first_patient: u64,
+    pub end_patient: u64,
+    pub quantiles: bool,
+    pub threads: usize,
+    pub started_utc: String,
+    pub elapsed_s: f64,
+    pub tally_sha256: String,
+    pub command_line: Vec<String>,
+}
+
+impl ShardManifest {
+    /// Whether this shard is the one a run with these inputs would produce.
+    pub fn is_result_of(&self, other: &ShardManifest) -> bool {
+        self.format == other.format
+            && self.remnant_version == other.remnant_version
+            && self.scenario_sha256 == other.scenario_sha256
+            && self.seed == other.seed
+            && self.patients == other.patients
+            && self.shard == other.shard
+            && self.quantiles == other.quantiles
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error("{}: not a complete remnant shard: {reason}", .dir.display())]
+    Incomplete { dir: PathBuf, reason: String },
+    #[error("{}: cannot write: {message}", .path.display())]
+    Write { path: PathBuf, message: String },
+}
+
+fn incomplete(dir: &Path, reason: impl Into<String>) -> ShardError {
+    ShardError::Incomplete {
+        dir: dir.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Write a shard's tally and manifest into `dir` (a staging folder). `manifest.tally_sha256`
+/// is filled in here.
+pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &Tally) -> Result<(), ShardError> {
+    let write_err = |path: &Path, e: &dyn std::fmt::Display| ShardError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let tally_path = dir.join(SHARD_TALLY);
+    let bytes = serde_json::to_vec(tally).map_err(|e| write_err(&tally_path, &e))?;
+    std::fs::write(&tally_path, &bytes).map_err(|e| write_err(&tally_path, &e))?;
+    manifest.tally_sha256 = hex(&Sha256::digest(&bytes));
+    let path = dir.join(SHARD_MANIFEST);
+    let f = File::create(&path).map_err(|e| write_err(&path, &e))?;
+    let mut w = BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, &manifest)
+        .map_err(|e| write_err(&path, &e))
+        .and_then(|_| {
+            w.write_all(b"\n")
+                .and_then(|_| w.flush())
+                .map_err(|e| write_err(&path, &e))
+        })
+}
+
+/// Read a shard's manifest only (enough to decide whether a resubmitted shard is done).
+pub fn read_manifest(dir: &Path) -> Result<ShardManifest, ShardError> {
+    let path = dir.join(SHARD_MANIFEST);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| incomplete(dir, format!("cannot read {SHARD_MANIFEST}: {e}")))?;
+    let m: ShardManifest = serde_json::from_str(&text).map_err(|e| {
+        incomplete(
+            dir,
+            format!("{SHARD_MANIFEST} is not a shard manifest: {e}"),
+        )
+    })?;
+    if m.format != SHARD_FORMAT {
+        return Err(incomplete(
+            dir,
+            format!("format {} (this remnant reads {SHARD_FORMAT})", m.format),
+        ));
+    }
+    Ok(m)
+}
+
+/// Whether `dir` holds a complete shard: a readable manifest whose tally matches its hash.
+pub fn verify(dir: &Path) -> Result<(ShardManifest, Vec<u8>), ShardError> {
+    let m = read_manifest(dir)?;
+    let bytes = std::fs::read(dir.join(SHARD_TALLY))
+        .map_err(|e| incomplete(dir, format!("cannot read {SHARD_TALLY}: {e}")))?;
+    if hex(&Sha256::digest(&bytes)) != m.tally_sha256 {
+        return Err(incomplete(
+            dir,
+            format!("{SHARD_TALLY} does not match the SHA-256 in {SHARD_MANIFEST}"),
+        ));
+    }
+    Ok((m, bytes))
+}
+
+/// Read a complete shard: its manifest and its tally.
+pub fn read(dir: &Path) -> Result<(ShardManifest, Tally), ShardError> {
+    let (m, bytes) = verify(dir)?;
+    let tally: Tally = serde_json::from_slice(&bytes)
+        .map_err(|e| incomplete(dir, format!("{SHARD_TALLY} cannot be read: {e}")))?;
+    Ok((m, tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_specs_parse_and_partition_the_patients() {
+        assert_eq!(ShardSpec::parse("2/8"), Ok(ShardSpec { k: 2, n: 8 }));
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "-1/3", "1/3/4", ""] {
+            assert!(ShardSpec::parse(bad).is_err(), "{bad}");
+        }
+        for (patients, n) in [(10u64, 3u64), (1, 4), (1_000_003, 7), (u64::MAX / 2, 5)] {
+            let mut next = 0;
+            for k in 1..=n {
+                let r = ShardSpec { k, n }.patients(patients);
+                assert_eq!(r.start, next);
+                next = r.end;
+            }
+            assert_eq!(next, patients);
+        }
+    }
+
+    #[test]
+    fn tally_state_round_trips_exactly() {
+        use crate::engine::accumulators::ExactSum;
+        let mut t = Tally::new(2, 3, 4, 28.0, true);
+        t.patients = 7;
+        let mut s = ExactSum::default();
+        s.add(1234.567_891);
+        s.add(-1e-9);
+        for _ in 0..3 {
+            s.add(2.0e9); // sums beyond 2^64 must survive the JSON round trip
+        }
+        t.cohort[1].bsa_m2 = s;
+        let json = serde_json::to_vec(&t).unwrap();
+        let back: Tally = serde_json::from_slice(&json).unwrap();
+        assert!(t.same_shape(&back));
+        assert_eq!(serde_json::to_vec(&back).unwrap(), json);
+        assert_eq!(back.cohort[1].bsa_m2, t.cohort[1].bsa_m2);
+    }
+}
