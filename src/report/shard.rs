@@ -48,7 +48,7 @@ impl ShardSpec {
         at(self.k - 1)..at(self.k)
     }
 
-    /// Folder name used by default and by the Slurm scripts.
+    /// Default folder name of a shard's result (the Slurm scripts use `shards/shard-K-of-N`).
     pub fn folder_name(self, run_name: &str) -> String {
         format!("{run_name}-shard-{}-of-{}", self.k, self.n)
     }
