@@ -96,6 +96,7 @@ impl StreamKey {
         StreamKey { key }
     }
 
+    #[inline]
     fn rng(&self, patient: u64) -> ChaCha8Rng {
         let mut rng = ChaCha8Rng::from_seed(self.key);
         rng.set_stream(patient);
@@ -111,6 +112,7 @@ pub struct PatientStreams<'k> {
 }
 
 impl<'k> PatientStreams<'k> {
+    #[inline]
     pub fn new(key: &'k StreamKey, patient: u64) -> Self {
         let mut rng = key.rng(patient);
         let mut primary = [0u64; PRIMARY_WORDS];
@@ -125,6 +127,7 @@ impl<'k> PatientStreams<'k> {
     }
 
     /// The stream for one purpose, starting at its first word.
+    #[inline]
     pub fn stream(&self, purpose: Purpose) -> PurposeStream<'_> {
         let (start, len) = purpose.slot();
         PurposeStream {

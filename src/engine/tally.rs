@@ -62,6 +62,20 @@ impl CohortTally {
         self.regeneration.merge(&o.regeneration);
     }
 
+    /// Names of [`sums`](Self::sums), in order.
+    pub const SUM_NAMES: [&'static str; 10] = [
+        "age_years",
+        "bsa_m2",
+        "stlv_ml",
+        "tlv_ml",
+        "flr_ml",
+        "sflr0_pct",
+        "tumour_ml",
+        "chemotherapy_cycles",
+        "safe_sflr_pct",
+        "regeneration",
+    ];
+
     pub fn sums(&self) -> [&ExactSum; 10] {
         [
             &self.age_years,
@@ -243,6 +257,15 @@ fn add_counts(a: &mut [u64], b: &[u64]) {
     }
 }
 
+/// A tallied quantity that received impossible values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejected {
+    /// A patient characteristic (one of [`CohortTally::SUM_NAMES`]) in one liver group.
+    Cohort { group: usize, field: &'static str },
+    /// The remnant path (sFLR, DH) of one strategy in one liver group.
+    Remnant { strategy: usize, group: usize },
+}
+
 /// Everything one run (or one block of it) counts.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
@@ -314,6 +337,33 @@ impl Tally {
             all.merge(g);
         }
         all
+    }
+
+    /// Where values could not be tallied, and how many: what a report needs to name the
+    /// parameters that produced them. Empty in a sound run.
+    pub fn rejections(&self) -> Vec<(Rejected, u64)> {
+        let mut out = Vec::new();
+        for (group, c) in self.cohort.iter().enumerate() {
+            for (field, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
+                if s.rejected > 0 {
+                    out.push((Rejected::Cohort { group, field }, s.rejected));
+                }
+            }
+        }
+        for (strategy, groups) in self.waits.iter().enumerate() {
+            for (group, w) in groups.iter().enumerate() {
+                if w.rejected > 0 {
+                    out.push((Rejected::Remnant { strategy, group }, w.rejected));
+                }
+                if w.ready_check.rejected > 0 {
+                    out.push((
+                        Rejected::Remnant { strategy, group },
+                        w.ready_check.rejected,
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// Values that could not be tallied (NaN, infinite, out of range). Zero in a sound run.

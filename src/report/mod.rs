@@ -18,7 +18,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::tally::Tally;
+use crate::engine::tally::{Rejected, Tally};
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::scenario::{hex, Scenario};
 use table::{Table, TableError};
@@ -31,18 +31,54 @@ pub enum ReportError {
     Plot(#[from] plots::PlotError),
     #[error("{path}: {message}")]
     Write { path: PathBuf, message: String },
-    #[error("{count} simulated values were NaN, infinite or out of range; a parameter combination produced impossible volumes (check the cohort and growth laws); no table was written")]
-    Rejected { count: u64 },
+    #[error(
+        "simulated values were NaN, infinite or out of range, so no table was written: {detail}"
+    )]
+    Rejected { detail: String },
+}
+
+/// Which quantity went wrong, and the scenario parameters it is computed from.
+fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
+    let group = |g: usize| m.cohort.groups.get(g).map_or("?", |x| x.name.as_str());
+    match what {
+        Rejected::Cohort { group: g, field } => {
+            let keys = match field {
+                "age_years" => "cohort.age_years",
+                "bsa_m2" => "cohort.bsa_m2",
+                "stlv_ml" => "cohort.bsa_m2, cohort.standard_liver_volume",
+                "tlv_ml" => "cohort.tlv_deviation, cohort.bsa_m2",
+                "flr_ml" | "sflr0_pct" => "cohort.remnant, cohort.tlv_deviation",
+                "tumour_ml" => "cohort.tumour_volume_ml",
+                "chemotherapy_cycles" => "cohort.liver_groups.chemotherapy_cycles",
+                "safe_sflr_pct" => "model.safe_remnant",
+                _ => "model.regeneration",
+            };
+            format!("{field} in liver group {} (from {keys})", group(g))
+        }
+        Rejected::Remnant { strategy, group: g } => {
+            let s = &m.strategies[strategy];
+            format!(
+                "sFLR of strategy {} in liver group {} (from procedures.{} growth law, model.regeneration, cohort.remnant)",
+                s.name,
+                group(g),
+                s.procedure.key()
+            )
+        }
+    }
 }
 
 /// All tables of a run, in the order they are written.
 pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, ReportError> {
-    if tally.rejected_values() > 0 {
-        return Err(ReportError::Rejected {
-            count: tally.rejected_values(),
-        });
-    }
     let m = &scenario.model;
+    let rejections = tally.rejections();
+    if !rejections.is_empty() {
+        let detail = rejections
+            .iter()
+            .map(|&(what, count)| format!("{count} × {}", rejected_origin(m, what)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(ReportError::Rejected { detail });
+    }
     let tables = vec![
         tables::summary(m, tally),
         tables::windows(m, tally),
@@ -287,4 +323,35 @@ pub fn utc_now() -> String {
         rem / 60 % 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::empty_tally;
+
+    /// Protects "NaN never reaches a table": an impossible value stops the report, and the
+    /// error names the quantity, the strategy or liver group, and the scenario keys behind it.
+    #[test]
+    fn impossible_values_stop_the_report_and_name_their_parameters() {
+        let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
+        let mut tally = empty_tally(&s.model, false);
+        assert!(build_tables(&s, &tally).is_ok());
+        tally.cohort[0].tlv_ml.add(f64::NAN);
+        tally.waits[1][0].rejected += 2;
+        let message = build_tables(&s, &tally).unwrap_err().to_string();
+        let group = &s.model.cohort.groups[0].name;
+        let strategy = &s.model.strategies[1];
+        for part in [
+            format!("1 × tlv_ml in liver group {group}"),
+            "cohort.tlv_deviation".to_string(),
+            format!(
+                "2 × sFLR of strategy {} in liver group {group}",
+                strategy.name
+            ),
+            format!("procedures.{} growth law", strategy.procedure.key()),
+        ] {
+            assert!(message.contains(&part), "{part:?} not in {message:?}");
+        }
+    }
 }

@@ -13,6 +13,21 @@ pub struct Position {
     pub column: usize,
 }
 
+/// Line and column of byte `offset` in `text`. Columns count characters, as editors do; an
+/// offset inside a character or past the end is taken back to the character or the end.
+pub fn position_in(text: &str, offset: usize) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+    Position {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+    }
+}
+
 /// Byte spans of every key path in one document.
 #[derive(Debug, Default)]
 pub struct SpanIndex {
@@ -84,11 +99,7 @@ impl SpanIndex {
     }
 
     pub fn position_of_offset(&self, offset: usize) -> Position {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
-        Position { line, column }
+        position_in(&self.text, offset)
     }
 
     /// Position of the value of `path`; if the key is absent, of its nearest present ancestor;

@@ -83,12 +83,18 @@ impl Scenario {
             file: file.clone(),
             reason: e.to_string(),
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
-            file: file.clone(),
-            reason: format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let text = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+            ScenarioError::Invalid {
+                file: file.clone(),
+                position: locate::position_in(text, valid),
+                key: String::new(),
+                message: format!(
+                    "not UTF-8 text (byte 0x{:02x} at offset {valid}); save the file as UTF-8",
+                    e.as_bytes()[valid]
+                ),
+            }
         })?;
         Scenario::parse(&file, &text)
     }
@@ -99,7 +105,7 @@ impl Scenario {
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let key = index.path_at(offset).unwrap_or_default();
-            let message = e.message().trim().to_owned();
+            let message = one_line(e.message());
             let message = if key.is_empty() {
                 message
             } else {
@@ -125,6 +131,21 @@ impl Scenario {
             model,
             parameters: v.parameters,
         })
+    }
+}
+
+/// toml's messages may span lines ("invalid array\nexpected `]`") and, for a few malformed
+/// inputs, be empty; an error is reported on one line.
+fn one_line(message: &str) -> String {
+    let parts: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "invalid TOML syntax".to_owned()
+    } else {
+        parts.join(": ")
     }
 }
 
