@@ -2,8 +2,9 @@
 //!
 //! A run writes into a hidden staging folder beside its destination and renames it into place
 //! only when every file and the manifest are written. An interrupted run leaves only the staging
-//! folder (named `.<name>.partial-<pid>`), never a folder that looks complete; an existing result
-//! is replaced only when asked (`--force`).
+//! folder (named `.<name>.partial-<host>-<pid>`, removed by the next run into the same place once
+//! that process is gone), never a folder that looks complete; an existing result is replaced only
+//! when asked (`--force`).
 
 use std::fs;
 use std::io;
@@ -30,6 +31,55 @@ fn io_err(path: &Path, action: &'static str) -> impl FnOnce(io::Error) -> Output
     }
 }
 
+/// This machine's name, so that on a shared file system a staging folder is only ever judged
+/// abandoned by a process on the machine that made it.
+fn host_name() -> String {
+    let raw = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let clean: String = raw
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "host".into()
+    } else {
+        clean
+    }
+}
+
+/// Remove staging folders `<prefix><pid>` left by processes of this machine that no longer
+/// exist (a run killed with `kill -9`, a machine that lost power). Only where liveness can be
+/// checked (Linux `/proc`); elsewhere they stay, hidden and never mistaken for results.
+fn remove_abandoned(parent: &Path, prefix: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A result folder being written.
 #[derive(Debug)]
 pub struct Staging {
@@ -53,7 +103,9 @@ impl Staging {
         let name = final_dir
             .file_name()
             .map_or_else(|| "result".into(), |n| n.to_string_lossy().into_owned());
-        let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let prefix = format!(".{name}.partial-{}-", host_name());
+        remove_abandoned(&parent, &prefix);
+        let dir = parent.join(format!("{prefix}{}", std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir)
                 .map_err(io_err(&dir, "cannot clear a stale staging folder"))?;
