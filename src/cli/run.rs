@@ -29,15 +29,8 @@ pub struct RunArgs {
     /// Worker threads (default: all cores).
     #[arg(long, allow_hyphen_values = true)]
     threads: Option<String>,
-    /// Result folder (default: output/<run name>).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Replace an existing result folder.
-    #[arg(long)]
-    force: bool,
-    /// No progress bar and no summary on the terminal.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Also write one row per patient and strategy (patients.parquet).
     #[arg(long)]
     patient_table: bool,
@@ -58,13 +51,20 @@ pub struct MergeArgs {
     /// Shard folders written by `remnant run --shard K/N`, all N of them.
     #[arg(required = true)]
     shards: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Where a result goes, shared by `run` and `merge`.
+#[derive(Debug, Args, Default)]
+struct OutputArgs {
     /// Result folder (default: output/<run name>).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Replace an existing result folder.
     #[arg(long)]
     force: bool,
-    /// No summary on the terminal.
+    /// No progress bar and no summary on the terminal.
     #[arg(long)]
     quiet: bool,
 }
@@ -130,7 +130,7 @@ impl RunConfig {
                 Some(spec)
             }
         };
-        let out = a.out.unwrap_or_else(|| {
+        let out = a.output.out.unwrap_or_else(|| {
             let name = match shard {
                 Some(spec) => spec.folder_name(&scenario.run.name),
                 None => scenario.run.name.clone(),
@@ -144,8 +144,8 @@ impl RunConfig {
             out,
             threads,
             block,
-            force: a.force,
-            quiet: a.quiet,
+            force: a.output.force,
+            quiet: a.output.quiet,
             patient_table: a.patient_table,
             dry_run: a.dry_run,
         })
@@ -502,9 +502,10 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     }
 
     let out = a
+        .output
         .out
         .unwrap_or_else(|| Path::new("output").join(&scenario.run.name));
-    let staging = begin_staging(&out, a.force)?;
+    let staging = begin_staging(&out, a.output.force)?;
     let provenance = Provenance {
         threads: shards.iter().map(|(_, m, _)| m.threads).max().unwrap_or(1),
         started_utc,
@@ -524,7 +525,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
             .collect(),
     };
     let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
-    commit_or_abandon(staging, result, a.quiet, stop)
+    commit_or_abandon(staging, result, a.output.quiet, stop)
 }
 
 fn summary_text(summary: &report::table::Table) -> String {

@@ -62,7 +62,7 @@ impl CohortTally {
         self.regeneration.merge(&o.regeneration);
     }
 
-    /// Names of [`sums`](Self::sums), in order.
+    /// Names of [`sums`](Self::sums), in order, as the cohort table shows them.
     pub const SUM_NAMES: [&'static str; 10] = [
         "age_years",
         "bsa_m2",
@@ -70,10 +70,10 @@ impl CohortTally {
         "tlv_ml",
         "flr_ml",
         "sflr0_pct",
-        "tumour_ml",
+        "tumour_volume_ml",
         "chemotherapy_cycles",
         "safe_sflr_pct",
-        "regeneration",
+        "regeneration_multiplier",
     ];
 
     pub fn sums(&self) -> [&ExactSum; 10] {

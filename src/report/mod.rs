@@ -48,7 +48,7 @@ fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
                 "stlv_ml" => "cohort.bsa_m2, cohort.standard_liver_volume",
                 "tlv_ml" => "cohort.tlv_deviation, cohort.bsa_m2",
                 "flr_ml" | "sflr0_pct" => "cohort.remnant, cohort.tlv_deviation",
-                "tumour_ml" => "cohort.tumour_volume_ml",
+                "tumour_volume_ml" => "cohort.tumour_volume_ml",
                 "chemotherapy_cycles" => "cohort.liver_groups.chemotherapy_cycles",
                 "safe_sflr_pct" => "model.safe_remnant",
                 _ => "model.regeneration",

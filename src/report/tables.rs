@@ -235,18 +235,7 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
     for (g, group) in model.cohort.groups.iter().enumerate() {
         rows.push((group.name.as_str(), tally.cohort[g].clone()));
     }
-    let names = [
-        "age_years",
-        "bsa_m2",
-        "stlv_ml",
-        "tlv_ml",
-        "flr_ml",
-        "sflr0_pct",
-        "tumour_volume_ml",
-        "chemotherapy_cycles",
-        "safe_sflr_pct",
-        "regeneration_multiplier",
-    ];
+    let names = CohortTally::SUM_NAMES;
     for (group, c) in rows {
         let n = c.age_years.n;
         let mut row = t
