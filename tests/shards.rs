@@ -201,6 +201,22 @@ fn bad_shard_specs_patient_counts_and_output_folders_exit_2() {
         .assert()
         .code(2)
         .stderr(contains("cannot create"));
+    // --force replaces a result folder, never a file.
+    remnant()
+        .args([
+            "run",
+            SCENARIO,
+            "--patients",
+            "100",
+            "--quiet",
+            "--force",
+            "--out",
+        ])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("is not a folder"));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
     assert!(!out.exists());
 }
 

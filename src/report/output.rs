@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("{0} already exists; choose another --out, or pass --force to replace it")]
     Exists(PathBuf),
+    #[error("{0} exists and is not a folder; --out names a result folder (--force replaces only a folder)")]
+    NotAFolder(PathBuf),
     #[error("{path}: {action}: {source}")]
     Io {
         path: PathBuf,
@@ -93,6 +95,10 @@ impl Staging {
     pub fn begin(final_dir: &Path, force: bool) -> Result<Staging, OutputError> {
         if final_dir.exists() && !force {
             return Err(OutputError::Exists(final_dir.to_owned()));
+        }
+        if final_dir.exists() && !final_dir.is_dir() {
+            // Never replace a user's file with a folder, even with --force.
+            return Err(OutputError::NotAFolder(final_dir.to_owned()));
         }
         let parent = match final_dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),

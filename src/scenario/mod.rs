@@ -28,6 +28,15 @@ use raw::{RawParam, RawScenario};
 /// Largest cohort a scenario or the command line may ask for.
 pub const MAX_PATIENTS: u64 = 100_000_000_000;
 
+/// Smallest shape parameter of a sampled law (gamma shape, beta a and b, Dirichlet parameters,
+/// the time constant's shape). A gamma draw of shape α is u^(1/α) times a gamma(1 + α) draw with
+/// u ≥ 2^-53, which underflows to exactly zero for α below about 0.05: a liver with no segment
+/// volume, a zero time constant, 0/0 downstream.
+const MIN_SHAPE: f64 = 0.1;
+
+/// Largest mean of `cohort.tlv_deviation` (true TLV / sTLV).
+const MAX_MEAN_TLV_DEVIATION: f64 = 10.0;
+
 /// A scenario file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -105,7 +114,7 @@ impl Scenario {
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let key = index.path_at(offset).unwrap_or_default();
-            let message = one_line(e.message());
+            let message = toml_message(text, offset, e.message());
             let message = if key.is_empty() {
                 message
             } else {
@@ -134,9 +143,34 @@ impl Scenario {
     }
 }
 
-/// toml's messages may span lines ("invalid array\nexpected `]`") and, for a few malformed
-/// inputs, be empty; an error is reported on one line.
-fn one_line(message: &str) -> String {
+/// toml's message for an error at byte `offset`, on one line. toml's messages may span lines
+/// ("invalid array\nexpected `]`"), are empty for a few inputs (a control character in a
+/// comment), and do not say which character or which limit is wrong.
+fn toml_message(text: &str, offset: usize, message: &str) -> String {
+    let rest = text.get(offset..).unwrap_or_default();
+    if let Some(c) = rest.chars().next() {
+        if c.is_ascii_control() && c != '\n' && c != '\t' && !rest.starts_with("\r\n") {
+            return format!("control character U+{:04X} is not allowed here", c as u32);
+        }
+    }
+    let message = message.trim();
+    if let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|m| m.rsplit_once(", expected "))
+    {
+        return format!(
+            "expected {}, found {}",
+            toml_words(expected),
+            toml_words(found)
+        );
+    }
+    if message.starts_with("number too large") || message.starts_with("number too small") {
+        return format!(
+            "integer out of range: TOML integers are from {} to {}",
+            i64::MIN,
+            i64::MAX
+        );
+    }
     let parts: Vec<&str> = message
         .lines()
         .map(str::trim)
@@ -146,6 +180,33 @@ fn one_line(message: &str) -> String {
         "invalid TOML syntax".to_owned()
     } else {
         parts.join(": ")
+    }
+}
+
+/// serde's name of a type ("map", "f64", "struct RawParam") in the words of TOML.
+fn toml_words(serde: &str) -> String {
+    match serde {
+        "map" | "a map" => "a table".into(),
+        "sequence" | "a sequence" => "an array".into(),
+        "f64" => "a number".into(),
+        "i64" => "a whole number".into(),
+        "struct RawParam" => {
+            "a number with its source, { value = …, source = \"…\" }, or a law".into()
+        }
+        s if s.starts_with("struct ") => "a table".into(),
+        s => match s.strip_prefix("floating point ") {
+            Some(x) => format!("float {x}"),
+            None => s.into(),
+        },
+    }
+}
+
+/// A number for a message: exponent form when very large or small (1e300, not 301 digits).
+fn show(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 
@@ -265,7 +326,9 @@ impl Validator<'_> {
             other => {
                 return self.err(
                     &format!("{key}.dist"),
-                    format!("must be one of fixed, normal, lognormal, beta, gamma, uniform (got \"{other}\")"),
+                    format!(
+                    "must be one of fixed, normal, lognormal, beta, gamma, uniform (got {other:?})"
+                ),
                 )
             }
         };
@@ -300,7 +363,7 @@ impl Validator<'_> {
             } else {
                 v.err(
                     &format!("{key}.{name}"),
-                    format!("must be in {r} (got {x})"),
+                    format!("must be in {r} (got {})", show(x)),
                 )
             }
         };
@@ -320,7 +383,7 @@ impl Validator<'_> {
                 if !allowed.contains(x) {
                     return self.err(
                         &format!("{key}.value"),
-                        format!("must be in {allowed} (got {x})"),
+                        format!("must be in {allowed} (got {})", show(x)),
                     );
                 }
                 self.record(key, x, "fixed", source);
@@ -361,8 +424,8 @@ impl Validator<'_> {
             "beta" => {
                 let (a, b) = match (raw.a, raw.b, raw.mean, raw.sd) {
                     (Some(a), Some(b), None, None) => (
-                        check(self, "a", a, positive(1e6))?,
-                        check(self, "b", b, positive(1e6))?,
+                        check(self, "a", a, closed(MIN_SHAPE, 1e6))?,
+                        check(self, "b", b, closed(MIN_SHAPE, 1e6))?,
                     ),
                     (None, None, Some(m), Some(sd)) => {
                         let m = check(
@@ -389,7 +452,19 @@ impl Validator<'_> {
                             },
                         )?;
                         let nu = m * (1.0 - m) / (sd * sd) - 1.0;
-                        (m * nu, (1.0 - m) * nu)
+                        let (a, b) = (m * nu, (1.0 - m) * nu);
+                        let shapes = closed(MIN_SHAPE, 1e6);
+                        if !(shapes.contains(a) && shapes.contains(b)) {
+                            return self.err(
+                                &format!("{key}.sd"),
+                                format!(
+                                    "gives beta parameters a = {}, b = {}; both must be in {shapes}",
+                                    show(a),
+                                    show(b)
+                                ),
+                            );
+                        }
+                        (a, b)
                     }
                     _ => {
                         return self.err(
@@ -407,7 +482,7 @@ impl Validator<'_> {
                 )
             }
             "gamma" => {
-                let shape = required(self, "shape", raw.shape, positive(1e6))?;
+                let shape = required(self, "shape", raw.shape, closed(MIN_SHAPE, 1e6))?;
                 let scale = match (raw.scale, raw.mean) {
                     (Some(s), None) => check(self, "scale", s, positive(inf))?,
                     (None, Some(m)) => check(self, "mean", m, positive(inf))? / shape,
@@ -418,6 +493,12 @@ impl Validator<'_> {
                         )
                     }
                 };
+                if scale == 0.0 {
+                    return self.err(
+                        &format!("{key}.mean"),
+                        "gives a gamma scale (mean / shape) of 0; choose a larger mean",
+                    );
+                }
                 let law = Law::Gamma(Gamma::new(shape, scale).expect("shape, scale > 0"));
                 (
                     law,
@@ -432,7 +513,11 @@ impl Validator<'_> {
                 if !(low < high) {
                     return self.err(
                         &format!("{key}.high"),
-                        format!("must be greater than low = {low} (got {high})"),
+                        format!(
+                            "must be greater than low = {} (got {})",
+                            show(low),
+                            show(high)
+                        ),
                     );
                 }
                 (
@@ -487,7 +572,11 @@ impl Validator<'_> {
             };
             return self.err(
                 key,
-                format!("can give values in [{lo}, {hi}], but it must stay in {allowed}{hint}"),
+                format!(
+                    "can give values in [{}, {}], but it must stay in {allowed}{hint}",
+                    show(lo),
+                    show(hi)
+                ),
             );
         }
         let d = Dist::new(law, bounds, description.clone(), mean);
@@ -515,7 +604,18 @@ impl Validator<'_> {
 
     /// A model number: its base-case value (the law's mean when a law is given).
     fn param(&mut self, key: &str, raw: &RawParam, allowed: Range) -> Result<f64> {
-        Ok(self.dist(key, raw, allowed)?.mean)
+        let mean = self.dist(key, raw, allowed)?.mean;
+        // The untruncated mean of a truncated law can lie outside the truncation.
+        if !allowed.contains(mean) {
+            return self.err(
+                key,
+                format!(
+                    "has mean {}, outside {allowed}; the base case uses the law's mean",
+                    show(mean)
+                ),
+            );
+        }
+        Ok(mean)
     }
 
     fn choice<T>(&self, key: &str, given: &str, options: &[(&str, T)]) -> Result<T>
@@ -531,7 +631,7 @@ impl Validator<'_> {
                     let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
                     self.err(
                         key,
-                        format!("must be one of {} (got \"{given}\")", names.join(", ")),
+                        format!("must be one of {} (got {given:?})", names.join(", ")),
                     )
                 },
                 Ok,
@@ -548,7 +648,7 @@ impl Validator<'_> {
                         return self.err(
                             key,
                             format!(
-                                "names segment \"{name}\"; segments are {}",
+                                "names segment {name:?}; segments are {}",
                                 SEGMENT_NAMES.join(", ")
                             ),
                         )
@@ -561,7 +661,7 @@ impl Validator<'_> {
             Some((_, r)) => Ok(*r),
             None => {
                 let names: Vec<&str> = Resection::NAMED.iter().map(|(k, _)| *k).collect();
-                self.err(key, format!("must be one of {}, or segmentectomy:<segments joined by +> such as segmentectomy:VI+VII (got \"{given}\")", names.join(", ")))
+                self.err(key, format!("must be one of {}, or segmentectomy:<segments joined by +> such as segmentectomy:VI+VII (got {given:?})", names.join(", ")))
             }
         }
     }
@@ -646,13 +746,18 @@ impl Validator<'_> {
                 ),
             );
         }
+        // KGR is DH divided by the weeks since the occlusion: checks a tiny fraction of a day
+        // apart make it overflow.
         if !(w.check_interval_days.is_finite()
-            && w.check_interval_days > 0.0
+            && w.check_interval_days >= 1.0
             && w.check_interval_days <= 60.0)
         {
             return self.err(
                 "model.waiting.check_interval_days",
-                format!("must be in (0, 60] days (got {})", w.check_interval_days),
+                format!(
+                    "must be in [1, 60] days (got {})",
+                    show(w.check_interval_days)
+                ),
             );
         }
         if !(1..=w.checks).contains(&w.assessment_check) {
@@ -685,7 +790,7 @@ impl Validator<'_> {
             let k = |f: &str| format!("{key}.{f}");
             let median = self.param(&k("growth_median"), &p.growth_median, positive(10.0))?;
             let log_sd = self.param(&k("growth_log_sd"), &p.growth_log_sd, closed(0.0, 3.0))?;
-            let shape = self.param(&k("tau_shape"), &p.tau_shape, positive(1e4))?;
+            let shape = self.param(&k("tau_shape"), &p.tau_shape, closed(MIN_SHAPE, 1e4))?;
             let tau_mean = self.param(&k("tau_mean_days"), &p.tau_mean_days, positive(365.0))?;
             let death = self.param(&k("death"), &p.death, PROBABILITY)?;
             let technical_failure =
@@ -718,7 +823,7 @@ impl Validator<'_> {
         for (i, s) in raw.strategies.iter().enumerate() {
             let key = format!("strategies[{i}]");
             let name = s.name.trim();
-            if name.is_empty() || name.len() > 64 {
+            if name.is_empty() || name.chars().count() > 64 {
                 return self.err(
                     &format!("{key}.name"),
                     "must be a name of 1 to 64 characters",
@@ -727,7 +832,7 @@ impl Validator<'_> {
             if strategies.iter().any(|t| t.name == name) {
                 return self.err(
                     &format!("{key}.name"),
-                    format!("\"{name}\" is used by another strategy; names must be unique"),
+                    format!("{name:?} is used by another strategy; names must be unique"),
                 );
             }
             let Some(procedure) = Procedure::from_key(&s.procedure) else {
@@ -735,7 +840,7 @@ impl Validator<'_> {
                 return self.err(
                     &format!("{key}.procedure"),
                     format!(
-                        "must be one of {} (got \"{}\")",
+                        "must be one of {} (got {:?})",
                         names.join(", "),
                         s.procedure
                     ),
@@ -745,7 +850,7 @@ impl Validator<'_> {
                 return self.err(
                     &format!("{key}.procedure"),
                     format!(
-                        "\"{}\" has no parameters: add a [procedures.{}] table",
+                        "{:?} has no parameters: add a [procedures.{}] table",
                         s.procedure, s.procedure
                     ),
                 );
@@ -778,7 +883,7 @@ impl Validator<'_> {
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             || name.starts_with('.')
         {
-            return self.err("run.name", format!("must be 1 to 80 letters, digits, '-', '_' or '.', not starting with '.' (it names the output folder; got \"{}\")", r.name));
+            return self.err("run.name", format!("must be 1 to 80 letters, digits, '-', '_' or '.', not starting with '.' (it names the output folder; got {:?})", r.name));
         }
         if r.patients < 1 || r.patients as u64 > MAX_PATIENTS {
             return self.err(
@@ -826,6 +931,17 @@ impl Validator<'_> {
             &c.tlv_deviation,
             positive(f64::INFINITY),
         )?;
+        // The law may have a long tail, but a liver ten times the formula's volume on average is
+        // beyond any series, and huge volumes overflow what the tallies hold.
+        if !(tlv_deviation.mean <= MAX_MEAN_TLV_DEVIATION) {
+            return self.err(
+                "cohort.tlv_deviation",
+                format!(
+                    "has mean {}; true TLV / sTLV must average at most {MAX_MEAN_TLV_DEVIATION}",
+                    show(tlv_deviation.mean)
+                ),
+            );
+        }
         let tumour = self.dist(
             "cohort.tumour_volume_ml",
             &c.tumour_volume_ml,
@@ -857,6 +973,10 @@ impl Validator<'_> {
                     return self.err("cohort.remnant", "uses planned_resection and needs dirichlet_concentration = { value = …, source = \"…\" }");
                 };
                 let conc = self.param("cohort.remnant.dirichlet_concentration", conc_raw, positive(1e6))?;
+                let smallest = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(conc * s / total));
+                if !(smallest >= MIN_SHAPE) {
+                    return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
+                }
                 let mut dirichlet = Vec::with_capacity(SEGMENTS);
                 for (i, s) in shares.values.iter().enumerate() {
                     let alpha = conc * s / total;
@@ -897,7 +1017,7 @@ impl Validator<'_> {
             if name.is_empty() || name == "all" || groups.iter().any(|h| h.name == name) {
                 return self.err(
                     &format!("{key}.name"),
-                    format!("must be a unique, non-empty name other than \"all\" (got \"{name}\")"),
+                    format!("must be a unique, non-empty name other than \"all\" (got {name:?})"),
                 );
             }
             let share = self.param(&format!("{key}.share"), &g.share, PROBABILITY)?;
@@ -931,7 +1051,7 @@ impl Validator<'_> {
         if (total - 1.0).abs() > 1e-6 {
             return self.err(
                 "cohort.liver_groups",
-                format!("shares must add up to 1 (they add up to {total})"),
+                format!("shares must add up to 1 (they add up to {})", show(total)),
             );
         }
         Ok(Cohort::new(
