@@ -112,6 +112,22 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     merge(&[&s1, &other_count, &s3], &out)
         .code(2)
         .stderr(contains("differ in shard count"));
+    // A hand-edited manifest cannot steer the merge out of bounds.
+    for (from, to) in [
+        ("\"k\": 1", "\"k\": 0"),
+        ("\"n\": 3", "\"n\": 999999999999"),
+    ] {
+        let edited = dir.path().join("edited");
+        let _ = fs::remove_dir_all(&edited);
+        fs::create_dir(&edited).unwrap();
+        fs::copy(s1.join("tally.json"), edited.join("tally.json")).unwrap();
+        let manifest = fs::read_to_string(s1.join("shard.json")).unwrap();
+        assert!(manifest.contains(from), "{from} not in the manifest");
+        fs::write(edited.join("shard.json"), manifest.replace(from, to)).unwrap();
+        merge(&[&edited, &s2, &s3], &out)
+            .code(2)
+            .stderr(contains("not a complete remnant shard"));
+    }
     let not_a_shard = dir.path().join("empty");
     fs::create_dir(&not_a_shard).unwrap();
     merge(&[&s1, &not_a_shard], &out)

@@ -147,6 +147,23 @@ pub fn read_manifest(dir: &Path) -> Result<ShardManifest, ShardError> {
             format!("format {} (this remnant reads {SHARD_FORMAT})", m.format),
         ));
     }
+    // A manifest edited by hand must not steer the merge out of bounds.
+    let ShardSpec { k, n } = m.shard;
+    if k == 0 || k > n || n > m.patients.max(1) {
+        return Err(incomplete(
+            dir,
+            format!("shard {k}/{n} of {} patients is impossible", m.patients),
+        ));
+    }
+    if m.shard.patients(m.patients) != (m.first_patient..m.end_patient) {
+        return Err(incomplete(
+            dir,
+            format!(
+                "patients {}..{} are not shard {k}/{n} of {}",
+                m.first_patient, m.end_patient, m.patients
+            ),
+        ));
+    }
     Ok(m)
 }
 
