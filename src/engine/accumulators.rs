@@ -79,20 +79,21 @@ pub const MAX_FIXED: f64 = 65_536.0;
 /// nearest, in the low mantissa bits: an exact float-to-integer conversion with no branch.
 const ROUNDING_BIAS: f64 = 6_755_399_441_055_744.0;
 
-/// Count, sum and sum of squares of a bounded quantity, kept as exact fixed-point integers.
+/// Sum and sum of squares of a bounded quantity, kept as exact fixed-point integers, without a
+/// count.
 ///
 /// The innermost tally of a run (sFLR and DH at every check of every trajectory), so it is
-/// lean: the caller converts a value once with [`FixedMoments::fixed`] (checking its range once
-/// per trajectory), differences of fixed values are exact, and the square of a fixed value is an
-/// exact integer product. Merges exactly, like [`ExactSum`].
+/// lean: the caller converts a value once with [`FixedSums::fixed`] (checking its range once
+/// per trajectory), differences of fixed values are exact, the square of a fixed value is an
+/// exact integer product, and the count, the same for every check, is kept once by the owner
+/// (see [`FixedSums::with_count`]). Merges exactly, like [`ExactSum`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FixedMoments {
-    pub n: u64,
+pub struct FixedSums {
     sum: i128,
     sum_sq: i128,
 }
 
-impl FixedMoments {
+impl FixedSums {
     /// Whether `x` can be tallied (finite and below [`MAX_FIXED`] in magnitude).
     #[inline]
     pub fn in_range(x: f64) -> bool {
@@ -108,18 +109,36 @@ impl FixedMoments {
 
     #[inline]
     pub fn add_fixed(&mut self, q: i64) {
-        self.n += 1;
         let q = q as i128;
         self.sum += q;
         self.sum_sq += q * q;
     }
 
-    pub fn merge(&mut self, other: &FixedMoments) {
-        self.n += other.n;
+    pub fn merge(&mut self, other: &FixedSums) {
         self.sum += other.sum;
         self.sum_sq += other.sum_sq;
     }
 
+    /// The moments of these sums over `n` values.
+    pub fn with_count(&self, n: u64) -> FixedMoments {
+        FixedMoments {
+            n,
+            sum: self.sum,
+            sum_sq: self.sum_sq,
+        }
+    }
+}
+
+/// Count, sum and sum of squares of fixed-point values ([`FixedSums`] with its count): mean,
+/// standard deviation and standard error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixedMoments {
+    pub n: u64,
+    sum: i128,
+    sum_sq: i128,
+}
+
+impl FixedMoments {
     pub fn mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum as f64 / FIXED_SCALE / self.n as f64)
     }
@@ -301,18 +320,18 @@ mod tests {
 
     #[test]
     fn fixed_conversion_rounds_to_nearest_and_is_exact_for_differences() {
-        assert_eq!(FixedMoments::fixed(1.0), 1 << 24);
-        assert_eq!(FixedMoments::fixed(-1.0), -(1 << 24));
-        assert_eq!(FixedMoments::fixed(0.0), 0);
+        assert_eq!(FixedSums::fixed(1.0), 1 << 24);
+        assert_eq!(FixedSums::fixed(-1.0), -(1 << 24));
+        assert_eq!(FixedSums::fixed(0.0), 0);
         // Half a unit of the last place rounds to even; just above it rounds up.
-        assert_eq!(FixedMoments::fixed(0.5 / FIXED_SCALE), 0);
-        assert_eq!(FixedMoments::fixed(1.5 / FIXED_SCALE), 2);
-        assert_eq!(FixedMoments::fixed(0.6 / FIXED_SCALE), 1);
+        assert_eq!(FixedSums::fixed(0.5 / FIXED_SCALE), 0);
+        assert_eq!(FixedSums::fixed(1.5 / FIXED_SCALE), 2);
+        assert_eq!(FixedSums::fixed(0.6 / FIXED_SCALE), 1);
         let x = 65_535.999;
-        assert!((FixedMoments::fixed(x) as f64 / FIXED_SCALE - x).abs() < 1.0 / FIXED_SCALE);
-        assert!(!FixedMoments::in_range(MAX_FIXED));
-        assert!(!FixedMoments::in_range(f64::NAN));
-        assert!(!FixedMoments::in_range(f64::NEG_INFINITY));
+        assert!((FixedSums::fixed(x) as f64 / FIXED_SCALE - x).abs() < 1.0 / FIXED_SCALE);
+        assert!(!FixedSums::in_range(MAX_FIXED));
+        assert!(!FixedSums::in_range(f64::NAN));
+        assert!(!FixedSums::in_range(f64::NEG_INFINITY));
     }
 
     #[test]
@@ -320,28 +339,29 @@ mod tests {
         let xs: Vec<f64> = (0..20_000)
             .map(|i| 30.0 + 20.0 * ((i as f64) * 0.377).sin())
             .collect();
-        let mut whole = FixedMoments::default();
+        let mut whole = FixedSums::default();
         xs.iter()
-            .for_each(|&x| whole.add_fixed(FixedMoments::fixed(x)));
-        let mut merged = FixedMoments::default();
+            .for_each(|&x| whole.add_fixed(FixedSums::fixed(x)));
+        let mut merged = FixedSums::default();
         for part in xs.chunks(777).rev() {
-            let mut p = FixedMoments::default();
-            part.iter()
-                .for_each(|&x| p.add_fixed(FixedMoments::fixed(x)));
+            let mut p = FixedSums::default();
+            part.iter().for_each(|&x| p.add_fixed(FixedSums::fixed(x)));
             merged.merge(&p);
         }
         assert_eq!(merged, whole);
+        let moments = whole.with_count(xs.len() as u64);
         let n = xs.len() as f64;
         let mean = xs.iter().sum::<f64>() / n;
         let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-        assert!((whole.mean().unwrap() - mean).abs() < 1e-7);
+        assert!((moments.mean().unwrap() - mean).abs() < 1e-7);
         assert!(
-            (whole.sd().unwrap() - sd).abs() < 1e-7,
+            (moments.sd().unwrap() - sd).abs() < 1e-7,
             "{:?} vs {sd}",
-            whole.sd()
+            moments.sd()
         );
-        let mut one = FixedMoments::default();
-        one.add_fixed(FixedMoments::fixed(3.0));
+        let mut one = FixedSums::default();
+        one.add_fixed(FixedSums::fixed(3.0));
+        let one = one.with_count(1);
         assert_eq!((one.mean(), one.sd()), (Some(3.0), None));
     }
 

@@ -1,7 +1,7 @@
 //! What a run counts: per liver group, the cohort's characteristics; per strategy and liver
 //! group, how the wait ended, and the remnant at every check.
 
-use super::accumulators::{ExactSum, FixedMoments, Histogram};
+use super::accumulators::{ExactSum, FixedMoments, FixedSums, Histogram};
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
 use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
@@ -106,10 +106,10 @@ pub struct WaitTally {
     pub ready_check: ExactSum,
     /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
     pub adequate_at: Vec<u64>,
-    /// sFLR (percent of sTLV) at check k.
-    pub sflr_pct: Vec<FixedMoments>,
-    /// DH (percentage points) at check k.
-    pub dh_pp: Vec<FixedMoments>,
+    /// sFLR (percent of sTLV) at check k; see [`WaitTally::sflr_at`].
+    sflr_pct: Vec<FixedSums>,
+    /// DH (percentage points) at check k; see [`WaitTally::dh_at`].
+    dh_pp: Vec<FixedSums>,
     /// Trajectories whose sFLR was not finite or out of range, and so not in the moments.
     pub rejected: u64,
     /// Quantile histograms per check (empty when quantiles are not requested).
@@ -133,8 +133,8 @@ impl WaitTally {
             not_ready: 0,
             ready_check: ExactSum::default(),
             adequate_at: vec![0; n],
-            sflr_pct: vec![FixedMoments::default(); n],
-            dh_pp: vec![FixedMoments::default(); n],
+            sflr_pct: vec![FixedSums::default(); n],
+            dh_pp: vec![FixedSums::default(); n],
             rejected: 0,
             sflr_hist: hist(SFLR_GRID_PCT),
             dh_hist: hist(DH_GRID_PP),
@@ -172,10 +172,10 @@ impl WaitTally {
         }
         // One range check per trajectory, then branch-free fixed-point conversions; DH as a
         // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
-        if sflr.iter().all(|&s| FixedMoments::in_range(100.0 * s)) {
-            let q0 = FixedMoments::fixed(100.0 * sflr0);
+        if sflr.iter().all(|&s| FixedSums::in_range(100.0 * s)) {
+            let q0 = FixedSums::fixed(100.0 * sflr0);
             for ((&s, at), dh) in sflr.iter().zip(&mut self.sflr_pct).zip(&mut self.dh_pp) {
-                let q = FixedMoments::fixed(100.0 * s);
+                let q = FixedSums::fixed(100.0 * s);
                 at.add_fixed(q);
                 dh.add_fixed(q - q0);
             }
@@ -240,6 +240,16 @@ impl WaitTally {
             && hists(&self.sflr_hist, &o.sflr_hist)
             && hists(&self.dh_hist, &o.dh_hist)
             && self.days_to_threshold.same_grid(&o.days_to_threshold)
+    }
+
+    /// sFLR (percent of sTLV) at check `k`, over the trajectories whose path was tallied.
+    pub fn sflr_at(&self, k: usize) -> FixedMoments {
+        self.sflr_pct[k].with_count(self.n - self.rejected)
+    }
+
+    /// DH (percentage points) at check `k`, over the trajectories whose path was tallied.
+    pub fn dh_at(&self, k: usize) -> FixedMoments {
+        self.dh_pp[k].with_count(self.n - self.rejected)
     }
 
     pub fn dropped(&self, cause: DropOutCause) -> u64 {

@@ -60,8 +60,8 @@ pub fn windows(model: &Model, tally: &Tally) -> Table {
                     .real("ready_lo95", ready.lo)
                     .real("ready_hi95", ready.hi)
                     .real("dropped_out_share", share(dropped_cum, w.n).value)
-                    .real("sflr_mean_pct", mean_or_zero(&w.sflr_pct[k]))
-                    .real("sflr_sd_pct", w.sflr_pct[k].sd().unwrap_or(0.0));
+                    .real("sflr_mean_pct", mean_or_zero(&w.sflr_at(k)))
+                    .real("sflr_sd_pct", w.sflr_at(k).sd().unwrap_or(0.0));
                 if let Some(h) = w.sflr_hist.get(k) {
                     for (q, name) in QUANTILES {
                         row = row.real(&format!("sflr_{name}_pct"), h.quantile(q).unwrap_or(0.0));
@@ -81,7 +81,7 @@ pub fn growth(model: &Model, tally: &Tally) -> Table {
         for (group, w) in groups(model, tally, s) {
             for k in 1..=model.schedule.checks as usize {
                 let weeks = model.schedule.day(k as u32) / DAYS_PER_WEEK;
-                let dh = &w.dh_pp[k];
+                let dh = &w.dh_at(k);
                 let mut row = t
                     .row()
                     .text("strategy", &strategy.name)
@@ -164,7 +164,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             let reached = share(w.adequate_at[checks], w.n);
             let within = w.days_to_threshold.total() - w.days_to_threshold.overflow();
             let dq = |q: f64| w.days_to_threshold.quantile_within(q).unwrap_or(0.0);
-            let dh = &w.dh_pp[a];
+            let dh = &w.dh_at(a);
             t.row()
                 .text("strategy", &strategy.name)
                 .text("procedure", strategy.procedure.label())
@@ -220,9 +220,9 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
 /// Mean relative FLR growth (%) at a check: mean DH / mean sFLR0, the way series report "FLR
 /// hypertrophy" as a ratio of means.
 fn relative_growth_pct(w: &WaitTally, check: usize) -> f64 {
-    let base = mean_or_zero(&w.sflr_pct[0]);
+    let base = mean_or_zero(&w.sflr_at(0));
     if base > 0.0 {
-        100.0 * mean_or_zero(&w.dh_pp[check]) / base
+        100.0 * mean_or_zero(&w.dh_at(check)) / base
     } else {
         0.0
     }
@@ -301,7 +301,7 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
                 .real("week", week)
                 .real("adequate_probability", share(w.adequate_at[k], w.n).value)
                 .real("ready_probability", share(ready_cum, w.n).value)
-                .real("sflr_mean_pct", mean_or_zero(&w.sflr_pct[k]))
+                .real("sflr_mean_pct", mean_or_zero(&w.sflr_at(k)))
                 .real("sflr_p5_pct", q(0.05))
                 .real("sflr_p95_pct", q(0.95))
                 .real("reaches_threshold_probability", reach.value)
