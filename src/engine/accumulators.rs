@@ -38,6 +38,17 @@ impl ExactSum {
         }
     }
 
+    /// Add `x` `count` times: the same sums as `count` calls of [`add`](Self::add).
+    pub fn add_repeated(&mut self, x: f64, count: u64) {
+        if x.abs() < MAX_TALLIED {
+            self.n += count;
+            self.sum += (x * SUM_SCALE) as i64 as i128 * count as i128;
+            self.sum_sq += (x * x * SQ_SCALE) as i64 as i128 * count as i128;
+        } else {
+            self.rejected += count;
+        }
+    }
+
     pub fn merge(&mut self, other: &ExactSum) {
         self.n += other.n;
         self.sum += other.sum;
@@ -297,6 +308,15 @@ mod tests {
         }
         let naive_mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((whole.mean().unwrap() - naive_mean).abs() < 1e-9);
+    }
+
+    #[test]
+    fn repeated_adds_equal_single_adds() {
+        let mut one_by_one = ExactSum::default();
+        (0..7).for_each(|_| one_by_one.add(3.3));
+        let mut repeated = ExactSum::default();
+        repeated.add_repeated(3.3, 7);
+        assert_eq!(one_by_one, repeated);
     }
 
     #[test]

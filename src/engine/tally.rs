@@ -103,7 +103,6 @@ pub struct WaitTally {
     /// Dropped out at check k, by cause (`[cause][k]`; procedure deaths at index 0).
     pub dropped_at: [Vec<u64>; 2],
     pub not_ready: u64,
-    pub ready_check: ExactSum,
     /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
     pub adequate_at: Vec<u64>,
     /// sFLR (percent of sTLV) at check k; see [`WaitTally::sflr_at`].
@@ -131,7 +130,6 @@ impl WaitTally {
             ready_at: vec![0; n],
             dropped_at: [vec![0; n], vec![0; n]],
             not_ready: 0,
-            ready_check: ExactSum::default(),
             adequate_at: vec![0; n],
             sflr_pct: vec![FixedSums::default(); n],
             dh_pp: vec![FixedSums::default(); n],
@@ -157,10 +155,7 @@ impl WaitTally {
         self.n += 1;
         self.immediate[immediate as usize] += 1;
         match end {
-            WaitEnd::Ready { week } => {
-                self.ready_at[week as usize] += 1;
-                self.ready_check.add(week as f64);
-            }
+            WaitEnd::Ready { week } => self.ready_at[week as usize] += 1,
             WaitEnd::DroppedOut { cause, week } => {
                 self.dropped_at[cause as usize][week as usize] += 1
             }
@@ -203,7 +198,6 @@ impl WaitTally {
         add_counts(&mut self.dropped_at[0], &o.dropped_at[0]);
         add_counts(&mut self.dropped_at[1], &o.dropped_at[1]);
         self.not_ready += o.not_ready;
-        self.ready_check.merge(&o.ready_check);
         add_counts(&mut self.adequate_at, &o.adequate_at);
         self.rejected += o.rejected;
         for (a, b) in self.sflr_pct.iter_mut().zip(&o.sflr_pct) {
@@ -258,6 +252,15 @@ impl WaitTally {
 
     pub fn ready(&self) -> u64 {
         self.ready_at.iter().sum()
+    }
+
+    /// The check at which patients became ready (mean, SE), from `ready_at`.
+    pub fn ready_check(&self) -> ExactSum {
+        let mut s = ExactSum::default();
+        for (k, &count) in self.ready_at.iter().enumerate() {
+            s.add_repeated(k as f64, count);
+        }
+        s
     }
 }
 
@@ -365,30 +368,8 @@ impl Tally {
                 if w.rejected > 0 {
                     out.push((Rejected::Remnant { strategy, group }, w.rejected));
                 }
-                if w.ready_check.rejected > 0 {
-                    out.push((
-                        Rejected::Remnant { strategy, group },
-                        w.ready_check.rejected,
-                    ));
-                }
             }
         }
         out
-    }
-
-    /// Values that could not be tallied (NaN, infinite, out of range). Zero in a sound run.
-    pub fn rejected_values(&self) -> u64 {
-        let cohort: u64 = self
-            .cohort
-            .iter()
-            .flat_map(|c| c.sums().map(|s| s.rejected))
-            .sum();
-        let waits: u64 = self
-            .waits
-            .iter()
-            .flatten()
-            .map(|w| w.rejected + w.ready_check.rejected)
-            .sum();
-        cohort + waits
     }
 }

@@ -165,6 +165,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             let within = w.days_to_threshold.total() - w.days_to_threshold.overflow();
             let dq = |q: f64| w.days_to_threshold.quantile_within(q).unwrap_or(0.0);
             let dh = &w.dh_at(a);
+            let ready_check = w.ready_check();
             t.row()
                 .text("strategy", &strategy.name)
                 .text("procedure", strategy.procedure.label())
@@ -175,13 +176,12 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 .real("ready_hi95", ready.hi)
                 .real(
                     "mean_weeks_to_ready",
-                    w.ready_check.mean().unwrap_or(0.0) * model.schedule.interval_days
+                    ready_check.mean().unwrap_or(0.0) * model.schedule.interval_days
                         / DAYS_PER_WEEK,
                 )
                 .real(
                     "mean_weeks_to_ready_se",
-                    w.ready_check.se().unwrap_or(0.0) * model.schedule.interval_days
-                        / DAYS_PER_WEEK,
+                    ready_check.se().unwrap_or(0.0) * model.schedule.interval_days / DAYS_PER_WEEK,
                 )
                 .real("not_ready_share", not_ready.value)
                 .real("dropped_out_share", dropped.value)
