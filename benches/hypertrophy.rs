@@ -24,14 +24,7 @@ fn engine(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .unwrap();
-        let plan = RunPlan {
-            seed: 1,
-            draw: 0,
-            patients: 0..PATIENTS,
-            block: 8192,
-            quantiles: false,
-            records: false,
-        };
+        let plan = RunPlan::new(1, 0..PATIENTS);
         g.bench_function(format!("trajectories_{threads}_threads"), |b| {
             b.iter(|| {
                 pool.install(|| {

@@ -17,14 +17,7 @@ fn all_row(t: &Table, strategy: &str, check: Option<f64>) -> usize {
 #[test]
 fn hypertrophy_windows_reproduces_its_calibration_targets() {
     let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
-    let plan = RunPlan {
-        seed: 99,
-        draw: 0,
-        patients: 0..100_000,
-        block: 8192,
-        quantiles: false,
-        records: false,
-    };
+    let plan = RunPlan::new(99, 0..100_000);
     let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
     let summary = tables::summary(&s.model, &tally);
     let growth = tables::growth(&s.model, &tally);

@@ -71,14 +71,7 @@ fn within_4se_share(what: &str, got: f64, p: f64, n: f64) {
 fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml"))
         .expect("bundled scenario is valid");
-    let plan = RunPlan {
-        seed: 20261127,
-        draw: 0,
-        patients: 0..N,
-        block: 8192,
-        quantiles: false,
-        records: false,
-    };
+    let plan = RunPlan::new(20261127, 0..N);
     let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
     let summary = tables::summary(&s.model, &tally);
     let windows = tables::windows(&s.model, &tally);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{bad_input, begin_staging, runtime, Failure};
-use crate::engine::{self, Control, RunPlan, DEFAULT_BLOCK};
+use crate::engine::{self, Control, RunPlan};
 use crate::model::dist::Dist;
 use crate::model::liver::{LiverQuality, RegimenClass, WEEKS_PER_CYCLE};
 use crate::model::patient::{Cohort, LiverGroup, RemnantSource};
@@ -181,12 +181,8 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         None => None,
     };
     let plan = RunPlan {
-        seed: a.seed,
-        draw: 0,
-        patients: 0..a.draws,
-        block: DEFAULT_BLOCK,
         quantiles: true,
-        records: false,
+        ..RunPlan::new(a.seed, 0..a.draws)
     };
     let tally = engine::run(&scenario.model, &plan, &Control::default(), |_| {
         Ok::<(), ()>(())

@@ -286,12 +286,10 @@ fn run_into(
     let s = &cfg.scenario;
     let patients = cfg.patients();
     let plan = RunPlan {
-        seed: s.run.seed,
-        draw: 0,
-        patients: patients.clone(),
         block: cfg.block,
         quantiles: s.run.quantiles,
         records: cfg.patient_table,
+        ..RunPlan::new(s.run.seed, patients.clone())
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)

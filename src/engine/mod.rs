@@ -38,6 +38,21 @@ pub struct RunPlan {
     pub records: bool,
 }
 
+impl RunPlan {
+    /// Patients `patients` of the base case (parameter draw 0), in blocks of
+    /// [`DEFAULT_BLOCK`], without quantile histograms or per-patient records.
+    pub fn new(seed: u64, patients: Range<u64>) -> Self {
+        RunPlan {
+            seed,
+            draw: 0,
+            patients,
+            block: DEFAULT_BLOCK,
+            quantiles: false,
+            records: false,
+        }
+    }
+}
+
 /// Shared with the caller while a run is in progress.
 #[derive(Debug, Default)]
 pub struct Control {

@@ -124,7 +124,7 @@ pub fn remnant_path(
     for k in 1..=schedule.checks as usize {
         let days = schedule.day(k as u32);
         decay *= r;
-        let s = sflr0 * (1.0 + g.max_growth * (1.0 - decay));
+        let s = sflr0 * g.relative_volume_at_decay(decay);
         sflr[k] = s;
         adequate[k] = s >= patient.safe_sflr
             && match rule.min_kgr_points_per_week {

@@ -71,7 +71,13 @@ impl Growth {
     /// FLR(t) / FLR₀.
     #[inline]
     pub fn relative_volume(&self, days: f64) -> f64 {
-        1.0 + self.max_growth * (1.0 - (-days / self.tau_days).exp())
+        self.relative_volume_at_decay((-days / self.tau_days).exp())
+    }
+
+    /// FLR(t) / FLR₀ given e^(−t/τ), for callers that step the decay from check to check.
+    #[inline]
+    pub fn relative_volume_at_decay(&self, decay: f64) -> f64 {
+        1.0 + self.max_growth * (1.0 - decay)
     }
 
     /// Days until sFLR reaches `threshold` from `sflr0` (0 if already there); `None` if the curve
