@@ -217,11 +217,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         }
     }
     if cfg.dry_run {
-        if cfg.out.exists() && !cfg.force {
-            return Err(bad_input(
-                report::output::OutputError::Exists(cfg.out.clone()).to_string(),
-            ));
-        }
+        Staging::check_destination(&cfg.out, cfg.force).map_err(|e| bad_input(e.to_string()))?;
         let s = &cfg.scenario;
         let share = cfg.shard.map_or(String::new(), |spec| {
             let r = cfg.patients();

@@ -91,15 +91,21 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Refuse an existing destination unless `force`; create the staging folder.
-    pub fn begin(final_dir: &Path, force: bool) -> Result<Staging, OutputError> {
+    /// Whether a result may be written to `final_dir`: absent, or a folder to replace with
+    /// `force`. Never a file, even with `force`.
+    pub fn check_destination(final_dir: &Path, force: bool) -> Result<(), OutputError> {
         if final_dir.exists() && !force {
             return Err(OutputError::Exists(final_dir.to_owned()));
         }
         if final_dir.exists() && !final_dir.is_dir() {
-            // Never replace a user's file with a folder, even with --force.
             return Err(OutputError::NotAFolder(final_dir.to_owned()));
         }
+        Ok(())
+    }
+
+    /// Refuse an existing destination unless `force`; create the staging folder.
+    pub fn begin(final_dir: &Path, force: bool) -> Result<Staging, OutputError> {
+        Staging::check_destination(final_dir, force)?;
         let parent = match final_dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
