@@ -291,14 +291,17 @@ pub fn describe_files(dir: &Path, names: &[String]) -> Result<Vec<ManifestFile>,
 }
 
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), ReportError> {
-    let path = dir.join("manifest.json");
-    let f = File::create(&path).map_err(|e| write_err(&path, e))?;
+    write_json(&dir.join("manifest.json"), manifest)
+}
+
+/// Pretty JSON with a final newline: the run's manifests.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), ReportError> {
+    let f = File::create(path).map_err(|e| write_err(path, e))?;
     let mut w = BufWriter::new(f);
-    serde_json::to_writer_pretty(&mut w, manifest).map_err(|e| write_err(&path, e))?;
+    serde_json::to_writer_pretty(&mut w, value).map_err(|e| write_err(path, e))?;
     w.write_all(b"\n")
         .and_then(|_| w.flush())
-        .map_err(|e| write_err(&path, e))?;
-    Ok(())
+        .map_err(|e| write_err(path, e))
 }
 
 /// Current UTC time as RFC 3339, without a date library (civil-from-days, Hinnant 2013).

@@ -5,14 +5,13 @@
 //! SHA-256 of `tally.json`). Like every result it is staged and renamed into place when
 //! complete, and a shard whose tally does not match its recorded hash is not complete.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::{write_err, write_json, ReportError};
 use crate::engine::tally::Tally;
 use crate::scenario::hex;
 
@@ -96,8 +95,6 @@ impl ShardManifest {
 pub enum ShardError {
     #[error("{}: not a complete remnant shard: {reason}", .dir.display())]
     Incomplete { dir: PathBuf, reason: String },
-    #[error("{}: cannot write: {message}", .path.display())]
-    Write { path: PathBuf, message: String },
 }
 
 fn incomplete(dir: &Path, reason: impl Into<String>) -> ShardError {
@@ -109,25 +106,12 @@ fn incomplete(dir: &Path, reason: impl Into<String>) -> ShardError {
 
 /// Write a shard's tally and manifest into `dir` (a staging folder). `manifest.tally_sha256`
 /// is filled in here.
-pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &Tally) -> Result<(), ShardError> {
-    let write_err = |path: &Path, e: &dyn std::fmt::Display| ShardError::Write {
-        path: path.to_owned(),
-        message: e.to_string(),
-    };
+pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &Tally) -> Result<(), ReportError> {
     let tally_path = dir.join(SHARD_TALLY);
-    let bytes = serde_json::to_vec(tally).map_err(|e| write_err(&tally_path, &e))?;
-    std::fs::write(&tally_path, &bytes).map_err(|e| write_err(&tally_path, &e))?;
+    let bytes = serde_json::to_vec(tally).map_err(|e| write_err(&tally_path, e))?;
+    std::fs::write(&tally_path, &bytes).map_err(|e| write_err(&tally_path, e))?;
     manifest.tally_sha256 = hex(&Sha256::digest(&bytes));
-    let path = dir.join(SHARD_MANIFEST);
-    let f = File::create(&path).map_err(|e| write_err(&path, &e))?;
-    let mut w = BufWriter::new(f);
-    serde_json::to_writer_pretty(&mut w, &manifest)
-        .map_err(|e| write_err(&path, &e))
-        .and_then(|_| {
-            w.write_all(b"\n")
-                .and_then(|_| w.flush())
-                .map_err(|e| write_err(&path, &e))
-        })
+    write_json(&dir.join(SHARD_MANIFEST), &manifest)
 }
 
 /// Read a shard's manifest only (enough to decide whether a resubmitted shard is done).
