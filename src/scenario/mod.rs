@@ -34,7 +34,13 @@ pub const MAX_PATIENTS: u64 = 100_000_000_000;
 /// volume, a zero time constant, 0/0 downstream.
 const MIN_SHAPE: f64 = 0.1;
 
-/// Largest mean of `cohort.tlv_deviation` (true TLV / sTLV).
+/// Largest shape parameter of a sampled law (beta a and b, gamma shape): a beta of a + b = 10^6
+/// or a gamma of shape 10^6 is already a point mass to double precision (assumption: a limit of
+/// plausibility, not a published value).
+const MAX_SHAPE: f64 = 1e6;
+
+/// Largest mean of `cohort.tlv_deviation` (true TLV / sTLV). Assumption: a plausibility bound;
+/// measured TLV departs from the Vauthey formula by tens of percent, never tenfold.
 const MAX_MEAN_TLV_DEVIATION: f64 = 10.0;
 
 /// A scenario file that cannot be used, with where and why.
@@ -424,8 +430,8 @@ impl Validator<'_> {
             "beta" => {
                 let (a, b) = match (raw.a, raw.b, raw.mean, raw.sd) {
                     (Some(a), Some(b), None, None) => (
-                        check(self, "a", a, closed(MIN_SHAPE, 1e6))?,
-                        check(self, "b", b, closed(MIN_SHAPE, 1e6))?,
+                        check(self, "a", a, closed(MIN_SHAPE, MAX_SHAPE))?,
+                        check(self, "b", b, closed(MIN_SHAPE, MAX_SHAPE))?,
                     ),
                     (None, None, Some(m), Some(sd)) => {
                         let m = check(
@@ -453,7 +459,7 @@ impl Validator<'_> {
                         )?;
                         let nu = m * (1.0 - m) / (sd * sd) - 1.0;
                         let (a, b) = (m * nu, (1.0 - m) * nu);
-                        let shapes = closed(MIN_SHAPE, 1e6);
+                        let shapes = closed(MIN_SHAPE, MAX_SHAPE);
                         if !(shapes.contains(a) && shapes.contains(b)) {
                             return self.err(
                                 &format!("{key}.sd"),
@@ -482,7 +488,7 @@ impl Validator<'_> {
                 )
             }
             "gamma" => {
-                let shape = required(self, "shape", raw.shape, closed(MIN_SHAPE, 1e6))?;
+                let shape = required(self, "shape", raw.shape, closed(MIN_SHAPE, MAX_SHAPE))?;
                 let scale = match (raw.scale, raw.mean) {
                     (Some(s), None) => check(self, "scale", s, positive(inf))?,
                     (None, Some(m)) => check(self, "mean", m, positive(inf))? / shape,
