@@ -15,7 +15,7 @@ const PATIENTS: u64 = 100_000;
 
 fn engine(c: &mut Criterion) {
     let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml")).unwrap();
-    let trajectories = PATIENTS * s.model.strategies.len() as u64;
+    let trajectories = PATIENTS * s.hypertrophy().unwrap().strategies.len() as u64;
     let mut g = c.benchmark_group("reference_hypertrophy");
     g.sample_size(10);
     g.throughput(Throughput::Elements(trajectories));
@@ -28,7 +28,7 @@ fn engine(c: &mut Criterion) {
         g.bench_function(format!("trajectories_{threads}_threads"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
+                    run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
                 })
             })
         });

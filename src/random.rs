@@ -40,6 +40,12 @@ pub enum Purpose {
     LiverCondition,
     /// Disease progression while waiting for the remnant to grow.
     Progression,
+    /// The tumour burden at diagnosis: lesions, occult disease, biology, drug sensitivity.
+    Tumours,
+    /// Susceptibility to chemotherapy-induced liver injury.
+    LiverInjury,
+    /// Outcome of a liver resection: margins, liver failure, death.
+    Surgery,
     /// Everything one FLR-conditioning procedure decides for this patient: its complications
     /// and its growth. Shared by every strategy that uses the procedure.
     Conditioning(Procedure),
@@ -53,6 +59,9 @@ impl Purpose {
             Purpose::Anatomy => 2,
             Purpose::LiverCondition => 3,
             Purpose::Progression => 4,
+            Purpose::Tumours => 5,
+            Purpose::LiverInjury => 6,
+            Purpose::Surgery => 7,
             Purpose::Conditioning(p) => 16 + p.index() as u64,
         }
     }
@@ -64,6 +73,9 @@ impl Purpose {
             Purpose::Anatomy => (2, 6),
             Purpose::LiverCondition => (8, 2),
             Purpose::Progression => (10, 2),
+            // The conversion study's purposes draw from their reserved regions only (the
+            // primary words are all taken by the purposes above).
+            Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery => (0, 0),
             // Five words: complication uniform, growth normal, and the gamma sampler's
             // normal and uniform, with a word to spare for a rejection.
             Purpose::Conditioning(p) => (12 + 5 * p.index(), 5),

@@ -18,9 +18,9 @@ fn all_row(t: &Table, strategy: &str, check: Option<f64>) -> usize {
 fn hypertrophy_windows_reproduces_its_calibration_targets() {
     let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
     let plan = RunPlan::new(99, 0..100_000);
-    let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
-    let summary = tables::summary(&s.model, &tally);
-    let growth = tables::growth(&s.model, &tally);
+    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+    let summary = tables::summary(s.hypertrophy().unwrap(), &tally);
+    let growth = tables::growth(s.hypertrophy().unwrap(), &tally);
 
     // PVE mean FLR hypertrophy 37.9% (van Lienden 2013, PMID 22806245); no interval in the
     // abstract: tolerance ±4 points (assumption).

@@ -264,6 +264,18 @@ const STRINGS: &[&str] = &[
     r#""cirrhosis""#,
     r#""steatosis""#,
     r#""oxaliplatin""#,
+    r#""conversion""#,
+    r#""hypertrophy""#,
+    r#""after_cycles""#,
+    r#""upfront""#,
+    r#""anti_egfr""#,
+    r#""bevacizumab""#,
+    r#""folfox_anti_egfr""#,
+    r#""folfox_bev""#,
+    r#""anatomical""#,
+    r#""all_small""#,
+    r#""leave_in_situ""#,
+    r#""ct""#,
     r#""urata""#,
     r#""pve""#,
     r#""pve4""#,
@@ -529,6 +541,26 @@ const KEYS: &[&str] = &[
     "truncate",
     "values",
     "min_kgr_pct_per_week",
+    "study",
+    "selection",
+    "obesity_share",
+    "tumours",
+    "biology",
+    "lesion_count",
+    "segment_weights",
+    "timing",
+    "cycles",
+    "policy",
+    "ablation",
+    "dlm",
+    "regimen_ras_wild_type",
+    "regimen_ras_mutant",
+    "conditioning",
+    "drugs",
+    "restage_every_cycles",
+    "max_cycles",
+    "target_lesions",
+    "modality",
     "\"\"",
     "\"a.b\"",
     "'x y'",
@@ -557,6 +589,16 @@ const HEADERS: &[&str] = &[
     "[model.safe_remnant]",
     "[model.regeneration]",
     "[model.waiting]",
+    "[model.chemotherapy]",
+    "[model.chemotherapy.regimens.folfox]",
+    "[model.chemotherapy.regimens.x]",
+    "[model.imaging]",
+    "[model.liver_injury]",
+    "[model.planner]",
+    "[model.surgery]",
+    "[model.conditioning]",
+    "[cohort.tumours]",
+    "[cohort.biology]",
     "[model.other]",
     "[procedures]",
     "[[procedures]]",
@@ -863,7 +905,11 @@ fn bundled_scenarios_parse_and_the_mutation_scanner_finds_their_values() {
                 .find(|(k, _)| &text[k.clone()] == key)
                 .map(|(_, v)| &text[v.clone()])
         };
-        assert_eq!(value("checks"), Some("8"));
+        if text.contains("study = \"conversion\"") {
+            assert_eq!(value("restage_every_cycles"), Some("4"));
+        } else {
+            assert_eq!(value("checks"), Some("8"));
+        }
         assert_eq!(value("seed").map(|s| s.parse::<u64>().is_ok()), Some(true));
     }
     let default = BUNDLED[0].1;
@@ -1123,7 +1169,7 @@ fn fuzz_findings_in_scenarios_are_rejected_with_a_located_message() {
         ),
         // Accepted, then KGR (DH / weeks since the occlusion) overflowed.
         (
-            0,
+            1,
             "check_interval_days = 7",
             "check_interval_days = 5e-324",
             "model.waiting.check_interval_days must be in [1, 60] days (got 5e-324)",
@@ -1144,13 +1190,13 @@ fn fuzz_findings_in_scenarios_are_rejected_with_a_located_message() {
         ),
         // serde's type names (map, i64, struct RawParam) in TOML's words.
         (
-            0,
+            1,
             "checks = 8",
             "checks = { value = 8 }",
             "model.waiting.checks: expected a whole number, found a table",
         ),
         (
-            0,
+            1,
             "female_share = { value = 0.38, source = \"assumption: about 4 in 10 CRLM resection patients are women (Fong 1999 series)\" }",
             "female_share = 0.38",
             "cohort.female_share: expected a number with its source, { value = …, source = \"…\" }, or a law, found float `0.38`",
@@ -1636,17 +1682,19 @@ fn mutated_scenarios_the_loader_accepts_run_and_plan() {
         |(which, mutations)| {
             let (file, original) = BUNDLED[which];
             let text = apply(original, &mutations);
-            let accepted = parse_checked(file, &text)?.is_some();
-            outcomes.record(&text, accepted);
-            if !accepted {
+            let parsed = parse_checked(file, &text)?;
+            outcomes.record(&text, parsed.is_some());
+            let Some(scenario) = parsed else {
                 return Ok(());
-            }
+            };
+            // `plan` is for one patient of a hypertrophy study; it rejects a conversion study.
+            let plans = scenario.hypertrophy().is_some();
             let tmp = tempfile::tempdir().unwrap();
             let path = tmp.path().join("s.toml");
             std::fs::write(&path, &text).unwrap();
             let path = path.display().to_string();
             let out = tmp.path().join("r").display().to_string();
-            for args in [
+            let runs = [
                 argv(&[
                     "run",
                     &path,
@@ -1669,8 +1717,9 @@ fn mutated_scenarios_the_loader_accepts_run_and_plan() {
                     "--sflr-pct",
                     "18",
                 ]),
-            ] {
-                let code = execute_checked(&args)?;
+            ];
+            for args in runs.iter().take(if plans { 2 } else { 1 }) {
+                let code = execute_checked(args)?;
                 if code != 0 {
                     return Err(fail(
                         file,

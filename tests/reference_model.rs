@@ -72,9 +72,9 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml"))
         .expect("bundled scenario is valid");
     let plan = RunPlan::new(20261127, 0..N);
-    let tally = run(&s.model, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
-    let summary = tables::summary(&s.model, &tally);
-    let windows = tables::windows(&s.model, &tally);
+    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+    let summary = tables::summary(s.hypertrophy().unwrap(), &tally);
+    let windows = tables::windows(s.hypertrophy().unwrap(), &tally);
     let n = N as f64;
     for (name, ready, mean_weeks, never, dropped, dh, dh_sd) in EXACT {
         let row = summary
@@ -123,7 +123,7 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
         }
     }
     // Patient-level diagnostics (REFERENCE_MODEL.md §6).
-    let cohort = tables::cohort(&s.model, &tally);
+    let cohort = tables::cohort(s.hypertrophy().unwrap(), &tally);
     let all = cohort.find(&[("liver_group", "all")]).unwrap();
     for (col, mean, sd) in [
         ("bsa_m2_mean", 1.903353, 0.195196),

@@ -13,7 +13,7 @@ use crate::model::procedure::Procedure;
 use crate::model::volumetry::mosteller_bsa;
 use crate::model::Strategy;
 use crate::report;
-use crate::scenario::{default_scenario_path, Scenario};
+use crate::scenario::{Scenario, Study};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -48,7 +48,8 @@ pub struct PlanArgs {
     /// pve, pve4, pvl, alpps or all.
     #[arg(long, default_value = "all")]
     procedure: String,
-    /// Scenario whose procedure and liver parameters are used.
+    /// Hypertrophy scenario whose procedure and liver parameters are used
+    /// (default: scenarios/hypertrophy-windows.toml).
     #[arg(long)]
     scenario: Option<PathBuf>,
     /// Simulated courses for this patient.
@@ -73,9 +74,22 @@ fn finite_in(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64, Fa
     }
 }
 
+/// The scenario `remnant plan` uses unless told otherwise.
+pub const PLAN_SCENARIO: &str = "scenarios/hypertrophy-windows.toml";
+
 pub fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let path = a.scenario.clone().unwrap_or_else(default_scenario_path);
+    let path = a
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(PLAN_SCENARIO));
     let mut scenario = Scenario::load(&path).map_err(|e| bad_input(e.to_string()))?;
+    let Study::Hypertrophy(mut model) = scenario.study.clone() else {
+        return Err(bad_input(format!(
+            "{}: a {} study; `remnant plan` plans FLR conditioning for one patient and needs a hypertrophy study such as {PLAN_SCENARIO}",
+            path.display(),
+            scenario.study.key()
+        )));
+    };
     let bsa = match (a.bsa, a.height_cm, a.weight_kg) {
         (Some(b), None, None) => finite_in("--bsa", b, 0.9, 3.2, "m²")?,
         (None, Some(h), Some(w)) => {
@@ -90,7 +104,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         }
     };
     let age = finite_in("--age", a.age, 18.0, 110.0, "years")?;
-    let m = &mut scenario.model;
+    let m = &mut model;
     let stlv = m.cohort.standard_volume.stlv_ml(bsa);
     let tlv = match a.tlv_ml {
         Some(t) => finite_in("--tlv-ml", t, 300.0, 5000.0, "mL")?,
@@ -154,7 +168,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         Dist::fixed(bsa),
         m.cohort.standard_volume,
         Dist::fixed(tlv / stlv),
-        Dist::fixed(0.0),
+        Some(Dist::fixed(0.0)),
         RemnantSource::Fraction(Dist::fixed(flr / tlv)),
         None,
         vec![LiverGroup {
@@ -184,14 +198,11 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         quantiles: true,
         ..RunPlan::new(a.seed, 0..a.draws)
     };
-    let tally = engine::run(&scenario.model, &plan, &Control::default(), |_| {
-        Ok::<(), ()>(())
-    })
-    .map_err(|_| runtime("plan simulation failed"))?;
-    let table = report::tables::plan(&scenario.model, &tally, &[1, 2, 3, 4, 6, 8]);
+    let tally = engine::run(&model, &plan, &Control::default(), |_| Ok::<(), ()>(()))
+        .map_err(|_| runtime("plan simulation failed"))?;
+    let table = report::tables::plan(&model, &tally, &[1, 2, 3, 4, 6, 8]);
     let thr = 100.0
-        * scenario
-            .model
+        * model
             .safe_remnant
             .threshold(quality, cycles * WEEKS_PER_CYCLE);
     println!(
@@ -203,7 +214,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
     if let Some(st) = staging {
         let result = (|| -> Result<(), report::ReportError> {
             report::write_table(&st.dir, &table)?;
-            report::write_plots(&st.dir, &scenario, &tally)?;
+            report::hypertrophy_plots(&st.dir, scenario.run.quantiles, &model, &tally)?;
             Ok(())
         })();
         match result {

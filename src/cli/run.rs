@@ -10,10 +10,10 @@ use clap::Args;
 use super::{
     bad_input, begin_staging, interrupted, parse_count, runtime, watch_for_interruption, Failure,
 };
-use crate::engine::{self, Control, RunPlan, DEFAULT_BLOCK};
+use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, output::Staging, Manifest};
-use crate::scenario::{default_scenario_path, hex, Scenario, MAX_PATIENTS};
+use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Args, Default)]
@@ -102,6 +102,12 @@ impl RunConfig {
         }
         if let Some(s) = &a.seed {
             scenario.run.seed = parse_count("--seed", s, 0, u64::MAX)?;
+        }
+        if a.patient_table && matches!(scenario.study, Study::Conversion(_)) {
+            return Err(bad_input(format!(
+                "--patient-table: {} is a conversion study; per-patient rows are written for hypertrophy studies only",
+                path.display()
+            )));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match &a.threads {
@@ -231,7 +237,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             s.run.name,
             s.file,
             s.run.patients,
-            s.model.strategies.len(),
+            s.study.strategy_names().len(),
             s.run.seed,
             cfg.threads,
             cfg.out.display()
@@ -295,27 +301,25 @@ fn run_into(
         stop: Some(stop),
         ..Control::default()
     };
-    let mut patient_table = report::patients::PatientTable::new(&staging.dir, &s.model);
+    let mut files = Vec::new();
     let t0 = Instant::now();
-    let tally = std::thread::scope(|scope| {
-        let show = !cfg.quiet && std::io::stderr().is_terminal();
-        let (control, total) = (&control, patients.end - patients.start);
-        let progress = show.then(|| scope.spawn(move || progress_bar(control, total)));
-        let r = pool.install(|| {
-            engine::run(&s.model, &plan, &control, |records| {
+    let tally = match &s.study {
+        Study::Hypertrophy(model) => {
+            let mut patient_table = report::patients::PatientTable::new(&staging.dir, model);
+            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
                 patient_table.write(records)
-            })
-        });
-        control.cancel.store(true, Ordering::Relaxed); // also stops the progress bar
-        if let Some(h) = progress {
-            let _ = h.join();
+            })?;
+            if let Some(f) = patient_table.finish().map_err(runtime)? {
+                files.push(f);
+            }
+            StudyTally::Hypertrophy(t)
         }
-        r
-    })
-    .map_err(|e| match e {
-        engine::EngineError::Interrupted { .. } => interrupted(),
-        engine::EngineError::Sink(r) => runtime(r),
-    })?;
+        Study::Conversion(model) => {
+            StudyTally::Conversion(simulate(model, &plan, &pool, &control, cfg.quiet, |_| {
+                Ok::<(), report::ReportError>(())
+            })?)
+        }
+    };
     let elapsed = t0.elapsed().as_secs_f64();
 
     if let Some(spec) = cfg.shard {
@@ -329,17 +333,13 @@ fn run_into(
             patients.start,
             patients.end,
             s.run.patients,
-            s.model.strategies.len(),
+            s.study.strategy_names().len(),
             s.run.seed,
             cfg.threads,
             elapsed
         ));
     }
 
-    let mut files = Vec::new();
-    if let Some(f) = patient_table.finish().map_err(runtime)? {
-        files.push(f);
-    }
     let provenance = Provenance {
         threads: cfg.threads,
         started_utc,
@@ -347,6 +347,32 @@ fn run_into(
         shards: Vec::new(),
     };
     write_results(staging, s, &tally, files, provenance)
+}
+
+/// Run `study` on `pool` with a progress bar on a terminal; map engine errors to failures.
+fn simulate<S: Simulation, E: std::fmt::Display + Send>(
+    study: &S,
+    plan: &RunPlan,
+    pool: &rayon::ThreadPool,
+    control: &Control,
+    quiet: bool,
+    sink: impl FnMut(&S::Records) -> Result<(), E> + Send,
+) -> Result<S::Tally, Failure> {
+    let total = plan.patients.end - plan.patients.start;
+    std::thread::scope(|scope| {
+        let show = !quiet && std::io::stderr().is_terminal();
+        let progress = show.then(|| scope.spawn(move || progress_bar(control, total)));
+        let r = pool.install(|| engine::run(study, plan, control, sink));
+        control.cancel.store(true, Ordering::Relaxed); // also stops the progress bar
+        if let Some(h) = progress {
+            let _ = h.join();
+        }
+        r
+    })
+    .map_err(|e| match e {
+        engine::EngineError::Interrupted { .. } => interrupted(),
+        engine::EngineError::Sink(r) => runtime(r),
+    })
 }
 
 /// How a result came about, for its manifest.
@@ -362,7 +388,7 @@ struct Provenance {
 fn write_results(
     staging: &Staging,
     s: &Scenario,
-    tally: &engine::tally::Tally,
+    tally: &StudyTally,
     mut files: Vec<String>,
     provenance: Provenance,
 ) -> Result<String, Failure> {
@@ -382,7 +408,7 @@ fn write_results(
         run_name: s.run.name.clone(),
         seed: s.run.seed,
         patients: s.run.patients,
-        strategies: s.model.strategies.iter().map(|x| x.name.clone()).collect(),
+        strategies: s.study.strategy_names(),
         threads: provenance.threads,
         rng_algorithm: crate::random::RNG_ALGORITHM,
         started_utc: provenance.started_utc,
@@ -394,18 +420,22 @@ fn write_results(
     };
     report::write_manifest(&staging.dir, &manifest).map_err(runtime)?;
 
-    let trajectories = s.run.patients * s.model.strategies.len() as u64;
+    let strategies = s.study.strategy_names().len() as u64;
+    let trajectories = s.run.patients * strategies;
     let mut text = format!(
         "{}: {} patients × {} strategies, seed {}, {} threads: {:.2} s ({:.2} M trajectories/s)\n",
         s.run.name,
         s.run.patients,
-        s.model.strategies.len(),
+        strategies,
         s.run.seed,
         provenance.threads,
         elapsed,
         trajectories as f64 / elapsed.max(1e-9) / 1e6
     );
-    text.push_str(&summary_text(&tables[0]));
+    text.push_str(&match &s.study {
+        Study::Hypertrophy(_) => summary_text(&tables[0]),
+        Study::Conversion(_) => report::conversion::timing_text(&tables[0]),
+    });
     Ok(text)
 }
 
@@ -475,11 +505,11 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     scenario.run.patients = first.patients;
     scenario.run.seed = first.seed;
     scenario.run.quantiles = first.quantiles;
-    let mut total = engine::empty_tally(&scenario.model, scenario.run.quantiles);
+    let mut total = StudyTally::empty(&scenario.study, scenario.run.quantiles);
     shards.sort_by_key(|(_, m, _)| m.shard.k);
     for (dir, m, tally) in &shards {
         let expected = m.end_patient.saturating_sub(m.first_patient);
-        if !total.same_shape(tally) || tally.patients != expected {
+        if !total.same_shape(tally) || tally.patients() != expected {
             return Err(bad_input(format!(
                 "{}: its tally does not fit shard {}/{n} of this scenario",
                 dir.display(),
@@ -488,10 +518,11 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         }
         total.merge(tally);
     }
-    if total.patients != scenario.run.patients {
+    if total.patients() != scenario.run.patients {
         return Err(bad_input(format!(
             "the shards hold {} patients, the run has {}",
-            total.patients, scenario.run.patients
+            total.patients(),
+            scenario.run.patients
         )));
     }
 

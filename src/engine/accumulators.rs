@@ -238,6 +238,20 @@ impl Histogram {
         }
     }
 
+    /// Counts of the grid's bins, values below the grid counted in the first bin and values
+    /// above it (or not a number) in the last: what a plot of the whole distribution needs.
+    pub fn clamped_counts(&self) -> Vec<u64> {
+        let last = self.counts.len() - 1;
+        let mut inner = self.counts[1..last].to_vec();
+        if let Some(first) = inner.first_mut() {
+            *first += self.counts[0];
+        }
+        if let Some(end) = inner.last_mut() {
+            *end += self.counts[last];
+        }
+        inner
+    }
+
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }

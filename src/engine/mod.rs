@@ -6,6 +6,7 @@
 //! order while memory stays flat.
 
 pub mod accumulators;
+pub mod conversion;
 pub mod tally;
 
 use std::ops::Range;
@@ -86,26 +87,62 @@ pub enum EngineError<E> {
     Sink(E),
 }
 
-/// Simulate `plan.patients` patients through every strategy of `model`, on the current rayon
+/// A study the engine can run: it draws patients, takes each through its strategies, and
+/// counts what happened in a tally that merges exactly.
+pub trait Simulation: Sync {
+    type Tally: Send;
+    /// Per-patient records of one block, for the patient table.
+    type Records: Send;
+
+    /// A tally with nothing in it, shaped for this study.
+    fn empty_tally(&self, quantiles: bool) -> Self::Tally;
+    fn merge(total: &mut Self::Tally, part: &Self::Tally);
+    /// The per-patient loop over one block.
+    fn simulate_block(
+        &self,
+        plan: &RunPlan,
+        key: &StreamKey,
+        patients: Range<u64>,
+    ) -> (Self::Tally, Self::Records);
+}
+
+impl Simulation for Model {
+    type Tally = Tally;
+    type Records = Records;
+
+    fn empty_tally(&self, quantiles: bool) -> Tally {
+        empty_tally(self, quantiles)
+    }
+
+    fn merge(total: &mut Tally, part: &Tally) {
+        total.merge(part);
+    }
+
+    fn simulate_block(&self, plan: &RunPlan, key: &StreamKey, patients: Range<u64>) -> (Tally, Records) {
+        let procedures: Vec<&ProcedureModel> = self
+            .strategies
+            .iter()
+            .map(|s| self.procedure(s.procedure))
+            .collect();
+        simulate_block(self, plan, key, &procedures, patients)
+    }
+}
+
+/// Simulate `plan.patients` patients through every strategy of `study`, on the current rayon
 /// pool. `sink` receives each block's records (if `plan.records`) in patient order.
-pub fn run<E: Send>(
-    model: &Model,
+pub fn run<S: Simulation, E: Send>(
+    study: &S,
     plan: &RunPlan,
     control: &Control,
-    mut sink: impl FnMut(&Records) -> Result<(), E>,
-) -> Result<Tally, EngineError<E>> {
+    mut sink: impl FnMut(&S::Records) -> Result<(), E>,
+) -> Result<S::Tally, EngineError<E>> {
     let key = StreamKey::new(plan.seed, plan.draw);
-    let procedures: Vec<&ProcedureModel> = model
-        .strategies
-        .iter()
-        .map(|s| model.procedure(s.procedure))
-        .collect();
     let block = plan.block.max(1);
     let start = plan.patients.start;
     let end = plan.patients.end.max(start);
     let blocks = (end - start).div_ceil(block);
     let wave = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut total = empty_tally(model, plan.quantiles);
+    let mut total = study.empty_tally(plan.quantiles);
 
     let mut first = 0;
     while first < blocks {
@@ -115,11 +152,11 @@ pub fn run<E: Send>(
             });
         }
         let last = (first + wave).min(blocks);
-        let results: Vec<(Tally, Records)> = (first..last)
+        let results: Vec<(S::Tally, S::Records)> = (first..last)
             .into_par_iter()
             .map(|b| {
                 let range = start + b * block..(start + (b + 1) * block).min(end);
-                let out = simulate_block(model, plan, &key, &procedures, range.clone());
+                let out = study.simulate_block(plan, &key, range.clone());
                 control
                     .done
                     .fetch_add(range.end - range.start, Ordering::Relaxed);
@@ -127,7 +164,7 @@ pub fn run<E: Send>(
             })
             .collect();
         for (tally, records) in &results {
-            total.merge(tally);
+            S::merge(&mut total, tally);
             if plan.records {
                 sink(records).map_err(EngineError::Sink)?;
             }
@@ -200,4 +237,49 @@ fn simulate_block(
         }
     }
     (tally, records)
+}
+
+/// The tally of either study: what shards save and merge.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyTally {
+    Hypertrophy(Tally),
+    Conversion(conversion::ConversionTally),
+}
+
+impl StudyTally {
+    /// An empty tally shaped for `study`.
+    pub fn empty(study: &crate::scenario::Study, quantiles: bool) -> Self {
+        match study {
+            crate::scenario::Study::Hypertrophy(m) => StudyTally::Hypertrophy(empty_tally(m, quantiles)),
+            crate::scenario::Study::Conversion(m) => {
+                StudyTally::Conversion(conversion::ConversionTally::new(m))
+            }
+        }
+    }
+
+    pub fn patients(&self) -> u64 {
+        match self {
+            StudyTally::Hypertrophy(t) => t.patients,
+            StudyTally::Conversion(t) => t.patients,
+        }
+    }
+
+    /// Whether `o` is of the same study and shaped for the same model.
+    pub fn same_shape(&self, o: &StudyTally) -> bool {
+        match (self, o) {
+            (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.same_shape(b),
+            (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.same_shape(b),
+            _ => false,
+        }
+    }
+
+    /// Add `o`; callers check [`same_shape`](Self::same_shape) first.
+    pub fn merge(&mut self, o: &StudyTally) {
+        match (self, o) {
+            (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.merge(b),
+            (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.merge(b),
+            _ => debug_assert!(false, "merge of different studies"),
+        }
+    }
 }

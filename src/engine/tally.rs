@@ -32,7 +32,7 @@ pub struct CohortTally {
 
 impl CohortTally {
     #[inline]
-    fn add(&mut self, p: &Patient) {
+    pub(crate) fn add(&mut self, p: &Patient) {
         self.age_years.add(p.age_years);
         self.female += p.female as u64;
         self.bsa_m2.add(p.bsa_m2);
@@ -47,7 +47,7 @@ impl CohortTally {
         self.regeneration.add(p.regeneration);
     }
 
-    fn merge(&mut self, o: &CohortTally) {
+    pub(crate) fn merge(&mut self, o: &CohortTally) {
         self.age_years.merge(&o.age_years);
         self.female += o.female;
         self.bsa_m2.merge(&o.bsa_m2);

@@ -79,6 +79,16 @@ impl ProcedureModel {
     /// uniform for the immediate outcome, then the growth law.
     #[inline]
     pub fn course(&self, patient: &Patient, streams: &PatientStreams<'_>) -> Course {
+        self.course_with_regeneration(patient.regeneration, streams)
+    }
+
+    /// The course of a patient whose regeneration multiplier is `regeneration`.
+    #[inline]
+    pub fn course_with_regeneration(
+        &self,
+        regeneration: f64,
+        streams: &PatientStreams<'_>,
+    ) -> Course {
         let mut rng = streams.stream(Purpose::Conditioning(self.procedure));
         let u: f64 = rng.random();
         let immediate = if u < self.death {
@@ -90,7 +100,7 @@ impl ProcedureModel {
         } else {
             Immediate::Uneventful
         };
-        let sampled = self.growth.sample(patient.regeneration, &mut rng);
+        let sampled = self.growth.sample(regeneration, &mut rng);
         let growth = if immediate == Immediate::TechnicalFailure {
             Growth::NONE
         } else {

@@ -22,6 +22,8 @@ pub enum Law {
     LogNormal(LogNormal<f64>),
     Beta(Beta<f64>),
     Gamma(Gamma<f64>),
+    /// A gamma law of whole-number shape: −scale · ln(u₁ ⋯ u_k), exact and cheap.
+    Erlang { shape: u32, scale: f64 },
     Uniform { low: f64, high: f64 },
 }
 
@@ -64,6 +66,13 @@ impl Dist {
             Law::LogNormal(d) => d.sample(rng),
             Law::Beta(d) => d.sample(rng),
             Law::Gamma(d) => d.sample(rng),
+            Law::Erlang { shape, scale } => {
+                let mut product = 1.0;
+                for _ in 0..*shape {
+                    product *= 1.0 - rng.random::<f64>(); // (0, 1]
+                }
+                -scale * product.ln()
+            }
             Law::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
         }
     }
@@ -154,6 +163,18 @@ mod tests {
         let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
         let s = SNormal::new(0.0, 1.0).unwrap();
         assert!(ks_statistic(xs, |x| s.cdf(x)) > ks_critical(n));
+    }
+
+    #[test]
+    fn erlang_matches_the_gamma_cdf_ks_alpha_0001() {
+        use statrs::distribution::Gamma as SGamma;
+        let d = Dist::new(Law::Erlang { shape: 2, scale: 12.0 }, None, String::new(), 24.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        let g = SGamma::new(2.0, 1.0 / 12.0).unwrap(); // statrs: shape, rate
+        let stat = ks_statistic(xs, |x| g.cdf(x));
+        assert!(stat < ks_critical(n), "KS statistic {stat}");
     }
 
     #[test]

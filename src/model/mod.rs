@@ -1,12 +1,19 @@
 //! The simulation core: virtual patients and what happens to them. It knows nothing of files,
 //! tables or plots; it produces plain values that the engine tallies.
 
+pub mod chemotherapy;
 pub mod conditioning;
+pub mod conversion;
 pub mod dist;
 pub mod hypertrophy;
+pub mod imaging;
+pub mod injury;
 pub mod liver;
 pub mod patient;
+pub mod planner;
 pub mod procedure;
+pub mod surgery;
+pub mod tumour;
 pub mod volumetry;
 
 use conditioning::CheckSchedule;

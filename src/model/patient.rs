@@ -27,7 +27,9 @@ pub enum RemnantSource {
     /// Segment volumes drawn from a Dirichlet around mean shares; the remnant is what the planned
     /// resection leaves.
     Segments {
-        resection: Resection,
+        /// The planned resection (hypertrophy study); in a conversion study the planner decides
+        /// per patient, so there is none.
+        resection: Option<Resection>,
         dirichlet: [Gamma<f64>; SEGMENTS],
     },
     /// The remnant as a fraction of TLV, drawn directly.
@@ -49,7 +51,8 @@ pub struct Cohort {
     pub standard_volume: StandardLiverVolume,
     /// True TLV / sTLV (individual deviation from the formula).
     pub tlv_deviation: Dist,
-    pub tumour_volume_ml: Dist,
+    /// Tumour volume law (hypertrophy study; a conversion study derives it from the lesions).
+    pub tumour_volume_ml: Option<Dist>,
     pub remnant: RemnantSource,
     pub prior_hepatectomy: Option<PriorHepatectomy>,
     pub groups: Vec<LiverGroup>,
@@ -100,7 +103,7 @@ impl Cohort {
         bsa_m2: Dist,
         standard_volume: StandardLiverVolume,
         tlv_deviation: Dist,
-        tumour_volume_ml: Dist,
+        tumour_volume_ml: Option<Dist>,
         remnant: RemnantSource,
         prior_hepatectomy: Option<PriorHepatectomy>,
         groups: Vec<LiverGroup>,
@@ -138,6 +141,21 @@ impl Cohort {
         regeneration: &RegenerationModifiers,
         progression_per_week: f64,
     ) -> Patient {
+        self.sample_with_segments(index, streams, safe, regeneration, progression_per_week)
+            .0
+    }
+
+    /// Draw patient `index` and their functional segment volumes (mL; all 0 when the remnant is
+    /// drawn as a fraction; 0 for segments removed earlier).
+    #[inline]
+    pub fn sample_with_segments(
+        &self,
+        index: u64,
+        streams: &PatientStreams<'_>,
+        safe: &SafeRemnantRule,
+        regeneration: &RegenerationModifiers,
+        progression_per_week: f64,
+    ) -> (Patient, [f64; SEGMENTS]) {
         let mut demo = streams.stream(Purpose::Demographics);
         let age_years = self.age_years.sample(&mut demo);
         let female = demo.random::<f64>() < self.female_share;
@@ -150,13 +168,13 @@ impl Cohort {
             Some(p) => anatomy.random::<f64>() < p.share,
             None => false,
         };
+        let mut seg = [0.0; SEGMENTS];
         let flr_ml = match &self.remnant {
             RemnantSource::Fraction(f) => f.sample(&mut anatomy) * tlv_ml,
             RemnantSource::Segments {
                 resection,
                 dirichlet,
             } => {
-                let mut seg = [0.0; SEGMENTS];
                 for (v, g) in seg.iter_mut().zip(dirichlet) {
                     *v = g.sample(&mut anatomy);
                 }
@@ -177,10 +195,16 @@ impl Cohort {
                 for v in seg.iter_mut() {
                     *v *= tlv_ml / total;
                 }
-                resection.remnant_ml(&seg)
+                match resection {
+                    Some(r) => r.remnant_ml(&seg),
+                    None => tlv_ml,
+                }
             }
         };
-        let tumour_ml = self.tumour_volume_ml.sample(&mut anatomy);
+        let tumour_ml = match &self.tumour_volume_ml {
+            Some(d) => d.sample(&mut anatomy),
+            None => 0.0,
+        };
 
         let mut condition = streams.stream(Purpose::LiverCondition);
         let u: f64 = condition.random();
@@ -199,7 +223,7 @@ impl Cohort {
             &mut streams.stream(Purpose::Progression),
         );
 
-        Patient {
+        let patient = Patient {
             index,
             age_years,
             female,
@@ -215,7 +239,8 @@ impl Cohort {
             safe_sflr: safe.threshold(g.quality, chemo_weeks),
             regeneration: regeneration.multiplier(g.quality, long_chemo, age_years),
             progression_week,
-        }
+        };
+        (patient, seg)
     }
 }
 

@@ -2,6 +2,8 @@
 //! per-patient table on request, and `manifest.json`. The engine never touches files; this
 //! layer turns its tallies into outputs.
 
+pub mod conversion;
+pub mod conversion_plots;
 pub mod output;
 pub mod patients;
 pub mod plots;
@@ -20,7 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::tally::{Rejected, Tally};
 use crate::model::hypertrophy::DAYS_PER_WEEK;
-use crate::scenario::{hex, Scenario};
+use crate::engine::StudyTally;
+use crate::scenario::{hex, Scenario, Study};
 use table::{Table, TableError};
 
 #[derive(Debug, thiserror::Error)]
@@ -67,9 +70,34 @@ fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
     }
 }
 
-/// All tables of a run, in the order they are written.
-pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, ReportError> {
-    let m = &scenario.model;
+/// All tables of a run, in the order they are written (the first is the summary).
+pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table>, ReportError> {
+    let tables = match (&scenario.study, tally) {
+        (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
+        (Study::Conversion(m), StudyTally::Conversion(t)) => conversion::tables(scenario, m, t),
+        _ => {
+            return Err(ReportError::Rejected {
+                detail: "the tally is of another study than the scenario".into(),
+            })
+        }
+    };
+    for t in &tables {
+        let cols = ["strategy", "liver_group", "key", "regimen", "measure"];
+        t.check_finite(|row| {
+            cols.iter()
+                .filter_map(|c| t.text(c, row).map(|v| format!("{c} {v}")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })?;
+    }
+    Ok(tables)
+}
+
+fn hypertrophy_tables(
+    scenario: &Scenario,
+    m: &crate::model::Model,
+    tally: &Tally,
+) -> Result<Vec<Table>, ReportError> {
     let rejections = tally.rejections();
     if !rejections.is_empty() {
         let detail = rejections
@@ -87,15 +115,6 @@ pub fn build_tables(scenario: &Scenario, tally: &Tally) -> Result<Vec<Table>, Re
         tables::cohort(m, tally),
         tables::parameters(&scenario.parameters),
     ];
-    for t in &tables {
-        let cols = ["strategy", "liver_group", "key"];
-        t.check_finite(|row| {
-            cols.iter()
-                .filter_map(|c| t.text(c, row).map(|v| format!("{c} {v}")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })?;
-    }
     Ok(tables)
 }
 
@@ -124,13 +143,30 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError
     Ok(vec![csv, parquet])
 }
 
-/// The standard plots of a hypertrophy-windows run.
+/// The standard plots of a run.
 pub fn write_plots(
     dir: &Path,
     scenario: &Scenario,
+    tally: &StudyTally,
+) -> Result<Vec<String>, ReportError> {
+    match (&scenario.study, tally) {
+        (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => {
+            hypertrophy_plots(dir, scenario.run.quantiles, m, t)
+        }
+        (Study::Conversion(m), StudyTally::Conversion(t)) => conversion::plots(dir, m, t),
+        _ => Err(ReportError::Rejected {
+            detail: "the tally is of another study than the scenario".into(),
+        }),
+    }
+}
+
+/// The standard plots of a hypertrophy-windows run.
+pub fn hypertrophy_plots(
+    dir: &Path,
+    quantiles: bool,
+    m: &crate::model::Model,
     tally: &Tally,
 ) -> Result<Vec<String>, ReportError> {
-    let m = &scenario.model;
     let weeks: Vec<f64> = (0..=m.schedule.checks)
         .map(|k| m.schedule.day(k) / DAYS_PER_WEEK)
         .collect();
@@ -152,7 +188,7 @@ pub fn write_plots(
         })
         .collect();
 
-    if scenario.run.quantiles {
+    if quantiles {
         let panels: Vec<plots::FanPanel> = m
             .strategies
             .iter()
@@ -226,7 +262,7 @@ pub fn write_plots(
     Ok(files)
 }
 
-fn file_name(p: &Path) -> String {
+pub(crate) fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -338,13 +374,15 @@ mod tests {
     #[test]
     fn impossible_values_stop_the_report_and_name_their_parameters() {
         let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
-        let mut tally = empty_tally(&s.model, false);
-        assert!(build_tables(&s, &tally).is_ok());
+        let model = s.hypertrophy().unwrap();
+        let mut tally = empty_tally(model, false);
+        let tables = |t: &Tally| build_tables(&s, &StudyTally::Hypertrophy(t.clone()));
+        assert!(tables(&tally).is_ok());
         tally.cohort[0].tlv_ml.add(f64::NAN);
         tally.waits[1][0].rejected += 2;
-        let message = build_tables(&s, &tally).unwrap_err().to_string();
-        let group = &s.model.cohort.groups[0].name;
-        let strategy = &s.model.strategies[1];
+        let message = tables(&tally).unwrap_err().to_string();
+        let group = &model.cohort.groups[0].name;
+        let strategy = &model.strategies[1];
         for part in [
             format!("1 × tlv_ml in liver group {group}"),
             "cohort.tlv_deviation".to_string(),

@@ -13,6 +13,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -68,7 +70,7 @@ pub enum PlotError {
 
 /// Okabe–Ito colours, ordered for contrast on white; yellow is left out because thin
 /// yellow lines are nearly invisible on a white background.
-const PALETTE: [RGBColor; 7] = [
+pub(crate) const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
@@ -77,12 +79,12 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(86, 180, 233),  // sky blue
     RGBColor(0, 0, 0),       // black
 ];
-const REFERENCE_COLOUR: RGBColor = RGBColor(60, 60, 60);
-const FONT: &str = "sans-serif";
+pub(crate) const REFERENCE_COLOUR: RGBColor = RGBColor(60, 60, 60);
+pub(crate) const FONT: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Beyond this many panels the image would become enormous; callers should split the chart.
-const MAX_PANELS: usize = 16;
+pub(crate) const MAX_PANELS: usize = 16;
 
 fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
@@ -90,7 +92,7 @@ fn colour(i: usize) -> RGBColor {
 
 /// Registers the embedded font under "sans-serif" once per process (plotters keeps a
 /// global font table; registering again would be harmless but wasteful).
-fn ensure_font() -> Result<(), PlotError> {
+pub(crate) fn ensure_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
@@ -134,7 +136,33 @@ pub fn curve_chart(
     y_max: f64,
     curves: &[Curve],
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let fig = CurveFigure::new(title, x_label, y_label, y_max, curves)?;
+    let fig = CurveFigure::new(title, x_label, y_label, y_max, curves, Interpolation::Step)?;
+    render(stem, &fig)
+}
+
+/// Point chart of several curves on one axis, for discrete x values such as cycle counts
+/// (4, 6, 8, 12, …) where a step would suggest values between them: straight segments join
+/// consecutive points, every point gets a marker, and the lo..hi band is shaded as a polygon
+/// joined linearly (a band with a single point shows as a vertical bar). The x axis ticks sit
+/// at the given x values. Validation, clipping to 0..`y_max`, gaps at missing values, legend
+/// placement and output are as for [`curve_chart`].
+/// Writes `<stem>.png` and `<stem>.svg` and returns both paths.
+pub fn point_chart(
+    stem: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    y_max: f64,
+    curves: &[Curve],
+) -> Result<Vec<PathBuf>, PlotError> {
+    let fig = CurveFigure::new(
+        title,
+        x_label,
+        y_label,
+        y_max,
+        curves,
+        Interpolation::Linear,
+    )?;
     render(stem, &fig)
 }
 
@@ -142,15 +170,16 @@ pub fn curve_chart(
 // Rendering to both formats
 // ---------------------------------------------------------------------------------------
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A validated chart that can draw itself on any plotters backend.
-trait Figure {
+pub(crate) trait Figure {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, PlotError> {
+pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, PlotError> {
     ensure_font()?;
     let png = with_suffix(stem, "png");
     let svg = with_suffix(stem, "svg");
@@ -490,6 +519,57 @@ fn interpolate(x: &[f64], y: &[f64], t: f64) -> Option<f64> {
 // Curve chart
 // ---------------------------------------------------------------------------------------
 
+/// How a curve chart joins consecutive points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Interpolation {
+    /// Post-steps: each value holds until the next x (cumulative shares over time).
+    Step,
+    /// Straight segments with a marker at every point (discrete x values).
+    Linear,
+}
+
+/// At most this many x ticks are placed at the data's own x values; beyond that the axis
+/// falls back to evenly spaced ticks.
+const MAX_POINT_TICKS: usize = 20;
+/// Data-value ticks closer than this share of the x span are thinned so labels do not collide.
+const MIN_TICK_GAP: f64 = 0.04;
+/// Marker radius in pixels for point charts.
+const MARKER_SIZE: i32 = 5;
+
+/// An f64 axis with ticks (and grid lines) only at given values. plotters' own
+/// `WithKeyPoints` has no f64 value formatter, which the mesh requires.
+struct TickedAxis {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for TickedAxis {
+    type ValueType = f64;
+    type FormatOption = NoDefaultFormatting;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new() // no minor grid between the given values
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+}
+
+impl ValueFormatter<f64> for TickedAxis {
+    fn format(value: &f64) -> String {
+        tick_label(value)
+    }
+}
+
 /// One curve after cleaning: finite points sorted by x, band kept only where both ends are finite.
 struct CleanCurve<'a> {
     label: &'a str,
@@ -504,6 +584,7 @@ struct CurveFigure<'a> {
     curves: Vec<CleanCurve<'a>>,
     x_range: Range<f64>,
     y_max: f64,
+    interpolation: Interpolation,
 }
 
 impl<'a> CurveFigure<'a> {
@@ -513,6 +594,7 @@ impl<'a> CurveFigure<'a> {
         y_label: &'a str,
         y_max: f64,
         curves: &'a [Curve],
+        interpolation: Interpolation,
     ) -> Result<Self, PlotError> {
         if curves.is_empty() {
             return Err(PlotError::Input("curve chart has no curves".into()));
@@ -578,7 +660,29 @@ impl<'a> CurveFigure<'a> {
             curves,
             x_range,
             y_max,
+            interpolation,
         })
+    }
+
+    /// Tick positions for a point chart: the distinct x values of the data (thinned where
+    /// they would crowd each other), or evenly spaced ticks when there are too many.
+    fn x_ticks(&self) -> Vec<f64> {
+        let mut xs: Vec<f64> = self.curves.iter().flat_map(CleanCurve::xs).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        if xs.len() > MAX_POINT_TICKS {
+            let even: RangedCoordf64 = self.x_range.clone().into();
+            return even.key_points(10);
+        }
+        let gap = MIN_TICK_GAP * (self.x_range.end - self.x_range.start);
+        let mut ticks: Vec<f64> = Vec::with_capacity(xs.len());
+        for x in xs {
+            match ticks.last() {
+                Some(&t) if x - t < gap => {}
+                _ => ticks.push(x),
+            }
+        }
+        ticks
     }
 
     /// Picks the corner whose legend-sized box overlaps the fewest curve/band samples, so
@@ -633,7 +737,7 @@ impl<'a> CurveFigure<'a> {
             let mut prev: Option<(f64, f64)> = None;
             for k in 0..=SAMPLES {
                 let x = x0 + (x1 - x0) * k as f64 / SAMPLES as f64;
-                let here = c.extent_at(x);
+                let here = c.extent_at(x, self.interpolation);
                 // Joining with the previous sample also catches vertical step jumps.
                 if let Some((lo, hi)) = join(prev, here) {
                     if lo <= y1 && hi >= y0 {
@@ -653,16 +757,22 @@ impl CleanCurve<'_> {
         line.chain(self.band.iter().flatten().map(|p| p.0))
     }
 
-    /// Vertical extent of the curve and its band at `x` under post-step interpolation.
-    fn extent_at(&self, x: f64) -> Option<(f64, f64)> {
-        let line = self
-            .line
-            .iter()
-            .filter_map(|run| step_at(run, x, |p| p.0, |p| (p.1, p.1)));
-        let band = self
-            .band
-            .iter()
-            .filter_map(|run| step_at(run, x, |p| p.0, |p| (p.1, p.2)));
+    /// Vertical extent of the curve and its band at `x` under the chart's interpolation.
+    fn extent_at(&self, x: f64, interpolation: Interpolation) -> Option<(f64, f64)> {
+        let line = self.line.iter().filter_map(|run| {
+            let (px, val) = (|p: &(f64, f64)| p.0, |p: &(f64, f64)| (p.1, p.1));
+            match interpolation {
+                Interpolation::Step => step_at(run, x, px, val),
+                Interpolation::Linear => linear_at(run, x, px, val),
+            }
+        });
+        let band = self.band.iter().filter_map(|run| {
+            let (px, val) = (|p: &(f64, f64, f64)| p.0, |p: &(f64, f64, f64)| (p.1, p.2));
+            match interpolation {
+                Interpolation::Step => step_at(run, x, px, val),
+                Interpolation::Linear => linear_at(run, x, px, val),
+            }
+        });
         line.chain(band).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
     }
 }
@@ -682,6 +792,29 @@ fn step_at<T>(
     Some(val(&run[i.saturating_sub(1)]))
 }
 
+/// Value of a sorted run at `x` if `x` lies within the run, joining neighbouring points by
+/// straight lines (both components interpolated alike).
+fn linear_at<T>(
+    run: &[T],
+    x: f64,
+    px: impl Fn(&T) -> f64,
+    val: impl Fn(&T) -> (f64, f64),
+) -> Option<(f64, f64)> {
+    let last = run.last()?;
+    if x < px(&run[0]) || x > px(last) {
+        return None;
+    }
+    let i = run.partition_point(|p| px(p) <= x);
+    let a = &run[i.saturating_sub(1)];
+    let Some(b) = run.get(i) else {
+        return Some(val(a)); // x is the last point
+    };
+    let (xa, xb) = (px(a), px(b));
+    let (va, vb) = (val(a), val(b));
+    let t = if xb > xa { (x - xa) / (xb - xa) } else { 0.0 };
+    Some((va.0 + (vb.0 - va.0) * t, va.1 + (vb.1 - va.1) * t))
+}
+
 impl Figure for CurveFigure<'_> {
     fn size(&self) -> (u32, u32) {
         (1200, 800)
@@ -689,13 +822,50 @@ impl Figure for CurveFigure<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
+        let mut builder = ChartBuilder::on(root);
+        builder
             .caption(self.title, (FONT, 26).into_font().color(&BLACK))
             .margin(16)
             .margin_right(28)
             .x_label_area_size(50)
-            .y_label_area_size(72)
-            .build_cartesian_2d(self.x_range.clone(), 0.0..self.y_max)?;
+            .y_label_area_size(72);
+        match self.interpolation {
+            Interpolation::Step => {
+                let chart = builder.build_cartesian_2d(self.x_range.clone(), 0.0..self.y_max)?;
+                self.draw_chart(chart)
+            }
+            Interpolation::Linear => {
+                let x = TickedAxis {
+                    inner: self.x_range.clone().into(),
+                    ticks: self.x_ticks(),
+                };
+                let chart = builder.build_cartesian_2d(x, 0.0..self.y_max)?;
+                self.draw_chart(chart)
+            }
+        }
+    }
+}
+
+impl CurveFigure<'_> {
+    /// Mesh, bands, curves and legend on a built chart; generic over the x coordinate so
+    /// point charts can place their ticks at the data's x values.
+    fn draw_chart<'a, DB, X>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    ) -> DrawResult<DB>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let linear = self.interpolation == Interpolation::Linear;
+        // Straight segments for point charts; post-steps otherwise.
+        let path = |points: Vec<(f64, f64)>| {
+            if linear {
+                points
+            } else {
+                step_points(points)
+            }
+        };
         chart
             .configure_mesh()
             .x_desc(self.x_label)
@@ -711,8 +881,17 @@ impl Figure for CurveFigure<'_> {
         // Bands first so every line stays on top of every band.
         for (i, c) in self.curves.iter().enumerate() {
             for run in &c.band {
-                let upper = step_points(run.iter().map(|p| (p.0, p.2)));
-                let lower = step_points(run.iter().map(|p| (p.0, p.1)));
+                if linear && run.len() == 1 {
+                    // A lone point has no area to shade: show its interval as a bar.
+                    let (x, lo, hi) = run[0];
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(x, lo), (x, hi)],
+                        colour(i).mix(0.4).stroke_width(3),
+                    )))?;
+                    continue;
+                }
+                let upper = path(run.iter().map(|p| (p.0, p.2)).collect());
+                let lower = path(run.iter().map(|p| (p.0, p.1)).collect());
                 let poly = band_polygon(upper, lower);
                 chart.draw_series(std::iter::once(Polygon::new(
                     poly,
@@ -722,14 +901,25 @@ impl Figure for CurveFigure<'_> {
         }
         for (i, c) in self.curves.iter().enumerate() {
             let style = colour(i).stroke_width(3);
+            let marker = colour(i).filled();
             for (k, run) in c.line.iter().enumerate() {
-                let series =
-                    chart.draw_series(LineSeries::new(step_points(run.iter().copied()), style))?;
+                let series = chart.draw_series(LineSeries::new(path(run.clone()), style))?;
                 // One legend entry per labelled curve, however many gaps split it.
                 if k == 0 && !c.label.is_empty() {
-                    series
-                        .label(c.label)
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                    if linear {
+                        series.label(c.label).legend(move |(x, y)| {
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (24, 0)], style)
+                                + Circle::new((12, 0), MARKER_SIZE - 1, marker)
+                        });
+                    } else {
+                        series.label(c.label).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 24, y)], style)
+                        });
+                    }
+                }
+                if linear {
+                    chart.draw_series(run.iter().map(|&p| Circle::new(p, MARKER_SIZE, marker)))?;
                 }
             }
         }
@@ -754,7 +944,7 @@ impl Figure for CurveFigure<'_> {
 
 /// Short tick text: "2" rather than "2.0", and scientific notation where plain decimals
 /// would be unreadably long or round to zero.
-fn tick_label(v: &f64) -> String {
+pub(crate) fn tick_label(v: &f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
         return format!("{v:.2e}");
@@ -959,6 +1149,112 @@ mod tests {
         )
         .unwrap();
         check_outputs(&paths, title);
+    }
+
+    /// Discrete x values (cycle counts): straight segments, markers, ticks at the given
+    /// values, and the same bytes on every render.
+    #[test]
+    fn point_chart_is_deterministic_and_ticks_at_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = [4.0, 6.0, 8.0, 10.0, 12.0, 16.0];
+        let mut curves: Vec<Curve> = (0..3)
+            .map(|k| {
+                let y: Vec<f64> = n.iter().map(|c| 10.0 * k as f64 + 2.0 * c).collect();
+                Curve {
+                    label: format!("measure {k}"),
+                    x: n.to_vec(),
+                    lo: y.iter().map(|v| v - 3.0).collect(),
+                    hi: y.iter().map(|v| v + 3.0).collect(),
+                    y,
+                }
+            })
+            .collect();
+        curves[1].y[2] = f64::NAN; // a gap, not an error
+        curves[2].lo[1] = f64::NAN; // leaves a one-point band at N = 4
+        let title = "Resecting after N cycles";
+        let draw = |name: &str| {
+            point_chart(
+                &dir.path().join(name),
+                title,
+                "cycles (N)",
+                "patients (%)",
+                100.0,
+                &curves,
+            )
+            .unwrap()
+        };
+        let (a, b) = (draw("a"), draw("b"));
+        check_outputs(&a, title);
+        for (a, b) in a.iter().zip(&b) {
+            assert_eq!(
+                std::fs::read(a).unwrap(),
+                std::fs::read(b).unwrap(),
+                "{a:?}"
+            );
+        }
+        // Differs from the stepped drawing of the same data.
+        let step = curve_chart(
+            &dir.path().join("step"),
+            title,
+            "cycles (N)",
+            "patients (%)",
+            100.0,
+            &curves,
+        )
+        .unwrap();
+        assert_ne!(
+            std::fs::read(&a[1]).unwrap(),
+            std::fs::read(&step[1]).unwrap()
+        );
+
+        let fig = CurveFigure::new(title, "x", "y", 100.0, &curves, Interpolation::Linear).unwrap();
+        assert_eq!(fig.x_ticks(), n.to_vec());
+        // Tick text sits on its own line inside <text>; drop whitespace before matching.
+        let svg: String = std::fs::read_to_string(&a[1])
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        for tick in ["4", "6", "8", "10", "12", "16"] {
+            assert!(
+                svg.contains(&format!(">{tick}</text>")),
+                "tick {tick} missing"
+            );
+        }
+        assert!(!svg.contains(">14</text>"), "tick between data values");
+        assert!(svg.contains("<circle"), "no markers drawn");
+    }
+
+    #[test]
+    fn point_chart_rejects_nan_and_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("bad");
+        let good = || curve("PVE", 0.2, true);
+        let chart = |y_max: f64, curves: &[Curve]| point_chart(&stem, "t", "x", "y", y_max, curves);
+        for y_max in [f64::NAN, f64::INFINITY, 0.0] {
+            assert!(matches!(chart(y_max, &[good()]), Err(PlotError::Input(_))));
+        }
+        let mut all_nan = good();
+        all_nan.y.fill(f64::NAN);
+        all_nan.lo.fill(f64::NAN);
+        assert!(matches!(chart(1.0, &[all_nan]), Err(PlotError::Input(_))));
+        let mut nan_x = good();
+        nan_x.x.fill(f64::NAN);
+        assert!(matches!(chart(1.0, &[nan_x]), Err(PlotError::Input(_))));
+        let mut short = good();
+        short.lo.pop();
+        assert!(matches!(chart(1.0, &[short]), Err(PlotError::Input(_))));
+        assert!(chart(1.0, &[]).is_err());
+        assert!(!dir.path().join("bad.png").exists());
+    }
+
+    #[test]
+    fn linear_extent_interpolates_between_points() {
+        let run = [(0.0, 0.0, 10.0), (2.0, 4.0, 6.0)];
+        let (px, val) = (|p: &(f64, f64, f64)| p.0, |p: &(f64, f64, f64)| (p.1, p.2));
+        assert_eq!(linear_at(&run, 1.0, px, val), Some((2.0, 8.0)));
+        assert_eq!(linear_at(&run, 2.0, px, val), Some((4.0, 6.0)));
+        assert_eq!(linear_at(&run, 2.5, px, val), None);
+        assert_eq!(step_at(&run, 1.0, px, val), Some((0.0, 10.0)));
     }
 
     #[test]

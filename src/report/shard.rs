@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{write_err, write_json, ReportError};
-use crate::engine::tally::Tally;
+use crate::engine::StudyTally;
 use crate::scenario::hex;
 
 /// Format tag of `shard.json`; bump when the layout of the saved state changes.
-pub const SHARD_FORMAT: &str = "remnant-shard/1";
+pub const SHARD_FORMAT: &str = "remnant-shard/2";
 pub const SHARD_MANIFEST: &str = "shard.json";
 pub const SHARD_TALLY: &str = "tally.json";
 
@@ -106,7 +106,7 @@ fn incomplete(dir: &Path, reason: impl Into<String>) -> ShardError {
 
 /// Write a shard's tally and manifest into `dir` (a staging folder). `manifest.tally_sha256`
 /// is filled in here.
-pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &Tally) -> Result<(), ReportError> {
+pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &StudyTally) -> Result<(), ReportError> {
     let tally_path = dir.join(SHARD_TALLY);
     let bytes = serde_json::to_vec(tally).map_err(|e| write_err(&tally_path, e))?;
     std::fs::write(&tally_path, &bytes).map_err(|e| write_err(&tally_path, e))?;
@@ -166,9 +166,9 @@ pub fn verify(dir: &Path) -> Result<(ShardManifest, Vec<u8>), ShardError> {
 }
 
 /// Read a complete shard: its manifest and its tally.
-pub fn read(dir: &Path) -> Result<(ShardManifest, Tally), ShardError> {
+pub fn read(dir: &Path) -> Result<(ShardManifest, StudyTally), ShardError> {
     let (m, bytes) = verify(dir)?;
-    let tally: Tally = serde_json::from_slice(&bytes)
+    let tally: StudyTally = serde_json::from_slice(&bytes)
         .map_err(|e| incomplete(dir, format!("{SHARD_TALLY} cannot be read: {e}")))?;
     Ok((m, tally))
 }
@@ -197,6 +197,7 @@ mod tests {
     #[test]
     fn tally_state_round_trips_exactly() {
         use crate::engine::accumulators::ExactSum;
+        use crate::engine::tally::Tally;
         let mut t = Tally::new(2, 3, 4, 28.0, true);
         t.patients = 7;
         let mut s = ExactSum::default();

@@ -35,9 +35,59 @@ pub fn share(k: u64, n: u64) -> Share {
     }
 }
 
+/// Probabilities bracketing the q-quantile with 95% confidence, from the binomial law of the
+/// number of values below it (distribution-free): q ± z·sqrt(q(1 − q)/n), clamped to [0, 1].
+pub fn quantile_bracket(n: u64, q: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let half = Z95 * (q * (1.0 - q) / n as f64).sqrt();
+    ((q - half).max(0.0), (q + half).min(1.0))
+}
+
+/// The q-quantile of a whole-number variable given its counts (index = value): the smallest
+/// value whose cumulative share reaches q. `None` if empty.
+pub fn count_quantile(counts: &[u64], q: f64) -> Option<f64> {
+    let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return None;
+    }
+    let mut cum = 0u64;
+    for (v, &c) in counts.iter().enumerate() {
+        cum += c;
+        if cum as f64 >= q * n as f64 && cum > 0 {
+            return Some(v as f64);
+        }
+    }
+    Some((counts.len() - 1) as f64)
+}
+
+/// A quantile of a whole-number variable with its 95% interval (see [`quantile_bracket`]).
+pub fn count_quantile_interval(counts: &[u64], q: f64) -> Option<(f64, f64, f64)> {
+    let n: u64 = counts.iter().sum();
+    let (lo, hi) = quantile_bracket(n, q);
+    Some((
+        count_quantile(counts, q)?,
+        count_quantile(counts, lo)?,
+        count_quantile(counts, hi)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_quantiles_of_a_small_sample() {
+        // Values 0,1,1,2,2,2,3 → median 2.
+        let counts = [1, 2, 3, 1];
+        assert_eq!(count_quantile(&counts, 0.5), Some(2.0));
+        assert_eq!(count_quantile(&counts, 0.1), Some(0.0));
+        assert_eq!(count_quantile(&counts, 1.0), Some(3.0));
+        assert_eq!(count_quantile(&[0, 0], 0.5), None);
+        let (m, lo, hi) = count_quantile_interval(&[0, 500, 500], 0.5).unwrap();
+        assert!(lo <= m && m <= hi && lo == 1.0 && hi == 2.0);
+    }
 
     #[test]
     fn wilson_interval_reference_value() {

@@ -5,6 +5,7 @@
 //! value and builds the typed model. Every error names the file, line, column and key, what was
 //! expected and what was found. Nothing downstream re-checks what is validated here.
 
+mod conversion;
 pub mod locate;
 mod raw;
 
@@ -21,6 +22,7 @@ use crate::model::liver::{LiverQuality, RegenerationModifiers, RegimenClass, Saf
 use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource};
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS, SEGMENT_NAMES};
+use crate::model::conversion::ConversionModel;
 use crate::model::{Model, Strategy};
 use locate::{Position, SpanIndex};
 use raw::{RawParam, RawScenario};
@@ -42,6 +44,10 @@ const MAX_SHAPE: f64 = 1e6;
 /// Largest mean of `cohort.tlv_deviation` (true TLV / sTLV). Assumption: a plausibility bound;
 /// measured TLV departs from the Vauthey formula by tens of percent, never tenfold.
 const MAX_MEAN_TLV_DEVIATION: f64 = 10.0;
+
+/// Gamma laws with a whole-number shape up to this are sampled exactly as sums of
+/// exponentials (Erlang), which is cheaper than the general sampler.
+const MAX_ERLANG_SHAPE: f64 = 4.0;
 
 /// A scenario file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -80,14 +86,50 @@ pub struct ParameterRecord {
     pub source: String,
 }
 
+/// What a scenario studies, with its validated model.
+#[derive(Clone, Debug)]
+pub enum Study {
+    /// Growth of the future liver remnant after conditioning procedures (`study = "hypertrophy"`).
+    Hypertrophy(Model),
+    /// Timing of resection after conversion chemotherapy (`study = "conversion"`).
+    Conversion(ConversionModel),
+}
+
+impl Study {
+    /// The study's name in scenario files.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Study::Hypertrophy(_) => "hypertrophy",
+            Study::Conversion(_) => "conversion",
+        }
+    }
+
+    pub fn strategy_names(&self) -> Vec<String> {
+        match self {
+            Study::Hypertrophy(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
+            Study::Conversion(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+}
+
 /// A validated scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub file: String,
     pub sha256: String,
     pub run: RunSettings,
-    pub model: Model,
+    pub study: Study,
     pub parameters: Vec<ParameterRecord>,
+}
+
+impl Scenario {
+    /// The hypertrophy model, if this is a hypertrophy study.
+    pub fn hypertrophy(&self) -> Option<&Model> {
+        match &self.study {
+            Study::Hypertrophy(m) => Some(m),
+            Study::Conversion(_) => None,
+        }
+    }
 }
 
 impl Scenario {
@@ -138,12 +180,27 @@ impl Scenario {
             index: &index,
             parameters: Vec::new(),
         };
-        let (run, model) = v.scenario(raw)?;
+        let (run, study) = match raw.run.study.as_deref().map(str::trim) {
+            None | Some("hypertrophy") => {
+                let (run, model) = v.scenario(raw)?;
+                (run, Study::Hypertrophy(model))
+            }
+            Some("conversion") => {
+                let (run, model) = v.conversion(raw)?;
+                (run, Study::Conversion(model))
+            }
+            Some(other) => {
+                return v.err(
+                    "run.study",
+                    format!("must be \"hypertrophy\" or \"conversion\" (got {other:?})"),
+                )
+            }
+        };
         Ok(Scenario {
             file: file.to_owned(),
             sha256: hex(&Sha256::digest(text.as_bytes())),
             run,
-            model,
+            study,
             parameters: v.parameters,
         })
     }
@@ -284,6 +341,22 @@ struct Validator<'a> {
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Which study a scenario file declares (`run.study`), for the keys each one needs or forbids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StudyKind {
+    Hypertrophy,
+    Conversion,
+}
+
+impl StudyKind {
+    fn key(self) -> &'static str {
+        match self {
+            StudyKind::Hypertrophy => "hypertrophy",
+            StudyKind::Conversion => "conversion",
+        }
+    }
+}
 
 impl Validator<'_> {
     fn err<T>(&self, key: &str, message: impl Into<String>) -> Result<T> {
@@ -505,7 +578,14 @@ impl Validator<'_> {
                         "gives a gamma scale (mean / shape) of 0; choose a larger mean",
                     );
                 }
-                let law = Law::Gamma(Gamma::new(shape, scale).expect("shape, scale > 0"));
+                let law = if shape.fract() == 0.0 && (1.0..=MAX_ERLANG_SHAPE).contains(&shape) {
+                    Law::Erlang {
+                        shape: shape as u32,
+                        scale,
+                    }
+                } else {
+                    Law::Gamma(Gamma::new(shape, scale).expect("shape, scale > 0"))
+                };
                 (
                     law,
                     format!("gamma(shape {shape}, scale {scale:.6})"),
@@ -675,69 +755,17 @@ impl Validator<'_> {
     fn scenario(&mut self, raw: RawScenario) -> Result<(RunSettings, Model)> {
         let mut run = self.run(&raw.run)?;
         run.cohort_description = raw.cohort.description.trim().to_owned();
-        let cohort = self.cohort(&raw.cohort)?;
+        self.no_conversion_keys(&raw)?;
+        let cohort = self.cohort(&raw.cohort, StudyKind::Hypertrophy)?;
         let m = &raw.model;
-        let s = &m.safe_remnant;
-        let safe_remnant = SafeRemnantRule {
-            normal: self.param("model.safe_remnant.normal_pct", &s.normal_pct, SHARE_PCT)? / 100.0,
-            steatosis: self.param(
-                "model.safe_remnant.steatosis_pct",
-                &s.steatosis_pct,
-                SHARE_PCT,
-            )? / 100.0,
-            cirrhosis: self.param(
-                "model.safe_remnant.cirrhosis_pct",
-                &s.cirrhosis_pct,
-                SHARE_PCT,
-            )? / 100.0,
-            after_long_chemotherapy: self.param(
-                "model.safe_remnant.after_long_chemotherapy_pct",
-                &s.after_long_chemotherapy_pct,
-                SHARE_PCT,
-            )? / 100.0,
-            long_chemotherapy_weeks: self.param(
-                "model.safe_remnant.long_chemotherapy_weeks",
-                &s.long_chemotherapy_weeks,
-                closed(0.0, 520.0),
-            )?,
-            min_kgr_points_per_week: match &s.min_kgr_pct_per_week {
-                None => None,
-                Some(p) => Some(self.param(
-                    "model.safe_remnant.min_kgr_pct_per_week",
-                    p,
-                    positive(50.0),
-                )?),
-            },
+        let safe_remnant = self.safe_remnant(&m.safe_remnant)?;
+        let regeneration = self.regeneration(&m.regeneration)?;
+        let Some(w) = &m.waiting else {
+            return self.err(
+                "model.waiting",
+                "is required in a hypertrophy study: add a [model.waiting] table with progression_per_week, checks, check_interval_days and assessment_check",
+            );
         };
-        let r = &m.regeneration;
-        let regeneration = RegenerationModifiers {
-            steatosis: self.param(
-                "model.regeneration.steatosis_multiplier",
-                &r.steatosis_multiplier,
-                closed(0.0, 2.0),
-            )?,
-            cirrhosis: self.param(
-                "model.regeneration.cirrhosis_multiplier",
-                &r.cirrhosis_multiplier,
-                closed(0.0, 2.0),
-            )?,
-            long_chemotherapy: self.param(
-                "model.regeneration.long_chemotherapy_multiplier",
-                &r.long_chemotherapy_multiplier,
-                closed(0.0, 2.0),
-            )?,
-            age_reference_years: self.param(
-                "model.regeneration.age_reference_years",
-                &r.age_reference_years,
-                closed(0.0, 120.0),
-            )?,
-            per_year_over_reference: self.param(
-                "model.regeneration.loss_per_year_over_reference",
-                &r.loss_per_year_over_reference,
-                closed(0.0, 0.1),
-            )?,
-        };
-        let w = &m.waiting;
         let progression_per_week = self.param(
             "model.waiting.progression_per_week",
             &w.progression_per_week,
@@ -780,8 +808,151 @@ impl Validator<'_> {
             interval_days: w.check_interval_days,
         };
 
+        let procedures = self.procedures(&raw.procedures)?;
+
+        if raw.strategies.is_empty() {
+            return self.err(
+                "strategies",
+                "must list at least one strategy ([[strategies]] with name and procedure)",
+            );
+        }
+        let mut strategies: Vec<Strategy> = Vec::new();
+        for (i, s) in raw.strategies.iter().enumerate() {
+            let key = format!("strategies[{i}]");
+            let name = s.name.trim();
+            if name.is_empty() || name.chars().count() > 64 {
+                return self.err(
+                    &format!("{key}.name"),
+                    "must be a name of 1 to 64 characters",
+                );
+            }
+            if strategies.iter().any(|t| t.name == name) {
+                return self.err(
+                    &format!("{key}.name"),
+                    format!("{name:?} is used by another strategy; names must be unique"),
+                );
+            }
+            let Some(given) = s.procedure.as_deref() else {
+                let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
+                return self.err(
+                    &format!("{key}.procedure"),
+                    format!(
+                        "is required in a hypertrophy study: the conditioning procedure, one of {}",
+                        names.join(", ")
+                    ),
+                );
+            };
+            let Some(procedure) = Procedure::from_key(given) else {
+                let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
+                return self.err(
+                    &format!("{key}.procedure"),
+                    format!(
+                        "must be one of {} (got {:?})",
+                        names.join(", "),
+                        given
+                    ),
+                );
+            };
+            if !procedures.iter().any(|p| p.procedure == procedure) {
+                return self.err(
+                    &format!("{key}.procedure"),
+                    format!(
+                        "{given:?} has no parameters: add a [procedures.{given}] table"
+                    ),
+                );
+            }
+            strategies.push(Strategy {
+                name: name.to_owned(),
+                procedure,
+            });
+        }
+
+        let model = Model {
+            cohort,
+            safe_remnant,
+            regeneration,
+            progression_per_week,
+            procedures,
+            strategies,
+            schedule,
+            assessment_check: w.assessment_check as u32,
+        };
+        Ok((run, model))
+    }
+
+    /// `model.safe_remnant`, shared by both studies.
+    fn safe_remnant(&mut self, s: &raw::RawSafeRemnant) -> Result<SafeRemnantRule> {
+        Ok(SafeRemnantRule {
+            normal: self.param("model.safe_remnant.normal_pct", &s.normal_pct, SHARE_PCT)? / 100.0,
+            steatosis: self.param(
+                "model.safe_remnant.steatosis_pct",
+                &s.steatosis_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            cirrhosis: self.param(
+                "model.safe_remnant.cirrhosis_pct",
+                &s.cirrhosis_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            after_long_chemotherapy: self.param(
+                "model.safe_remnant.after_long_chemotherapy_pct",
+                &s.after_long_chemotherapy_pct,
+                SHARE_PCT,
+            )? / 100.0,
+            long_chemotherapy_weeks: self.param(
+                "model.safe_remnant.long_chemotherapy_weeks",
+                &s.long_chemotherapy_weeks,
+                closed(0.0, 520.0),
+            )?,
+            min_kgr_points_per_week: match &s.min_kgr_pct_per_week {
+                None => None,
+                Some(p) => Some(self.param(
+                    "model.safe_remnant.min_kgr_pct_per_week",
+                    p,
+                    positive(50.0),
+                )?),
+            },
+        })
+    }
+
+    /// `model.regeneration`, shared by both studies.
+    fn regeneration(&mut self, r: &raw::RawRegeneration) -> Result<RegenerationModifiers> {
+        Ok(RegenerationModifiers {
+            steatosis: self.param(
+                "model.regeneration.steatosis_multiplier",
+                &r.steatosis_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            cirrhosis: self.param(
+                "model.regeneration.cirrhosis_multiplier",
+                &r.cirrhosis_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            long_chemotherapy: self.param(
+                "model.regeneration.long_chemotherapy_multiplier",
+                &r.long_chemotherapy_multiplier,
+                closed(0.0, 2.0),
+            )?,
+            age_reference_years: self.param(
+                "model.regeneration.age_reference_years",
+                &r.age_reference_years,
+                closed(0.0, 120.0),
+            )?,
+            per_year_over_reference: self.param(
+                "model.regeneration.loss_per_year_over_reference",
+                &r.loss_per_year_over_reference,
+                closed(0.0, 0.1),
+            )?,
+        })
+    }
+
+    /// `[procedures]`, shared by both studies (optional in a conversion study).
+    fn procedures(
+        &mut self,
+        raw: &std::collections::BTreeMap<String, raw::RawProcedure>,
+    ) -> Result<Vec<ProcedureModel>> {
         let mut procedures = Vec::new();
-        for (name, p) in &raw.procedures {
+        for (name, p) in raw {
             let key = format!("procedures.{name}");
             let Some(procedure) = Procedure::from_key(name) else {
                 let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
@@ -818,66 +989,7 @@ impl Validator<'_> {
                 growth,
             });
         }
-
-        if raw.strategies.is_empty() {
-            return self.err(
-                "strategies",
-                "must list at least one strategy ([[strategies]] with name and procedure)",
-            );
-        }
-        let mut strategies: Vec<Strategy> = Vec::new();
-        for (i, s) in raw.strategies.iter().enumerate() {
-            let key = format!("strategies[{i}]");
-            let name = s.name.trim();
-            if name.is_empty() || name.chars().count() > 64 {
-                return self.err(
-                    &format!("{key}.name"),
-                    "must be a name of 1 to 64 characters",
-                );
-            }
-            if strategies.iter().any(|t| t.name == name) {
-                return self.err(
-                    &format!("{key}.name"),
-                    format!("{name:?} is used by another strategy; names must be unique"),
-                );
-            }
-            let Some(procedure) = Procedure::from_key(&s.procedure) else {
-                let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
-                return self.err(
-                    &format!("{key}.procedure"),
-                    format!(
-                        "must be one of {} (got {:?})",
-                        names.join(", "),
-                        s.procedure
-                    ),
-                );
-            };
-            if !procedures.iter().any(|p| p.procedure == procedure) {
-                return self.err(
-                    &format!("{key}.procedure"),
-                    format!(
-                        "{:?} has no parameters: add a [procedures.{}] table",
-                        s.procedure, s.procedure
-                    ),
-                );
-            }
-            strategies.push(Strategy {
-                name: name.to_owned(),
-                procedure,
-            });
-        }
-
-        let model = Model {
-            cohort,
-            safe_remnant,
-            regeneration,
-            progression_per_week,
-            procedures,
-            strategies,
-            schedule,
-            assessment_check: w.assessment_check as u32,
-        };
-        Ok((run, model))
+        Ok(procedures)
     }
 
     fn run(&mut self, r: &raw::RawRun) -> Result<RunSettings> {
@@ -917,7 +1029,8 @@ impl Validator<'_> {
         })
     }
 
-    fn cohort(&mut self, c: &raw::RawCohort) -> Result<Cohort> {
+    /// `[cohort]`: the parts both studies share, with the keys each study needs or forbids.
+    fn cohort(&mut self, c: &raw::RawCohort, study: StudyKind) -> Result<Cohort> {
         let age = self.dist("cohort.age_years", &c.age_years, closed(18.0, 110.0))?;
         let female = self.param("cohort.female_share", &c.female_share, PROBABILITY)?;
         let bsa = self.dist("cohort.bsa_m2", &c.bsa_m2, closed(0.9, 3.2))?;
@@ -948,49 +1061,62 @@ impl Validator<'_> {
                 ),
             );
         }
-        let tumour = self.dist(
-            "cohort.tumour_volume_ml",
-            &c.tumour_volume_ml,
-            closed(0.0, 5000.0),
-        )?;
+        let tumour = match (study, &c.tumour_volume_ml) {
+            (StudyKind::Hypertrophy, Some(t)) => Some(self.dist(
+                "cohort.tumour_volume_ml",
+                t,
+                closed(0.0, 5000.0),
+            )?),
+            (StudyKind::Hypertrophy, None) => {
+                return self.err(
+                    "cohort.tumour_volume_ml",
+                    "is required in a hypertrophy study: the tumour volume law in mL, e.g. { dist = \"lognormal\", median = 50, sdlog = 1.0, truncate = [1, 1500], source = \"…\" }",
+                )
+            }
+            (StudyKind::Conversion, Some(_)) => {
+                return self.only_in(
+                    "cohort.tumour_volume_ml",
+                    StudyKind::Hypertrophy,
+                    "in a conversion study the tumour volume follows from the lesions of cohort.tumours",
+                )
+            }
+            (StudyKind::Conversion, None) => None,
+        };
         let r = &c.remnant;
-        let remnant = match (&r.planned_resection, &r.fraction) {
-            (Some(_), Some(_)) | (None, None) => {
-                return self.err("cohort.remnant", "needs either `planned_resection` (with segment_shares and dirichlet_concentration) or `fraction`, not both")
-            }
-            (None, Some(f)) => {
-                if r.segment_shares.is_some() || r.dirichlet_concentration.is_some() {
-                    return self.err("cohort.remnant.fraction", "is given, so segment_shares and dirichlet_concentration must not be");
+        let remnant = match study {
+            StudyKind::Hypertrophy => match (&r.planned_resection, &r.fraction) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return self.err("cohort.remnant", "needs either `planned_resection` (with segment_shares and dirichlet_concentration) or `fraction`, not both")
                 }
-                RemnantSource::Fraction(self.dist("cohort.remnant.fraction", f, Range { lo: 0.0, hi: 1.0, lo_open: true, hi_open: false })?)
-            }
-            (Some(res), None) => {
-                let resection = self.resection("cohort.remnant.planned_resection", res)?;
-                let Some(shares) = &r.segment_shares else {
-                    return self.err("cohort.remnant", "uses planned_resection and needs segment_shares = { values = [8 shares of TLV, I to VIII], source = \"…\" }");
-                };
-                let key = "cohort.remnant.segment_shares";
-                let source = self.source(key, &shares.source)?;
-                if shares.values.len() != SEGMENTS || shares.values.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-                    return self.err(&format!("{key}.values"), format!("must be {SEGMENTS} positive shares, segments I to VIII (got {:?})", shares.values));
+                (None, Some(f)) => {
+                    if r.segment_shares.is_some() || r.dirichlet_concentration.is_some() {
+                        return self.err("cohort.remnant.fraction", "is given, so segment_shares and dirichlet_concentration must not be");
+                    }
+                    RemnantSource::Fraction(self.dist("cohort.remnant.fraction", f, Range { lo: 0.0, hi: 1.0, lo_open: true, hi_open: false })?)
                 }
-                let total: f64 = shares.values.iter().sum();
-                let Some(conc_raw) = &r.dirichlet_concentration else {
-                    return self.err("cohort.remnant", "uses planned_resection and needs dirichlet_concentration = { value = …, source = \"…\" }");
-                };
-                let conc = self.param("cohort.remnant.dirichlet_concentration", conc_raw, positive(1e6))?;
-                let smallest = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(conc * s / total));
-                if !(smallest >= MIN_SHAPE) {
-                    return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
+                (Some(res), None) => {
+                    let resection = self.resection("cohort.remnant.planned_resection", res)?;
+                    let dirichlet = self.segment_dirichlet(r, "uses planned_resection and needs")?;
+                    RemnantSource::Segments { resection: Some(resection), dirichlet }
                 }
-                let mut dirichlet = Vec::with_capacity(SEGMENTS);
-                for (i, s) in shares.values.iter().enumerate() {
-                    let alpha = conc * s / total;
-                    self.record(&format!("{key}.{}", SEGMENT_NAMES[i]), s / total, "dirichlet", source.clone());
-                    dirichlet.push(Gamma::new(alpha, 1.0).expect("alpha > 0"));
+            },
+            StudyKind::Conversion => {
+                if r.planned_resection.is_some() {
+                    return self.only_in(
+                        "cohort.remnant.planned_resection",
+                        StudyKind::Hypertrophy,
+                        "in a conversion study the planner chooses each patient's resection from their lesions",
+                    );
                 }
-                let dirichlet: [Gamma<f64>; SEGMENTS] = dirichlet.try_into().expect("eight segments");
-                RemnantSource::Segments { resection, dirichlet }
+                if r.fraction.is_some() {
+                    return self.only_in(
+                        "cohort.remnant.fraction",
+                        StudyKind::Hypertrophy,
+                        "a conversion study places lesions in segments and needs segment_shares and dirichlet_concentration",
+                    );
+                }
+                let dirichlet = self.segment_dirichlet(r, "needs, in a conversion study,")?;
+                RemnantSource::Segments { resection: None, dirichlet }
             }
         };
         let prior_hepatectomy = match &c.prior_hepatectomy {
@@ -1032,19 +1158,41 @@ impl Validator<'_> {
                 &g.quality,
                 &LiverQuality::ALL.map(|q| (q.key(), q)),
             )?;
-            let regimen = match &g.regimen {
-                None => RegimenClass::None,
-                Some(s) => self.choice(
-                    &format!("{key}.regimen"),
-                    s,
-                    &RegimenClass::ALL.map(|q| (q.key(), q)),
-                )?,
+            let (regimen, chemotherapy_cycles) = match study {
+                StudyKind::Hypertrophy => {
+                    let regimen = match &g.regimen {
+                        None => RegimenClass::None,
+                        Some(s) => self.choice(
+                            &format!("{key}.regimen"),
+                            s,
+                            &RegimenClass::ALL.map(|q| (q.key(), q)),
+                        )?,
+                    };
+                    let Some(cycles) = &g.chemotherapy_cycles else {
+                        return self.err(
+                            &format!("{key}.chemotherapy_cycles"),
+                            "is required in a hypertrophy study: the cycles of chemotherapy before the procedure, e.g. { value = 0, source = \"…\" }",
+                        );
+                    };
+                    let cycles =
+                        self.dist(&format!("{key}.chemotherapy_cycles"), cycles, closed(0.0, 100.0))?;
+                    (regimen, cycles)
+                }
+                StudyKind::Conversion => {
+                    let why = "in a conversion study chemotherapy is simulated with the strategies' regimens";
+                    if g.regimen.is_some() {
+                        return self.only_in(&format!("{key}.regimen"), StudyKind::Hypertrophy, why);
+                    }
+                    if g.chemotherapy_cycles.is_some() {
+                        return self.only_in(
+                            &format!("{key}.chemotherapy_cycles"),
+                            StudyKind::Hypertrophy,
+                            why,
+                        );
+                    }
+                    (RegimenClass::None, Dist::fixed(0.0))
+                }
             };
-            let chemotherapy_cycles = self.dist(
-                &format!("{key}.chemotherapy_cycles"),
-                &g.chemotherapy_cycles,
-                closed(0.0, 100.0),
-            )?;
             groups.push(LiverGroup {
                 name: name.to_owned(),
                 share,
@@ -1071,6 +1219,96 @@ impl Validator<'_> {
             prior_hepatectomy,
             groups,
         ))
+    }
+
+    /// Segment volumes around mean shares: `cohort.remnant.segment_shares` and
+    /// `dirichlet_concentration`. `needs` completes "cohort.remnant … segment_shares = …".
+    fn segment_dirichlet(
+        &mut self,
+        r: &raw::RawRemnant,
+        needs: &str,
+    ) -> Result<[Gamma<f64>; SEGMENTS]> {
+        let Some(shares) = &r.segment_shares else {
+            return self.err("cohort.remnant", format!("{needs} segment_shares = {{ values = [8 shares of TLV, I to VIII], source = \"…\" }}"));
+        };
+        let key = "cohort.remnant.segment_shares";
+        let source = self.source(key, &shares.source)?;
+        if shares.values.len() != SEGMENTS || shares.values.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+            return self.err(&format!("{key}.values"), format!("must be {SEGMENTS} positive shares, segments I to VIII (got {:?})", shares.values));
+        }
+        let total: f64 = shares.values.iter().sum();
+        let Some(conc_raw) = &r.dirichlet_concentration else {
+            return self.err("cohort.remnant", format!("{needs} dirichlet_concentration = {{ value = …, source = \"…\" }}"));
+        };
+        let conc = self.param("cohort.remnant.dirichlet_concentration", conc_raw, positive(1e6))?;
+        let smallest = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(conc * s / total));
+        if !(smallest >= MIN_SHAPE) {
+            return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
+        }
+        let mut dirichlet = Vec::with_capacity(SEGMENTS);
+        for (i, s) in shares.values.iter().enumerate() {
+            let alpha = conc * s / total;
+            self.record(&format!("{key}.{}", SEGMENT_NAMES[i]), s / total, "dirichlet", source.clone());
+            dirichlet.push(Gamma::new(alpha, 1.0).expect("alpha > 0"));
+        }
+        Ok(dirichlet.try_into().expect("eight segments"))
+    }
+
+    /// Rejects `key`, which belongs to the other study.
+    fn only_in<T>(&self, key: &str, study: StudyKind, why: &str) -> Result<T> {
+        let setting = match study {
+            StudyKind::Hypertrophy => "run.study = \"hypertrophy\", the default",
+            StudyKind::Conversion => "run.study = \"conversion\"",
+        };
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!("; {why}")
+        };
+        self.err(
+            key,
+            format!(
+                "is used only in a {} study ({setting}){why}: remove it, or set run.study",
+                study.key()
+            ),
+        )
+    }
+
+    /// A hypertrophy study must not carry the keys of a conversion study.
+    fn no_conversion_keys(&self, raw: &RawScenario) -> Result<()> {
+        let c = &raw.cohort;
+        let m = &raw.model;
+        let present = [
+            ("cohort.selection", c.selection.is_some()),
+            ("cohort.obesity_share", c.obesity_share.is_some()),
+            ("cohort.tumours", c.tumours.is_some()),
+            ("cohort.biology", c.biology.is_some()),
+            ("model.chemotherapy", m.chemotherapy.is_some()),
+            ("model.imaging", m.imaging.is_some()),
+            ("model.liver_injury", m.liver_injury.is_some()),
+            ("model.planner", m.planner.is_some()),
+            ("model.surgery", m.surgery.is_some()),
+            ("model.conditioning", m.conditioning.is_some()),
+        ];
+        if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
+            return self.only_in(key, StudyKind::Conversion, "");
+        }
+        for (i, s) in raw.strategies.iter().enumerate() {
+            let present = [
+                ("timing", s.timing.is_some()),
+                ("cycles", s.cycles.is_some()),
+                ("policy", s.policy.is_some()),
+                ("ablation", s.ablation.is_some()),
+                ("dlm", s.dlm.is_some()),
+                ("regimen_ras_wild_type", s.regimen_ras_wild_type.is_some()),
+                ("regimen_ras_mutant", s.regimen_ras_mutant.is_some()),
+                ("conditioning", s.conditioning.is_some()),
+            ];
+            if let Some((field, _)) = present.iter().find(|(_, p)| *p) {
+                return self.only_in(&format!("strategies[{i}].{field}"), StudyKind::Conversion, "");
+            }
+        }
+        Ok(())
     }
 }
 

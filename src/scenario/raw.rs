@@ -11,6 +11,7 @@ pub struct RawScenario {
     pub run: RawRun,
     pub cohort: RawCohort,
     pub model: RawModel,
+    #[serde(default)]
     pub procedures: BTreeMap<String, RawProcedure>,
     pub strategies: Vec<RawStrategy>,
 }
@@ -19,6 +20,8 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     pub name: String,
+    /// `hypertrophy` (default) or `conversion`.
+    pub study: Option<String>,
     #[serde(default)]
     pub description: String,
     pub patients: i64,
@@ -75,10 +78,52 @@ pub struct RawCohort {
     #[serde(default)]
     pub standard_liver_volume: Option<String>,
     pub tlv_deviation: RawParam,
-    pub tumour_volume_ml: RawParam,
+    /// Hypertrophy study only.
+    pub tumour_volume_ml: Option<RawParam>,
     pub remnant: RawRemnant,
     pub prior_hepatectomy: Option<RawPriorHepatectomy>,
     pub liver_groups: Vec<RawLiverGroup>,
+    /// Conversion study only: `initially_unresectable` or `all`.
+    pub selection: Option<String>,
+    /// Conversion study only.
+    pub obesity_share: Option<RawParam>,
+    pub tumours: Option<RawTumours>,
+    pub biology: Option<RawBiology>,
+}
+
+/// Conversion study: the tumour burden at diagnosis.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTumours {
+    pub lesion_count: RawParam,
+    pub diameter_mm: RawParam,
+    pub segment_weights: Option<RawShares>,
+    pub depth_mm: RawParam,
+    pub vein_gap_mm: RawParam,
+    pub pedicle_gap_mm: RawParam,
+    pub occult_per_visible: RawParam,
+    pub occult_diameter_mm: RawParam,
+    pub extrahepatic_occult_share: RawParam,
+    pub overt_doubling_days: RawParam,
+    pub occult_doubling_days: RawParam,
+    pub kd_patient_log_sd: RawParam,
+    pub kd_lesion_log_sd: RawParam,
+    pub lambda_patient_log_sd: RawParam,
+    pub conspicuity_log_sd: RawParam,
+    pub vanished_sterilised: RawParam,
+}
+
+/// Conversion study: tumour biology and history.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBiology {
+    pub ras_mutant_share: RawParam,
+    pub braf_mutant_share: RawParam,
+    pub right_sided_share: RawParam,
+    pub synchronous_share: RawParam,
+    pub node_positive_share: RawParam,
+    pub disease_free_months: RawParam,
+    pub cea_ng_ml: RawParam,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,9 +148,10 @@ pub struct RawLiverGroup {
     pub name: String,
     pub share: RawParam,
     pub quality: String,
+    /// Hypertrophy study only: chemotherapy received before the procedure.
     #[serde(default)]
     pub regimen: Option<String>,
-    pub chemotherapy_cycles: RawParam,
+    pub chemotherapy_cycles: Option<RawParam>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +159,91 @@ pub struct RawLiverGroup {
 pub struct RawModel {
     pub safe_remnant: RawSafeRemnant,
     pub regeneration: RawRegeneration,
-    pub waiting: RawWaiting,
+    /// Hypertrophy study only.
+    pub waiting: Option<RawWaiting>,
+    /// Conversion study only.
+    pub chemotherapy: Option<RawChemotherapy>,
+    pub imaging: Option<RawImaging>,
+    pub liver_injury: Option<RawLiverInjury>,
+    pub planner: Option<RawPlanner>,
+    pub surgery: Option<RawSurgery>,
+    pub conditioning: Option<RawConditioning>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChemotherapy {
+    pub restage_every_cycles: i64,
+    pub max_cycles: i64,
+    pub maximal_response_shrinkage: RawParam,
+    pub early_shrinkage_weeks: RawParam,
+    pub washout_weeks: RawParam,
+    pub washout_after_bevacizumab_weeks: RawParam,
+    pub regimens: BTreeMap<String, RawRegimen>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegimen {
+    /// From `oxaliplatin`, `irinotecan`, `bevacizumab`, `anti_egfr` (the fluoropyrimidine is
+    /// implied).
+    pub drugs: Vec<String>,
+    pub kd_per_week: RawParam,
+    pub lambda_per_week: RawParam,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImaging {
+    /// `ct` or `mri`.
+    pub modality: String,
+    pub ct_detection_mm: RawParam,
+    pub mri_detection_mm: RawParam,
+    pub target_lesions: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLiverInjury {
+    pub sos_per_oxaliplatin_cycle: RawParam,
+    pub bevacizumab_sos_multiplier: RawParam,
+    pub cash_per_irinotecan_cycle: RawParam,
+    pub obesity_cash_multiplier: RawParam,
+    pub recovery_half_life_weeks: RawParam,
+    pub persistent_share: RawParam,
+    pub sos_regeneration_multiplier: RawParam,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlanner {
+    pub margin_mm: RawParam,
+    pub wedge_max_depth_mm: RawParam,
+    pub vein_detach_mm: RawParam,
+    pub ablation_max_mm: RawParam,
+    pub ablation_margin_mm: RawParam,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurgery {
+    pub phlf_at_reference: RawParam,
+    pub phlf_reference_sflr_pct: RawParam,
+    pub phlf_or_per_10_points: RawParam,
+    pub phlf_or_sos: RawParam,
+    pub phlf_or_cash: RawParam,
+    pub phlf_or_steatosis: RawParam,
+    pub phlf_or_cirrhosis: RawParam,
+    pub death_major: RawParam,
+    pub death_minor: RawParam,
+    pub death_given_phlf: RawParam,
+    pub r1_per_lesion: RawParam,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConditioning {
+    pub weeks: RawParam,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,5 +292,24 @@ pub struct RawProcedure {
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
     pub name: String,
-    pub procedure: String,
+    /// Hypertrophy study: the conditioning procedure.
+    pub procedure: Option<String>,
+    /// Conversion study: `upfront`, `as_soon_as_resectable`, `after_cycles`, `maximal_response`.
+    pub timing: Option<String>,
+    /// Conversion study, `after_cycles`: one number, or a list (one strategy per number).
+    pub cycles: Option<RawCycles>,
+    pub policy: Option<String>,
+    pub ablation: Option<String>,
+    pub dlm: Option<String>,
+    pub regimen_ras_wild_type: Option<String>,
+    pub regimen_ras_mutant: Option<String>,
+    pub conditioning: Option<String>,
+}
+
+/// One cycle count or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCycles {
+    One(i64),
+    Many(Vec<i64>),
 }

@@ -1,0 +1,449 @@
+//! The surgical planner: from the lesions a surgeon targets to a resection plan, whether it can
+//! be R0, and the remnant it leaves.
+//!
+//! Each lesion gets the least extensive treatment the policy allows:
+//!
+//! * a tumour that wraps a hepatic vein trunk (contact deeper than the detachment limit) takes the
+//!   vein and so the section it drains; a smaller contact is detached from the vein (R1vasc);
+//! * a tumour touching its segment's portal pedicle, or too deep to reach by a wedge, takes the
+//!   segment (parenchyma-sparing policy) — unless ablation is allowed and the lesion is small;
+//! * otherwise a wedge (lesion, margin all round, and the access cone to the surface).
+//!
+//! Under the anatomical policy every lesion takes its whole section (I, left lateral II–III, IV,
+//! right anterior V+VIII, right posterior VI+VII). R0 is feasible when the liver left keeps at
+//! least two contiguous segments (with their inflow and outflow). The remnant is the volume of
+//! the segments kept minus wedges and ablation zones.
+
+use std::f64::consts::PI;
+
+use super::tumour::{sphere_ml, Lesion};
+use super::volumetry::{Segments, SEGMENTS};
+
+/// How lesions are resected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResectionPolicy {
+    ParenchymaSparing,
+    Anatomical,
+}
+
+/// Which lesions may be ablated instead of resected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AblationUse {
+    Never,
+    /// Small lesions that a wedge cannot reach.
+    SmallDeep,
+    /// Every small lesion away from a hepatic vein trunk.
+    AllSmall,
+}
+
+/// What happens to the site of a disappeared lesion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DlmPolicy {
+    /// Resect the site from the baseline images.
+    ResectBlind,
+    LeaveInSitu,
+}
+
+/// The surgeon's technical limits.
+#[derive(Clone, Debug)]
+pub struct PlannerSettings {
+    /// Margin planned around every resected lesion, mm.
+    pub margin_mm: f64,
+    /// Deepest lesion edge a wedge reaches, mm below the surface.
+    pub wedge_max_depth_mm: f64,
+    /// Deepest vein contact that can still be detached (R1vasc), mm.
+    pub vein_detach_mm: f64,
+    /// Largest lesion that may be ablated, mm.
+    pub ablation_max_mm: f64,
+    /// Ablation margin all round, mm.
+    pub ablation_margin_mm: f64,
+}
+
+/// Largest share of a segment a wedge may take before a segmentectomy is preferred
+/// (assumption).
+pub const WEDGE_MAX_SEGMENT_SHARE: f64 = 0.5;
+
+/// The sections of the anatomical policy, and the section of each segment.
+const SECTIONS: [Segments; 5] = [
+    Segments::of(&[1]),
+    Segments::of(&[2, 3]),
+    Segments::of(&[4]),
+    Segments::of(&[5, 8]),
+    Segments::of(&[6, 7]),
+];
+const SECTION_OF_SEGMENT: [usize; SEGMENTS] = [0, 1, 1, 2, 3, 4, 4, 3];
+
+/// Pairs of adjacent Couinaud segments (assumption: the usual schematic adjacency).
+const ADJACENT: [(usize, usize); 12] = [
+    (1, 2),
+    (1, 3),
+    (2, 3),
+    (3, 4),
+    (3, 7),
+    (4, 5),
+    (4, 7),
+    (5, 6),
+    (6, 7),
+    (0, 3),
+    (0, 6),
+    (0, 7),
+];
+
+/// The most extensive component of a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Extent {
+    #[default]
+    Nothing,
+    Ablation,
+    Wedge,
+    Segmentectomy,
+    Sectionectomy,
+    Hemihepatectomy,
+    ExtendedHemihepatectomy,
+}
+
+impl Extent {
+    pub const ALL: [Extent; 7] = [
+        Extent::Nothing,
+        Extent::Ablation,
+        Extent::Wedge,
+        Extent::Segmentectomy,
+        Extent::Sectionectomy,
+        Extent::Hemihepatectomy,
+        Extent::ExtendedHemihepatectomy,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Extent::Nothing => "nothing",
+            Extent::Ablation => "ablation",
+            Extent::Wedge => "wedge",
+            Extent::Segmentectomy => "segmentectomy",
+            Extent::Sectionectomy => "sectionectomy",
+            Extent::Hemihepatectomy => "hemihepatectomy",
+            Extent::ExtendedHemihepatectomy => "extended_hemihepatectomy",
+        }
+    }
+}
+
+/// How one lesion is treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Treatment {
+    #[default]
+    None,
+    Wedge,
+    Segment,
+    Section,
+    Ablation,
+}
+
+/// A resection plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Whole segments removed.
+    pub removed: Segments,
+    pub extent: Extent,
+    /// Remnant volume, mL (functional).
+    pub flr_ml: f64,
+    /// Whether R0 is technically feasible.
+    pub r0_feasible: bool,
+    /// Lesions detached from a hepatic vein (R1vasc).
+    pub detached: u8,
+    pub ablated: u8,
+    /// Whether the removed segments include the whole right liver (V–VIII): the remnant is the
+    /// left liver, which right portal vein embolization can grow.
+    pub right_sided_major: bool,
+}
+
+impl Plan {
+    /// Three or more segments removed (the usual definition of a major hepatectomy).
+    pub fn major(&self) -> bool {
+        self.removed.0.count_ones() >= 3
+    }
+}
+
+/// A lesion the surgeon targets, with its diameter now.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub lesion: &'a Lesion,
+    pub diameter_mm: f64,
+}
+
+impl Target<'_> {
+    /// The diameter that decides contact with vessels: the larger of now and diagnosis.
+    /// Assumption: a vessel the tumour reached stays involved after the tumour shrinks
+    /// (fibrosis and residual tumour at the interface), so surgeons plan vessel resection or
+    /// detachment on the lesion's largest extent.
+    pub fn vessel_extent_mm(&self) -> f64 {
+        self.diameter_mm.max(self.lesion.diameter0_mm)
+    }
+}
+
+impl PlannerSettings {
+    /// How one lesion would be treated, and whether it is detached from a vein.
+    #[inline]
+    pub fn treatment(
+        &self,
+        t: &Target<'_>,
+        segment_ml: &[f64; SEGMENTS],
+        policy: ResectionPolicy,
+        ablation: AblationUse,
+    ) -> (Treatment, bool) {
+        let l = t.lesion;
+        let r = t.diameter_mm / 2.0;
+        let reach = t.vessel_extent_mm() / 2.0;
+        let vein_contact = reach - l.vein_gap_mm;
+        if vein_contact > self.vein_detach_mm {
+            return (Treatment::Section, false);
+        }
+        let detached = vein_contact > 0.0;
+        let small = t.diameter_mm <= self.ablation_max_mm;
+        let too_deep = l.depth_mm - r > self.wedge_max_depth_mm;
+        let on_pedicle = reach >= l.pedicle_gap_mm;
+        // A lesion (with its margin) larger than its segment spills into the next: it takes
+        // the section. A wedge that would take more than half the segment is done as a
+        // segmentectomy (assumption: the anatomical plane is then the better resection).
+        let segment = segment_ml[l.segment as usize];
+        if sphere_ml(t.diameter_mm + 2.0 * self.margin_mm) > segment {
+            return (Treatment::Section, detached);
+        }
+        let wedge_too_big =
+            self.wedge_ml(t.diameter_mm, l.depth_mm) > WEDGE_MAX_SEGMENT_SHARE * segment;
+        let ablate = small
+            && !detached
+            && match ablation {
+                AblationUse::Never => false,
+                AblationUse::SmallDeep => too_deep || on_pedicle,
+                AblationUse::AllSmall => true,
+            };
+        if ablate {
+            return (Treatment::Ablation, false);
+        }
+        let treatment = match policy {
+            ResectionPolicy::Anatomical => Treatment::Section,
+            ResectionPolicy::ParenchymaSparing if too_deep || on_pedicle || wedge_too_big => {
+                Treatment::Segment
+            }
+            ResectionPolicy::ParenchymaSparing => Treatment::Wedge,
+        };
+        (treatment, detached)
+    }
+
+    /// Build the plan for `targets` in a liver with these segment volumes (mL; a segment with
+    /// no volume is already gone).
+    pub fn plan<'a>(
+        &self,
+        targets: impl IntoIterator<Item = Target<'a>>,
+        segment_ml: &[f64; SEGMENTS],
+        policy: ResectionPolicy,
+        ablation: AblationUse,
+    ) -> Plan {
+        let mut removed = 0u8;
+        let mut plan = Plan::default();
+        let mut wedge_ml = [0.0; SEGMENTS];
+        let mut ablation_ml = 0.0;
+        let mut extent = Extent::Nothing;
+        for t in targets {
+            let (treatment, detached) = self.treatment(&t, segment_ml, policy, ablation);
+            plan.detached += detached as u8;
+            let s = t.lesion.segment as usize;
+            match treatment {
+                Treatment::Section => removed |= SECTIONS[SECTION_OF_SEGMENT[s]].0,
+                Treatment::Segment => removed |= 1 << s,
+                Treatment::Wedge => {
+                    wedge_ml[s] += self.wedge_ml(t.diameter_mm, t.lesion.depth_mm);
+                    extent = extent.max(Extent::Wedge);
+                }
+                Treatment::Ablation => {
+                    plan.ablated += 1;
+                    let zone = t.diameter_mm + 2.0 * self.ablation_margin_mm;
+                    ablation_ml += sphere_ml(zone) - sphere_ml(t.diameter_mm);
+                    extent = extent.max(Extent::Ablation);
+                }
+                Treatment::None => {}
+            }
+        }
+        let removed = Segments(removed);
+        let mut flr = 0.0;
+        let mut kept = [false; SEGMENTS];
+        for i in 0..SEGMENTS {
+            if !removed.contains(i) && segment_ml[i] > 0.0 {
+                kept[i] = true;
+                flr += (segment_ml[i] - wedge_ml[i]).max(0.0);
+            }
+        }
+        flr = (flr - ablation_ml).max(0.0);
+        let contiguous = ADJACENT.iter().any(|&(a, b)| kept[a] && kept[b]);
+        plan.removed = removed;
+        plan.flr_ml = flr;
+        plan.r0_feasible = contiguous && flr > 0.0;
+        plan.extent = extent.max(extent_of(removed));
+        plan.right_sided_major = (removed.0 & RIGHT_LIVER.0) == RIGHT_LIVER.0;
+        plan
+    }
+
+    /// Functional volume a non-anatomical (wedge) resection removes: a cylinder of the lesion's
+    /// radius plus margin from the surface to the far side of the margin, less the lesion
+    /// itself (assumption: the specimen is cut with straight planes down to the lesion).
+    pub fn wedge_ml(&self, diameter_mm: f64, depth_mm: f64) -> f64 {
+        let outer = diameter_mm / 2.0 + self.margin_mm;
+        let height = depth_mm.max(diameter_mm / 2.0) + outer;
+        (PI * outer * outer * height / 1000.0 - sphere_ml(diameter_mm)).max(0.0)
+    }
+}
+
+const RIGHT_LIVER: Segments = Segments::of(&[5, 6, 7, 8]);
+const LEFT_LIVER: Segments = Segments::of(&[2, 3, 4]);
+
+/// Name the extent of a set of removed whole segments.
+fn extent_of(removed: Segments) -> Extent {
+    let has = |s: Segments| removed.0 & s.0 == s.0;
+    if removed.0 == 0 {
+        Extent::Nothing
+    } else if (has(RIGHT_LIVER) && removed.contains(3))
+        || (has(LEFT_LIVER) && (removed.contains(4) || removed.contains(7)))
+    {
+        Extent::ExtendedHemihepatectomy
+    } else if has(RIGHT_LIVER) || has(LEFT_LIVER) {
+        Extent::Hemihepatectomy
+    } else if SECTIONS[1..]
+        .iter()
+        .any(|&s| s.0.count_ones() > 1 && has(s))
+    {
+        Extent::Sectionectomy
+    } else {
+        Extent::Segmentectomy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> PlannerSettings {
+        PlannerSettings {
+            margin_mm: 10.0,
+            wedge_max_depth_mm: 30.0,
+            vein_detach_mm: 2.0,
+            ablation_max_mm: 30.0,
+            ablation_margin_mm: 5.0,
+        }
+    }
+
+    fn lesion(segment: u8, depth: f64, vein_gap: f64, pedicle_gap: f64) -> Lesion {
+        Lesion {
+            segment,
+            diameter0_mm: 20.0,
+            depth_mm: depth,
+            vein_gap_mm: vein_gap,
+            pedicle_gap_mm: pedicle_gap,
+            kd_multiplier: 1.0,
+            log_conspicuity: 0.0,
+            sterilised_if_vanished: false,
+        }
+    }
+
+    const LIVER: [f64; SEGMENTS] = [30.0, 120.0, 130.0, 200.0, 190.0, 180.0, 250.0, 350.0];
+
+    #[test]
+    fn a_superficial_lesion_is_wedged_and_a_vein_wrapping_one_takes_its_section() {
+        let s = settings();
+        let shallow = lesion(5, 15.0, 40.0, 40.0);
+        let t = [Target {
+            lesion: &shallow,
+            diameter_mm: 20.0,
+        }];
+        let p = s.plan(
+            t.iter().copied(),
+            &LIVER,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::Never,
+        );
+        assert_eq!(p.extent, Extent::Wedge);
+        assert!(p.r0_feasible && !p.major());
+        let total: f64 = LIVER.iter().sum();
+        assert!((total - p.flr_ml - s.wedge_ml(20.0, 15.0)).abs() < 1e-9);
+
+        let wrapping = lesion(6, 40.0, 5.0, 40.0); // radius 10 mm, 5 mm into the vein
+        let t = [Target {
+            lesion: &wrapping,
+            diameter_mm: 20.0,
+        }];
+        let p = s.plan(
+            t.iter().copied(),
+            &LIVER,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::Never,
+        );
+        assert_eq!(p.removed, Segments::of(&[6, 7]));
+        assert_eq!(p.extent, Extent::Sectionectomy);
+    }
+
+    #[test]
+    fn anatomical_policy_takes_sections_and_bilobar_sections_can_leave_too_little() {
+        let s = settings();
+        let ls = [
+            lesion(4, 15.0, 40.0, 40.0), // V → right anterior
+            lesion(6, 15.0, 40.0, 40.0), // VII → right posterior
+            lesion(3, 15.0, 40.0, 40.0), // IV
+        ];
+        let t: Vec<Target<'_>> = ls
+            .iter()
+            .map(|l| Target {
+                lesion: l,
+                diameter_mm: 20.0,
+            })
+            .collect();
+        let p = s.plan(
+            t.iter().copied(),
+            &LIVER,
+            ResectionPolicy::Anatomical,
+            AblationUse::Never,
+        );
+        assert_eq!(p.removed, Segments::of(&[4, 5, 6, 7, 8]));
+        assert_eq!(p.extent, Extent::ExtendedHemihepatectomy);
+        assert!(p.right_sided_major && p.major());
+        assert!((p.flr_ml - 280.0).abs() < 1e-9);
+        assert!(p.r0_feasible, "II and III remain, contiguous");
+        // Add a lesion in III: the left lateral section goes too, leaving only segment I.
+        let extra = lesion(2, 15.0, 40.0, 40.0);
+        let mut t2 = t.clone();
+        t2.push(Target {
+            lesion: &extra,
+            diameter_mm: 20.0,
+        });
+        let p = s.plan(
+            t2.iter().copied(),
+            &LIVER,
+            ResectionPolicy::Anatomical,
+            AblationUse::Never,
+        );
+        assert!(!p.r0_feasible);
+    }
+
+    #[test]
+    fn small_deep_lesions_are_ablated_where_allowed() {
+        let s = settings();
+        let deep = lesion(7, 60.0, 40.0, 40.0);
+        let t = [Target {
+            lesion: &deep,
+            diameter_mm: 20.0,
+        }];
+        let sparing = s.plan(
+            t.iter().copied(),
+            &LIVER,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::Never,
+        );
+        assert_eq!(sparing.removed, Segments::of(&[8]));
+        let ablated = s.plan(
+            t.iter().copied(),
+            &LIVER,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::SmallDeep,
+        );
+        assert_eq!(ablated.ablated, 1);
+        assert_eq!(ablated.removed, Segments(0));
+        assert!(ablated.flr_ml > sparing.flr_ml);
+    }
+}

@@ -1,0 +1,487 @@
+//! Tables and plots of a conversion-study run: the timing table (one row per strategy), how
+//! each path ended, the resections, the response to each regimen, the cohort and its tumours.
+
+use std::path::Path;
+
+use super::stats::{count_quantile_interval, quantile_bracket, share, Share};
+use super::table::Table;
+use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
+use crate::engine::conversion::{ConversionTally, ResponseTally, TimingTally, DEPTH_GRID_PCT};
+use crate::engine::tally::CohortTally;
+use crate::model::chemotherapy::WEEKS_PER_CYCLE;
+use crate::model::conversion::{ConversionModel, Outcome, Timing};
+use crate::model::imaging::Response;
+use crate::model::planner::Extent;
+use crate::model::surgery::Margin;
+use crate::scenario::Scenario;
+
+/// All tables, the timing table first.
+pub fn tables(scenario: &Scenario, m: &ConversionModel, t: &ConversionTally) -> Vec<Table> {
+    vec![
+        timing(m, t),
+        outcomes(m, t),
+        resections(m, t),
+        response(m, t),
+        cohort(m, t),
+        burden(t),
+        tables::parameters(&scenario.parameters),
+    ]
+}
+
+fn timing_key(t: Timing) -> (&'static str, u64) {
+    match t {
+        Timing::Upfront => ("upfront", 0),
+        Timing::AsSoonAsResectable => ("as_soon_as_resectable", 0),
+        Timing::AfterCycles(n) => ("after_cycles", n as u64),
+        Timing::MaximalResponse => ("maximal_response", 0),
+    }
+}
+
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
+fn with_share<'t>(row: super::table::Row<'t>, name: &str, s: Share) -> super::table::Row<'t> {
+    row.real(name, s.value)
+        .real(&format!("{name}_lo95"), s.lo)
+        .real(&format!("{name}_hi95"), s.hi)
+}
+
+/// One row per strategy: the trade-off of timing.
+pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
+    let mut table = Table::new("timing");
+    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
+        let (timing, n_cycles) = timing_key(strategy.timing);
+        let n = w.n;
+        let resected = w.resected();
+        let r0 = w.margins[Margin::R0 as usize];
+        let progressed: u64 = Outcome::ALL
+            .iter()
+            .filter(|o| o.progressed())
+            .map(|&o| w.count(o))
+            .sum();
+        let cycles = count_quantile_interval(&w.cycles_resected, 0.5).unwrap_or((0.0, 0.0, 0.0));
+        let (q_lo, q_hi) = quantile_bracket(resected, 0.5);
+        let h = &w.weeks_to_resection;
+        let weeks = (
+            h.quantile(0.5).unwrap_or(0.0),
+            h.quantile(q_lo).unwrap_or(0.0),
+            h.quantile(q_hi).unwrap_or(0.0),
+        );
+        let mut row = table
+            .row()
+            .text("strategy", &strategy.name)
+            .text("timing", timing)
+            .count("cycles_n", n_cycles)
+            .count("patients", n);
+        row = with_share(row, "resected", share(resected, n));
+        row = with_share(row, "r0", share(r0, n));
+        row = row
+            .real("r0_among_resected", share(r0, resected).value)
+            .real(
+                "r1_vascular_among_resected",
+                share(w.margins[Margin::R1Vascular as usize], resected).value,
+            )
+            .real(
+                "r1_parenchymal_among_resected",
+                share(w.margins[Margin::R1Parenchymal as usize], resected).value,
+            );
+        row = with_share(row, "dlm", share(w.dlm, n));
+        row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
+        row = with_share(row, "liver_injury", share(w.injury_any, n));
+        row = row
+            .real("sos", share(w.sos, n).value)
+            .real("cash", share(w.cash, n).value);
+        row = with_share(row, "liver_failure", share(w.phlf, n));
+        row = row.real(
+            "liver_failure_among_resected",
+            share(w.phlf, resected).value,
+        );
+        row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
+        row = row
+            .real(
+                "mortality_90d_among_resected",
+                share(w.deaths_90_days, resected).value,
+            )
+            .real("median_cycles_resected", cycles.0)
+            .real("median_cycles_resected_lo95", cycles.1)
+            .real("median_cycles_resected_hi95", cycles.2)
+            .real("median_weeks_to_resection", weeks.0)
+            .real("median_weeks_to_resection_lo95", weeks.1)
+            .real("median_weeks_to_resection_hi95", weeks.2)
+            .real(
+                "mean_weeks_to_resection",
+                w.weeks_resected.mean().unwrap_or(0.0),
+            )
+            .real(
+                "mean_sflr_at_resection_pct",
+                w.sflr_resected_pct.mean().unwrap_or(0.0),
+            )
+            .real("major_among_resected", share(w.major, resected).value)
+            .real("conditioned", share(w.conditioned, n).value);
+        row = with_share(row, "progressed", share(progressed, n));
+        for o in Outcome::ALL
+            .iter()
+            .filter(|o| !o.progressed() && **o != Outcome::Resected)
+        {
+            row = row.real(o.key(), share(w.count(*o), n).value);
+        }
+        let _ = row;
+    }
+    table
+}
+
+/// Strategy × how the path ended.
+pub fn outcomes(m: &ConversionModel, t: &ConversionTally) -> Table {
+    let mut table = Table::new("outcomes");
+    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
+        for o in Outcome::ALL {
+            let k = w.count(o);
+            let s = share(k, w.n);
+            table
+                .row()
+                .text("strategy", &strategy.name)
+                .text("outcome", o.key())
+                .count("patients", k)
+                .real("share", s.value)
+                .real("lo95", s.lo)
+                .real("hi95", s.hi);
+        }
+    }
+    table
+}
+
+/// Strategy × extent and margin of the resections.
+pub fn resections(m: &ConversionModel, t: &ConversionTally) -> Table {
+    let mut table = Table::new("resections");
+    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
+        let resected = w.resected();
+        let rows = Extent::ALL
+            .iter()
+            .map(|e| (format!("extent_{}", e.key()), w.extents[*e as usize]))
+            .chain(
+                Margin::ALL
+                    .iter()
+                    .map(|g| (format!("margin_{}", g.key()), w.margins[*g as usize])),
+            )
+            .chain([
+                ("portal_vein_embolization".to_string(), w.conditioned),
+                ("major_hepatectomy".to_string(), w.major),
+                ("dlm_at_resection".to_string(), w.dlm_resected),
+                ("dlm_left_viable".to_string(), w.dlm_left_viable),
+                ("occult_liver_disease_left".to_string(), w.occult_left),
+                ("liver_injury".to_string(), w.injury_resected),
+            ]);
+        for (measure, k) in rows {
+            let s = share(k, resected);
+            table
+                .row()
+                .text("strategy", &strategy.name)
+                .text("measure", measure)
+                .count("patients", k)
+                .real("share_of_resected", s.value)
+                .real("lo95", s.lo)
+                .real("hi95", s.hi);
+        }
+    }
+    table
+}
+
+/// Per regimen: response under continuous treatment up to the cycle cap (RECIST 1.1).
+pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
+    let mut table = Table::new("response");
+    for (regimen, r) in m.regimens.iter().zip(&t.responses) {
+        if r.n == 0 {
+            continue;
+        }
+        let mut row = table
+            .row()
+            .text("regimen", &regimen.name)
+            .count("patients", r.n);
+        row = with_share(row, "objective_response", share(r.objective(), r.n));
+        for resp in Response::ALL {
+            row = row.real(resp.key(), share(r.best[resp as usize], r.n).value);
+        }
+        row = with_share(row, "early_shrinkage", share(r.early_shrinkage, r.n));
+        let (q_lo, q_hi) = quantile_bracket(r.n, 0.5);
+        let nadir = count_quantile_interval(&r.nadir_cycle, 0.5).unwrap_or((0.0, 0.0, 0.0));
+        row = row
+            .real(
+                "median_depth_pct",
+                r.depth_hist.quantile(0.5).unwrap_or(0.0),
+            )
+            .real(
+                "median_depth_pct_lo95",
+                r.depth_hist.quantile(q_lo).unwrap_or(0.0),
+            )
+            .real(
+                "median_depth_pct_hi95",
+                r.depth_hist.quantile(q_hi).unwrap_or(0.0),
+            )
+            .real("mean_depth_pct", r.depth_pct.mean().unwrap_or(0.0))
+            .real("median_weeks_to_best_response", nadir.0 * WEEKS_PER_CYCLE)
+            .real(
+                "median_weeks_to_best_response_lo95",
+                nadir.1 * WEEKS_PER_CYCLE,
+            )
+            .real(
+                "median_weeks_to_best_response_hi95",
+                nadir.2 * WEEKS_PER_CYCLE,
+            );
+        row = with_share(row, "any_dlm", share(r.any_dlm, r.n));
+        row = with_share(row, "progressed_by_cap", share(r.progressed, r.n));
+        let _ = row;
+    }
+    table
+}
+
+/// Demographics and liver volumes per liver group.
+pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
+    let mut table = Table::new("cohort");
+    let mut all = CohortTally::default();
+    for c in &t.cohort {
+        all.merge(c);
+    }
+    let mut rows: Vec<(&str, &CohortTally)> = vec![("all", &all)];
+    for (g, group) in m.cohort.groups.iter().enumerate() {
+        rows.push((group.name.as_str(), &t.cohort[g]));
+    }
+    for (group, c) in rows {
+        let n = c.age_years.n;
+        let mut row = table
+            .row()
+            .text("liver_group", group)
+            .count("patients", n)
+            .real("share", share(n, t.patients).value)
+            .real("female_share", share(c.female, n).value)
+            .real(
+                "prior_hepatectomy_share",
+                share(c.prior_hepatectomy, n).value,
+            );
+        for (name, s) in [
+            ("age_years", &c.age_years),
+            ("bsa_m2", &c.bsa_m2),
+            ("stlv_ml", &c.stlv_ml),
+            ("tlv_ml", &c.tlv_ml),
+            ("tumour_volume_ml", &c.tumour_ml),
+        ] {
+            row = row
+                .real(&format!("{name}_mean"), s.mean().unwrap_or(0.0))
+                .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
+        }
+        let _ = row;
+    }
+    table
+}
+
+/// The tumour burden and biology of the cohort, as key–value rows.
+pub fn burden(t: &ConversionTally) -> Table {
+    let mut table = Table::new("burden");
+    let b = &t.burden;
+    let n = t.patients;
+    let mut rows: Vec<(String, f64)> = vec![
+        ("lesions_mean".into(), b.lesions.mean().unwrap_or(0.0)),
+        ("lesions_sd".into(), b.lesions.sd().unwrap_or(0.0)),
+        ("largest_mm_mean".into(), b.largest_mm.mean().unwrap_or(0.0)),
+        (
+            "occult_liver_lesions_mean".into(),
+            b.occult_lesions.mean().unwrap_or(0.0),
+        ),
+        ("bilobar_share".into(), share(b.bilobar, n).value),
+        ("ras_mutant_share".into(), share(b.ras_mutant, n).value),
+        ("braf_mutant_share".into(), share(b.braf_mutant, n).value),
+        ("right_sided_share".into(), share(b.right_sided, n).value),
+        ("synchronous_share".into(), share(b.synchronous, n).value),
+        (
+            "node_positive_share".into(),
+            share(b.node_positive, n).value,
+        ),
+        ("cea_over_200_share".into(), share(b.cea_over_200, n).value),
+        (
+            "extrahepatic_occult_share".into(),
+            share(b.extrahepatic_occult, n).value,
+        ),
+        (
+            "resectable_at_diagnosis_share".into(),
+            share(b.resectable_at_diagnosis, n).value,
+        ),
+        (
+            "selection_draws_mean".into(),
+            b.selection_tries.mean().unwrap_or(0.0),
+        ),
+        (
+            "selection_exhausted_share".into(),
+            share(b.selection_exhausted, n).value,
+        ),
+    ];
+    for (score, &k) in b.fong.iter().enumerate() {
+        rows.push((format!("fong_score_{score}_share"), share(k, n).value));
+    }
+    for (key, value) in rows {
+        table
+            .row()
+            .text("key", key)
+            .count("patients", n)
+            .real("value", value);
+    }
+    table
+}
+
+/// The terminal summary of the timing table.
+pub fn timing_text(timing: &Table) -> String {
+    let mut out = format!(
+        "{:<38} {:>9} {:>17} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7}\n",
+        "strategy",
+        "resected",
+        "(95% interval)",
+        "R0",
+        "DLM",
+        "injury",
+        "PHLF",
+        "90d mort",
+        "cycles"
+    );
+    for r in 0..timing.rows() {
+        let g = |c: &str| timing.real(c, r).unwrap_or(0.0);
+        out.push_str(&format!(
+            "{:<38} {:>8.1}% {:>7.1}% – {:>5.1}% {:>6.1}% {:>6.1}% {:>7.1}% {:>6.1}% {:>7.1}% {:>7.0}\n",
+            timing.text("strategy", r).unwrap_or(""),
+            100.0 * g("resected"),
+            100.0 * g("resected_lo95"),
+            100.0 * g("resected_hi95"),
+            100.0 * g("r0"),
+            100.0 * g("dlm"),
+            100.0 * g("liver_injury"),
+            100.0 * g("liver_failure"),
+            100.0 * g("mortality_90d"),
+            g("median_cycles_resected"),
+        ));
+    }
+    out
+}
+
+/// The plots of a conversion run.
+pub fn plots(
+    dir: &Path,
+    m: &ConversionModel,
+    t: &ConversionTally,
+) -> Result<Vec<String>, ReportError> {
+    let mut files = Vec::new();
+    let mut push = |paths: Vec<std::path::PathBuf>| {
+        files.extend(paths.iter().map(|p| file_name(p)));
+    };
+
+    // Trade-off over N: the fixed-cycle strategies in order of N.
+    let mut fixed: Vec<(u32, &TimingTally)> = m
+        .strategies
+        .iter()
+        .zip(&t.strategies)
+        .filter_map(|(s, w)| match s.timing {
+            Timing::AfterCycles(n) => Some((n, w)),
+            _ => None,
+        })
+        .collect();
+    fixed.sort_by_key(|(n, _)| *n);
+    if fixed.len() >= 2 {
+        let x: Vec<f64> = fixed.iter().map(|(n, _)| *n as f64).collect();
+        let measures: [(&str, fn(&TimingTally) -> u64); 5] = [
+            ("resected", |w| w.resected()),
+            ("R0 resection", |w| w.margins[Margin::R0 as usize]),
+            ("disappearing metastases", |w| w.dlm),
+            ("liver injury grade ≥ 2", |w| w.injury_any),
+            ("liver failure (ISGLS B/C)", |w| w.phlf),
+        ];
+        let curves: Vec<plots::Curve> = measures
+            .iter()
+            .map(|(label, f)| {
+                let shares: Vec<Share> = fixed.iter().map(|(_, w)| share(f(w), w.n)).collect();
+                plots::Curve {
+                    label: label.to_string(),
+                    x: x.clone(),
+                    y: shares.iter().map(|s| 100.0 * s.value).collect(),
+                    lo: shares.iter().map(|s| 100.0 * s.lo).collect(),
+                    hi: shares.iter().map(|s| 100.0 * s.hi).collect(),
+                }
+            })
+            .collect();
+        push(plots::point_chart(
+            &dir.join("timing_tradeoff"),
+            "Resecting after N cycles: what more cycles buy and cost (95% intervals)",
+            "cycles of chemotherapy before resection (N)",
+            "patients (%)",
+            100.0,
+            &curves,
+        )?);
+    }
+
+    let panels: Vec<cp::WaterfallPanel> = m
+        .regimens
+        .iter()
+        .zip(&t.responses)
+        .filter(|(_, r)| r.n > 0)
+        .map(|(g, r): (_, &ResponseTally)| cp::WaterfallPanel {
+            title: format!("{} ({} patients)", g.name, r.n),
+            lo: DEPTH_GRID_PCT.0,
+            width: DEPTH_GRID_PCT.2,
+            counts: r.depth_hist.clamped_counts(),
+        })
+        .collect();
+    if !panels.is_empty() {
+        push(cp::waterfall(
+            &dir.join("response_waterfall"),
+            "Best change of the target lesions under continuous chemotherapy",
+            &panels,
+        )?);
+    }
+
+    if !t.spider.is_empty() {
+        let every = m.restaging.every_cycles as f64 * WEEKS_PER_CYCLE;
+        let lines: Vec<cp::SpiderLine> = t
+            .spider
+            .iter()
+            .map(|s| {
+                let mut x = vec![0.0];
+                let mut y = vec![0.0];
+                for (j, c) in s.change_pct.iter().enumerate() {
+                    x.push((j + 1) as f64 * every);
+                    y.push(*c);
+                }
+                cp::SpiderLine {
+                    x,
+                    y,
+                    progressed_at: s.progression_cycle.map(|c| c as f64 * WEEKS_PER_CYCLE),
+                }
+            })
+            .collect();
+        push(cp::spider(
+            &dir.join("response_spider"),
+            &format!(
+                "Target lesions of the first {} patients under continuous chemotherapy",
+                lines.len()
+            ),
+            "weeks of chemotherapy",
+            &lines,
+        )?);
+    }
+
+    let categories: Vec<String> = Outcome::ALL
+        .iter()
+        .map(|o| o.key().replace('_', " "))
+        .collect();
+    let bars: Vec<cp::FlowBar> = m
+        .strategies
+        .iter()
+        .zip(&t.strategies)
+        .map(|(s, w)| cp::FlowBar {
+            label: s.name.clone(),
+            shares: Outcome::ALL
+                .iter()
+                .map(|&o| share(w.count(o), w.n).value)
+                .collect(),
+        })
+        .collect();
+    push(cp::flow(
+        &dir.join("patient_flow"),
+        "Where patients end under each strategy",
+        &bars,
+        &categories,
+    )?);
+    Ok(files)
+}

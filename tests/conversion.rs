@@ -1,0 +1,223 @@
+//! The conversion study: invariants of every patient's course, determinism and common random
+//! numbers, and the bundled default scenario against published response, conversion, DLM and
+//! liver-injury figures.
+//!
+//! Calibration bands are the published figure's 95% interval (or the published range) widened by
+//! 4 Monte Carlo standard errors; targets used to calibrate a parameter are named as such, the
+//! others are held out.
+
+use std::path::Path;
+
+use remnant::engine::conversion::ConversionTally;
+use remnant::engine::{run, Control, RunPlan};
+use remnant::model::chemotherapy::WEEKS_PER_CYCLE;
+use remnant::model::conversion::{ConversionModel, Outcome, Timing};
+use remnant::random::{PatientStreams, StreamKey};
+use remnant::report::conversion as report;
+use remnant::report::table::Table;
+use remnant::scenario::{Scenario, Study};
+
+fn default_model() -> (Scenario, ConversionModel) {
+    let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();
+    let Study::Conversion(m) = s.study.clone() else {
+        panic!("default.toml is a conversion study")
+    };
+    (s, m)
+}
+
+fn simulate(m: &ConversionModel, seed: u64, patients: u64, block: u64) -> ConversionTally {
+    let plan = RunPlan {
+        block,
+        ..RunPlan::new(seed, 0..patients)
+    };
+    run(m, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
+}
+
+/// Protects the invariants the issue names: no negative sizes, FLR never above TLV, a patient
+/// resected after N cycles received N cycles (or N plus whole restaging intervals), resection
+/// only with an adequate remnant, and time running forward.
+#[test]
+fn every_course_respects_the_invariants() {
+    let (_, m) = default_model();
+    let key = StreamKey::new(7, 0);
+    let k = m.restaging.every_cycles;
+    let mut resected = 0;
+    for index in 0..4000 {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.patient(index, &streams);
+        assert!(p.tumours.visible >= 1);
+        assert!(p.segment_ml.iter().all(|&v| v >= 0.0));
+        for regimen in &m.regimens {
+            let mut trace = vec![0.0; (m.restaging.max_cycles / k) as usize];
+            let r = m.response(&p, regimen, Some(&mut trace));
+            assert!(
+                trace.iter().all(|&c| c >= -1.0),
+                "a size below zero: {trace:?}"
+            );
+            assert!(r.depth >= -1.0);
+        }
+        for s in &m.strategies {
+            let c = m.course(&p, s, &streams);
+            assert!(c.cycles <= m.restaging.max_cycles);
+            assert!(c.weeks >= c.cycles as f64 * WEEKS_PER_CYCLE - 1e-12);
+            if s.timing == Timing::Upfront {
+                assert_eq!(c.cycles, 0);
+            }
+            let Some(r) = c.resection else {
+                assert_ne!(c.outcome, Outcome::Resected);
+                continue;
+            };
+            resected += 1;
+            assert_eq!(c.outcome, Outcome::Resected);
+            if let Timing::AfterCycles(n) = s.timing {
+                assert!(
+                    c.cycles == n || (c.cycles > n && (c.cycles - n) % k == 0),
+                    "{}: resected after {} cycles",
+                    s.name,
+                    c.cycles
+                );
+            }
+            assert!(r.sflr >= r.threshold, "resected below the safe remnant");
+            if !r.conditioned {
+                assert!(r.plan.flr_ml <= p.base.tlv_ml + 1e-9, "FLR above TLV");
+            }
+            assert!(r.plan.r0_feasible);
+        }
+    }
+    assert!(resected > 1000, "too few resections to test: {resected}");
+}
+
+/// Protects reproducibility: the tally is the same for 1 and 2 threads and any block size.
+#[test]
+fn tallies_do_not_depend_on_threads_or_blocks() {
+    let (_, m) = default_model();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let a = one.install(|| simulate(&m, 3, 3000, 8192));
+    let b = two.install(|| simulate(&m, 3, 3000, 77));
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}
+
+/// Protects common random numbers: a strategy's results do not change when other strategies are
+/// added or removed, so every comparison between strategies is paired.
+#[test]
+fn strategies_do_not_disturb_each_other() {
+    let (_, m) = default_model();
+    let all = simulate(&m, 11, 2000, 500);
+    let mut last_only = m.clone();
+    let last = last_only.strategies.pop().unwrap();
+    last_only.strategies = vec![last];
+    let alone = simulate(&last_only, 11, 2000, 500);
+    assert_eq!(
+        serde_json::to_string(all.strategies.last().unwrap()).unwrap(),
+        serde_json::to_string(&alone.strategies[0]).unwrap()
+    );
+}
+
+fn row(t: &Table, column: &str, value: &str) -> usize {
+    t.find(&[(column, value)])
+        .unwrap_or_else(|| panic!("no row {column} = {value}"))
+}
+
+/// A share and its 95% band: the published interval widened by 4 Monte Carlo standard errors.
+fn check_share(what: &str, table: &Table, r: usize, column: &str, lo: f64, hi: f64) {
+    let v = table.real(column, r).unwrap();
+    let n = table.real("patients", r).unwrap_or(1.0).max(1.0);
+    let mc = 4.0 * (v * (1.0 - v) / n).sqrt();
+    assert!(
+        (lo - mc..=hi + mc).contains(&v),
+        "{what}: {v:.4} outside [{lo}, {hi}] ± {mc:.4}"
+    );
+}
+
+#[test]
+fn default_scenario_reproduces_published_figures() {
+    let (s, m) = default_model();
+    let tally = simulate(&m, 20261127, 40_000, 8192);
+    let tables = report::tables(&s, &m, &tally);
+    let response = &tables[3];
+    let timing = &tables[0];
+
+    // Calibration targets. Objective response (RECIST) under continuous treatment:
+    // mFOLFOX6-bevacizumab 62% (OLIVIA, n = 39: 95% interval 45-77%);
+    let bev = row(response, "regimen", "folfox_bev");
+    check_share(
+        "ORR FOLFOX-bev",
+        response,
+        bev,
+        "objective_response",
+        0.45,
+        0.77,
+    );
+    // FOLFOX-cetuximab 64.6% (NEXTO, n = 48: 50-77%), FOLFIRI-cetuximab 72% (FIRE-3).
+    let egfr = row(response, "regimen", "folfox_anti_egfr");
+    check_share(
+        "ORR FOLFOX-anti-EGFR",
+        response,
+        egfr,
+        "objective_response",
+        0.50,
+        0.80,
+    );
+    // Early tumour shrinkage (FIRE-3: 68% with cetuximab, 49% with bevacizumab at week 6) is
+    // over-predicted and is reported in the README as a known discrepancy, not asserted; the
+    // ordering between the regimens is.
+    let ets = |r| response.real("early_shrinkage", r).unwrap();
+    assert!(
+        ets(egfr) > ets(bev),
+        "early shrinkage: anti-EGFR above bevacizumab"
+    );
+    // Best response at a median of 3.0 months (95% CI 2.2-3.7; PMC4223588); restaging every
+    // 8 weeks, so the median nadir can only be 8 or 16 weeks.
+    let ttbr = response
+        .real("median_weeks_to_best_response", egfr)
+        .unwrap();
+    assert!(
+        (8.0..=16.0).contains(&ttbr),
+        "time to best response {ttbr} weeks"
+    );
+
+    // Held out. Conversion: resection of initially unresectable liver-limited disease in 12.5%
+    // (Adam 2004, older regimens) to 61% (OLIVIA, FOLFOXIRI-bev; 49% with mFOLFOX6-bev);
+    // CELIM 32% R0, BECOME 22% R0 with bevacizumab.
+    let asap = row(timing, "strategy", "as soon as resectable");
+    check_share(
+        "conversion to resection",
+        timing,
+        asap,
+        "resected",
+        0.125,
+        0.61,
+    );
+    // Margins under a parenchyma-sparing policy with vessel detachment: R1vasc in 20% and R1
+    // parenchymal in 47% of patients (Viganò 2016, PMID 26714946), so R0 in about a third of
+    // resected patients; band 20-60%.
+    let r0 = timing.real("r0_among_resected", asap).unwrap();
+    assert!((0.20..=0.60).contains(&r0), "R0 among resected {r0}");
+    // Disappearing metastases in 7-48% of patients after chemotherapy (systematic review,
+    // median 19%; van Vledder 2010 23.8%).
+    let late = row(timing, "strategy", "maximal response");
+    check_share("DLM", timing, late, "dlm", 0.07, 0.48);
+    // Liver failure after resection of CRLM: hepatic insufficiency 11.5% after major resection
+    // (Ribero 2013); in a cohort with minor and major resections the rate per resected patient
+    // is lower: band 2-15%.
+    let phlf = timing.real("liver_failure_among_resected", asap).unwrap();
+    assert!((0.02..=0.15).contains(&phlf), "PHLF among resected {phlf}");
+
+    // Trade-off direction: more cycles, more injury and DLM (the mechanism the study exists
+    // to show).
+    let after = |n: u32| row(timing, "strategy", &format!("after {n} cycles"));
+    let injury = |r| timing.real("liver_injury", r).unwrap();
+    let dlm = |r| timing.real("dlm", r).unwrap();
+    assert!(injury(after(16)) > injury(after(4)) + 0.02);
+    assert!(dlm(after(16)) > dlm(after(4)));
+}
