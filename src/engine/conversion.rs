@@ -69,6 +69,7 @@ pub struct TimingTally {
     pub major: u64,
     pub conditioned: u64,
     pub phlf: u64,
+    pub morbidity: u64,
     pub deaths_90_days: u64,
     /// Patients with at least one disappeared lesion at their last scan (all patients).
     pub dlm: u64,
@@ -100,6 +101,7 @@ impl TimingTally {
             major: 0,
             conditioned: 0,
             phlf: 0,
+            morbidity: 0,
             deaths_90_days: 0,
             dlm: 0,
             dlm_resected: 0,
@@ -131,6 +133,7 @@ impl TimingTally {
             self.major += r.plan.major() as u64;
             self.conditioned += r.conditioned as u64;
             self.phlf += r.phlf as u64;
+            self.morbidity += r.morbidity as u64;
             self.deaths_90_days += r.died_90_days as u64;
             self.dlm_resected += (c.dlm > 0) as u64;
             self.dlm_left_viable += (r.dlm_left_viable > 0) as u64;
@@ -152,6 +155,7 @@ impl TimingTally {
         self.major += o.major;
         self.conditioned += o.conditioned;
         self.phlf += o.phlf;
+        self.morbidity += o.morbidity;
         self.deaths_90_days += o.deaths_90_days;
         self.dlm += o.dlm;
         self.dlm_resected += o.dlm_resected;

@@ -127,6 +127,7 @@ pub struct SurgeryDraws {
     pub margin: [f64; MAX_LESIONS],
     pub phlf: f64,
     pub death: f64,
+    pub morbidity: f64,
 }
 
 /// One virtual patient of the conversion study. Plain data.
@@ -216,6 +217,8 @@ pub struct ResectionOutcome {
     pub conditioned: bool,
     pub margin: Margin,
     pub phlf: bool,
+    /// Any postoperative complication (Karoui 2006 definition); liver failure is one.
+    pub morbidity: bool,
     pub died_90_days: bool,
     /// Disappeared lesions at the last scan, and those left in place that hold viable tumour.
     pub dlm_left_viable: u8,
@@ -352,6 +355,7 @@ impl ConversionModel {
             margin,
             phlf: surgery_rng.random(),
             death: surgery_rng.random(),
+            morbidity: surgery_rng.random(),
         };
 
         let ln_limit = self.imaging.limit_mm().ln();
@@ -881,6 +885,7 @@ impl ConversionModel {
             .count() as u8;
         let phlf = p.draws.phlf < self.surgery.phlf(sflr, p.base.quality, injury);
         let died_90_days = p.draws.death < self.surgery.death(plan.major(), phlf);
+        let morbidity = phlf || p.draws.morbidity < self.surgery.morbidity(plan.major(), cycles);
         Course {
             outcome: Outcome::Resected,
             cycles,
@@ -894,6 +899,7 @@ impl ConversionModel {
                 conditioned,
                 margin,
                 phlf,
+                morbidity,
                 died_90_days,
                 dlm_left_viable,
                 occult_left,

@@ -29,6 +29,12 @@ pub struct SurgeryRisk {
     pub death_given_phlf: f64,
     /// Probability that one resected lesion has tumour at the parenchymal margin.
     pub r1_per_lesion: f64,
+    /// Postoperative morbidity (any complication) without preoperative chemotherapy, after
+    /// major and minor resections.
+    pub morbidity_major: f64,
+    pub morbidity_minor: f64,
+    /// Log odds ratio of morbidity per cycle of preoperative chemotherapy.
+    pub morbidity_log_or_per_cycle: f64,
 }
 
 /// Margin status of a resection (the worst over its lesions).
@@ -71,6 +77,19 @@ impl SurgeryRisk {
         1.0 / (1.0 + (-log_odds).exp())
     }
 
+    /// Probability of a postoperative complication after `cycles` cycles of chemotherapy
+    /// (liver failure counts as one; see [`ResectionOutcome`](super::conversion::ResectionOutcome)).
+    #[inline]
+    pub fn morbidity(&self, major: bool, cycles: u32) -> f64 {
+        let base = if major {
+            self.morbidity_major
+        } else {
+            self.morbidity_minor
+        };
+        let log_odds = (base / (1.0 - base)).ln() + self.morbidity_log_or_per_cycle * cycles as f64;
+        1.0 / (1.0 + (-log_odds).exp())
+    }
+
     /// Probability of death within 90 days, given whether PHLF occurred.
     #[inline]
     pub fn death(&self, major: bool, phlf: bool) -> f64 {
@@ -104,6 +123,9 @@ mod tests {
             death_minor: 0.005,
             death_given_phlf: 0.2,
             r1_per_lesion: 0.05,
+            morbidity_major: 0.135,
+            morbidity_minor: 0.1,
+            morbidity_log_or_per_cycle: 1.2f64.ln(),
         }
     }
 
@@ -122,5 +144,8 @@ mod tests {
         let odds = |p: f64| p / (1.0 - p);
         assert!((odds(r.phlf(0.30, LiverQuality::Normal, cash)) / odds(at_ref) - 3.0).abs() < 1e-9);
         assert!((r.death(true, true) - (0.01 + 0.99 * 0.2)).abs() < 1e-12);
+        assert!((r.morbidity(true, 0) - 0.135).abs() < 1e-12);
+        let odds = |p: f64| p / (1.0 - p);
+        assert!((odds(r.morbidity(true, 5)) / odds(0.135) - 1.2f64.powi(5)).abs() < 1e-9);
     }
 }

@@ -94,6 +94,11 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             "liver_failure_among_resected",
             share(w.phlf, resected).value,
         );
+        row = with_share(row, "morbidity", share(w.morbidity, n));
+        row = row.real(
+            "morbidity_among_resected",
+            share(w.morbidity, resected).value,
+        );
         row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
         row = row
             .real(
@@ -381,11 +386,13 @@ pub fn plots(
     fixed.sort_by_key(|(n, _)| *n);
     if fixed.len() >= 2 {
         let x: Vec<f64> = fixed.iter().map(|(n, _)| *n as f64).collect();
-        let measures: [(&str, fn(&TimingTally) -> u64); 5] = [
+        type Count = fn(&TimingTally) -> u64;
+        let measures: [(&str, Count); 6] = [
             ("resected", |w| w.resected()),
             ("R0 resection", |w| w.margins[Margin::R0 as usize]),
             ("disappearing metastases", |w| w.dlm),
             ("liver injury grade ≥ 2", |w| w.injury_any),
+            ("postoperative complication", |w| w.morbidity),
             ("liver failure (ISGLS B/C)", |w| w.phlf),
         ];
         let curves: Vec<plots::Curve> = measures

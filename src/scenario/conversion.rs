@@ -605,6 +605,22 @@ impl Validator<'_> {
                 PROBABILITY,
             )?,
             r1_per_lesion: self.param(&k("r1_per_lesion"), &s.r1_per_lesion, PROBABILITY)?,
+            morbidity_major: self.param(
+                &k("morbidity_major"),
+                &s.morbidity_major,
+                open(0.0, 1.0),
+            )?,
+            morbidity_minor: self.param(
+                &k("morbidity_minor"),
+                &s.morbidity_minor,
+                open(0.0, 1.0),
+            )?,
+            morbidity_log_or_per_cycle: or(
+                self,
+                "morbidity_or_per_cycle",
+                &s.morbidity_or_per_cycle,
+            )?
+            .ln(),
         })
     }
 

@@ -238,6 +238,9 @@ pub struct RawSurgery {
     pub death_minor: RawParam,
     pub death_given_phlf: RawParam,
     pub r1_per_lesion: RawParam,
+    pub morbidity_major: RawParam,
+    pub morbidity_minor: RawParam,
+    pub morbidity_or_per_cycle: RawParam,
 }
 
 #[derive(Debug, Deserialize)]
