@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use remnant::engine::{run, Control, RunPlan};
 use remnant::scenario::{Scenario, Study};
 
-const PATIENTS: u64 = 20_000;
+const PATIENTS: u64 = 65_536;
 
 fn engine(c: &mut Criterion) {
     let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();

@@ -60,6 +60,9 @@ pub struct TimingTally {
     /// Cycles received by resected patients.
     pub cycles_resected: Vec<u64>,
     pub weeks_to_resection: Histogram,
+    /// Weeks from the start of treatment to leaving the path without resection (the start of
+    /// the palliative course).
+    pub weeks_to_palliative: Histogram,
     pub weeks_resected: ExactSum,
     pub sflr_resected_pct: ExactSum,
     /// Resected patients by margin (`Margin::ALL` order).
@@ -94,6 +97,7 @@ impl TimingTally {
             cycles: vec![0; cycles],
             cycles_resected: vec![0; cycles],
             weeks_to_resection: Histogram::new(WEEKS_GRID.0, WEEKS_GRID.1, WEEKS_GRID.2),
+            weeks_to_palliative: Histogram::new(WEEKS_GRID.0, WEEKS_GRID.1, WEEKS_GRID.2),
             weeks_resected: ExactSum::default(),
             sflr_resected_pct: ExactSum::default(),
             margins: vec![0; Margin::ALL.len()],
@@ -123,6 +127,9 @@ impl TimingTally {
         self.injury_any += c.injury.any() as u64;
         self.sos += c.injury.sos as u64;
         self.cash += c.injury.cash as u64;
+        if c.resection.is_none() && c.outcome != Outcome::ConditioningDeath {
+            self.weeks_to_palliative.add(c.weeks);
+        }
         if let Some(r) = &c.resection {
             self.cycles_resected[c.cycles.min(MAX_CYCLES) as usize] += 1;
             self.weeks_to_resection.add(c.weeks);
@@ -148,6 +155,7 @@ impl TimingTally {
         add(&mut self.cycles, &o.cycles);
         add(&mut self.cycles_resected, &o.cycles_resected);
         self.weeks_to_resection.merge(&o.weeks_to_resection);
+        self.weeks_to_palliative.merge(&o.weeks_to_palliative);
         self.weeks_resected.merge(&o.weeks_resected);
         self.sflr_resected_pct.merge(&o.sflr_resected_pct);
         add(&mut self.margins, &o.margins);
@@ -172,6 +180,7 @@ impl TimingTally {
             && self.cycles.len() == o.cycles.len()
             && self.cycles_resected.len() == o.cycles_resected.len()
             && self.weeks_to_resection.same_grid(&o.weeks_to_resection)
+            && self.weeks_to_palliative.same_grid(&o.weeks_to_palliative)
             && self.margins.len() == o.margins.len()
             && self.extents.len() == o.extents.len()
     }

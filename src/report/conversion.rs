@@ -6,6 +6,7 @@ use std::path::Path;
 use super::stats::{count_quantile_interval, quantile_bracket, share, Share};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
+use crate::engine::accumulators::Histogram;
 use crate::engine::conversion::{ConversionTally, ResponseTally, TimingTally, DEPTH_GRID_PCT};
 use crate::engine::tally::CohortTally;
 use crate::model::chemotherapy::WEEKS_PER_CYCLE;
@@ -37,6 +38,14 @@ fn timing_key(t: Timing) -> (&'static str, u64) {
     }
 }
 
+/// Median and 95% interval of a time recorded on a fixed grid. Times here fall on whole
+/// weeks (cycles, washout), so the median is the grid point, not an interpolation inside a bin.
+fn grid_median(h: &Histogram) -> (f64, f64, f64) {
+    let at = |i: f64| h.lo + i * h.width;
+    count_quantile_interval(&h.clamped_counts(), 0.5)
+        .map_or((0.0, 0.0, 0.0), |(m, lo, hi)| (at(m), at(lo), at(hi)))
+}
+
 /// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
 fn with_share<'t>(row: super::table::Row<'t>, name: &str, s: Share) -> super::table::Row<'t> {
     row.real(name, s.value)
@@ -58,13 +67,8 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .map(|&o| w.count(o))
             .sum();
         let cycles = count_quantile_interval(&w.cycles_resected, 0.5).unwrap_or((0.0, 0.0, 0.0));
-        let (q_lo, q_hi) = quantile_bracket(resected, 0.5);
-        let h = &w.weeks_to_resection;
-        let weeks = (
-            h.quantile(0.5).unwrap_or(0.0),
-            h.quantile(q_lo).unwrap_or(0.0),
-            h.quantile(q_hi).unwrap_or(0.0),
-        );
+        let weeks = grid_median(&w.weeks_to_resection);
+        let palliative = grid_median(&w.weeks_to_palliative);
         let mut row = table
             .row()
             .text("strategy", &strategy.name)
@@ -111,6 +115,7 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .real("median_weeks_to_resection", weeks.0)
             .real("median_weeks_to_resection_lo95", weeks.1)
             .real("median_weeks_to_resection_hi95", weeks.2)
+            .real("median_weeks_to_palliative", palliative.0)
             .real(
                 "mean_weeks_to_resection",
                 w.weeks_resected.mean().unwrap_or(0.0),
@@ -332,7 +337,7 @@ pub fn burden(t: &ConversionTally) -> Table {
 /// The terminal summary of the timing table.
 pub fn timing_text(timing: &Table) -> String {
     let mut out = format!(
-        "{:<38} {:>9} {:>17} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7}\n",
+        "{:<40} {:>9} {:>17} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7}\n",
         "strategy",
         "resected",
         "(95% interval)",
@@ -346,7 +351,7 @@ pub fn timing_text(timing: &Table) -> String {
     for r in 0..timing.rows() {
         let g = |c: &str| timing.real(c, r).unwrap_or(0.0);
         out.push_str(&format!(
-            "{:<38} {:>8.1}% {:>7.1}% – {:>5.1}% {:>6.1}% {:>6.1}% {:>7.1}% {:>6.1}% {:>7.1}% {:>7.0}\n",
+            "{:<40} {:>8.1}% {:>7.1}% – {:>5.1}% {:>6.1}% {:>6.1}% {:>7.1}% {:>6.1}% {:>7.1}% {:>7.0}\n",
             timing.text("strategy", r).unwrap_or(""),
             100.0 * g("resected"),
             100.0 * g("resected_lo95"),

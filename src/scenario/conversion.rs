@@ -894,7 +894,7 @@ mod tests {
     }
 
     #[test]
-    fn default_scenario_is_a_conversion_study_with_nine_strategies() {
+    fn default_scenario_is_a_conversion_study_with_ten_strategies() {
         let s = Scenario::parse("scenarios/default.toml", DEFAULT).unwrap();
         let Study::Conversion(m) = &s.study else {
             panic!("not a conversion study")
@@ -911,6 +911,7 @@ mod tests {
                 "after 12 cycles",
                 "after 16 cycles",
                 "maximal response",
+                "as soon as resectable, DLM left in situ",
                 "as soon as resectable, PVE if needed",
             ]
         );
@@ -934,7 +935,7 @@ mod tests {
             m.regimens[m.strategies[0].regimen_ras_wild_type].name,
             "folfox_anti_egfr"
         );
-        assert!(m.strategies[8].conditioning.is_some());
+        assert!(m.strategies[9].conditioning.is_some());
         assert!(m.initially_unresectable);
         assert_eq!(m.restaging.every_cycles, 4);
         assert_eq!(m.restaging.max_cycles, 24);
@@ -1030,7 +1031,7 @@ mod tests {
             "regimen_ras_mutant = \"folfox_anti_egfr\"\nconditioning",
         );
         let (key, line, message) = error(&text);
-        assert_eq!(key, "strategies[3].regimen_ras_mutant");
+        assert_eq!(key, "strategies[4].regimen_ras_mutant");
         assert_eq!(
             line,
             line_of(&text, "regimen_ras_mutant = \"folfox_anti_egfr\"")
@@ -1049,7 +1050,7 @@ mod tests {
             "regimen_ras_mutant = \"capox\"\nconditioning",
         );
         let (key, line, message) = error(&text);
-        assert_eq!(key, "strategies[3].regimen_ras_mutant");
+        assert_eq!(key, "strategies[4].regimen_ras_mutant");
         assert_eq!(line, line_of(&text, "\"capox\""));
         assert!(message.contains("one of folfiri, folfox,"), "{message}");
     }
@@ -1099,7 +1100,7 @@ mod tests {
 
         let text = edit(DEFAULT, "conditioning = \"pve\"", "procedure = \"pve\"");
         let (key, _, _) = error(&text);
-        assert_eq!(key, "strategies[3].procedure");
+        assert_eq!(key, "strategies[4].procedure");
 
         let text = edit(
             DEFAULT,
@@ -1165,7 +1166,7 @@ mod tests {
         let pve_end = DEFAULT.find("# Strategies.").unwrap();
         let text = format!("{}{}", &DEFAULT[..pve_start], &DEFAULT[pve_end..]);
         let (key, _, message) = error(&text);
-        assert_eq!(key, "strategies[3].conditioning");
+        assert_eq!(key, "strategies[4].conditioning");
         assert!(
             message.contains("add a [procedures.pve] table"),
             "{message}"
@@ -1176,7 +1177,7 @@ mod tests {
         let (key, _, message) = error(&text);
         assert_eq!(key, "model.conditioning");
         assert!(
-            message.contains("strategies[3] uses conditioning"),
+            message.contains("strategies[4] uses conditioning"),
             "{message}"
         );
     }
