@@ -1331,38 +1331,4 @@ mod tests {
         let err = flow(&stem, "t", &bars(), &outcomes()).unwrap_err();
         assert!(matches!(err, PlotError::Draw { .. }), "{err}");
     }
-
-    /// The trade-off plot over N reuses `curve_chart` with cycle counts on x: the x axis is
-    /// plain numbers (no weeks assumed), five curves with bands, y up to 100.
-    #[test]
-    fn curve_chart_takes_cycle_counts() {
-        use super::super::plots::{curve_chart, Curve};
-        let n = [4.0, 6.0, 8.0, 10.0, 12.0, 16.0];
-        let curves: Vec<Curve> = (0..5)
-            .map(|k| {
-                let y: Vec<f64> = n.iter().map(|c| 10.0 * k as f64 + 2.0 * c).collect();
-                Curve {
-                    label: format!("measure {k}"),
-                    x: n.to_vec(),
-                    lo: y.iter().map(|v| v - 3.0).collect(),
-                    hi: y.iter().map(|v| v + 3.0).collect(),
-                    y,
-                }
-            })
-            .collect();
-        let title = "Resecting after N cycles";
-        check_deterministic(
-            |s| {
-                curve_chart(
-                    s,
-                    title,
-                    "cycles before resection (N)",
-                    "patients (%)",
-                    100.0,
-                    &curves,
-                )
-            },
-            title,
-        );
-    }
 }
