@@ -205,8 +205,7 @@ fn default_scenario_reproduces_published_figures() {
     assert!((0.20..=0.60).contains(&r0), "R0 among resected {r0}");
     // Disappearing metastases in 7-48% of patients after chemotherapy (systematic review,
     // median 19%; van Vledder 2010 23.8%).
-    let late = row(timing, "strategy", "maximal response");
-    check_share("DLM", timing, late, "dlm", 0.07, 0.48);
+    check_share("DLM", timing, asap, "dlm", 0.07, 0.48);
     // Liver failure after resection of CRLM: hepatic insufficiency 11.5% after major resection
     // (Ribero 2013); in a cohort with minor and major resections the rate per resected patient
     // is lower: band 2-15%.
