@@ -351,6 +351,51 @@ impl ConversionTally {
                 .all(|(a, b)| a.depth_hist.same_grid(&b.depth_hist) && a.best.len() == b.best.len())
     }
 
+    /// Values that could not be tallied (not finite or out of range), by the quantity and the
+    /// scenario keys they come from. Empty in a sound run.
+    pub fn rejections(&self, model: &ConversionModel) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        let mut check = |what: String, s: &ExactSum| {
+            if s.rejected > 0 {
+                out.push((what, s.rejected));
+            }
+        };
+        for (group, c) in model.cohort.groups.iter().zip(&self.cohort) {
+            for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
+                check(
+                    format!("{name} in liver group {} (from [cohort])", group.name),
+                    s,
+                );
+            }
+        }
+        let b = &self.burden;
+        let tumours = "(from [cohort.tumours])";
+        check(format!("lesion count {tumours}"), &b.lesions);
+        check(format!("largest lesion {tumours}"), &b.largest_mm);
+        check(format!("occult lesions {tumours}"), &b.occult_lesions);
+        for (strategy, w) in model.strategies.iter().zip(&self.strategies) {
+            let name = &strategy.name;
+            check(
+                format!("weeks to resection of strategy {name} (from [model.chemotherapy])"),
+                &w.weeks_resected,
+            );
+            check(
+                format!("sFLR at resection of strategy {name} (from [model.planner], [cohort.remnant], [procedures])"),
+                &w.sflr_resected_pct,
+            );
+        }
+        for (regimen, t) in model.regimens.iter().zip(&self.responses) {
+            check(
+                format!(
+                    "depth of response to {} (from [model.chemotherapy.regimens.{}], [cohort.tumours])",
+                    regimen.name, regimen.name
+                ),
+                &t.depth_pct,
+            );
+        }
+        out
+    }
+
     fn add_patient(&mut self, p: &ConversionPatient) {
         self.patients += 1;
         let mut base = p.base;

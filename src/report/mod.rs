@@ -74,7 +74,18 @@ fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
 pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table>, ReportError> {
     let tables = match (&scenario.study, tally) {
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
-        (Study::Conversion(m), StudyTally::Conversion(t)) => conversion::tables(scenario, m, t),
+        (Study::Conversion(m), StudyTally::Conversion(t)) => {
+            let rejections = t.rejections(m);
+            if !rejections.is_empty() {
+                let detail = rejections
+                    .iter()
+                    .map(|(what, count)| format!("{count} × {what}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(ReportError::Rejected { detail });
+            }
+            conversion::tables(scenario, m, t)
+        }
         _ => {
             return Err(ReportError::Rejected {
                 detail: "the tally is of another study than the scenario".into(),
@@ -368,6 +379,28 @@ pub fn utc_now() -> String {
 mod tests {
     use super::*;
     use crate::engine::empty_tally;
+
+    /// Protects "NaN never reaches a table" in a conversion study too: a value the tally had
+    /// to reject stops the report and names the strategy and the scenario tables behind it.
+    #[test]
+    fn conversion_rejections_stop_the_report() {
+        let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();
+        let Study::Conversion(m) = &s.study else {
+            panic!("a conversion study")
+        };
+        let mut t = crate::engine::conversion::ConversionTally::new(m);
+        let tables = |t: &crate::engine::conversion::ConversionTally| {
+            build_tables(&s, &StudyTally::Conversion(t.clone()))
+        };
+        assert!(tables(&t).is_ok());
+        t.strategies[2].sflr_resected_pct.add(f64::INFINITY);
+        let message = tables(&t).unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("1 × sFLR at resection of strategy {}", m.strategies[2].name))
+                && message.contains("[model.planner]"),
+            "{message}"
+        );
+    }
 
     /// Protects "NaN never reaches a table": an impossible value stops the report, and the
     /// error names the quantity, the strategy or liver group, and the scenario keys behind it.
