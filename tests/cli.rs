@@ -286,3 +286,57 @@ fn golden_summary_of_a_small_reference_run() {
     let want = fs::read_to_string("tests/golden/reference_summary_5000_seed7.csv").unwrap();
     assert_eq!(got, want);
 }
+
+/// Protects the conversion study's outputs as users meet them: every table and plot, and the
+/// per-patient table with one row per patient and strategy whose outcomes agree with the
+/// timing table.
+#[test]
+fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    run_scenario("scenarios/default.toml", "600", &out, &["--patient-table"]);
+    for f in [
+        "timing.csv",
+        "timing.parquet",
+        "outcomes.csv",
+        "resections.csv",
+        "response.csv",
+        "cohort.csv",
+        "burden.csv",
+        "parameters.csv",
+        "timing_tradeoff.png",
+        "timing_tradeoff.svg",
+        "response_waterfall.png",
+        "response_spider.png",
+        "patient_flow.svg",
+        "patients.parquet",
+        "manifest.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let file = fs::File::open(out.join("patients.parquet")).unwrap();
+    let rows = ParquetReader::new(file).finish().unwrap();
+    let strategies = 10;
+    assert_eq!(rows.height(), 600 * strategies);
+    let resected = rows
+        .column("outcome")
+        .unwrap()
+        .str()
+        .unwrap()
+        .into_iter()
+        .filter(|o| *o == Some("resected"))
+        .count();
+    let timing = fs::read_to_string(out.join("timing.csv")).unwrap();
+    let mut lines = timing.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "resected").unwrap();
+    let total: f64 = lines
+        .map(|l| {
+            // Strategy names may hold commas inside quotes: count fields from the end.
+            let fields: Vec<&str> = l.rsplitn(header.len(), ',').collect();
+            fields[header.len() - 1 - column].parse::<f64>().unwrap()
+        })
+        .sum();
+    assert_eq!(resected, (total * 600.0).round() as usize);
+}

@@ -103,12 +103,6 @@ impl RunConfig {
         if let Some(s) = &a.seed {
             scenario.run.seed = parse_count("--seed", s, 0, u64::MAX)?;
         }
-        if a.patient_table && matches!(scenario.study, Study::Conversion(_)) {
-            return Err(bad_input(format!(
-                "--patient-table: {} is a conversion study; per-patient rows are written for hypertrophy studies only",
-                path.display()
-            )));
-        }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match &a.threads {
             None => cores,
@@ -315,9 +309,15 @@ fn run_into(
             StudyTally::Hypertrophy(t)
         }
         Study::Conversion(model) => {
-            StudyTally::Conversion(simulate(model, &plan, &pool, &control, cfg.quiet, |_| {
-                Ok::<(), report::ReportError>(())
-            })?)
+            let mut patient_table =
+                report::patients::ConversionPatientTable::new(&staging.dir, model);
+            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
+                patient_table.write(records)
+            })?;
+            if let Some(f) = patient_table.finish().map_err(runtime)? {
+                files.push(f);
+            }
+            StudyTally::Conversion(t)
         }
     };
     let elapsed = t0.elapsed().as_secs_f64();

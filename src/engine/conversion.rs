@@ -15,6 +15,7 @@ use crate::model::conversion::{
     MAX_REGIMENS,
 };
 use crate::model::imaging::Response;
+use crate::model::patient::Patient;
 use crate::model::planner::Extent;
 use crate::model::surgery::Margin;
 use crate::model::tumour::FONG_CEA_NG_ML;
@@ -430,13 +431,32 @@ fn add(a: &mut [u64], b: &[u64]) {
     }
 }
 
-/// Per-patient records of one block (not kept for the conversion study).
+/// What the patient table shows of one patient: plain data, kept only when asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PatientSummary {
+    pub patient: Patient,
+    pub lesions: u8,
+    pub largest_mm: f64,
+    pub tumour_ml: f64,
+    pub bilobar: bool,
+    pub occult_lesions: u8,
+    pub extrahepatic_occult: bool,
+    pub ras_mutant: bool,
+    pub braf_mutant: bool,
+    pub fong_score: u8,
+}
+
+/// Per-patient records of one block, in patient order: each patient, then one course per
+/// strategy.
 #[derive(Debug, Default)]
-pub struct NoRecords;
+pub struct ConversionRecords {
+    pub patients: Vec<PatientSummary>,
+    pub courses: Vec<Course>,
+}
 
 impl Simulation for ConversionModel {
     type Tally = ConversionTally;
-    type Records = NoRecords;
+    type Records = ConversionRecords;
 
     fn empty_tally(&self, _quantiles: bool) -> ConversionTally {
         ConversionTally::new(self)
@@ -448,11 +468,17 @@ impl Simulation for ConversionModel {
 
     fn simulate_block(
         &self,
-        _plan: &RunPlan,
+        plan: &RunPlan,
         key: &StreamKey,
         patients: Range<u64>,
-    ) -> (ConversionTally, NoRecords) {
+    ) -> (ConversionTally, ConversionRecords) {
         let mut tally = ConversionTally::new(self);
+        let mut records = ConversionRecords::default();
+        if plan.records {
+            let n = (patients.end - patients.start) as usize;
+            records.patients.reserve_exact(n);
+            records.courses.reserve_exact(n * self.strategies.len());
+        }
         // Which regimens each RAS group receives under some strategy.
         let mut used = [[false; MAX_REGIMENS]; 2];
         for s in &self.strategies {
@@ -495,8 +521,26 @@ impl Simulation for ConversionModel {
             for (s, strategy) in self.strategies.iter().enumerate() {
                 let course = self.course_with_cache(&patient, strategy, &streams, &mut plans);
                 tally.strategies[s].add(&course);
+                if plan.records {
+                    records.courses.push(course);
+                }
+            }
+            if plan.records {
+                let t = &patient.tumours;
+                records.patients.push(PatientSummary {
+                    patient: patient.base,
+                    lesions: t.visible,
+                    largest_mm: t.largest_mm(),
+                    tumour_ml: t.volume_ml(),
+                    bilobar: t.bilobar(),
+                    occult_lesions: t.occult,
+                    extrahepatic_occult: t.extrahepatic_mm > 0.0,
+                    ras_mutant: t.biology.ras_mutant,
+                    braf_mutant: t.biology.braf_mutant,
+                    fong_score: t.fong_score(),
+                });
             }
         }
-        (tally, NoRecords)
+        (tally, records)
     }
 }

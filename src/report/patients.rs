@@ -1,5 +1,6 @@
 //! The per-patient table (`--patient-table`): one row per patient and strategy, streamed to
-//! Parquet block by block, so memory does not grow with the cohort.
+//! Parquet block by block, so memory does not grow with the cohort. Both studies write it; the
+//! columns follow the study.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -9,16 +10,52 @@ use polars::prelude::*;
 
 use super::table::Table;
 use super::ReportError;
+use crate::engine::conversion::ConversionRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{Immediate, WaitEnd};
+use crate::model::conversion::ConversionModel;
 use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
 
-pub struct PatientTable<'m> {
-    model: &'m Model,
+/// The Parquet file, opened with the first block's schema.
+struct ParquetStream {
     path: PathBuf,
     writer: Option<BatchedWriter<File>>,
+}
+
+impl ParquetStream {
+    fn append(&mut self, t: &Table) -> Result<(), ReportError> {
+        if t.rows() == 0 {
+            return Ok(());
+        }
+        t.check_finite(|row| format!("patient row {row}"))?;
+        let df = t.to_dataframe()?;
+        if self.writer.is_none() {
+            let f = File::create(&self.path).map_err(|e| err(&self.path, e))?;
+            let w = ParquetWriter::new(f)
+                .batched(&df.schema())
+                .map_err(|e| err(&self.path, e))?;
+            self.writer = Some(w);
+        }
+        let w = self.writer.as_mut().expect("created above");
+        w.write_batch(&df).map_err(|e| err(&self.path, e))
+    }
+
+    fn finish(self) -> Result<Option<String>, ReportError> {
+        match self.writer {
+            None => Ok(None),
+            Some(w) => {
+                w.finish().map_err(|e| err(&self.path, e))?;
+                Ok(Some(FILE.to_owned()))
+            }
+        }
+    }
+}
+
+pub struct PatientTable<'m> {
+    model: &'m Model,
+    stream: ParquetStream,
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> ReportError {
@@ -32,8 +69,10 @@ impl<'m> PatientTable<'m> {
     pub fn new(dir: &Path, model: &'m Model) -> Self {
         PatientTable {
             model,
-            path: dir.join(FILE),
-            writer: None,
+            stream: ParquetStream {
+                path: dir.join(FILE),
+                writer: None,
+            },
         }
     }
 
@@ -84,30 +123,114 @@ impl<'m> PatientTable<'m> {
                     .count("end_check", end_check as u64);
             }
         }
-        if t.rows() == 0 {
-            return Ok(());
-        }
-        t.check_finite(|row| format!("patient row {row}"))?;
-        let df = t.to_dataframe()?;
-        if self.writer.is_none() {
-            let f = File::create(&self.path).map_err(|e| err(&self.path, e))?;
-            let w = ParquetWriter::new(f)
-                .batched(&df.schema())
-                .map_err(|e| err(&self.path, e))?;
-            self.writer = Some(w);
-        }
-        let w = self.writer.as_mut().expect("created above");
-        w.write_batch(&df).map_err(|e| err(&self.path, e))
+        self.stream.append(&t)
     }
 
     /// Close the file; returns its name if anything was written.
     pub fn finish(self) -> Result<Option<String>, ReportError> {
-        match self.writer {
-            None => Ok(None),
-            Some(w) => {
-                w.finish().map_err(|e| err(&self.path, e))?;
-                Ok(Some(FILE.to_owned()))
+        self.stream.finish()
+    }
+}
+
+/// The patient table of a conversion study: the patient's tumours and, per strategy, how the
+/// path ended and the resection's outcome.
+pub struct ConversionPatientTable<'m> {
+    model: &'m ConversionModel,
+    stream: ParquetStream,
+}
+
+impl<'m> ConversionPatientTable<'m> {
+    pub fn new(dir: &Path, model: &'m ConversionModel) -> Self {
+        ConversionPatientTable {
+            model,
+            stream: ParquetStream {
+                path: dir.join(FILE),
+                writer: None,
+            },
+        }
+    }
+
+    /// Append one block of records.
+    pub fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
+        let m = self.model;
+        let per = m.strategies.len();
+        let mut t = Table::new("patients");
+        for (i, s) in records.patients.iter().enumerate() {
+            let p = &s.patient;
+            for (k, strategy) in m.strategies.iter().enumerate() {
+                let c = &records.courses[i * per + k];
+                let r = c.resection.as_ref();
+                t.row()
+                    .count("patient", p.index)
+                    .text("strategy", &strategy.name)
+                    .real("age_years", p.age_years)
+                    .text("sex", if p.female { "female" } else { "male" })
+                    .real("bsa_m2", p.bsa_m2)
+                    .real("stlv_ml", p.stlv_ml)
+                    .real("tlv_ml", p.tlv_ml)
+                    .text("liver_group", &m.cohort.groups[p.group].name)
+                    .count("lesions", s.lesions as u64)
+                    .real("largest_mm", s.largest_mm)
+                    .real("tumour_ml", s.tumour_ml)
+                    .text("bilobar", if s.bilobar { "yes" } else { "no" })
+                    .count("occult_lesions", s.occult_lesions as u64)
+                    .text(
+                        "extrahepatic_occult",
+                        if s.extrahepatic_occult { "yes" } else { "no" },
+                    )
+                    .text("ras", if s.ras_mutant { "mutant" } else { "wild_type" })
+                    .text("braf", if s.braf_mutant { "mutant" } else { "wild_type" })
+                    .count("fong_score", s.fong_score as u64)
+                    .text("outcome", c.outcome.key())
+                    .count("cycles", c.cycles as u64)
+                    .real("weeks", c.weeks)
+                    .count("dlm", c.dlm as u64)
+                    .text("sos", if c.injury.sos { "yes" } else { "no" })
+                    .text("cash", if c.injury.cash { "yes" } else { "no" })
+                    .text("extent", r.map_or("none", |r| r.plan.extent.key()))
+                    .real("sflr_at_resection_pct", r.map_or(0.0, |r| 100.0 * r.sflr))
+                    .text("margin", r.map_or("none", |r| r.margin.key()))
+                    .text(
+                        "pve",
+                        if r.is_some_and(|r| r.conditioned) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
+                    )
+                    .text(
+                        "liver_failure",
+                        if r.is_some_and(|r| r.phlf) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
+                    )
+                    .text(
+                        "complication",
+                        if r.is_some_and(|r| r.morbidity) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
+                    )
+                    .text(
+                        "death_90_days",
+                        if r.is_some_and(|r| r.died_90_days) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
+                    )
+                    .count("dlm_left_viable", r.map_or(0, |r| r.dlm_left_viable as u64))
+                    .count("occult_left", r.map_or(0, |r| r.occult_left as u64));
             }
         }
+        self.stream.append(&t)
+    }
+
+    /// Close the file; returns its name if anything was written.
+    pub fn finish(self) -> Result<Option<String>, ReportError> {
+        self.stream.finish()
     }
 }
