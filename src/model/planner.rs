@@ -345,100 +345,61 @@ mod tests {
 
     const LIVER: [f64; SEGMENTS] = [30.0, 120.0, 130.0, 200.0, 190.0, 180.0, 250.0, 350.0];
 
+    /// The plan for these lesions, each 20 mm across, in `LIVER`.
+    fn plan_of(lesions: &[Lesion], policy: ResectionPolicy, ablation: AblationUse) -> Plan {
+        let targets = lesions.iter().map(|l| Target {
+            lesion: l,
+            diameter_mm: 20.0,
+        });
+        settings().plan(targets, &LIVER, policy, ablation)
+    }
+
     #[test]
     fn a_superficial_lesion_is_wedged_and_a_vein_wrapping_one_takes_its_section() {
-        let s = settings();
-        let shallow = lesion(5, 15.0, 40.0, 40.0);
-        let t = [Target {
-            lesion: &shallow,
-            diameter_mm: 20.0,
-        }];
-        let p = s.plan(
-            t.iter().copied(),
-            &LIVER,
-            ResectionPolicy::ParenchymaSparing,
-            AblationUse::Never,
-        );
+        use AblationUse::Never;
+        use ResectionPolicy::ParenchymaSparing;
+        let p = plan_of(&[lesion(5, 15.0, 40.0, 40.0)], ParenchymaSparing, Never);
         assert_eq!(p.extent, Extent::Wedge);
         assert!(p.r0_feasible && !p.major());
         let total: f64 = LIVER.iter().sum();
-        assert!((total - p.flr_ml - s.wedge_ml(20.0, 15.0)).abs() < 1e-9);
+        assert!((total - p.flr_ml - settings().wedge_ml(20.0, 15.0)).abs() < 1e-9);
 
-        let wrapping = lesion(6, 40.0, 5.0, 40.0); // radius 10 mm, 5 mm into the vein
-        let t = [Target {
-            lesion: &wrapping,
-            diameter_mm: 20.0,
-        }];
-        let p = s.plan(
-            t.iter().copied(),
-            &LIVER,
-            ResectionPolicy::ParenchymaSparing,
-            AblationUse::Never,
-        );
+        // Radius 10 mm, 5 mm into the vein: more than the 2 mm that can be detached.
+        let p = plan_of(&[lesion(6, 40.0, 5.0, 40.0)], ParenchymaSparing, Never);
         assert_eq!(p.removed, Segments::of(&[6, 7]));
         assert_eq!(p.extent, Extent::Sectionectomy);
     }
 
     #[test]
     fn anatomical_policy_takes_sections_and_bilobar_sections_can_leave_too_little() {
-        let s = settings();
-        let ls = [
+        let mut ls = vec![
             lesion(4, 15.0, 40.0, 40.0), // V → right anterior
             lesion(6, 15.0, 40.0, 40.0), // VII → right posterior
             lesion(3, 15.0, 40.0, 40.0), // IV
         ];
-        let t: Vec<Target<'_>> = ls
-            .iter()
-            .map(|l| Target {
-                lesion: l,
-                diameter_mm: 20.0,
-            })
-            .collect();
-        let p = s.plan(
-            t.iter().copied(),
-            &LIVER,
-            ResectionPolicy::Anatomical,
-            AblationUse::Never,
-        );
+        let p = plan_of(&ls, ResectionPolicy::Anatomical, AblationUse::Never);
         assert_eq!(p.removed, Segments::of(&[4, 5, 6, 7, 8]));
         assert_eq!(p.extent, Extent::ExtendedHemihepatectomy);
         assert!(p.right_sided_major && p.major());
         assert!((p.flr_ml - 280.0).abs() < 1e-9);
         assert!(p.r0_feasible, "II and III remain, contiguous");
         // Add a lesion in III: the left lateral section goes too, leaving only segment I.
-        let extra = lesion(2, 15.0, 40.0, 40.0);
-        let mut t2 = t.clone();
-        t2.push(Target {
-            lesion: &extra,
-            diameter_mm: 20.0,
-        });
-        let p = s.plan(
-            t2.iter().copied(),
-            &LIVER,
-            ResectionPolicy::Anatomical,
-            AblationUse::Never,
-        );
+        ls.push(lesion(2, 15.0, 40.0, 40.0));
+        let p = plan_of(&ls, ResectionPolicy::Anatomical, AblationUse::Never);
         assert!(!p.r0_feasible);
     }
 
     #[test]
     fn small_deep_lesions_are_ablated_where_allowed() {
-        let s = settings();
-        let deep = lesion(7, 60.0, 40.0, 40.0);
-        let t = [Target {
-            lesion: &deep,
-            diameter_mm: 20.0,
-        }];
-        let sparing = s.plan(
-            t.iter().copied(),
-            &LIVER,
+        let deep = [lesion(7, 60.0, 40.0, 40.0)];
+        let sparing = plan_of(
+            &deep,
             ResectionPolicy::ParenchymaSparing,
             AblationUse::Never,
         );
         assert_eq!(sparing.removed, Segments::of(&[8]));
-        let ablated = s.plan(
-            t.iter().copied(),
-            &LIVER,
+        let ablated = plan_of(
+            &deep,
             ResectionPolicy::ParenchymaSparing,
             AblationUse::SmallDeep,
         );

@@ -21,8 +21,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::plots::{
-    ensure_font, render, tick_label, DrawResult, Figure, PlotError, FONT, MAX_PANELS, PALETTE,
-    REFERENCE_COLOUR,
+    check_panel_count, ensure_font, render, tick_label, DrawResult, Figure, PlotError, FONT,
+    PALETTE, REFERENCE_COLOUR,
 };
 use crate::model::imaging::{RECIST_PARTIAL_RESPONSE, RECIST_PROGRESSION};
 
@@ -409,15 +409,7 @@ const WATERFALL_Y: Range<f64> = -100.0..100.0;
 
 impl<'a> WaterfallFigure<'a> {
     fn new(title: &'a str, panels: &'a [WaterfallPanel]) -> Result<Self, PlotError> {
-        if panels.is_empty() {
-            return Err(PlotError::Input("waterfall has no panels".into()));
-        }
-        if panels.len() > MAX_PANELS {
-            return Err(PlotError::Input(format!(
-                "waterfall has {} panels; at most {MAX_PANELS} fit",
-                panels.len()
-            )));
-        }
+        check_panel_count("waterfall", panels.len())?;
         let panels = panels
             .iter()
             .map(WaterfallShape::new)

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
-use super::table::Table;
+use super::table::{Row, Table};
 use super::ReportError;
 use crate::engine::conversion::ConversionRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{Immediate, WaitEnd};
 use crate::model::conversion::ConversionModel;
+use crate::model::patient::Patient;
 use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
@@ -25,6 +26,13 @@ struct ParquetStream {
 }
 
 impl ParquetStream {
+    fn new(dir: &Path) -> Self {
+        ParquetStream {
+            path: dir.join(FILE),
+            writer: None,
+        }
+    }
+
     fn append(&mut self, t: &Table) -> Result<(), ReportError> {
         if t.rows() == 0 {
             return Ok(());
@@ -58,6 +66,17 @@ pub struct PatientTable<'m> {
     stream: ParquetStream,
 }
 
+/// The columns every patient row starts with: who, under which strategy, body and liver size.
+fn person<'t>(row: Row<'t>, p: &Patient, strategy: &str) -> Row<'t> {
+    row.count("patient", p.index)
+        .text("strategy", strategy)
+        .real("age_years", p.age_years)
+        .text("sex", if p.female { "female" } else { "male" })
+        .real("bsa_m2", p.bsa_m2)
+        .real("stlv_ml", p.stlv_ml)
+        .real("tlv_ml", p.tlv_ml)
+}
+
 fn err(path: &Path, e: impl std::fmt::Display) -> ReportError {
     ReportError::Write {
         path: path.to_owned(),
@@ -69,10 +88,7 @@ impl<'m> PatientTable<'m> {
     pub fn new(dir: &Path, model: &'m Model) -> Self {
         PatientTable {
             model,
-            stream: ParquetStream {
-                path: dir.join(FILE),
-                writer: None,
-            },
+            stream: ParquetStream::new(dir),
         }
     }
 
@@ -96,14 +112,7 @@ impl<'m> PatientTable<'m> {
                     Immediate::Death => "death",
                 };
                 let a_day = m.schedule.day(m.assessment_check);
-                t.row()
-                    .count("patient", p.index)
-                    .text("strategy", &strategy.name)
-                    .real("age_years", p.age_years)
-                    .text("sex", if p.female { "female" } else { "male" })
-                    .real("bsa_m2", p.bsa_m2)
-                    .real("stlv_ml", p.stlv_ml)
-                    .real("tlv_ml", p.tlv_ml)
+                person(t.row(), p, &strategy.name)
                     .real("tumour_ml", p.tumour_ml)
                     .real("flr_ml", p.flr_ml)
                     .real("sflr0_pct", 100.0 * p.sflr0())
@@ -143,10 +152,7 @@ impl<'m> ConversionPatientTable<'m> {
     pub fn new(dir: &Path, model: &'m ConversionModel) -> Self {
         ConversionPatientTable {
             model,
-            stream: ParquetStream {
-                path: dir.join(FILE),
-                writer: None,
-            },
+            stream: ParquetStream::new(dir),
         }
     }
 
@@ -160,14 +166,7 @@ impl<'m> ConversionPatientTable<'m> {
             for (k, strategy) in m.strategies.iter().enumerate() {
                 let c = &records.courses[i * per + k];
                 let r = c.resection.as_ref();
-                t.row()
-                    .count("patient", p.index)
-                    .text("strategy", &strategy.name)
-                    .real("age_years", p.age_years)
-                    .text("sex", if p.female { "female" } else { "male" })
-                    .real("bsa_m2", p.bsa_m2)
-                    .real("stlv_ml", p.stlv_ml)
-                    .real("tlv_ml", p.tlv_ml)
+                person(t.row(), p, &strategy.name)
                     .text("liver_group", &m.cohort.groups[p.group].name)
                     .count("lesions", s.lesions as u64)
                     .real("largest_mm", s.largest_mm)

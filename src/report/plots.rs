@@ -86,6 +86,19 @@ const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// Beyond this many panels the image would become enormous; callers should split the chart.
 pub(crate) const MAX_PANELS: usize = 16;
 
+/// A figure of `kind` must have from 1 to [`MAX_PANELS`] panels.
+pub(crate) fn check_panel_count(kind: &str, panels: usize) -> Result<(), PlotError> {
+    if panels == 0 {
+        return Err(PlotError::Input(format!("{kind} has no panels")));
+    }
+    if panels > MAX_PANELS {
+        return Err(PlotError::Input(format!(
+            "{kind} has {panels} panels; at most {MAX_PANELS} fit"
+        )));
+    }
+    Ok(())
+}
+
 fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
@@ -242,15 +255,7 @@ impl<'a> FanFigure<'a> {
         panels: &'a [FanPanel],
         lines: &'a [ReferenceLine],
     ) -> Result<Self, PlotError> {
-        if panels.is_empty() {
-            return Err(PlotError::Input("fan chart has no panels".into()));
-        }
-        if panels.len() > MAX_PANELS {
-            return Err(PlotError::Input(format!(
-                "fan chart has {} panels; at most {MAX_PANELS} fit",
-                panels.len()
-            )));
-        }
+        check_panel_count("fan chart", panels.len())?;
         for p in panels {
             let n = p.weeks.len();
             if n == 0 {
