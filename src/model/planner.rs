@@ -4,10 +4,15 @@
 //! Each lesion gets the least extensive treatment the policy allows:
 //!
 //! * a tumour that wraps a hepatic vein trunk (contact deeper than the detachment limit) takes the
-//!   vein and so the section it drains; a smaller contact is detached from the vein (R1vasc);
-//! * a tumour touching its segment's portal pedicle, or too deep to reach by a wedge, takes the
-//!   segment (parenchyma-sparing policy) — unless ablation is allowed and the lesion is small;
-//! * otherwise a wedge (lesion, margin all round, and the access cone to the surface).
+//!   vein and so the section it drains; a smaller contact is detached from the vein (R1vasc).
+//!   Vessel contact is judged on the lesion's largest extent, at diagnosis or now;
+//! * a lesion that with its margin is larger than its segment spills into the next and takes the
+//!   section;
+//! * a tumour touching its segment's portal pedicle, too deep to reach by a wedge, or whose wedge
+//!   would take more than half the segment takes the segment (parenchyma-sparing policy), unless
+//!   ablation is allowed and the lesion is small;
+//! * otherwise a wedge: a cylinder of the lesion's radius plus margin from the surface down past
+//!   the lesion.
 //!
 //! Under the anatomical policy every lesion takes its whole section (I, left lateral II–III, IV,
 //! right anterior V+VIII, right posterior VI+VII). R0 is feasible when the liver left keeps at
