@@ -25,7 +25,7 @@ use super::chemotherapy::{Regimen, Washout, WEEKS_PER_CYCLE};
 use super::conditioning::Immediate;
 use super::hypertrophy::DAYS_PER_WEEK;
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
-use super::injury::{Injury, InjuryModel, Susceptibility};
+use super::injury::{Injury, InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
 use super::patient::{Cohort, Patient};
 use super::planner::{
@@ -104,6 +104,8 @@ pub struct ConversionModel {
     pub regeneration: RegenerationModifiers,
     pub burden: TumourBurdenModel,
     pub obesity_share: f64,
+    /// Chemotherapy before this episode (for instance around an earlier liver resection).
+    pub prior_chemotherapy: Option<PriorChemotherapy>,
     /// Keep only patients not resectable at diagnosis (the initially unresectable population).
     pub initially_unresectable: bool,
     pub regimens: Vec<Regimen>,
@@ -341,11 +343,19 @@ impl ConversionModel {
         let resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, &tumours);
 
         let mut injury_rng = streams.stream(Purpose::LiverInjury);
-        let susceptibility = Susceptibility {
+        let mut susceptibility = Susceptibility {
             sos_threshold: -(1.0 - injury_rng.random::<f64>()).ln(),
             cash_threshold: -(1.0 - injury_rng.random::<f64>()).ln(),
             obese: injury_rng.random::<f64>() < self.obesity_share,
+            prior: PriorExposure::default(),
         };
+        if let Some(pc) = &self.prior_chemotherapy {
+            susceptibility.prior = PriorExposure {
+                drugs: pc.drugs,
+                cycles: pc.cycles.sample(&mut injury_rng),
+                weeks_since_last: pc.weeks_since_last.sample(&mut injury_rng),
+            };
+        }
         let mut surgery_rng = streams.stream(Purpose::Surgery);
         let mut margin = [0.0; MAX_LESIONS];
         for m in margin.iter_mut() {

@@ -27,12 +27,30 @@ pub struct InjuryModel {
     pub persistent_share: f64,
 }
 
-/// A patient's susceptibility, drawn once.
+/// A patient's susceptibility, drawn once, and the chemotherapy they had before.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Susceptibility {
     pub sos_threshold: f64,
     pub cash_threshold: f64,
     pub obese: bool,
+    pub prior: PriorExposure,
+}
+
+/// Chemotherapy received before this episode: its drugs, cycles, and weeks from its last
+/// cycle to the start of this episode (0 cycles: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PriorExposure {
+    pub drugs: Drugs,
+    pub cycles: f64,
+    pub weeks_since_last: f64,
+}
+
+/// The cohort's law of earlier chemotherapy.
+#[derive(Clone, Debug)]
+pub struct PriorChemotherapy {
+    pub drugs: Drugs,
+    pub cycles: super::dist::Dist,
+    pub weeks_since_last: super::dist::Dist,
 }
 
 /// Injury present at one time.
@@ -52,7 +70,8 @@ impl Injury {
 }
 
 impl InjuryModel {
-    /// Injury `weeks_since_last` weeks after `cycles` cycles of a regimen with `drugs`.
+    /// Injury `weeks_since_last` weeks after `cycles` cycles of a regimen with `drugs` (given
+    /// from the start of the episode), adding what remains of the patient's earlier exposure.
     #[inline]
     pub fn state(
         &self,
@@ -61,6 +80,27 @@ impl InjuryModel {
         weeks_since_last: f64,
         s: &Susceptibility,
     ) -> Injury {
+        let (sos, cash) = self.hazards(drugs, cycles, weeks_since_last, s.obese);
+        let (prior_sos, prior_cash) = if s.prior.cycles > 0.0 {
+            let elapsed = cycles * super::chemotherapy::WEEKS_PER_CYCLE + weeks_since_last;
+            self.hazards(
+                s.prior.drugs,
+                s.prior.cycles,
+                s.prior.weeks_since_last + elapsed,
+                s.obese,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        Injury {
+            sos: sos + prior_sos > s.sos_threshold,
+            cash: cash + prior_cash > s.cash_threshold,
+        }
+    }
+
+    /// The SOS and CASH hazards that remain `weeks_since_last` weeks after `cycles` cycles.
+    #[inline]
+    fn hazards(&self, drugs: Drugs, cycles: f64, weeks_since_last: f64, obese: bool) -> (f64, f64) {
         let remaining = self.persistent_share
             + (1.0 - self.persistent_share)
                 * (-std::f64::consts::LN_2 * weeks_since_last / self.recovery_half_life_weeks)
@@ -77,7 +117,7 @@ impl InjuryModel {
         };
         let cash_rate = if drugs.irinotecan {
             self.cash_per_irinotecan_cycle
-                * if s.obese {
+                * if obese {
                     self.obesity_cash_multiplier
                 } else {
                     1.0
@@ -85,10 +125,10 @@ impl InjuryModel {
         } else {
             0.0
         };
-        Injury {
-            sos: sos_rate * cycles * remaining > s.sos_threshold,
-            cash: cash_rate * cycles * remaining > s.cash_threshold,
-        }
+        (
+            sos_rate * cycles * remaining,
+            cash_rate * cycles * remaining,
+        )
     }
 }
 
@@ -114,10 +154,11 @@ mod tests {
             oxaliplatin: true,
             ..Drugs::default()
         };
-        let s = Susceptibility {
+        let mut s = Susceptibility {
             sos_threshold: 0.7,
             cash_threshold: 5.0,
             obese: false,
+            prior: PriorExposure::default(),
         };
         assert!(!m.state(ox, 6.0, 0.0, &s).sos, "0.6 < 0.7");
         assert!(m.state(ox, 8.0, 0.0, &s).sos, "0.8 > 0.7");
@@ -136,5 +177,15 @@ mod tests {
             !m.state(ox, 8.0, 0.0, &s).cash,
             "oxaliplatin alone causes no CASH"
         );
+        // Earlier oxaliplatin adds what remains of its hazard. 4 new cycles alone: 0.4 < 0.7.
+        // With 6 cycles that ended 12 weeks before the start, 20 weeks old at the last new
+        // cycle: 0.6 × (0.5 + 0.5 × 2^(−20/8)) = 0.353; 0.4 + 0.353 > 0.7.
+        assert!(!m.state(ox, 4.0, 0.0, &s).sos);
+        s.prior = PriorExposure {
+            drugs: ox,
+            cycles: 6.0,
+            weeks_since_last: 12.0,
+        };
+        assert!(m.state(ox, 4.0, 0.0, &s).sos);
     }
 }

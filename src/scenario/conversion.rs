@@ -17,7 +17,7 @@ use crate::model::conversion::{
     MAX_TARGETS,
 };
 use crate::model::imaging::{Imaging, Modality};
-use crate::model::injury::InjuryModel;
+use crate::model::injury::{InjuryModel, PriorChemotherapy};
 use crate::model::planner::{AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy};
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::surgery::SurgeryRisk;
@@ -139,6 +139,23 @@ impl Validator<'_> {
             }
             (None, None) => 0.0,
         };
+        let prior_chemotherapy = match &c.prior_chemotherapy {
+            None => None,
+            Some(pc) => {
+                let k = |f: &str| format!("cohort.prior_chemotherapy.{f}");
+                let regimen =
+                    self.regimen_ref(&k("regimen"), &Some(pc.regimen.clone()), &regimens)?;
+                Some(PriorChemotherapy {
+                    drugs: regimens[regimen].drugs,
+                    cycles: self.dist(&k("cycles"), &pc.cycles, closed(0.0, 100.0))?,
+                    weeks_since_last: self.dist(
+                        &k("weeks_since_last"),
+                        &pc.weeks_since_last,
+                        closed(0.0, 520.0),
+                    )?,
+                })
+            }
+        };
         let procedures = self.procedures(&raw.procedures)?;
         let strategies =
             self.timing_strategies(&raw.strategies, &regimens, &restaging, &procedures)?;
@@ -149,6 +166,7 @@ impl Validator<'_> {
             regeneration,
             burden,
             obesity_share,
+            prior_chemotherapy,
             initially_unresectable,
             regimens,
             restaging,
@@ -1194,5 +1212,34 @@ mod tests {
         let (key, _, message) = error(&text);
         assert_eq!(key, "strategies[2].name");
         assert!(message.contains("by strategies[1] too"), "{message}");
+    }
+
+    #[test]
+    fn prior_chemotherapy_names_a_declared_regimen_and_belongs_to_conversion() {
+        let block = "[cohort.prior_chemotherapy]\nregimen = \"capox\"\ncycles = { value = 6, source = \"s\" }\nweeks_since_last = { value = 8, source = \"s\" }\n\n";
+        let text = edit(
+            DEFAULT,
+            "[cohort.tumours]\n",
+            &format!("{block}[cohort.tumours]\n"),
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.prior_chemotherapy.regimen");
+        assert_eq!(line, line_of(&text, "\"capox\""));
+        assert!(message.contains("one of folfiri, folfox,"), "{message}");
+        let ok = text.replace("\"capox\"", "\"folfox\"");
+        let s = Scenario::parse("x.toml", &ok).unwrap();
+        let Study::Conversion(m) = &s.study else {
+            panic!("a conversion study")
+        };
+        assert!(m.prior_chemotherapy.as_ref().unwrap().drugs.oxaliplatin);
+
+        let hypertrophy = edit(
+            WINDOWS,
+            "[cohort.remnant]\n",
+            &format!("{}[cohort.remnant]\n", block.replace("capox", "folfox")),
+        );
+        let (key, _, message) = error(&hypertrophy);
+        assert_eq!(key, "cohort.prior_chemotherapy");
+        assert!(message.contains("only in a conversion study"), "{message}");
     }
 }

@@ -1283,6 +1283,7 @@ impl Validator<'_> {
             ("cohort.obesity_share", c.obesity_share.is_some()),
             ("cohort.tumours", c.tumours.is_some()),
             ("cohort.biology", c.biology.is_some()),
+            ("cohort.prior_chemotherapy", c.prior_chemotherapy.is_some()),
             ("model.chemotherapy", m.chemotherapy.is_some()),
             ("model.imaging", m.imaging.is_some()),
             ("model.liver_injury", m.liver_injury.is_some()),

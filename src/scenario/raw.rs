@@ -89,6 +89,18 @@ pub struct RawCohort {
     pub obesity_share: Option<RawParam>,
     pub tumours: Option<RawTumours>,
     pub biology: Option<RawBiology>,
+    /// Conversion study only: chemotherapy given before this episode (for instance around an
+    /// earlier liver resection), whose injury has partly recovered.
+    pub prior_chemotherapy: Option<RawPriorChemotherapy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriorChemotherapy {
+    /// A regimen of `[model.chemotherapy.regimens]`.
+    pub regimen: String,
+    pub cycles: RawParam,
+    pub weeks_since_last: RawParam,
 }
 
 /// Conversion study: the tumour burden at diagnosis.
