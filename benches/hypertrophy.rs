@@ -28,7 +28,10 @@ fn engine(c: &mut Criterion) {
         g.bench_function(format!("trajectories_{threads}_threads"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
+                    run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| {
+                        Ok::<(), ()>(())
+                    })
+                    .unwrap()
                 })
             })
         });

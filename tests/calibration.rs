@@ -18,7 +18,10 @@ fn all_row(t: &Table, strategy: &str, check: Option<f64>) -> usize {
 fn hypertrophy_windows_reproduces_its_calibration_targets() {
     let s = Scenario::load(Path::new("scenarios/hypertrophy-windows.toml")).unwrap();
     let plan = RunPlan::new(99, 0..100_000);
-    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| {
+        Ok::<(), ()>(())
+    })
+    .unwrap();
     let summary = tables::summary(s.hypertrophy().unwrap(), &tally);
     let growth = tables::growth(s.hypertrophy().unwrap(), &tally);
 

@@ -183,11 +183,13 @@ fn missing_source_is_rejected() {
 
 #[test]
 fn conversion_study_rejects_anti_egfr_for_ras_mutant_tumours() {
-    let text = fs::read_to_string("scenarios/default.toml").unwrap().replacen(
-        "regimen_ras_mutant = \"folfox_bev\"",
-        "regimen_ras_mutant = \"folfox_anti_egfr\"",
-        1,
-    );
+    let text = fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replacen(
+            "regimen_ras_mutant = \"folfox_bev\"",
+            "regimen_ras_mutant = \"folfox_anti_egfr\"",
+            1,
+        );
     let line = text
         .lines()
         .position(|l| l == "regimen_ras_mutant = \"folfox_anti_egfr\"")
@@ -197,7 +199,10 @@ fn conversion_study_rejects_anti_egfr_for_ras_mutant_tumours() {
         &text,
         &format!("bad.toml:{line}:22: strategies[0].regimen_ras_mutant names \"folfox_anti_egfr\""),
     );
-    bad_scenario(&text, "anti-EGFR antibodies are given only for RAS wild-type tumours");
+    bad_scenario(
+        &text,
+        "anti-EGFR antibodies are given only for RAS wild-type tumours",
+    );
 }
 
 #[test]
@@ -215,12 +220,17 @@ fn keys_of_the_other_study_are_rejected_with_their_line() {
         &text,
         &format!("bad.toml:{line}:1: model.conditioning is used only in a conversion study (run.study = \"conversion\")"),
     );
-    let text = fs::read_to_string("scenarios/default.toml").unwrap().replacen(
-        "[cohort.remnant]\n",
-        "[cohort.remnant]\nfraction = { value = 0.3, source = \"s\" }\n",
-        1,
+    let text = fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replacen(
+            "[cohort.remnant]\n",
+            "[cohort.remnant]\nfraction = { value = 0.3, source = \"s\" }\n",
+            1,
+        );
+    bad_scenario(
+        &text,
+        "cohort.remnant.fraction is used only in a hypertrophy study",
     );
-    bad_scenario(&text, "cohort.remnant.fraction is used only in a hypertrophy study");
 }
 
 #[test]

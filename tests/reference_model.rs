@@ -72,7 +72,10 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
     let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml"))
         .expect("bundled scenario is valid");
     let plan = RunPlan::new(20261127, 0..N);
-    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+    let tally = run(s.hypertrophy().unwrap(), &plan, &Control::default(), |_| {
+        Ok::<(), ()>(())
+    })
+    .unwrap();
     let summary = tables::summary(s.hypertrophy().unwrap(), &tally);
     let windows = tables::windows(s.hypertrophy().unwrap(), &tally);
     let n = N as f64;

@@ -118,7 +118,12 @@ impl Simulation for Model {
         total.merge(part);
     }
 
-    fn simulate_block(&self, plan: &RunPlan, key: &StreamKey, patients: Range<u64>) -> (Tally, Records) {
+    fn simulate_block(
+        &self,
+        plan: &RunPlan,
+        key: &StreamKey,
+        patients: Range<u64>,
+    ) -> (Tally, Records) {
         let procedures: Vec<&ProcedureModel> = self
             .strategies
             .iter()
@@ -251,7 +256,9 @@ impl StudyTally {
     /// An empty tally shaped for `study`.
     pub fn empty(study: &crate::scenario::Study, quantiles: bool) -> Self {
         match study {
-            crate::scenario::Study::Hypertrophy(m) => StudyTally::Hypertrophy(empty_tally(m, quantiles)),
+            crate::scenario::Study::Hypertrophy(m) => {
+                StudyTally::Hypertrophy(empty_tally(m, quantiles))
+            }
             crate::scenario::Study::Conversion(m) => {
                 StudyTally::Conversion(conversion::ConversionTally::new(m))
             }

@@ -23,8 +23,14 @@ pub enum Law {
     Beta(Beta<f64>),
     Gamma(Gamma<f64>),
     /// A gamma law of whole-number shape: −scale · ln(u₁ ⋯ u_k), exact and cheap.
-    Erlang { shape: u32, scale: f64 },
-    Uniform { low: f64, high: f64 },
+    Erlang {
+        shape: u32,
+        scale: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
 }
 
 /// A law, optionally truncated to `[min, max]`, with its (untruncated) mean and sd for reports.
@@ -168,7 +174,15 @@ mod tests {
     #[test]
     fn erlang_matches_the_gamma_cdf_ks_alpha_0001() {
         use statrs::distribution::Gamma as SGamma;
-        let d = Dist::new(Law::Erlang { shape: 2, scale: 12.0 }, None, String::new(), 24.0);
+        let d = Dist::new(
+            Law::Erlang {
+                shape: 2,
+                scale: 12.0,
+            },
+            None,
+            String::new(),
+            24.0,
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(13);
         let n = 200_000;
         let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();

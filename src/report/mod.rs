@@ -21,8 +21,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::tally::{Rejected, Tally};
-use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::engine::StudyTally;
+use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::scenario::{hex, Scenario, Study};
 use table::{Table, TableError};
 
@@ -396,8 +396,10 @@ mod tests {
         t.strategies[2].sflr_resected_pct.add(f64::INFINITY);
         let message = tables(&t).unwrap_err().to_string();
         assert!(
-            message.contains(&format!("1 × sFLR at resection of strategy {}", m.strategies[2].name))
-                && message.contains("[model.planner]"),
+            message.contains(&format!(
+                "1 × sFLR at resection of strategy {}",
+                m.strategies[2].name
+            )) && message.contains("[model.planner]"),
             "{message}"
         );
     }

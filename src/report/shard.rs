@@ -106,7 +106,11 @@ fn incomplete(dir: &Path, reason: impl Into<String>) -> ShardError {
 
 /// Write a shard's tally and manifest into `dir` (a staging folder). `manifest.tally_sha256`
 /// is filled in here.
-pub fn write(dir: &Path, mut manifest: ShardManifest, tally: &StudyTally) -> Result<(), ReportError> {
+pub fn write(
+    dir: &Path,
+    mut manifest: ShardManifest,
+    tally: &StudyTally,
+) -> Result<(), ReportError> {
     let tally_path = dir.join(SHARD_TALLY);
     let bytes = serde_json::to_vec(tally).map_err(|e| write_err(&tally_path, e))?;
     std::fs::write(&tally_path, &bytes).map_err(|e| write_err(&tally_path, e))?;

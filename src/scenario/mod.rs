@@ -16,13 +16,13 @@ use rand_distr::{Beta, Gamma, LogNormal, Normal};
 use sha2::{Digest, Sha256};
 
 use crate::model::conditioning::{CheckSchedule, MAX_CHECKS};
+use crate::model::conversion::ConversionModel;
 use crate::model::dist::{Dist, Law, MIN_TRUNCATED_MASS};
 use crate::model::hypertrophy::GrowthLaw;
 use crate::model::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule};
 use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource};
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS, SEGMENT_NAMES};
-use crate::model::conversion::ConversionModel;
 use crate::model::{Model, Strategy};
 use locate::{Position, SpanIndex};
 use raw::{RawParam, RawScenario};
@@ -846,19 +846,13 @@ impl Validator<'_> {
                 let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
                 return self.err(
                     &format!("{key}.procedure"),
-                    format!(
-                        "must be one of {} (got {:?})",
-                        names.join(", "),
-                        given
-                    ),
+                    format!("must be one of {} (got {:?})", names.join(", "), given),
                 );
             };
             if !procedures.iter().any(|p| p.procedure == procedure) {
                 return self.err(
                     &format!("{key}.procedure"),
-                    format!(
-                        "{given:?} has no parameters: add a [procedures.{given}] table"
-                    ),
+                    format!("{given:?} has no parameters: add a [procedures.{given}] table"),
                 );
             }
             strategies.push(Strategy {
@@ -1174,14 +1168,21 @@ impl Validator<'_> {
                             "is required in a hypertrophy study: the cycles of chemotherapy before the procedure, e.g. { value = 0, source = \"…\" }",
                         );
                     };
-                    let cycles =
-                        self.dist(&format!("{key}.chemotherapy_cycles"), cycles, closed(0.0, 100.0))?;
+                    let cycles = self.dist(
+                        &format!("{key}.chemotherapy_cycles"),
+                        cycles,
+                        closed(0.0, 100.0),
+                    )?;
                     (regimen, cycles)
                 }
                 StudyKind::Conversion => {
                     let why = "in a conversion study chemotherapy is simulated with the strategies' regimens";
                     if g.regimen.is_some() {
-                        return self.only_in(&format!("{key}.regimen"), StudyKind::Hypertrophy, why);
+                        return self.only_in(
+                            &format!("{key}.regimen"),
+                            StudyKind::Hypertrophy,
+                            why,
+                        );
                     }
                     if g.chemotherapy_cycles.is_some() {
                         return self.only_in(
@@ -1233,22 +1234,45 @@ impl Validator<'_> {
         };
         let key = "cohort.remnant.segment_shares";
         let source = self.source(key, &shares.source)?;
-        if shares.values.len() != SEGMENTS || shares.values.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-            return self.err(&format!("{key}.values"), format!("must be {SEGMENTS} positive shares, segments I to VIII (got {:?})", shares.values));
+        if shares.values.len() != SEGMENTS
+            || shares.values.iter().any(|x| !(x.is_finite() && *x > 0.0))
+        {
+            return self.err(
+                &format!("{key}.values"),
+                format!(
+                    "must be {SEGMENTS} positive shares, segments I to VIII (got {:?})",
+                    shares.values
+                ),
+            );
         }
         let total: f64 = shares.values.iter().sum();
         let Some(conc_raw) = &r.dirichlet_concentration else {
-            return self.err("cohort.remnant", format!("{needs} dirichlet_concentration = {{ value = …, source = \"…\" }}"));
+            return self.err(
+                "cohort.remnant",
+                format!("{needs} dirichlet_concentration = {{ value = …, source = \"…\" }}"),
+            );
         };
-        let conc = self.param("cohort.remnant.dirichlet_concentration", conc_raw, positive(1e6))?;
-        let smallest = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(conc * s / total));
+        let conc = self.param(
+            "cohort.remnant.dirichlet_concentration",
+            conc_raw,
+            positive(1e6),
+        )?;
+        let smallest = shares
+            .values
+            .iter()
+            .fold(f64::INFINITY, |m, s| m.min(conc * s / total));
         if !(smallest >= MIN_SHAPE) {
             return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
         }
         let mut dirichlet = Vec::with_capacity(SEGMENTS);
         for (i, s) in shares.values.iter().enumerate() {
             let alpha = conc * s / total;
-            self.record(&format!("{key}.{}", SEGMENT_NAMES[i]), s / total, "dirichlet", source.clone());
+            self.record(
+                &format!("{key}.{}", SEGMENT_NAMES[i]),
+                s / total,
+                "dirichlet",
+                source.clone(),
+            );
             dirichlet.push(Gamma::new(alpha, 1.0).expect("alpha > 0"));
         }
         Ok(dirichlet.try_into().expect("eight segments"))
@@ -1306,7 +1330,11 @@ impl Validator<'_> {
                 ("conditioning", s.conditioning.is_some()),
             ];
             if let Some((field, _)) = present.iter().find(|(_, p)| *p) {
-                return self.only_in(&format!("strategies[{i}].{field}"), StudyKind::Conversion, "");
+                return self.only_in(
+                    &format!("strategies[{i}].{field}"),
+                    StudyKind::Conversion,
+                    "",
+                );
             }
         }
         Ok(())
