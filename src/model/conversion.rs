@@ -33,7 +33,7 @@ use super::planner::{
 };
 use super::procedure::{Procedure, ProcedureModel};
 use super::surgery::{Margin, SurgeryRisk};
-use super::tumour::{TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
+use super::tumour::{Lesion, TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
 use super::volumetry::SEGMENTS;
 use crate::random::{PatientStreams, Purpose};
 
@@ -259,6 +259,32 @@ pub struct ResponseProfile {
     pub progression_cycle: Option<u32>,
 }
 
+/// The tumour-growth-inhibition state of one patient at one time: a lesion's log size ratio
+/// since diagnosis is `grow − kill · kd_multiplier` (occult lesions grow at their own rate).
+#[derive(Clone, Copy, Debug)]
+struct Exposure {
+    grow: f64,
+    grow_occult: f64,
+    kill: f64,
+}
+
+impl Exposure {
+    #[inline]
+    fn log_ratio(&self, l: &Lesion) -> f64 {
+        self.grow - self.kill * l.kd_multiplier
+    }
+
+    #[inline]
+    fn occult_log_ratio(&self, l: &Lesion) -> f64 {
+        self.grow_occult - self.kill * l.kd_multiplier
+    }
+
+    #[inline]
+    fn diameter_mm(&self, l: &Lesion) -> f64 {
+        l.diameter0_mm * self.log_ratio(l).exp()
+    }
+}
+
 /// What identifies a resection plan within one patient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct PlanKey {
@@ -269,15 +295,20 @@ struct PlanKey {
     dlm: DlmPolicy,
 }
 
-/// Plans already made for one patient (a fixed-size table: no allocation).
+/// Scans and plans already made for one patient (fixed-size tables: no allocation).
+/// Strategies with the same regimen restage at the same cycles and see the same scan.
 #[derive(Clone, Debug)]
 pub struct PlanCache {
     len: usize,
     keys: [Option<PlanKey>; PLAN_CACHE],
     plans: [(Plan, f64, Injury); PLAN_CACHE],
+    scans: usize,
+    scan_keys: [(u8, u32); PLAN_CACHE],
+    scan_values: [Scan; PLAN_CACHE],
 }
 
-/// Plans kept per patient; when full, later plans are recomputed (results do not change).
+/// Plans (and scans) kept per patient; when full, later ones are recomputed (results do not
+/// change).
 const PLAN_CACHE: usize = 48;
 
 impl Default for PlanCache {
@@ -286,14 +317,33 @@ impl Default for PlanCache {
             len: 0,
             keys: [None; PLAN_CACHE],
             plans: [(Plan::default(), 0.0, Injury::default()); PLAN_CACHE],
+            scans: 0,
+            scan_keys: [(0, 0); PLAN_CACHE],
+            scan_values: [Scan::default(); PLAN_CACHE],
         }
     }
 }
 
 impl PlanCache {
-    /// Forget every plan (before the next patient).
+    /// Forget every plan and scan (before the next patient).
     pub fn clear(&mut self) {
         self.len = 0;
+        self.scans = 0;
+    }
+
+    /// The scan with `regimen` after `cycles` cycles, made by `make` the first time.
+    fn scan(&mut self, regimen: usize, cycles: u32, make: impl FnOnce() -> Scan) -> Scan {
+        let key = (regimen as u8, cycles);
+        if let Some(i) = (0..self.scans).find(|&i| self.scan_keys[i] == key) {
+            return self.scan_values[i];
+        }
+        let scan = make();
+        if self.scans < PLAN_CACHE {
+            self.scan_keys[self.scans] = key;
+            self.scan_values[self.scans] = scan;
+            self.scans += 1;
+        }
+        scan
     }
 
     fn get(&self, key: &PlanKey) -> Option<(Plan, f64, Injury)> {
@@ -337,10 +387,11 @@ impl ConversionModel {
         } else {
             1
         };
+        let mut resectable_at_diagnosis = false;
         let (tumours, tries) = self.burden.sample(&segment_ml, &mut rng, max_tries, |t| {
-            !self.resectable_at_diagnosis(&base, &segment_ml, t)
+            resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, t);
+            !resectable_at_diagnosis
         });
-        let resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, &tumours);
 
         let mut injury_rng = streams.stream(Purpose::LiverInjury);
         let mut susceptibility = Susceptibility {
@@ -451,38 +502,54 @@ impl ConversionModel {
         plan.r0_feasible && plan.flr_ml / base.stlv_ml >= base.safe_sflr
     }
 
-    /// The scan after `on_weeks` of treatment and `off_weeks` since the last dose.
+    /// Where the patient's lesions stand `off_weeks` after the last of `on_weeks` of treatment
+    /// with `regimen` (started at time 0).
     #[inline]
-    fn scan(
+    fn exposure(
         &self,
         p: &ConversionPatient,
         regimen: &Regimen,
         on_weeks: f64,
         off_weeks: f64,
-    ) -> Scan {
+    ) -> Exposure {
         let t = &p.tumours;
         let effect = regimen.effect(t.kd_patient, t.lambda_patient);
-        let kill = kill_factor(effect.kd, effect.lambda, on_weeks);
         let weeks = on_weeks + off_weeks;
-        let grow = t.kl_overt * weeks;
-        let mut seen = 0u32;
-        for (i, l) in t.visible_lesions().iter().enumerate() {
-            if grow - kill * l.kd_multiplier >= p.see[i] {
-                seen |= 1 << i;
-            }
+        Exposure {
+            grow: t.kl_overt * weeks,
+            grow_occult: t.kl_occult * weeks,
+            kill: kill_factor(effect.kd, effect.lambda, on_weeks),
         }
-        let grow_occult = t.kl_occult * weeks;
-        let new_liver = t
+    }
+
+    /// Occult liver lesions still below their detection limit.
+    fn occult_hidden(p: &ConversionPatient, e: &Exposure) -> usize {
+        p.tumours
             .occult_lesions()
             .iter()
             .zip(&p.see_occult)
-            .any(|(l, &s)| grow_occult - kill * l.kd_multiplier >= s);
-        let extrahepatic = grow_occult - kill >= p.see_extrahepatic;
+            .filter(|(l, &see)| e.occult_log_ratio(l) < see)
+            .count()
+    }
+
+    /// The restaging scan after `on_weeks` of treatment.
+    #[inline]
+    fn scan(&self, p: &ConversionPatient, regimen: &Regimen, on_weeks: f64) -> Scan {
+        let t = &p.tumours;
+        let e = self.exposure(p, regimen, on_weeks, 0.0);
+        let mut seen = 0u32;
+        for (i, l) in t.visible_lesions().iter().enumerate() {
+            if e.log_ratio(l) >= p.see[i] {
+                seen |= 1 << i;
+            }
+        }
+        let new_liver = Self::occult_hidden(p, &e) < t.occult as usize;
+        // The extrahepatic deposit responds like a lesion of multiplier 1.
+        let extrahepatic = e.grow_occult - e.kill >= p.see_extrahepatic;
         let mut target_sum_mm = 0.0;
         for &i in &p.targets[..p.n_targets as usize] {
             if seen & (1 << i) != 0 {
-                let l = &t.lesions[i as usize];
-                target_sum_mm += l.diameter0_mm * (grow - kill * l.kd_multiplier).exp();
+                target_sum_mm += e.diameter_mm(&t.lesions[i as usize]);
             }
         }
         Scan {
@@ -504,7 +571,7 @@ impl ConversionModel {
         let k = self.restaging.every_cycles;
         let base = p.baseline_sum_mm;
         let change = |sum: f64| if base > 0.0 { sum / base - 1.0 } else { 0.0 };
-        let early = self.scan(p, regimen, self.restaging.early_shrinkage_weeks, 0.0);
+        let early = self.scan(p, regimen, self.restaging.early_shrinkage_weeks);
         let mut profile = ResponseProfile {
             best: Response::Stable,
             depth: f64::INFINITY,
@@ -518,7 +585,7 @@ impl ConversionModel {
         let mut c = k;
         let mut j = 0;
         while c <= self.restaging.max_cycles {
-            let s = self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE, 0.0);
+            let s = self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE);
             if let Some(tr) = trace.as_deref_mut() {
                 if let Some(slot) = tr.get_mut(j) {
                     *slot = change(s.target_sum_mm);
@@ -580,13 +647,14 @@ impl ConversionModel {
         streams: &PatientStreams<'_>,
         cache: &mut PlanCache,
     ) -> Course {
-        let regimen = &self.regimens[s.regimen(p.tumours.biology.ras_mutant)];
+        let regimen_index = s.regimen(p.tumours.biology.ras_mutant);
+        let regimen = &self.regimens[regimen_index];
         let k = self.restaging.every_cycles;
         if s.timing == Timing::Upfront {
-            let scan = self.scan(p, regimen, 0.0, 0.0);
+            let scan = cache.scan(regimen_index, 0, || self.scan(p, regimen, 0.0));
             return match self.decide(p, s, regimen, &scan, 0, streams, cache) {
                 Ok(course) => course,
-                Err(_) => self.leave(p, Outcome::NotResectable, 0, 0.0, regimen, &scan),
+                Err(_) => self.leave(p, Outcome::NotResectable, 0, regimen, &scan),
             };
         }
         let mut nadir = p.baseline_sum_mm;
@@ -608,10 +676,12 @@ impl ConversionModel {
                 } else {
                     Outcome::NotResectable
                 };
-                return self.leave(p, outcome, cycles, 0.0, regimen, &last);
+                return self.leave(p, outcome, cycles, regimen, &last);
             }
             cycles = next;
-            let scan = self.scan(p, regimen, cycles as f64 * WEEKS_PER_CYCLE, 0.0);
+            let scan = cache.scan(regimen_index, cycles, || {
+                self.scan(p, regimen, cycles as f64 * WEEKS_PER_CYCLE)
+            });
             last = scan;
             let base = p.baseline_sum_mm;
             let change = if base > 0.0 {
@@ -631,7 +701,7 @@ impl ConversionModel {
                 None
             };
             if let Some(outcome) = progression {
-                return self.leave(p, outcome, cycles, 0.0, regimen, &scan);
+                return self.leave(p, outcome, cycles, regimen, &scan);
             }
             nadir = nadir.min(scan.target_sum_mm);
             let shrinkage = if previous > 0.0 {
@@ -660,7 +730,7 @@ impl ConversionModel {
                     } else {
                         Outcome::NotResectable
                     };
-                    return self.leave(p, outcome, cycles, 0.0, regimen, &scan);
+                    return self.leave(p, outcome, cycles, regimen, &scan);
                 }
                 Err(remnant_limited) => stalled_plan = remnant_limited,
             }
@@ -673,18 +743,16 @@ impl ConversionModel {
         p: &ConversionPatient,
         outcome: Outcome,
         cycles: u32,
-        extra_weeks: f64,
         regimen: &Regimen,
         scan: &Scan,
     ) -> Course {
-        let weeks = cycles as f64 * WEEKS_PER_CYCLE + extra_weeks;
         Course {
             outcome,
             cycles,
-            weeks,
+            weeks: cycles as f64 * WEEKS_PER_CYCLE,
             injury: self
                 .injury
-                .state(regimen.drugs, cycles as f64, extra_weeks, &p.susceptibility),
+                .state(regimen.drugs, cycles as f64, 0.0, &p.susceptibility),
             dlm: dlm_count(p, scan),
             resection: None,
         }
@@ -703,12 +771,10 @@ impl ConversionModel {
     ) -> (Plan, f64, Injury) {
         let t = &p.tumours;
         let on = cycles as f64 * WEEKS_PER_CYCLE;
-        let effect = regimen.effect(t.kd_patient, t.lambda_patient);
-        let kill = kill_factor(effect.kd, effect.lambda, on);
-        let grow = t.kl_overt * (on + off_weeks);
+        let e = self.exposure(p, regimen, on, off_weeks);
         let targets = t.visible_lesions().iter().enumerate().filter_map(|(i, l)| {
             let diameter_mm = if scan.seen & (1 << i) != 0 {
-                l.diameter0_mm * (grow - kill * l.kd_multiplier).exp()
+                e.diameter_mm(l)
             } else if s.dlm == DlmPolicy::ResectBlind {
                 // The site is resected as drawn on the baseline images.
                 l.diameter0_mm
@@ -848,9 +914,7 @@ impl ConversionModel {
         let t = &p.tumours;
         let regimen = &self.regimens[s.regimen(t.biology.ras_mutant)];
         let on = cycles as f64 * WEEKS_PER_CYCLE;
-        let effect = regimen.effect(t.kd_patient, t.lambda_patient);
-        let kill = kill_factor(effect.kd, effect.lambda, on);
-        let grow = t.kl_overt * (on + off_weeks);
+        let e = self.exposure(p, regimen, on, off_weeks);
         let mut margin = Margin::R0;
         let mut dlm_left_viable = 0;
         for (i, l) in t.visible_lesions().iter().enumerate() {
@@ -863,7 +927,7 @@ impl ConversionModel {
                 continue; // a blind resection of a sterilised site cannot leave tumour at the margin
             }
             let diameter_mm = if seen {
-                l.diameter0_mm * (grow - kill * l.kd_multiplier).exp()
+                e.diameter_mm(l)
             } else {
                 l.diameter0_mm
             };
@@ -886,13 +950,7 @@ impl ConversionModel {
             }
         }
         let weeks = on + off_weeks;
-        let grow_occult = t.kl_occult * weeks;
-        let occult_left = t
-            .occult_lesions()
-            .iter()
-            .zip(&p.see_occult)
-            .filter(|(l, &see)| grow_occult - kill * l.kd_multiplier < see)
-            .count() as u8;
+        let occult_left = Self::occult_hidden(p, &e) as u8;
         let phlf = p.draws.phlf < self.surgery.phlf(sflr, p.base.quality, injury);
         let died_90_days = p.draws.death < self.surgery.death(plan.major(), phlf);
         let morbidity = phlf || p.draws.morbidity < self.surgery.morbidity(plan.major(), cycles);
