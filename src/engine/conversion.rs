@@ -494,9 +494,9 @@ impl Simulation for ConversionModel {
             let patient = self.patient(index, &streams);
             tally.add_patient(&patient);
             let ras = patient.tumours.biology.ras_mutant as usize;
-            for (r, regimen) in self.regimens.iter().enumerate() {
+            for r in 0..self.regimens.len() {
                 if used[ras][r] {
-                    let profile = self.response(&patient, regimen, None);
+                    let profile = self.response_with_cache(&patient, r, None, &mut plans);
                     tally.responses[r].add(&profile);
                 }
             }

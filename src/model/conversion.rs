@@ -566,7 +566,36 @@ impl ConversionModel {
         &self,
         p: &ConversionPatient,
         regimen: &Regimen,
+        trace: Option<&mut [f64]>,
+    ) -> ResponseProfile {
+        self.response_from(p, regimen, trace, |c| {
+            self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE)
+        })
+    }
+
+    /// [`response`](Self::response) with regimen `regimen_index`, keeping its restaging scans
+    /// in `cache` for the strategies that follow.
+    pub fn response_with_cache(
+        &self,
+        p: &ConversionPatient,
+        regimen_index: usize,
+        trace: Option<&mut [f64]>,
+        cache: &mut PlanCache,
+    ) -> ResponseProfile {
+        let regimen = &self.regimens[regimen_index];
+        self.response_from(p, regimen, trace, |c| {
+            cache.scan(regimen_index, c, || {
+                self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE)
+            })
+        })
+    }
+
+    fn response_from(
+        &self,
+        p: &ConversionPatient,
+        regimen: &Regimen,
         mut trace: Option<&mut [f64]>,
+        mut scan_at: impl FnMut(u32) -> Scan,
     ) -> ResponseProfile {
         let k = self.restaging.every_cycles;
         let base = p.baseline_sum_mm;
@@ -585,7 +614,7 @@ impl ConversionModel {
         let mut c = k;
         let mut j = 0;
         while c <= self.restaging.max_cycles {
-            let s = self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE);
+            let s = scan_at(c);
             if let Some(tr) = trace.as_deref_mut() {
                 if let Some(slot) = tr.get_mut(j) {
                     *slot = change(s.target_sum_mm);
