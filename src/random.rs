@@ -46,6 +46,8 @@ pub enum Purpose {
     LiverInjury,
     /// Outcome of a liver resection: margins, liver failure, death.
     Surgery,
+    /// The pathway study's operations, margins' fate, repeat treatment and survival.
+    FollowUp,
     /// Everything one FLR-conditioning procedure decides for this patient: its complications
     /// and its growth. Shared by every strategy that uses the procedure.
     Conditioning(Procedure),
@@ -62,6 +64,7 @@ impl Purpose {
             Purpose::Tumours => 5,
             Purpose::LiverInjury => 6,
             Purpose::Surgery => 7,
+            Purpose::FollowUp => 8,
             Purpose::Conditioning(p) => 16 + p.index() as u64,
         }
     }
@@ -75,7 +78,9 @@ impl Purpose {
             Purpose::Progression => (10, 2),
             // The conversion study's purposes draw from their reserved regions only (the
             // primary words are all taken by the purposes above).
-            Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery => (0, 0),
+            Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery | Purpose::FollowUp => {
+                (0, 0)
+            }
             // Five words: complication uniform, growth normal, and the gamma sampler's
             // normal and uniform, with a word to spare for a rejection.
             Purpose::Conditioning(p) => (12 + 5 * p.index(), 5),

@@ -319,6 +319,16 @@ fn run_into(
             }
             StudyTally::Conversion(t)
         }
+        Study::Pathway(model) => {
+            let mut patient_table = report::patients::PathwayPatientTable::new(&staging.dir, model);
+            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
+                patient_table.write(records)
+            })?;
+            if let Some(f) = patient_table.finish().map_err(runtime)? {
+                files.push(f);
+            }
+            StudyTally::Pathway(t)
+        }
     };
     let elapsed = t0.elapsed().as_secs_f64();
 
@@ -435,6 +445,7 @@ fn write_results(
     text.push_str(&match &s.study {
         Study::Hypertrophy(_) => summary_text(&tables[0]),
         Study::Conversion(_) => report::conversion::timing_text(&tables[0]),
+        Study::Pathway(_) => report::pathway::summary_text(tables.first()),
     });
     Ok(text)
 }

@@ -50,6 +50,52 @@ pub struct BurdenTally {
     pub selection_exhausted: u64,
 }
 
+impl BurdenTally {
+    pub fn merge(&mut self, o: &BurdenTally) {
+        let (a, b) = (self, o);
+        a.lesions.merge(&b.lesions);
+        a.largest_mm.merge(&b.largest_mm);
+        a.occult_lesions.merge(&b.occult_lesions);
+        a.bilobar += b.bilobar;
+        for (x, y) in a.fong.iter_mut().zip(&b.fong) {
+            *x += y;
+        }
+        a.ras_mutant += b.ras_mutant;
+        a.braf_mutant += b.braf_mutant;
+        a.right_sided += b.right_sided;
+        a.synchronous += b.synchronous;
+        a.node_positive += b.node_positive;
+        a.cea_over_200 += b.cea_over_200;
+        a.extrahepatic_occult += b.extrahepatic_occult;
+        a.resectable_at_diagnosis += b.resectable_at_diagnosis;
+        a.selection_tries.merge(&b.selection_tries);
+        a.selection_exhausted += b.selection_exhausted;
+    }
+
+    pub(crate) fn add(&mut self, p: &ConversionPatient) {
+        let t = &p.tumours;
+        let b = self;
+        b.lesions.add(t.visible as f64);
+        b.largest_mm.add(t.largest_mm());
+        b.occult_lesions.add(t.occult as f64);
+        b.bilobar += t.bilobar() as u64;
+        b.fong[t.fong_score() as usize] += 1;
+        let bio = &t.biology;
+        b.ras_mutant += bio.ras_mutant as u64;
+        b.braf_mutant += bio.braf_mutant as u64;
+        b.right_sided += bio.right_sided_primary as u64;
+        b.synchronous += bio.synchronous as u64;
+        b.node_positive += bio.node_positive_primary as u64;
+        b.cea_over_200 += (bio.cea_ng_ml > FONG_CEA_NG_ML) as u64;
+        b.extrahepatic_occult += (t.extrahepatic_mm > 0.0) as u64;
+        b.resectable_at_diagnosis += p.resectable_at_diagnosis as u64;
+        b.selection_tries.add(p.selection_tries as f64);
+        b.selection_exhausted += (p.selection_tries
+            >= crate::model::conversion::MAX_SELECTION_TRIES
+            && p.resectable_at_diagnosis) as u64;
+    }
+}
+
 /// One strategy.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TimingTally {
@@ -307,24 +353,7 @@ impl ConversionTally {
         for (a, b) in self.cohort.iter_mut().zip(&o.cohort) {
             a.merge(b);
         }
-        let (a, b) = (&mut self.burden, &o.burden);
-        a.lesions.merge(&b.lesions);
-        a.largest_mm.merge(&b.largest_mm);
-        a.occult_lesions.merge(&b.occult_lesions);
-        a.bilobar += b.bilobar;
-        for (x, y) in a.fong.iter_mut().zip(&b.fong) {
-            *x += y;
-        }
-        a.ras_mutant += b.ras_mutant;
-        a.braf_mutant += b.braf_mutant;
-        a.right_sided += b.right_sided;
-        a.synchronous += b.synchronous;
-        a.node_positive += b.node_positive;
-        a.cea_over_200 += b.cea_over_200;
-        a.extrahepatic_occult += b.extrahepatic_occult;
-        a.resectable_at_diagnosis += b.resectable_at_diagnosis;
-        a.selection_tries.merge(&b.selection_tries);
-        a.selection_exhausted += b.selection_exhausted;
+        self.burden.merge(&o.burden);
         for (a, b) in self.strategies.iter_mut().zip(&o.strategies) {
             a.merge(b);
         }
@@ -402,26 +431,7 @@ impl ConversionTally {
         let mut base = p.base;
         base.tumour_ml = p.tumours.volume_ml();
         self.cohort[p.base.group].add(&base);
-        let t = &p.tumours;
-        let b = &mut self.burden;
-        b.lesions.add(t.visible as f64);
-        b.largest_mm.add(t.largest_mm());
-        b.occult_lesions.add(t.occult as f64);
-        b.bilobar += t.bilobar() as u64;
-        b.fong[t.fong_score() as usize] += 1;
-        let bio = &t.biology;
-        b.ras_mutant += bio.ras_mutant as u64;
-        b.braf_mutant += bio.braf_mutant as u64;
-        b.right_sided += bio.right_sided_primary as u64;
-        b.synchronous += bio.synchronous as u64;
-        b.node_positive += bio.node_positive_primary as u64;
-        b.cea_over_200 += (bio.cea_ng_ml > FONG_CEA_NG_ML) as u64;
-        b.extrahepatic_occult += (t.extrahepatic_mm > 0.0) as u64;
-        b.resectable_at_diagnosis += p.resectable_at_diagnosis as u64;
-        b.selection_tries.add(p.selection_tries as f64);
-        b.selection_exhausted += (p.selection_tries
-            >= crate::model::conversion::MAX_SELECTION_TRIES
-            && p.resectable_at_diagnosis) as u64;
+        self.burden.add(p);
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod accumulators;
 pub mod conversion;
+pub mod pathway;
 pub mod tally;
 
 use std::ops::Range;
@@ -250,6 +251,7 @@ fn simulate_block(
 pub enum StudyTally {
     Hypertrophy(Tally),
     Conversion(conversion::ConversionTally),
+    Pathway(pathway::PathwayStudyTally),
 }
 
 impl StudyTally {
@@ -262,6 +264,9 @@ impl StudyTally {
             crate::scenario::Study::Conversion(m) => {
                 StudyTally::Conversion(conversion::ConversionTally::new(m))
             }
+            crate::scenario::Study::Pathway(m) => {
+                StudyTally::Pathway(pathway::PathwayStudyTally::new(m))
+            }
         }
     }
 
@@ -269,6 +274,7 @@ impl StudyTally {
         match self {
             StudyTally::Hypertrophy(t) => t.patients,
             StudyTally::Conversion(t) => t.patients,
+            StudyTally::Pathway(t) => t.patients,
         }
     }
 
@@ -277,6 +283,7 @@ impl StudyTally {
         match (self, o) {
             (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.same_shape(b),
             (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.same_shape(b),
+            (StudyTally::Pathway(a), StudyTally::Pathway(b)) => a.same_shape(b),
             _ => false,
         }
     }
@@ -286,6 +293,7 @@ impl StudyTally {
         match (self, o) {
             (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.merge(b),
             (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.merge(b),
+            (StudyTally::Pathway(a), StudyTally::Pathway(b)) => a.merge(b),
             _ => debug_assert!(false, "merge of different studies"),
         }
     }

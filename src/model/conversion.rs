@@ -148,10 +148,10 @@ pub struct ConversionPatient {
     pub targets: [u8; MAX_TARGETS],
     pub n_targets: u8,
     /// Visibility margins: lesion i is visible when its log size ratio is at least `see[i]`.
-    see: [f64; MAX_LESIONS],
-    see_occult: [f64; MAX_OCCULT],
-    see_extrahepatic: f64,
-    baseline_sum_mm: f64,
+    pub(crate) see: [f64; MAX_LESIONS],
+    pub(crate) see_occult: [f64; MAX_OCCULT],
+    pub(crate) see_extrahepatic: f64,
+    pub(crate) baseline_sum_mm: f64,
 }
 
 /// Why a patient left the path, or that they were resected.
@@ -1008,7 +1008,7 @@ impl ConversionModel {
 /// (KD/λ)(1 − e^(−λ·t)): the log-kill of the TGI law after t weeks on treatment, per unit of a
 /// lesion's KD multiplier.
 #[inline]
-fn kill_factor(kd: f64, lambda: f64, on_weeks: f64) -> f64 {
+pub(crate) fn kill_factor(kd: f64, lambda: f64, on_weeks: f64) -> f64 {
     if on_weeks <= 0.0 {
         0.0
     } else if lambda > 0.0 {

@@ -9,6 +9,7 @@ pub mod hypertrophy;
 pub mod imaging;
 pub mod injury;
 pub mod liver;
+pub mod pathway;
 pub mod patient;
 pub mod planner;
 pub mod procedure;

@@ -5,6 +5,7 @@
 pub mod conversion;
 pub mod conversion_plots;
 pub mod output;
+pub mod pathway;
 pub mod patients;
 pub mod plots;
 pub mod shard;
@@ -86,6 +87,18 @@ pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table
             }
             conversion::tables(scenario, m, t)
         }
+        (Study::Pathway(m), StudyTally::Pathway(t)) => {
+            let rejections = t.rejections(m);
+            if !rejections.is_empty() {
+                let detail = rejections
+                    .iter()
+                    .map(|(what, count)| format!("{count} × {what}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(ReportError::Rejected { detail });
+            }
+            pathway::tables(scenario, m, t)
+        }
         _ => {
             return Err(ReportError::Rejected {
                 detail: "the tally is of another study than the scenario".into(),
@@ -165,6 +178,7 @@ pub fn write_plots(
             hypertrophy_plots(dir, scenario.run.quantiles, m, t)
         }
         (Study::Conversion(m), StudyTally::Conversion(t)) => conversion::plots(dir, m, t),
+        (Study::Pathway(m), StudyTally::Pathway(t)) => pathway::plots(dir, m, t),
         _ => Err(ReportError::Rejected {
             detail: "the tally is of another study than the scenario".into(),
         }),

@@ -11,9 +11,11 @@ use polars::prelude::*;
 use super::table::{Row, Table};
 use super::ReportError;
 use crate::engine::conversion::ConversionRecords;
+use crate::engine::pathway::PathwayRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{Immediate, WaitEnd};
 use crate::model::conversion::ConversionModel;
+use crate::model::pathway::PathwayModel;
 use crate::model::patient::Patient;
 use crate::model::Model;
 
@@ -224,6 +226,75 @@ impl<'m> ConversionPatientTable<'m> {
                     .count("dlm_left_viable", r.map_or(0, |r| r.dlm_left_viable as u64))
                     .count("occult_left", r.map_or(0, |r| r.occult_left as u64));
             }
+        }
+        self.stream.append(&t)
+    }
+
+    /// Close the file; returns its name if anything was written.
+    pub fn finish(self) -> Result<Option<String>, ReportError> {
+        self.stream.finish()
+    }
+}
+
+/// The patient table of a pathway study: one row per patient and strategy, with how the path
+/// ended, the perioperative outcome, the first recurrence and death.
+pub struct PathwayPatientTable<'m> {
+    model: &'m PathwayModel,
+    stream: ParquetStream,
+}
+
+impl<'m> PathwayPatientTable<'m> {
+    pub fn new(dir: &Path, model: &'m PathwayModel) -> Self {
+        PathwayPatientTable {
+            model,
+            stream: ParquetStream::new(dir),
+        }
+    }
+
+    /// Append one block of records.
+    pub fn write(&mut self, records: &PathwayRecords) -> Result<(), ReportError> {
+        let m = self.model;
+        let per = m.pathways.len().max(1);
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let mut t = Table::new("patients");
+        for (i, (index, c)) in records.courses.iter().enumerate() {
+            let strategy = &m.pathways[i % per];
+            let step = strategy
+                .steps
+                .get(c.exit_step as usize)
+                .map_or("end", |s| s.key());
+            let r = c.recurrence.as_ref();
+            t.row()
+                .count("patient", *index)
+                .text("strategy", &strategy.name)
+                .text("exit", c.exit.key())
+                .text("exit_step", step)
+                .count("cycles", c.cycles as u64)
+                .real("path_weeks", c.path_weeks)
+                .count("operations", c.operations as u64)
+                .text("rendered_disease_free", yes(c.rendered_disease_free))
+                .text("margin", c.margin.map_or("none", |m| m.key()))
+                .real("sflr_at_resection_pct", 100.0 * c.sflr)
+                .real("kgr_pct_per_week", c.kgr_pct_per_week.unwrap_or(f64::NAN))
+                .text("liver_failure", yes(c.phlf))
+                .text("major_complication", yes(c.major_morbidity))
+                .text("death_90_days", yes(c.died_90_days))
+                .count("dlm_left_viable", c.dlm_left_viable as u64)
+                .real(
+                    "recurrence_months_after_path",
+                    r.map_or(f64::NAN, |r| r.months_after_path),
+                )
+                .text(
+                    "recurrence_intrahepatic",
+                    yes(r.is_some_and(|r| r.intrahepatic)),
+                )
+                .text(
+                    "recurrence_extrahepatic",
+                    yes(r.is_some_and(|r| r.extrahepatic)),
+                )
+                .count("repeat_treatments", c.repeat_treatments as u64)
+                .real("death_months", c.death_months)
+                .text("death_cause", c.death_cause.key());
         }
         self.stream.append(&t)
     }

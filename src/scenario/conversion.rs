@@ -35,7 +35,7 @@ const MAX_STRATEGY_NAME: usize = 80;
 const DRUGS: [&str; 4] = ["oxaliplatin", "irinotecan", "bevacizumab", "anti_egfr"];
 
 /// An open interval.
-const fn open(lo: f64, hi: f64) -> Range {
+pub(super) const fn open(lo: f64, hi: f64) -> Range {
     Range {
         lo,
         hi,
@@ -49,9 +49,19 @@ impl Validator<'_> {
         &mut self,
         raw: RawScenario,
     ) -> Result<(RunSettings, ConversionModel)> {
+        self.conversion_model(&raw, true)
+    }
+
+    /// The conversion model; with `timing`, its timing strategies too (a pathway study
+    /// validates its own strategies).
+    pub(super) fn conversion_model(
+        &mut self,
+        raw: &RawScenario,
+        timing: bool,
+    ) -> Result<(RunSettings, ConversionModel)> {
         let mut run = self.run(&raw.run)?;
         run.cohort_description = raw.cohort.description.trim().to_owned();
-        self.no_hypertrophy_keys(&raw)?;
+        self.no_hypertrophy_keys(raw)?;
         let c = &raw.cohort;
         let cohort = self.cohort(c, StudyKind::Conversion)?;
         let initially_unresectable = match c.selection.as_deref() {
@@ -126,7 +136,11 @@ impl Validator<'_> {
             );
         };
         let surgery = self.surgery(su)?;
-        let conditioned = raw.strategies.iter().position(|s| s.conditioning.is_some());
+        let conditioned = raw
+            .strategies
+            .iter()
+            .position(|s| s.conditioning.is_some())
+            .filter(|_| timing);
         let conditioning_weeks = match (&m.conditioning, conditioned) {
             (Some(w), _) => self.param("model.conditioning.weeks", &w.weeks, positive(26.0))?,
             (None, Some(i)) => {
@@ -157,8 +171,12 @@ impl Validator<'_> {
             }
         };
         let procedures = self.procedures(&raw.procedures)?;
-        let strategies =
-            self.timing_strategies(&raw.strategies, &regimens, &restaging, &procedures)?;
+        let strategies = if timing {
+            self.no_pathway_keys(raw)?;
+            self.timing_strategies(&raw.strategies, &regimens, &restaging, &procedures)?
+        } else {
+            Vec::new()
+        };
 
         let model = ConversionModel {
             cohort,
@@ -183,9 +201,9 @@ impl Validator<'_> {
         Ok((run, model))
     }
 
-    /// A key a conversion study needs is missing.
-    fn required<T>(&self, key: &str, what: &str) -> Result<T> {
-        self.err(key, format!("is required in a conversion study: {what}"))
+    /// A key a conversion (or pathway) study needs is missing.
+    pub(super) fn required<T>(&self, key: &str, what: &str) -> Result<T> {
+        self.err(key, format!("is required in this study: {what}"))
     }
 
     /// The keys of a hypertrophy study that a conversion study does not use (the cohort's are
@@ -845,7 +863,7 @@ impl Validator<'_> {
     }
 
     /// The index of the regimen a strategy names.
-    fn regimen_ref(
+    pub(super) fn regimen_ref(
         &self,
         key: &str,
         given: &Option<String>,

@@ -7,6 +7,7 @@
 
 mod conversion;
 pub mod locate;
+mod pathway;
 mod raw;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use crate::model::conversion::ConversionModel;
 use crate::model::dist::{Dist, Law, MIN_TRUNCATED_MASS};
 use crate::model::hypertrophy::GrowthLaw;
 use crate::model::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule};
+use crate::model::pathway::PathwayModel;
 use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource};
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS, SEGMENT_NAMES};
@@ -93,6 +95,9 @@ pub enum Study {
     Hypertrophy(Model),
     /// Timing of resection after conversion chemotherapy (`study = "conversion"`).
     Conversion(ConversionModel),
+    /// Whole treatment paths as steps, followed through recurrence to death
+    /// (`study = "pathway"`).
+    Pathway(PathwayModel),
 }
 
 impl Study {
@@ -101,6 +106,7 @@ impl Study {
         match self {
             Study::Hypertrophy(_) => "hypertrophy",
             Study::Conversion(_) => "conversion",
+            Study::Pathway(_) => "pathway",
         }
     }
 
@@ -108,6 +114,7 @@ impl Study {
         match self {
             Study::Hypertrophy(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
             Study::Conversion(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
+            Study::Pathway(m) => m.pathways.iter().map(|s| s.name.clone()).collect(),
         }
     }
 }
@@ -127,7 +134,7 @@ impl Scenario {
     pub fn hypertrophy(&self) -> Option<&Model> {
         match &self.study {
             Study::Hypertrophy(m) => Some(m),
-            Study::Conversion(_) => None,
+            Study::Conversion(_) | Study::Pathway(_) => None,
         }
     }
 }
@@ -180,22 +187,27 @@ impl Scenario {
             index: &index,
             parameters: Vec::new(),
         };
-        let (run, study) = match raw.run.study.as_deref().map(str::trim) {
-            None | Some("hypertrophy") => {
-                let (run, model) = v.scenario(raw)?;
-                (run, Study::Hypertrophy(model))
-            }
-            Some("conversion") => {
-                let (run, model) = v.conversion(raw)?;
-                (run, Study::Conversion(model))
-            }
-            Some(other) => {
-                return v.err(
+        let (run, study) =
+            match raw.run.study.as_deref().map(str::trim) {
+                None | Some("hypertrophy") => {
+                    let (run, model) = v.scenario(raw)?;
+                    (run, Study::Hypertrophy(model))
+                }
+                Some("conversion") => {
+                    let (run, model) = v.conversion(raw)?;
+                    (run, Study::Conversion(model))
+                }
+                Some("pathway") => {
+                    let (run, model) = v.pathway(raw)?;
+                    (run, Study::Pathway(model))
+                }
+                Some(other) => return v.err(
                     "run.study",
-                    format!("must be \"hypertrophy\" or \"conversion\" (got {other:?})"),
-                )
-            }
-        };
+                    format!(
+                        "must be \"hypertrophy\", \"conversion\" or \"pathway\" (got {other:?})"
+                    ),
+                ),
+            };
         Ok(Scenario {
             file: file.to_owned(),
             sha256: hex(&Sha256::digest(text.as_bytes())),
@@ -347,6 +359,7 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 enum StudyKind {
     Hypertrophy,
     Conversion,
+    Pathway,
 }
 
 impl StudyKind {
@@ -354,6 +367,7 @@ impl StudyKind {
         match self {
             StudyKind::Hypertrophy => "hypertrophy",
             StudyKind::Conversion => "conversion",
+            StudyKind::Pathway => "pathway",
         }
     }
 }
@@ -1067,14 +1081,14 @@ impl Validator<'_> {
                     "is required in a hypertrophy study: the tumour volume law in mL, e.g. { dist = \"lognormal\", median = 50, sdlog = 1.0, truncate = [1, 1500], source = \"…\" }",
                 )
             }
-            (StudyKind::Conversion, Some(_)) => {
+            (StudyKind::Conversion | StudyKind::Pathway, Some(_)) => {
                 return self.only_in(
                     "cohort.tumour_volume_ml",
                     StudyKind::Hypertrophy,
                     "in a conversion study the tumour volume follows from the lesions of cohort.tumours",
                 )
             }
-            (StudyKind::Conversion, None) => None,
+            (StudyKind::Conversion | StudyKind::Pathway, None) => None,
         };
         let r = &c.remnant;
         let remnant = match study {
@@ -1094,7 +1108,7 @@ impl Validator<'_> {
                     RemnantSource::Segments { resection: Some(resection), dirichlet }
                 }
             },
-            StudyKind::Conversion => {
+            StudyKind::Conversion | StudyKind::Pathway => {
                 if r.planned_resection.is_some() {
                     return self.only_in(
                         "cohort.remnant.planned_resection",
@@ -1175,7 +1189,7 @@ impl Validator<'_> {
                     )?;
                     (regimen, cycles)
                 }
-                StudyKind::Conversion => {
+                StudyKind::Conversion | StudyKind::Pathway => {
                     let why = "in a conversion study chemotherapy is simulated with the strategies' regimens";
                     if g.regimen.is_some() {
                         return self.only_in(
@@ -1283,6 +1297,7 @@ impl Validator<'_> {
         let setting = match study {
             StudyKind::Hypertrophy => "run.study = \"hypertrophy\", the default",
             StudyKind::Conversion => "run.study = \"conversion\"",
+            StudyKind::Pathway => "run.study = \"pathway\"",
         };
         let why = if why.is_empty() {
             String::new()
@@ -1296,6 +1311,23 @@ impl Validator<'_> {
                 study.key()
             ),
         )
+    }
+
+    /// Only a pathway study has perioperative and follow-up models and strategies of steps.
+    fn no_pathway_keys(&self, raw: &RawScenario) -> Result<()> {
+        let m = &raw.model;
+        if m.perioperative.is_some() {
+            return self.only_in("model.perioperative", StudyKind::Pathway, "");
+        }
+        if m.follow_up.is_some() {
+            return self.only_in("model.follow_up", StudyKind::Pathway, "");
+        }
+        for (i, s) in raw.strategies.iter().enumerate() {
+            if s.steps.is_some() {
+                return self.only_in(&format!("strategies[{i}].steps"), StudyKind::Pathway, "");
+            }
+        }
+        Ok(())
     }
 
     /// A hypertrophy study must not carry the keys of a conversion study.
@@ -1318,6 +1350,7 @@ impl Validator<'_> {
         if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
             return self.only_in(key, StudyKind::Conversion, "");
         }
+        self.no_pathway_keys(raw)?;
         for (i, s) in raw.strategies.iter().enumerate() {
             let present = [
                 ("timing", s.timing.is_some()),

@@ -180,6 +180,71 @@ pub struct RawModel {
     pub planner: Option<RawPlanner>,
     pub surgery: Option<RawSurgery>,
     pub conditioning: Option<RawConditioning>,
+    /// Pathway study only.
+    pub perioperative: Option<RawPerioperative>,
+    pub follow_up: Option<RawFollowUp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPerioperative {
+    pub major_share_of_complications: RawParam,
+    pub low_kgr_pct_per_week: RawParam,
+    pub phlf_or_low_kgr: RawParam,
+    pub alpps_function_share: RawParam,
+    pub ablation_major_complication: RawParam,
+    pub ablation_death: RawParam,
+    pub primary_major_morbidity: RawParam,
+    pub primary_death: RawParam,
+    pub primary_recovery_weeks: RawParam,
+    pub simultaneous_morbidity_or: RawParam,
+    pub simultaneous_death_or: RawParam,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFollowUp {
+    pub surveillance_early_months: RawParam,
+    pub surveillance_early_years: RawParam,
+    pub surveillance_late_months: RawParam,
+    pub margin_recurrence_r0: RawParam,
+    pub margin_recurrence_r1_vascular: RawParam,
+    pub margin_recurrence_r1_parenchymal: RawParam,
+    pub residue_mm: RawParam,
+    pub ablation_local_progression_0mm: RawParam,
+    pub ablation_local_progression_1_5mm: RawParam,
+    pub ablation_local_progression_6_10mm: RawParam,
+    pub ablation_local_progression_over_10mm: RawParam,
+    pub regenerated_share: RawParam,
+    pub repeat_treatment_share: RawParam,
+    pub palliative_os_median_months: RawParam,
+    pub post_progression_os_median_months: RawParam,
+    pub palliative_os_log_sd: RawParam,
+    pub other_causes_male_log_hazard_at_0: RawParam,
+    pub other_causes_female_log_hazard_at_0: RawParam,
+    pub other_causes_male_log_hazard_per_year: RawParam,
+    pub other_causes_female_log_hazard_per_year: RawParam,
+}
+
+/// One step of a pathway strategy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub step: String,
+    pub regimen: Option<String>,
+    pub regimen_ras_wild_type: Option<String>,
+    pub regimen_ras_mutant: Option<String>,
+    pub cycles: Option<i64>,
+    pub until: Option<String>,
+    pub weeks: Option<f64>,
+    pub days: Option<f64>,
+    pub policy: Option<String>,
+    pub ablation: Option<String>,
+    pub dlm: Option<String>,
+    pub procedure: Option<String>,
+    pub on_insufficient_growth: Option<String>,
+    pub rescue_days: Option<f64>,
+    pub timing: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,6 +384,8 @@ pub struct RawStrategy {
     pub regimen_ras_wild_type: Option<String>,
     pub regimen_ras_mutant: Option<String>,
     pub conditioning: Option<String>,
+    /// Pathway study: the steps.
+    pub steps: Option<Vec<RawStep>>,
 }
 
 /// One cycle count or a list of them.

@@ -1,0 +1,438 @@
+//! What a pathway-study run counts, and its per-patient loop.
+//!
+//! Per strategy: how paths ended and at which step, perioperative outcomes, margins,
+//! recurrence by site and origin, repeat treatment, and survival on a monthly grid (deaths and
+//! recurrences by month, so curves, landmarks, medians and restricted means follow exactly).
+//! Every strategy is also compared, patient by patient, with the first (the reference): the
+//! paired differences in survival at the landmarks and in restricted mean survival.
+
+use std::ops::Range;
+
+use super::accumulators::ExactSum;
+use super::conversion::BurdenTally;
+use super::tally::CohortTally;
+use super::{RunPlan, Simulation};
+use crate::model::conversion::PlanCache;
+use crate::model::pathway::{
+    DeathCause, Exit, PathwayCourse, PathwayDraws, PathwayModel, HORIZON_MONTHS, MAX_STEPS,
+    RMST_MONTHS,
+};
+use crate::model::surgery::Margin;
+use crate::random::{PatientStreams, StreamKey};
+
+/// Landmarks of the survival tables, months.
+pub const LANDMARKS_MONTHS: [usize; 3] = [12, 36, 60];
+
+/// One strategy.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PathwayTally {
+    pub n: u64,
+    /// By `Exit::ALL`.
+    pub exits: Vec<u64>,
+    /// Per step: reached, skipped as not applicable, path ended there, major complication.
+    pub reached: Vec<u64>,
+    pub skipped: Vec<u64>,
+    pub ended: Vec<u64>,
+    pub complicated: Vec<u64>,
+    pub rendered_disease_free: u64,
+    pub operated: u64,
+    /// Operated patients by worst margin (`Margin::ALL` order).
+    pub margins: Vec<u64>,
+    pub phlf: u64,
+    pub major_morbidity: u64,
+    pub deaths_90_days: u64,
+    pub conditioned: u64,
+    pub low_kgr: u64,
+    pub kgr_pct_per_week: ExactSum,
+    pub sflr_pct: ExactSum,
+    pub cycles: ExactSum,
+    pub path_weeks: ExactSum,
+    pub injury: u64,
+    pub dlm_left_viable: u64,
+    /// Among the rendered disease-free.
+    pub recurrence: u64,
+    pub intrahepatic: u64,
+    pub extrahepatic: u64,
+    pub in_situ: u64,
+    pub margin_site: u64,
+    pub ablation_site: u64,
+    pub liver_only: u64,
+    /// Liver-only first recurrences treated again (resection or ablation).
+    pub liver_only_repeat: u64,
+    /// Patients with at least one repeat treatment, and repeat treatments in all.
+    pub repeat_patients: u64,
+    pub repeat_treatments: u64,
+    /// By `DeathCause::ALL`.
+    pub death_causes: Vec<u64>,
+    /// Deaths by month of death since the start (bin m: [m, m + 1)), all patients.
+    pub deaths_by_month: Vec<u64>,
+    /// Deaths by month since the start, rendered disease-free patients only (the survival
+    /// surgical series report).
+    pub deaths_by_month_disease_free: Vec<u64>,
+    /// Recurrence or death by month since the end of the path, rendered disease-free only.
+    pub rfs_events_by_month: Vec<u64>,
+    /// Time to recurrence (months after the path), those who recurred.
+    pub months_to_recurrence: ExactSum,
+    /// min(survival, 60 months).
+    pub rmst: ExactSum,
+    /// Paired with the reference strategy: this strategy's RMST minus the reference's.
+    pub rmst_difference: ExactSum,
+    /// Paired at each landmark: alive here and dead on the reference; dead here and alive on
+    /// the reference.
+    pub better_at_landmark: Vec<u64>,
+    pub worse_at_landmark: Vec<u64>,
+}
+
+impl PathwayTally {
+    pub fn new(steps: usize) -> Self {
+        PathwayTally {
+            n: 0,
+            exits: vec![0; Exit::ALL.len()],
+            reached: vec![0; steps],
+            skipped: vec![0; steps],
+            ended: vec![0; steps],
+            complicated: vec![0; steps],
+            rendered_disease_free: 0,
+            operated: 0,
+            margins: vec![0; Margin::ALL.len()],
+            phlf: 0,
+            major_morbidity: 0,
+            deaths_90_days: 0,
+            conditioned: 0,
+            low_kgr: 0,
+            kgr_pct_per_week: ExactSum::default(),
+            sflr_pct: ExactSum::default(),
+            cycles: ExactSum::default(),
+            path_weeks: ExactSum::default(),
+            injury: 0,
+            dlm_left_viable: 0,
+            recurrence: 0,
+            intrahepatic: 0,
+            extrahepatic: 0,
+            in_situ: 0,
+            margin_site: 0,
+            ablation_site: 0,
+            liver_only: 0,
+            liver_only_repeat: 0,
+            repeat_patients: 0,
+            repeat_treatments: 0,
+            death_causes: vec![0; DeathCause::ALL.len()],
+            deaths_by_month: vec![0; HORIZON_MONTHS],
+            deaths_by_month_disease_free: vec![0; HORIZON_MONTHS],
+            rfs_events_by_month: vec![0; HORIZON_MONTHS],
+            months_to_recurrence: ExactSum::default(),
+            rmst: ExactSum::default(),
+            rmst_difference: ExactSum::default(),
+            better_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
+            worse_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, c: &PathwayCourse, reference: &PathwayCourse, low_kgr: f64) {
+        self.n += 1;
+        self.exits[c.exit as usize] += 1;
+        for k in 0..self.reached.len().min(MAX_STEPS) {
+            self.reached[k] += (c.reached >> k & 1) as u64;
+            self.skipped[k] += (c.skipped >> k & 1) as u64;
+            self.complicated[k] += (c.complicated >> k & 1) as u64;
+        }
+        if c.exit != Exit::Completed {
+            if let Some(e) = self.ended.get_mut(c.exit_step as usize) {
+                *e += 1;
+            }
+        }
+        self.rendered_disease_free += c.rendered_disease_free as u64;
+        self.cycles.add(c.cycles as f64);
+        self.injury += c.injury.any() as u64;
+        if c.operations > 0 {
+            self.operated += 1;
+            if let Some(m) = c.margin {
+                self.margins[m as usize] += 1;
+            }
+            self.phlf += c.phlf as u64;
+            self.sflr_pct.add(100.0 * c.sflr);
+            self.path_weeks.add(c.path_weeks);
+        }
+        self.major_morbidity += c.major_morbidity as u64;
+        self.deaths_90_days += c.died_90_days as u64;
+        if let Some(kgr) = c.kgr_pct_per_week {
+            self.conditioned += 1;
+            self.low_kgr += (kgr < low_kgr) as u64;
+            self.kgr_pct_per_week.add(kgr);
+        }
+        self.dlm_left_viable += (c.dlm_left_viable > 0) as u64;
+        if let Some(r) = &c.recurrence {
+            self.recurrence += 1;
+            self.intrahepatic += r.intrahepatic as u64;
+            self.extrahepatic += r.extrahepatic as u64;
+            self.in_situ += r.in_situ as u64;
+            self.margin_site += r.margin as u64;
+            self.ablation_site += r.ablation_site as u64;
+            let liver_only = r.intrahepatic && !r.extrahepatic;
+            self.liver_only += liver_only as u64;
+            self.liver_only_repeat += (liver_only && c.repeat_treatments > 0) as u64;
+            self.months_to_recurrence.add(r.months_after_path);
+        }
+        self.repeat_patients += (c.repeat_treatments > 0) as u64;
+        self.repeat_treatments += c.repeat_treatments as u64;
+        self.death_causes[c.death_cause as usize] += 1;
+        if c.death_cause != DeathCause::Alive {
+            let m = (c.death_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+            self.deaths_by_month[m] += 1;
+            if c.rendered_disease_free {
+                self.deaths_by_month_disease_free[m] += 1;
+            }
+        }
+        if c.rendered_disease_free {
+            let event = c.recurrence.is_some() || c.death_cause != DeathCause::Alive;
+            if event {
+                let m = (c.rfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+                // An event past the horizon of follow-up is censored there.
+                if (c.rfs_months as usize) < HORIZON_MONTHS {
+                    self.rfs_events_by_month[m] += 1;
+                }
+            }
+        }
+        let rmst = c.death_months.min(RMST_MONTHS);
+        self.rmst.add(rmst);
+        self.rmst_difference
+            .add(rmst - reference.death_months.min(RMST_MONTHS));
+        for (i, &l) in LANDMARKS_MONTHS.iter().enumerate() {
+            let here = c.death_months >= l as f64;
+            let there = reference.death_months >= l as f64;
+            self.better_at_landmark[i] += (here && !there) as u64;
+            self.worse_at_landmark[i] += (!here && there) as u64;
+        }
+    }
+
+    pub fn merge(&mut self, o: &PathwayTally) {
+        self.n += o.n;
+        add(&mut self.exits, &o.exits);
+        add(&mut self.reached, &o.reached);
+        add(&mut self.skipped, &o.skipped);
+        add(&mut self.ended, &o.ended);
+        add(&mut self.complicated, &o.complicated);
+        self.rendered_disease_free += o.rendered_disease_free;
+        self.operated += o.operated;
+        add(&mut self.margins, &o.margins);
+        self.phlf += o.phlf;
+        self.major_morbidity += o.major_morbidity;
+        self.deaths_90_days += o.deaths_90_days;
+        self.conditioned += o.conditioned;
+        self.low_kgr += o.low_kgr;
+        self.kgr_pct_per_week.merge(&o.kgr_pct_per_week);
+        self.sflr_pct.merge(&o.sflr_pct);
+        self.cycles.merge(&o.cycles);
+        self.path_weeks.merge(&o.path_weeks);
+        self.injury += o.injury;
+        self.dlm_left_viable += o.dlm_left_viable;
+        self.recurrence += o.recurrence;
+        self.intrahepatic += o.intrahepatic;
+        self.extrahepatic += o.extrahepatic;
+        self.in_situ += o.in_situ;
+        self.margin_site += o.margin_site;
+        self.ablation_site += o.ablation_site;
+        self.liver_only += o.liver_only;
+        self.liver_only_repeat += o.liver_only_repeat;
+        self.repeat_patients += o.repeat_patients;
+        self.repeat_treatments += o.repeat_treatments;
+        add(&mut self.death_causes, &o.death_causes);
+        add(&mut self.deaths_by_month, &o.deaths_by_month);
+        add(&mut self.rfs_events_by_month, &o.rfs_events_by_month);
+        add(
+            &mut self.deaths_by_month_disease_free,
+            &o.deaths_by_month_disease_free,
+        );
+        self.months_to_recurrence.merge(&o.months_to_recurrence);
+        self.rmst.merge(&o.rmst);
+        self.rmst_difference.merge(&o.rmst_difference);
+        add(&mut self.better_at_landmark, &o.better_at_landmark);
+        add(&mut self.worse_at_landmark, &o.worse_at_landmark);
+    }
+
+    fn same_shape(&self, o: &PathwayTally) -> bool {
+        self.exits.len() == o.exits.len()
+            && self.reached.len() == o.reached.len()
+            && self.deaths_by_month.len() == o.deaths_by_month.len()
+            && self.rfs_events_by_month.len() == o.rfs_events_by_month.len()
+            && self.deaths_by_month_disease_free.len() == o.deaths_by_month_disease_free.len()
+            && self.death_causes.len() == o.death_causes.len()
+            && self.margins.len() == o.margins.len()
+            && self.better_at_landmark.len() == o.better_at_landmark.len()
+    }
+
+    pub fn count(&self, exit: Exit) -> u64 {
+        self.exits[exit as usize]
+    }
+
+    /// Overall survival at the start of month `m` (the share alive `m` months after the start).
+    pub fn alive_at(&self, m: usize) -> u64 {
+        let dead: u64 = self.deaths_by_month[..m.min(HORIZON_MONTHS)].iter().sum();
+        self.n - dead
+    }
+
+    /// Rendered disease-free patients alive `m` months after the start.
+    pub fn disease_free_alive_at(&self, m: usize) -> u64 {
+        let dead: u64 = self.deaths_by_month_disease_free[..m.min(HORIZON_MONTHS)]
+            .iter()
+            .sum();
+        self.rendered_disease_free - dead
+    }
+
+    /// Rendered disease-free patients alive without recurrence `m` months after the path.
+    pub fn recurrence_free_at(&self, m: usize) -> u64 {
+        let events: u64 = self.rfs_events_by_month[..m.min(HORIZON_MONTHS)]
+            .iter()
+            .sum();
+        self.rendered_disease_free - events
+    }
+}
+
+/// Everything a pathway-study run (or one block of it) counts.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PathwayStudyTally {
+    pub patients: u64,
+    pub cohort: Vec<CohortTally>,
+    pub burden: BurdenTally,
+    pub strategies: Vec<PathwayTally>,
+}
+
+impl PathwayStudyTally {
+    pub fn new(model: &PathwayModel) -> Self {
+        PathwayStudyTally {
+            patients: 0,
+            cohort: vec![CohortTally::default(); model.base.cohort.groups.len()],
+            burden: BurdenTally::default(),
+            strategies: model
+                .pathways
+                .iter()
+                .map(|p| PathwayTally::new(p.steps.len()))
+                .collect(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &PathwayStudyTally) {
+        self.patients += o.patients;
+        for (a, b) in self.cohort.iter_mut().zip(&o.cohort) {
+            a.merge(b);
+        }
+        self.burden.merge(&o.burden);
+        for (a, b) in self.strategies.iter_mut().zip(&o.strategies) {
+            a.merge(b);
+        }
+    }
+
+    pub fn same_shape(&self, o: &PathwayStudyTally) -> bool {
+        self.cohort.len() == o.cohort.len()
+            && self.strategies.len() == o.strategies.len()
+            && self
+                .strategies
+                .iter()
+                .zip(&o.strategies)
+                .all(|(a, b)| a.same_shape(b))
+    }
+
+    /// Values that could not be tallied (not finite or out of range). Empty in a sound run.
+    pub fn rejections(&self, model: &PathwayModel) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        let mut check = |what: String, s: &ExactSum| {
+            if s.rejected > 0 {
+                out.push((what, s.rejected));
+            }
+        };
+        for (group, c) in model.base.cohort.groups.iter().zip(&self.cohort) {
+            for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
+                check(
+                    format!("{name} in liver group {} (from [cohort])", group.name),
+                    s,
+                );
+            }
+        }
+        for (p, t) in model.pathways.iter().zip(&self.strategies) {
+            let name = &p.name;
+            check(
+                format!("KGR of strategy {name} (from [procedures])"),
+                &t.kgr_pct_per_week,
+            );
+            check(
+                format!("sFLR at resection of strategy {name} (from [model.planner])"),
+                &t.sflr_pct,
+            );
+            check(
+                format!("survival of strategy {name} (from [model.follow_up])"),
+                &t.rmst,
+            );
+        }
+        out
+    }
+}
+
+fn add(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Per-patient records of one block: one course per patient and strategy, in patient order.
+#[derive(Debug, Default)]
+pub struct PathwayRecords {
+    pub courses: Vec<(u64, PathwayCourse)>,
+}
+
+impl Simulation for PathwayModel {
+    type Tally = PathwayStudyTally;
+    type Records = PathwayRecords;
+
+    fn empty_tally(&self, _quantiles: bool) -> PathwayStudyTally {
+        PathwayStudyTally::new(self)
+    }
+
+    fn merge(total: &mut PathwayStudyTally, part: &PathwayStudyTally) {
+        total.merge(part);
+    }
+
+    fn simulate_block(
+        &self,
+        plan: &RunPlan,
+        key: &StreamKey,
+        patients: Range<u64>,
+    ) -> (PathwayStudyTally, PathwayRecords) {
+        let mut tally = PathwayStudyTally::new(self);
+        let mut records = PathwayRecords::default();
+        if plan.records {
+            let n = (patients.end - patients.start) as usize;
+            records.courses.reserve_exact(n * self.pathways.len());
+        }
+        let mut cache = PlanCache::default();
+        let low_kgr = self.perioperative.low_kgr_pct_per_week;
+        for index in patients {
+            let streams = PatientStreams::new(key, index);
+            cache.clear();
+            let patient = self.base.patient(index, &streams);
+            tally.patients += 1;
+            let mut base = patient.base;
+            base.tumour_ml = patient.tumours.volume_ml();
+            tally.cohort[patient.base.group].add(&base);
+            tally.burden.add(&patient);
+            let draws = PathwayDraws::draw(&streams);
+            let Some(reference) =
+                (!self.pathways.is_empty()).then(|| self.course(&patient, 0, &draws, &streams))
+            else {
+                continue;
+            };
+            for s in 0..self.pathways.len() {
+                let course = if s == 0 {
+                    reference
+                } else {
+                    self.course(&patient, s, &draws, &streams)
+                };
+                tally.strategies[s].add(&course, &reference, low_kgr);
+                if plan.records {
+                    records.courses.push((index, course));
+                }
+            }
+        }
+        (tally, records)
+    }
+}

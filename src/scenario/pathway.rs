@@ -1,0 +1,663 @@
+//! Validation of a pathway study (`run.study = "pathway"`): the conversion study's cohort and
+//! model, `[model.perioperative]`, `[model.follow_up]`, and strategies written as steps.
+
+use super::conversion::open;
+use super::raw::{self, RawScenario};
+use super::{closed, positive, Result, RunSettings, Validator, PROBABILITY};
+use crate::model::chemotherapy::Regimen;
+use crate::model::conversion::MAX_CYCLES;
+use crate::model::pathway::{
+    Approach, ChemoStop, FollowUpModel, Gompertz, OnInsufficientGrowth, Pathway, PathwayModel,
+    PerioperativeRisk, PrimaryTiming, Staged, Step, MAX_STEPS,
+};
+use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
+use crate::model::procedure::{Procedure, ProcedureModel};
+
+/// Longest wait a step may declare, weeks (two years; a limit of plausibility).
+const MAX_STEP_WEEKS: f64 = 104.0;
+/// Longest ALPPS interstage interval, days (a limit of plausibility).
+const MAX_INTERSTAGE_DAYS: f64 = 120.0;
+/// The step names, for messages.
+const STEPS: &str = "chemotherapy, restage, pve, pve4, pvl, alpps_stage1, alpps_stage2, \
+two_stage_first, two_stage_second, resect, ablate, primary, adjuvant, wait";
+
+impl Validator<'_> {
+    pub(super) fn pathway(&mut self, raw: RawScenario) -> Result<(RunSettings, PathwayModel)> {
+        let (run, base) = self.conversion_model(&raw, false)?;
+        for (i, s) in raw.strategies.iter().enumerate() {
+            let k = |f: &str| format!("strategies[{i}].{f}");
+            let timing_keys = [
+                ("timing", s.timing.is_some()),
+                ("cycles", s.cycles.is_some()),
+                ("policy", s.policy.is_some()),
+                ("ablation", s.ablation.is_some()),
+                ("dlm", s.dlm.is_some()),
+                ("regimen_ras_wild_type", s.regimen_ras_wild_type.is_some()),
+                ("regimen_ras_mutant", s.regimen_ras_mutant.is_some()),
+                ("conditioning", s.conditioning.is_some()),
+            ];
+            if let Some((key, _)) = timing_keys.iter().find(|(_, given)| *given) {
+                return self.err(
+                    &k(key),
+                    "belongs to a conversion study's timing strategy; in a pathway study put it on a step of `steps`",
+                );
+            }
+        }
+        let m = &raw.model;
+        let Some(pr) = &m.perioperative else {
+            return self.required(
+                "model.perioperative",
+                "a [model.perioperative] table with the risks of ablation, staged procedures and resection of the primary (see scenarios/default.toml)",
+            );
+        };
+        let perioperative = self.perioperative(pr)?;
+        let Some(fu) = &m.follow_up else {
+            return self.required(
+                "model.follow_up",
+                "a [model.follow_up] table with surveillance, margin and ablation-site recurrence, repeat treatment, palliative survival and the life table",
+            );
+        };
+        let follow_up = self.follow_up(fu)?;
+        let pathways = self.pathways(
+            &raw.strategies,
+            &base.regimens,
+            &base.procedures,
+            base.restaging.max_cycles,
+        )?;
+        Ok((
+            run,
+            PathwayModel {
+                base,
+                perioperative,
+                follow_up,
+                pathways,
+            },
+        ))
+    }
+
+    fn perioperative(&mut self, r: &raw::RawPerioperative) -> Result<PerioperativeRisk> {
+        let k = |f: &str| format!("model.perioperative.{f}");
+        let risk = PerioperativeRisk {
+            major_share: self.param(
+                &k("major_share_of_complications"),
+                &r.major_share_of_complications,
+                PROBABILITY,
+            )?,
+            low_kgr_pct_per_week: self.param(
+                &k("low_kgr_pct_per_week"),
+                &r.low_kgr_pct_per_week,
+                closed(0.0, 50.0),
+            )?,
+            phlf_or_low_kgr: self.param(
+                &k("phlf_or_low_kgr"),
+                &r.phlf_or_low_kgr,
+                open(0.0, 1000.0),
+            )?,
+            alpps_function_share: self.param(
+                &k("alpps_function_share"),
+                &r.alpps_function_share,
+                PROBABILITY,
+            )?,
+            ablation_major_complication: self.param(
+                &k("ablation_major_complication"),
+                &r.ablation_major_complication,
+                PROBABILITY,
+            )?,
+            ablation_death: self.param(&k("ablation_death"), &r.ablation_death, PROBABILITY)?,
+            primary_major_morbidity: self.param(
+                &k("primary_major_morbidity"),
+                &r.primary_major_morbidity,
+                PROBABILITY,
+            )?,
+            primary_death: self.param(&k("primary_death"), &r.primary_death, PROBABILITY)?,
+            primary_recovery_weeks: self.param(
+                &k("primary_recovery_weeks"),
+                &r.primary_recovery_weeks,
+                closed(0.0, 52.0),
+            )?,
+            simultaneous_morbidity_or: self.param(
+                &k("simultaneous_morbidity_or"),
+                &r.simultaneous_morbidity_or,
+                open(0.0, 100.0),
+            )?,
+            simultaneous_death_or: self.param(
+                &k("simultaneous_death_or"),
+                &r.simultaneous_death_or,
+                open(0.0, 100.0),
+            )?,
+        };
+        if risk.ablation_death + risk.ablation_major_complication > 1.0 {
+            return self.err(
+                &k("ablation_major_complication"),
+                "together with ablation_death must not exceed 1 (they are exclusive outcomes)",
+            );
+        }
+        if risk.primary_death + risk.primary_major_morbidity > 1.0 {
+            return self.err(
+                &k("primary_major_morbidity"),
+                "together with primary_death must not exceed 1 (they are exclusive outcomes)",
+            );
+        }
+        Ok(risk)
+    }
+
+    fn follow_up(&mut self, f: &raw::RawFollowUp) -> Result<FollowUpModel> {
+        let k = |x: &str| format!("model.follow_up.{x}");
+        let months = closed(0.25, 60.0);
+        let log_hazard = closed(-30.0, 5.0);
+        let male = self.param(
+            &k("other_causes_male_log_hazard_at_0"),
+            &f.other_causes_male_log_hazard_at_0,
+            log_hazard,
+        )?;
+        let female = self.param(
+            &k("other_causes_female_log_hazard_at_0"),
+            &f.other_causes_female_log_hazard_at_0,
+            log_hazard,
+        )?;
+        let male_per_year = self.param(
+            &k("other_causes_male_log_hazard_per_year"),
+            &f.other_causes_male_log_hazard_per_year,
+            open(0.0, 0.5),
+        )?;
+        let female_per_year = self.param(
+            &k("other_causes_female_log_hazard_per_year"),
+            &f.other_causes_female_log_hazard_per_year,
+            open(0.0, 0.5),
+        )?;
+        Ok(FollowUpModel {
+            surveillance_early_months: self.param(
+                &k("surveillance_early_months"),
+                &f.surveillance_early_months,
+                months,
+            )?,
+            surveillance_early_years: self.param(
+                &k("surveillance_early_years"),
+                &f.surveillance_early_years,
+                closed(0.0, 10.0),
+            )?,
+            surveillance_late_months: self.param(
+                &k("surveillance_late_months"),
+                &f.surveillance_late_months,
+                months,
+            )?,
+            margin_recurrence: [
+                self.param(
+                    &k("margin_recurrence_r0"),
+                    &f.margin_recurrence_r0,
+                    PROBABILITY,
+                )?,
+                self.param(
+                    &k("margin_recurrence_r1_vascular"),
+                    &f.margin_recurrence_r1_vascular,
+                    PROBABILITY,
+                )?,
+                self.param(
+                    &k("margin_recurrence_r1_parenchymal"),
+                    &f.margin_recurrence_r1_parenchymal,
+                    PROBABILITY,
+                )?,
+            ],
+            residue_mm: self.param(&k("residue_mm"), &f.residue_mm, open(0.0, 5.0))?,
+            ablation_local_progression: [
+                self.param(
+                    &k("ablation_local_progression_0mm"),
+                    &f.ablation_local_progression_0mm,
+                    PROBABILITY,
+                )?,
+                self.param(
+                    &k("ablation_local_progression_1_5mm"),
+                    &f.ablation_local_progression_1_5mm,
+                    PROBABILITY,
+                )?,
+                self.param(
+                    &k("ablation_local_progression_6_10mm"),
+                    &f.ablation_local_progression_6_10mm,
+                    PROBABILITY,
+                )?,
+                self.param(
+                    &k("ablation_local_progression_over_10mm"),
+                    &f.ablation_local_progression_over_10mm,
+                    PROBABILITY,
+                )?,
+            ],
+            regenerated_share: self.param(
+                &k("regenerated_share"),
+                &f.regenerated_share,
+                closed(0.0, 1.5),
+            )?,
+            repeat_treatment_share: self.param(
+                &k("repeat_treatment_share"),
+                &f.repeat_treatment_share,
+                PROBABILITY,
+            )?,
+            palliative_os_median_months: self.param(
+                &k("palliative_os_median_months"),
+                &f.palliative_os_median_months,
+                positive(240.0),
+            )?,
+            post_progression_os_median_months: self.param(
+                &k("post_progression_os_median_months"),
+                &f.post_progression_os_median_months,
+                positive(240.0),
+            )?,
+            palliative_os_log_sd: self.param(
+                &k("palliative_os_log_sd"),
+                &f.palliative_os_log_sd,
+                closed(0.0, 3.0),
+            )?,
+            male: Gompertz {
+                log_hazard_at_0: male,
+                log_hazard_per_year: male_per_year,
+            },
+            female: Gompertz {
+                log_hazard_at_0: female,
+                log_hazard_per_year: female_per_year,
+            },
+        })
+    }
+
+    /// `[[strategies]]` with `steps`.
+    fn pathways(
+        &mut self,
+        raw: &[raw::RawStrategy],
+        regimens: &[Regimen],
+        procedures: &[ProcedureModel],
+        max_cycles: u32,
+    ) -> Result<Vec<Pathway>> {
+        if raw.is_empty() {
+            return self.err(
+                "strategies",
+                "must list at least one strategy ([[strategies]] with name and steps)",
+            );
+        }
+        let mut out: Vec<Pathway> = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let key = format!("strategies[{i}]");
+            let name = s.name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                return self.err(
+                    &format!("{key}.name"),
+                    format!("must be a name of 1 to 80 characters (got {:?})", s.name),
+                );
+            }
+            if let Some(j) = out.iter().position(|p| p.name == name) {
+                return self.err(
+                    &format!("{key}.name"),
+                    format!("{name:?} is the name of strategies[{j}] too; names must be unique"),
+                );
+            }
+            let Some(raw_steps) = &s.steps else {
+                return self.required(
+                    &format!("{key}.steps"),
+                    &format!(
+                        "a list of steps, each {{ step = \"…\", … }} with step one of {STEPS}"
+                    ),
+                );
+            };
+            if raw_steps.is_empty() || raw_steps.len() > MAX_STEPS {
+                return self.err(
+                    &format!("{key}.steps"),
+                    format!("must list 1 to {MAX_STEPS} steps (got {})", raw_steps.len()),
+                );
+            }
+            let mut steps = Vec::with_capacity(raw_steps.len());
+            for (j, st) in raw_steps.iter().enumerate() {
+                let sk = format!("{key}.steps[{j}]");
+                steps.push(self.step(&sk, st, regimens, procedures, max_cycles)?);
+            }
+            // A second stage needs its first stage before it.
+            for (j, st) in steps.iter().enumerate() {
+                if let Step::Resect {
+                    second_stage: true, ..
+                } = st
+                {
+                    let first = steps[..j]
+                        .iter()
+                        .any(|x| matches!(x, Step::FirstStage { .. } | Step::Conditioning { .. }));
+                    if !first {
+                        return self.err(
+                            &format!("{key}.steps[{j}].step"),
+                            "is a second stage without a first stage (alpps_stage1, two_stage_first or a portal occlusion) before it",
+                        );
+                    }
+                }
+            }
+            let liver = steps.iter().any(|x| {
+                matches!(
+                    x,
+                    Step::Resect { .. } | Step::Ablate | Step::FirstStage { .. }
+                )
+            });
+            if !liver {
+                return self.err(
+                    &format!("{key}.steps"),
+                    "has no liver treatment (resect, ablate, alpps_stage2 or two_stage_second): a strategy must say how the metastases are treated",
+                );
+            }
+            out.push(Pathway {
+                name: name.to_owned(),
+                steps,
+            });
+        }
+        Ok(out)
+    }
+
+    fn step(
+        &mut self,
+        key: &str,
+        st: &raw::RawStep,
+        regimens: &[Regimen],
+        procedures: &[ProcedureModel],
+        max_cycles: u32,
+    ) -> Result<Step> {
+        let k = |f: &str| format!("{key}.{f}");
+        let kind = st.step.trim();
+        // Which optional fields each step takes.
+        let allowed: &[&str] = match kind {
+            "chemotherapy" => &[
+                "regimen_ras_wild_type",
+                "regimen_ras_mutant",
+                "regimen",
+                "cycles",
+                "until",
+            ],
+            "restage" | "ablate" | "alpps_stage2" | "two_stage_second" => &[],
+            "pve" | "pve4" | "pvl" => &[
+                "weeks",
+                "on_insufficient_growth",
+                "rescue_days",
+                "policy",
+                "ablation",
+                "dlm",
+            ],
+            "alpps_stage1" => &["days", "policy", "ablation", "dlm"],
+            "two_stage_first" => &["weeks", "procedure", "policy", "ablation", "dlm"],
+            "resect" => &["policy", "ablation", "dlm"],
+            "primary" => &["timing"],
+            "adjuvant" => &["regimen", "cycles"],
+            "wait" => &["weeks"],
+            other => {
+                return self.err(
+                    &k("step"),
+                    format!("must be one of {STEPS} (got {other:?})"),
+                )
+            }
+        };
+        let given = [
+            ("regimen", st.regimen.is_some()),
+            ("regimen_ras_wild_type", st.regimen_ras_wild_type.is_some()),
+            ("regimen_ras_mutant", st.regimen_ras_mutant.is_some()),
+            ("cycles", st.cycles.is_some()),
+            ("until", st.until.is_some()),
+            ("weeks", st.weeks.is_some()),
+            ("days", st.days.is_some()),
+            ("policy", st.policy.is_some()),
+            ("ablation", st.ablation.is_some()),
+            ("dlm", st.dlm.is_some()),
+            ("procedure", st.procedure.is_some()),
+            (
+                "on_insufficient_growth",
+                st.on_insufficient_growth.is_some(),
+            ),
+            ("rescue_days", st.rescue_days.is_some()),
+            ("timing", st.timing.is_some()),
+        ];
+        for (field, present) in given {
+            if present && !allowed.contains(&field) {
+                let takes = if allowed.is_empty() {
+                    "no other keys".to_owned()
+                } else {
+                    allowed.join(", ")
+                };
+                return self.err(
+                    &k(field),
+                    format!("does not apply to a {kind:?} step (it takes {takes}): remove it"),
+                );
+            }
+        }
+        let weeks = |v: &Self, default: Option<f64>| -> Result<f64> {
+            match st.weeks.or(default) {
+                None => v.err(
+                    &k("weeks"),
+                    format!("is required: weeks to wait, from 0 to {MAX_STEP_WEEKS}"),
+                ),
+                Some(w) if (0.0..=MAX_STEP_WEEKS).contains(&w) => Ok(w),
+                Some(w) => v.err(
+                    &k("weeks"),
+                    format!("must be from 0 to {MAX_STEP_WEEKS} weeks (got {w})"),
+                ),
+            }
+        };
+        let days = |v: &Self, field: &str, value: Option<f64>| -> Result<f64> {
+            match value {
+                None => v.err(
+                    &k(field),
+                    format!("is required: days from 1 to {MAX_INTERSTAGE_DAYS}"),
+                ),
+                Some(d) if (1.0..=MAX_INTERSTAGE_DAYS).contains(&d) => Ok(d),
+                Some(d) => v.err(
+                    &k(field),
+                    format!("must be from 1 to {MAX_INTERSTAGE_DAYS} days (got {d})"),
+                ),
+            }
+        };
+        let cycles = |v: &Self| -> Result<u32> {
+            match st.cycles {
+                None => v.err(
+                    &k("cycles"),
+                    format!("is required: a whole number of cycles from 1 to {max_cycles}"),
+                ),
+                Some(n) if n >= 1 && n <= max_cycles.min(MAX_CYCLES) as i64 => Ok(n as u32),
+                Some(n) => v.err(
+                    &k("cycles"),
+                    format!("must be a whole number of cycles from 1 to {max_cycles} (got {n})"),
+                ),
+            }
+        };
+        let procedure_ref = |v: &Self, field: &str, name: &str| -> Result<Procedure> {
+            let Some(p) = Procedure::from_key(name) else {
+                return v.err(
+                    &k(field),
+                    format!("must be one of pve, pve4, pvl, alpps (got {name:?})"),
+                );
+            };
+            if !procedures.iter().any(|m| m.procedure == p) {
+                return v.err(
+                    &k(field),
+                    format!("{name:?} has no parameters: add a [procedures.{name}] table"),
+                );
+            }
+            Ok(p)
+        };
+        let approach = |v: &Self| -> Result<Approach> {
+            let policy = match st.policy.as_deref() {
+                None => ResectionPolicy::ParenchymaSparing,
+                Some(p) => v.choice(
+                    &k("policy"),
+                    p,
+                    &[
+                        ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
+                        ("anatomical", ResectionPolicy::Anatomical),
+                    ],
+                )?,
+            };
+            let ablation = match st.ablation.as_deref() {
+                None => AblationUse::Never,
+                Some(a) => v.choice(
+                    &k("ablation"),
+                    a,
+                    &[
+                        ("never", AblationUse::Never),
+                        ("small_deep", AblationUse::SmallDeep),
+                        ("all_small", AblationUse::AllSmall),
+                    ],
+                )?,
+            };
+            let dlm = match st.dlm.as_deref() {
+                None => DlmPolicy::ResectBlind,
+                Some(d) => v.choice(
+                    &k("dlm"),
+                    d,
+                    &[
+                        ("resect_blind", DlmPolicy::ResectBlind),
+                        ("leave_in_situ", DlmPolicy::LeaveInSitu),
+                    ],
+                )?,
+            };
+            Ok(Approach {
+                policy,
+                ablation,
+                dlm,
+            })
+        };
+        Ok(match kind {
+            "chemotherapy" => {
+                let (wild_type, mutant) = match &st.regimen {
+                    Some(_) => {
+                        if st.regimen_ras_wild_type.is_some() || st.regimen_ras_mutant.is_some() {
+                            return self.err(&k("regimen"), "is given with regimen_ras_wild_type or regimen_ras_mutant: give either one regimen or one per RAS status");
+                        }
+                        let r = self.regimen_ref(&k("regimen"), &st.regimen, regimens)?;
+                        if regimens[r].drugs.anti_egfr {
+                            return self.err(&k("regimen"), "contains anti_egfr, which RAS-mutant tumours cannot receive: give regimen_ras_wild_type and regimen_ras_mutant instead");
+                        }
+                        (r, r)
+                    }
+                    None => {
+                        let w = self.regimen_ref(
+                            &k("regimen_ras_wild_type"),
+                            &st.regimen_ras_wild_type,
+                            regimens,
+                        )?;
+                        let m = self.regimen_ref(
+                            &k("regimen_ras_mutant"),
+                            &st.regimen_ras_mutant,
+                            regimens,
+                        )?;
+                        if regimens[m].drugs.anti_egfr {
+                            return self.err(
+                                &k("regimen_ras_mutant"),
+                                "contains anti_egfr, which RAS-mutant tumours cannot receive",
+                            );
+                        }
+                        (w, m)
+                    }
+                };
+                let stop = match (st.until.as_deref(), st.cycles) {
+                    (Some(_), Some(_)) => {
+                        return self.err(&k("until"), "is given with cycles: give either a number of cycles or a rule (until = \"resectable\" or \"maximal_response\")")
+                    }
+                    (None, Some(_)) => ChemoStop::Cycles(cycles(self)?),
+                    (Some(u), None) => self.choice(
+                        &k("until"),
+                        u,
+                        &[
+                            ("resectable", ChemoStop::Resectable),
+                            ("maximal_response", ChemoStop::MaximalResponse),
+                        ],
+                    )?,
+                    (None, None) => {
+                        return self.err(&k("cycles"), "is required (or until = \"resectable\" or \"maximal_response\")")
+                    }
+                };
+                Step::Chemotherapy {
+                    wild_type,
+                    mutant,
+                    stop,
+                }
+            }
+            "restage" => Step::Restage,
+            "ablate" => Step::Ablate,
+            "pve" | "pve4" | "pvl" => {
+                let procedure = procedure_ref(self, "step", kind)?;
+                let rule = match st.on_insufficient_growth.as_deref() {
+                    None | Some("drop_out") => {
+                        if st.rescue_days.is_some() {
+                            return self.err(&k("rescue_days"), "applies only with on_insufficient_growth = \"rescue_alpps\": remove it");
+                        }
+                        OnInsufficientGrowth::DropOut
+                    }
+                    Some("rescue_alpps") => {
+                        procedure_ref(self, "on_insufficient_growth", "alpps")?;
+                        OnInsufficientGrowth::RescueAlpps {
+                            days: days(self, "rescue_days", st.rescue_days)?,
+                        }
+                    }
+                    Some(other) => {
+                        return self.err(
+                            &k("on_insufficient_growth"),
+                            format!("must be drop_out or rescue_alpps (got {other:?})"),
+                        )
+                    }
+                };
+                Step::Conditioning {
+                    procedure,
+                    weeks: weeks(self, None)?,
+                    rule,
+                    approach: approach(self)?,
+                }
+            }
+            "alpps_stage1" => Step::FirstStage {
+                staged: Staged::Alpps,
+                procedure: procedure_ref(self, "step", "alpps")?,
+                weeks: days(self, "days", st.days)? / 7.0,
+                approach: approach(self)?,
+            },
+            "two_stage_first" => {
+                let name = st.procedure.as_deref().unwrap_or("pve");
+                if name == "alpps" {
+                    return self.err(&k("procedure"), "must be a portal occlusion (pve, pve4 or pvl); for ALPPS use the alpps_stage1 step");
+                }
+                Step::FirstStage {
+                    staged: Staged::TwoStage,
+                    procedure: procedure_ref(self, "procedure", name)?,
+                    weeks: weeks(self, None)?,
+                    approach: approach(self)?,
+                }
+            }
+            "alpps_stage2" | "two_stage_second" => Step::Resect {
+                approach: Approach {
+                    policy: ResectionPolicy::Anatomical,
+                    ablation: AblationUse::Never,
+                    dlm: DlmPolicy::ResectBlind,
+                },
+                second_stage: true,
+            },
+            "resect" => Step::Resect {
+                approach: approach(self)?,
+                second_stage: false,
+            },
+            "primary" => {
+                let Some(u) = st.timing.as_deref() else {
+                    return self.err(&k("timing"), "is required: \"simultaneous\" (with the next liver resection, one operation) or \"separate\" (its own operation now: before the liver steps for primary first, after them for liver first)");
+                };
+                Step::Primary(self.choice(
+                    &k("timing"),
+                    u,
+                    &[
+                        ("simultaneous", PrimaryTiming::Simultaneous),
+                        ("separate", PrimaryTiming::Separate),
+                    ],
+                )?)
+            }
+            "adjuvant" => {
+                let Some(_) = &st.regimen else {
+                    return self.err(&k("regimen"), "is required: the adjuvant regimen");
+                };
+                let r = self.regimen_ref(&k("regimen"), &st.regimen, regimens)?;
+                if regimens[r].drugs.anti_egfr {
+                    return self.err(&k("regimen"), "contains anti_egfr, which RAS-mutant tumours cannot receive (and has no adjuvant role)");
+                }
+                Step::Adjuvant {
+                    regimen: r,
+                    cycles: cycles(self)?,
+                }
+            }
+            "wait" => Step::Wait {
+                weeks: weeks(self, None)?,
+            },
+            _ => unreachable!("checked above"),
+        })
+    }
+}
