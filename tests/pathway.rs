@@ -68,8 +68,14 @@ fn describe(name: &str, t: &PathwayTally) -> String {
 #[test]
 #[ignore]
 fn show_bundled_pathways() {
-    for entry in std::fs::read_dir("scenarios").unwrap() {
-        let path = entry.unwrap().path();
+    let files: Vec<std::path::PathBuf> = match std::env::var("REMNANT_SHOW") {
+        Ok(list) => list.split(',').map(Into::into).collect(),
+        Err(_) => std::fs::read_dir("scenarios")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect(),
+    };
+    for path in files {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
@@ -204,4 +210,39 @@ fn strategies_are_paired_on_the_same_patients() {
     assert_eq!(twin.rmst_difference.sum(), 0.0);
     assert!(twin.better_at_landmark.iter().all(|&b| b == 0));
     assert!(twin.worse_at_landmark.iter().all(|&w| w == 0));
+}
+
+/// Five-year survival of the rendered disease-free by Fong clinical risk score (0–1, 2–3,
+/// 4–5) under the first strategy: (alive at 5 years, patients) per group.
+fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64); 3] {
+    let key = StreamKey::new(seed, 0);
+    let mut out = [(0, 0); 3];
+    for index in 0..patients {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.base.patient(index, &streams);
+        let draws = PathwayDraws::draw(&streams);
+        let c = m.course(&p, 0, &draws, &streams);
+        if !c.rendered_disease_free {
+            continue;
+        }
+        let g = match p.tumours.fong_score() {
+            0 | 1 => 0,
+            2 | 3 => 1,
+            _ => 2,
+        };
+        out[g].1 += 1;
+        out[g].0 += (c.death_months >= 60.0) as u64;
+    }
+    out
+}
+
+/// Prints five-year survival by Fong score (run with --nocapture).
+#[test]
+#[ignore]
+fn show_fong_gradient() {
+    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
+    let m = model(&file);
+    for (g, (alive, n)) in five_year_by_fong(&m, 1, 30_000).iter().enumerate() {
+        println!("Fong group {g}: {:.1}% of {n}", pct(*alive, *n));
+    }
 }

@@ -126,6 +126,16 @@ impl Tumours {
             .sum()
     }
 
+    /// The Fong score's factors other than the number of tumours: node-positive primary,
+    /// disease-free interval < 12 months, CEA > 200 ng/mL, largest tumour > 5 cm.
+    pub fn biological_risk_factors(&self) -> u8 {
+        let b = &self.biology;
+        b.node_positive_primary as u8
+            + (b.disease_free_months < FONG_DFI_MONTHS) as u8
+            + (b.cea_ng_ml > FONG_CEA_NG_ML) as u8
+            + (self.largest_mm() > FONG_LARGEST_MM) as u8
+    }
+
     /// Fong clinical risk score, 0–5: node-positive primary, disease-free interval < 12 months,
     /// more than one tumour, CEA > 200 ng/mL, largest tumour > 5 cm.
     pub fn fong_score(&self) -> u8 {
@@ -165,6 +175,8 @@ pub struct TumourBurdenModel {
     pub occult_diameter_mm: Dist,
     /// Share of patients with occult extrahepatic disease.
     pub extrahepatic_occult_share: f64,
+    /// Multiplier of occult disease per biological risk factor of the Fong score (1: none).
+    pub occult_ratio_per_risk_factor: f64,
     /// Untreated volume doubling times, days.
     pub overt_doubling_days: Dist,
     pub occult_doubling_days: Dist,
@@ -250,36 +262,6 @@ impl TumourBurdenModel {
             self.response_traits(l, rng);
         }
 
-        // Occult lesions: Poisson by inversion from one uniform (bounded by MAX_OCCULT).
-        let occult = poisson(
-            self.occult_per_visible * count as f64,
-            rng.random(),
-            MAX_OCCULT,
-        );
-        t.occult = occult as u8;
-        for l in t.occult_lesions.iter_mut().take(occult) {
-            *l = self.geometry(
-                self.occult_diameter_mm.sample(rng),
-                &cumulative,
-                total_weight,
-                rng,
-            );
-            self.response_traits(l, rng);
-        }
-        let extrahepatic_u: f64 = rng.random();
-        let extrahepatic_d = self.occult_diameter_mm.sample(rng);
-        t.extrahepatic_mm = if extrahepatic_u < self.extrahepatic_occult_share {
-            extrahepatic_d
-        } else {
-            0.0
-        };
-        t.kl_overt = kl_per_week(self.overt_doubling_days.sample(rng));
-        t.kl_occult = kl_per_week(self.occult_doubling_days.sample(rng));
-        let z_kd: f64 = StandardNormal.sample(rng);
-        let z_lambda: f64 = StandardNormal.sample(rng);
-        t.kd_patient = (self.kd_patient_log_sd * z_kd).exp();
-        t.lambda_patient = (self.lambda_patient_log_sd * z_lambda).exp();
-
         let b = &self.biology;
         let ras_mutant = rng.random::<f64>() < b.ras_mutant_share;
         let braf_u: f64 = rng.random();
@@ -298,6 +280,44 @@ impl TumourBurdenModel {
             disease_free_months: if synchronous { 0.0 } else { dfi },
             cea_ng_ml,
         };
+        // Occult lesions: Poisson by inversion from one uniform (bounded by MAX_OCCULT).
+        // Occult disease grows with the visible burden and with each biological risk factor
+        // of the Fong score (node-positive primary, short disease-free interval, high CEA,
+        // largest lesion over 5 cm): the factors mark micrometastatic spread.
+        let risk = self
+            .occult_ratio_per_risk_factor
+            .powi(t.biological_risk_factors() as i32);
+        let occult = poisson(
+            self.occult_per_visible * count as f64 * risk,
+            rng.random(),
+            MAX_OCCULT,
+        );
+        t.occult = occult as u8;
+        for l in t.occult_lesions.iter_mut().take(occult) {
+            *l = self.geometry(
+                self.occult_diameter_mm.sample(rng),
+                &cumulative,
+                total_weight,
+                rng,
+            );
+            self.response_traits(l, rng);
+        }
+        let extrahepatic_u: f64 = rng.random();
+        let extrahepatic_d = self.occult_diameter_mm.sample(rng);
+        // The same ratio scales the intensity of extrahepatic seeding: P = 1 − (1 − share)^ratio.
+        let extrahepatic_share = 1.0 - (1.0 - self.extrahepatic_occult_share).powf(risk);
+        t.extrahepatic_mm = if extrahepatic_u < extrahepatic_share {
+            extrahepatic_d
+        } else {
+            0.0
+        };
+        t.kl_overt = kl_per_week(self.overt_doubling_days.sample(rng));
+        t.kl_occult = kl_per_week(self.occult_doubling_days.sample(rng));
+        let z_kd: f64 = StandardNormal.sample(rng);
+        let z_lambda: f64 = StandardNormal.sample(rng);
+        t.kd_patient = (self.kd_patient_log_sd * z_kd).exp();
+        t.lambda_patient = (self.lambda_patient_log_sd * z_lambda).exp();
+
         (t, tries)
     }
 

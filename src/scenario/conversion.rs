@@ -310,6 +310,10 @@ impl Validator<'_> {
             &t.extrahepatic_occult_share,
             PROBABILITY,
         )?;
+        let occult_ratio_per_risk_factor = match &t.occult_ratio_per_risk_factor {
+            None => 1.0,
+            Some(r) => self.param(&k("occult_ratio_per_risk_factor"), r, closed(0.1, 10.0))?,
+        };
         let doubling = closed(1.0, 5000.0);
         let overt_doubling_days =
             self.dist(&k("overt_doubling_days"), &t.overt_doubling_days, doubling)?;
@@ -345,6 +349,7 @@ impl Validator<'_> {
             occult_per_visible,
             occult_diameter_mm,
             extrahepatic_occult_share,
+            occult_ratio_per_risk_factor,
             overt_doubling_days,
             occult_doubling_days,
             kd_patient_log_sd,

@@ -236,6 +236,11 @@ impl Validator<'_> {
                 &f.palliative_os_median_months,
                 positive(240.0),
             )?,
+            recurrence_os_median_months: self.param(
+                &k("recurrence_os_median_months"),
+                &f.recurrence_os_median_months,
+                positive(240.0),
+            )?,
             post_progression_os_median_months: self.param(
                 &k("post_progression_os_median_months"),
                 &f.post_progression_os_median_months,

@@ -116,6 +116,8 @@ pub struct RawTumours {
     pub occult_per_visible: RawParam,
     pub occult_diameter_mm: RawParam,
     pub extrahepatic_occult_share: RawParam,
+    /// Optional; 1 (no effect) when absent.
+    pub occult_ratio_per_risk_factor: Option<RawParam>,
     pub overt_doubling_days: RawParam,
     pub occult_doubling_days: RawParam,
     pub kd_patient_log_sd: RawParam,
@@ -218,6 +220,7 @@ pub struct RawFollowUp {
     pub regenerated_share: RawParam,
     pub repeat_treatment_share: RawParam,
     pub palliative_os_median_months: RawParam,
+    pub recurrence_os_median_months: RawParam,
     pub post_progression_os_median_months: RawParam,
     pub palliative_os_log_sd: RawParam,
     pub other_causes_male_log_hazard_at_0: RawParam,
