@@ -246,3 +246,116 @@ fn show_fong_gradient() {
         println!("Fong group {g}: {:.1}% of {n}", pct(*alive, *n));
     }
 }
+
+/// Monte Carlo standard error of a share.
+fn se(k: u64, n: u64) -> f64 {
+    let p = k as f64 / n.max(1) as f64;
+    100.0 * (p * (1.0 - p) / n.max(1) as f64).sqrt()
+}
+
+/// Asserts `value` (percent, with Monte Carlo SE `mc_se`) lies in [lo, hi] widened by 4 SE.
+fn within(what: &str, value: f64, mc_se: f64, lo: f64, hi: f64) {
+    assert!(
+        value >= lo - 4.0 * mc_se && value <= hi + 4.0 * mc_se,
+        "{what}: simulated {value:.1}% (MC SE {mc_se:.2}) outside [{lo}, {hi}] widened by 4 SE"
+    );
+}
+
+/// Median month of a count histogram (bin m covers [m, m + 1)).
+fn median_month(counts: &[u64]) -> f64 {
+    let n: u64 = counts.iter().sum();
+    let mut acc = 0;
+    for (m, &c) in counts.iter().enumerate() {
+        acc += c;
+        if 2 * acc >= n {
+            return m as f64 + 0.5;
+        }
+    }
+    counts.len() as f64
+}
+
+/// Protects the follow-up model against resection series. Held out (not used to calibrate):
+/// 5-year survival after resection (Fong 1999: 37% of 1,001; Angelsen 2015: 38.8% of 311),
+/// recurrence (Angelsen 67.4%; range 57–77% in the series it reviews), median time to
+/// recurrence (Angelsen 14.0 months), 5-year recurrence-free survival (Angelsen 25.7%), and
+/// adjuvant FOLFOX raising 3-year recurrence-free survival (EORTC 40983: 28.1% to 35.4%;
+/// JCOG0603 5-year 38.7% to 49.8%). Calibrated (checked loosely here): the Fong-score
+/// gradient (72.5% / 31.2% / 0% for scores 0–1 / 2–3 / 4–5) and Angelsen's sites of recurrence.
+#[test]
+fn resection_series_recurrence_and_survival() {
+    let m = model("scenarios/resection-outcomes.toml");
+    let t = simulate(&m, 20261128, 40_000, 4096);
+    let s = &t.strategies[0];
+    let rdf = s.rendered_disease_free;
+    let os5 = s.disease_free_alive_at(60);
+    within("5-year survival after resection", pct(os5, rdf), se(os5, rdf), 33.9, 44.2);
+    within("recurrence", pct(s.recurrence, rdf), se(s.recurrence, rdf), 57.0, 77.0);
+    let rfs5 = s.recurrence_free_at(60);
+    within("5-year recurrence-free", pct(rfs5, rdf), se(rfs5, rdf), 20.9, 30.6);
+    let ttr = median_month(&s.recurrences_by_month);
+    assert!(
+        (10.0..=18.0).contains(&ttr),
+        "median time to recurrence {ttr} months (Angelsen 14.0)"
+    );
+    let liver_only = s.liver_only;
+    within(
+        "liver-only first recurrences (calibrated)",
+        pct(liver_only, s.recurrence),
+        se(liver_only, s.recurrence),
+        36.0,
+        50.0,
+    );
+    let adjuvant = &t.strategies[1];
+    let gain = pct(adjuvant.recurrence_free_at(36), adjuvant.rendered_disease_free)
+        - pct(s.recurrence_free_at(36), rdf);
+    assert!(
+        (2.0..=15.0).contains(&gain),
+        "adjuvant FOLFOX changes 3-year recurrence-free survival by {gain:.1} points (EORTC 40983: +7.3)"
+    );
+    let fong = five_year_by_fong(&m, 20261128, 40_000);
+    let share = |(alive, n): (u64, u64)| pct(alive, n);
+    assert!(
+        share(fong[0]) > share(fong[1]) && share(fong[1]) > share(fong[2]),
+        "no Fong gradient: {fong:?}"
+    );
+    within("Fong 0-1 (calibrated)", share(fong[0]), se(fong[0].0, fong[0].1), 60.0, 85.0);
+    within("Fong 4-5 (calibrated)", share(fong[2]), se(fong[2].0, fong[2].1), 0.0, 15.0);
+}
+
+/// Median survival after the first recurrence (months) under the first strategy, and the
+/// number of patients who recurred.
+fn post_recurrence_median(m: &PathwayModel, seed: u64, patients: u64) -> (f64, usize) {
+    let key = StreamKey::new(seed, 0);
+    let mut times = Vec::new();
+    for index in 0..patients {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.base.patient(index, &streams);
+        let draws = PathwayDraws::draw(&streams);
+        let c = m.course(&p, 0, &draws, &streams);
+        if let Some(r) = c.recurrence {
+            times.push(c.death_months - c.path_weeks / MONTH_WEEKS - r.months_after_path);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    (times.get(times.len() / 2).copied().unwrap_or(0.0), times.len())
+}
+
+/// Prints the median survival after recurrence (run with --nocapture).
+#[test]
+#[ignore]
+fn show_post_recurrence_survival() {
+    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
+    let (median, n) = post_recurrence_median(&model(&file), 1, 20_000);
+    println!("post-recurrence median {median:.1} months ({n} recurred)");
+}
+
+/// Prints the median time to recurrence (run with --nocapture).
+#[test]
+#[ignore]
+fn show_time_to_recurrence() {
+    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
+    let t = simulate(&model(&file), 1, 20_000, 4096);
+    for s in &t.strategies {
+        println!("median time to recurrence {:.1} months", median_month(&s.recurrences_by_month));
+    }
+}

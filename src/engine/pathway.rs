@@ -73,6 +73,8 @@ pub struct PathwayTally {
     pub rfs_events_by_month: Vec<u64>,
     /// Time to recurrence (months after the path), those who recurred.
     pub months_to_recurrence: ExactSum,
+    /// First recurrences by month after the path (bin m: [m, m + 1)).
+    pub recurrences_by_month: Vec<u64>,
     /// min(survival, 60 months).
     pub rmst: ExactSum,
     /// Paired with the reference strategy: this strategy's RMST minus the reference's.
@@ -121,6 +123,7 @@ impl PathwayTally {
             deaths_by_month_disease_free: vec![0; HORIZON_MONTHS],
             rfs_events_by_month: vec![0; HORIZON_MONTHS],
             months_to_recurrence: ExactSum::default(),
+            recurrences_by_month: vec![0; HORIZON_MONTHS],
             rmst: ExactSum::default(),
             rmst_difference: ExactSum::default(),
             better_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
@@ -173,6 +176,8 @@ impl PathwayTally {
             self.liver_only += liver_only as u64;
             self.liver_only_repeat += (liver_only && c.repeat_treatments > 0) as u64;
             self.months_to_recurrence.add(r.months_after_path);
+            let m = (r.months_after_path.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+            self.recurrences_by_month[m] += 1;
         }
         self.repeat_patients += (c.repeat_treatments > 0) as u64;
         self.repeat_treatments += c.repeat_treatments as u64;
@@ -245,6 +250,7 @@ impl PathwayTally {
             &o.deaths_by_month_disease_free,
         );
         self.months_to_recurrence.merge(&o.months_to_recurrence);
+        add(&mut self.recurrences_by_month, &o.recurrences_by_month);
         self.rmst.merge(&o.rmst);
         self.rmst_difference.merge(&o.rmst_difference);
         add(&mut self.better_at_landmark, &o.better_at_landmark);
@@ -258,6 +264,7 @@ impl PathwayTally {
             && self.rfs_events_by_month.len() == o.rfs_events_by_month.len()
             && self.deaths_by_month_disease_free.len() == o.deaths_by_month_disease_free.len()
             && self.death_causes.len() == o.death_causes.len()
+            && self.recurrences_by_month.len() == o.recurrences_by_month.len()
             && self.margins.len() == o.margins.len()
             && self.better_at_landmark.len() == o.better_at_landmark.len()
     }

@@ -6,6 +6,7 @@ pub mod conversion;
 pub mod conversion_plots;
 pub mod output;
 pub mod pathway;
+pub mod pathway_plots;
 pub mod patients;
 pub mod plots;
 pub mod shard;

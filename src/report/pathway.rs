@@ -1,28 +1,844 @@
-//! Tables and plots of a pathway study.
+//! Tables and plots of a pathway study: one summary row per strategy (completion, disease-free
+//! rate, perioperative outcomes, recurrence, survival at the landmarks, median and restricted
+//! mean survival), the paired differences with the first strategy, the survival curves in long
+//! format, how and where paths ended, causes of death, perioperative detail, the cohort and
+//! the parameters.
+//!
+//! Definitions used throughout:
+//! - Survival at month `m` is the share of the denominator still event-free `m` months after
+//!   the origin (events are tallied by whole month, bin `m` = [m, m + 1)). Overall survival
+//!   counts all patients from the start; `overall_disease_free` counts the rendered
+//!   disease-free from the start; recurrence-free survival counts the rendered disease-free
+//!   from the end of their path (recurrence or death is the event). Intervals are 95% Wilson
+//!   intervals of that share; there is no censoring before the horizon, so the share is the
+//!   Kaplan–Meier estimate.
+//! - Median survival is the first whole month at whose start at most half the patients are
+//!   alive (S(m) ≤ 0.5): deaths in [20, 21) months for half the cohort give a median of 21.
+//!   Its 95% interval follows Brookmeyer and Crowley (Biometrics 1982): the months where the
+//!   lower and the upper Wilson bound of S first reach 0.5. A median or bound never reached
+//!   within the horizon is written as 120 months (a lower limit), and `median_os_reached`
+//!   says whether the median itself was reached.
+//! - Restricted mean survival is the mean of min(survival, 60 months), ± 1.96 standard errors.
+//! - Paired differences use each patient under both strategies (common random numbers): the
+//!   per-patient difference at a landmark is +1, 0 or −1, so its variance is
+//!   (b + w)/n − ((b − w)/n)² for b patients alive only here and w alive only on the reference.
 
 use std::path::Path;
 
-use super::table::Table;
-use super::ReportError;
-use crate::engine::pathway::PathwayStudyTally;
-use crate::model::pathway::PathwayModel;
+use super::conversion::{burden, cohort};
+use super::stats::{share, Share, Z95};
+use super::table::{Row, Table};
+use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
+use crate::engine::accumulators::ExactSum;
+use crate::engine::conversion::ConversionTally;
+use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
+use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
+use crate::model::surgery::Margin;
 use crate::scenario::Scenario;
 
+/// One strategy as the report sees it: its name, the keys of its steps, and its tally.
+pub(crate) struct Strategy<'a> {
+    pub name: &'a str,
+    pub steps: Vec<&'static str>,
+    pub t: &'a PathwayTally,
+}
+
+fn strategies<'a>(m: &'a PathwayModel, t: &'a PathwayStudyTally) -> Vec<Strategy<'a>> {
+    m.pathways
+        .iter()
+        .zip(&t.strategies)
+        .map(|(p, t)| Strategy {
+            name: &p.name,
+            steps: p.steps.iter().map(|s| s.key()).collect(),
+            t,
+        })
+        .collect()
+}
+
 /// All tables of a pathway run; the first is the summary.
-pub fn tables(_scenario: &Scenario, _m: &PathwayModel, _t: &PathwayStudyTally) -> Vec<Table> {
-    Vec::new()
+pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> Vec<Table> {
+    let s = strategies(m, t);
+    // The cohort and burden tables of the conversion study read only these three fields.
+    let mut base = ConversionTally::new(&m.base);
+    base.patients = t.patients;
+    base.cohort = t.cohort.clone();
+    base.burden = t.burden.clone();
+    vec![
+        summary(&s),
+        paired_differences(&s),
+        survival(&s),
+        exits(&s),
+        steps(&s),
+        deaths(&s),
+        perioperative(&s),
+        cohort(&m.base, &base),
+        burden(&base),
+        tables::parameters(&scenario.parameters),
+    ]
+}
+
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
+fn with_share<'t>(row: Row<'t>, name: &str, s: Share) -> Row<'t> {
+    row.real(name, s.value)
+        .real(&format!("{name}_lo95"), s.lo)
+        .real(&format!("{name}_hi95"), s.hi)
+}
+
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95` from a point estimate and its interval.
+fn with_interval<'t>(row: Row<'t>, name: &str, (v, lo, hi): (f64, f64, f64)) -> Row<'t> {
+    row.real(name, v)
+        .real(&format!("{name}_lo95"), lo)
+        .real(&format!("{name}_hi95"), hi)
+}
+
+/// "1y", "3y", "5y" for a landmark in months.
+fn landmark_name(months: usize) -> String {
+    if months % 12 == 0 {
+        format!("{}y", months / 12)
+    } else {
+        format!("{months}m")
+    }
+}
+
+/// Which survival curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Curve {
+    /// All patients, from the start.
+    Overall,
+    /// Rendered disease-free patients, from the start.
+    OverallDiseaseFree,
+    /// Rendered disease-free patients, from the end of the path; recurrence or death.
+    RecurrenceFree,
+}
+
+impl Curve {
+    pub const ALL: [Curve; 3] = [
+        Curve::Overall,
+        Curve::OverallDiseaseFree,
+        Curve::RecurrenceFree,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Curve::Overall => "overall",
+            Curve::OverallDiseaseFree => "overall_disease_free",
+            Curve::RecurrenceFree => "recurrence_free",
+        }
+    }
+
+    /// The denominator of the curve.
+    pub fn patients(self, t: &PathwayTally) -> u64 {
+        match self {
+            Curve::Overall => t.n,
+            Curve::OverallDiseaseFree | Curve::RecurrenceFree => t.rendered_disease_free,
+        }
+    }
+
+    /// Patients still event-free at the start of month `m`.
+    pub fn event_free_at(self, t: &PathwayTally, m: usize) -> u64 {
+        match self {
+            Curve::Overall => t.alive_at(m),
+            Curve::OverallDiseaseFree => t.disease_free_alive_at(m),
+            Curve::RecurrenceFree => t.recurrence_free_at(m),
+        }
+    }
+
+    /// Survival with its Wilson interval at months 0..=HORIZON_MONTHS.
+    pub fn shares(self, t: &PathwayTally) -> Vec<Share> {
+        let n = self.patients(t);
+        (0..=HORIZON_MONTHS)
+            .map(|m| share(self.event_free_at(t, m), n))
+            .collect()
+    }
+}
+
+/// Median survival on the monthly grid with its 95% interval, and whether the median was
+/// reached: the first months where the estimate, its lower and its upper Wilson bound are at
+/// most 0.5 (each `HORIZON_MONTHS` if never).
+pub(crate) fn median_months(curve: &[Share]) -> ((f64, f64, f64), bool) {
+    let first = |f: &dyn Fn(&Share) -> f64| curve.iter().position(|s| f(s) <= 0.5);
+    let cap = |m: Option<usize>| m.map_or(HORIZON_MONTHS as f64, |m| m as f64);
+    let median = first(&|s| s.value);
+    let lo = first(&|s| s.lo);
+    let hi = first(&|s| s.hi);
+    ((cap(median), cap(lo), cap(hi)), median.is_some())
+}
+
+/// Mean of an exact sum with a normal 95% interval (0 without values; a zero-width interval
+/// from a single value).
+fn mean_interval(s: &ExactSum) -> (f64, f64, f64) {
+    let mean = s.mean().unwrap_or(0.0);
+    let se = s.se().unwrap_or(0.0);
+    (mean, mean - Z95 * se, mean + Z95 * se)
+}
+
+/// A paired difference of proportions from the discordant pairs: estimate, standard error and
+/// 95% interval (clamped to [−1, 1]).
+pub(crate) struct PairedDifference {
+    pub value: f64,
+    pub se: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+pub(crate) fn paired_difference(better: u64, worse: u64, n: u64) -> PairedDifference {
+    if n == 0 {
+        return PairedDifference {
+            value: 0.0,
+            se: 0.0,
+            lo: -1.0,
+            hi: 1.0,
+        };
+    }
+    let nf = n as f64;
+    let value = (better as f64 - worse as f64) / nf;
+    let var = ((better + worse) as f64 / nf - value * value).max(0.0);
+    let se = (var / nf).sqrt();
+    PairedDifference {
+        value,
+        se,
+        lo: (value - Z95 * se).max(-1.0),
+        hi: (value + Z95 * se).min(1.0),
+    }
+}
+
+/// Standard error of a difference of two independent proportions with `n` each.
+pub(crate) fn unpaired_se(k1: u64, k2: u64, n: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let (a, b) = (share(k1, n), share(k2, n));
+    (a.se * a.se + b.se * b.se).sqrt()
+}
+
+/// Paired over unpaired standard error: below 1 when pairing narrows the interval; 1 when
+/// both are 0 (nothing to narrow).
+pub(crate) fn se_ratio(paired: f64, unpaired: f64) -> f64 {
+    if unpaired > 0.0 {
+        paired / unpaired
+    } else {
+        1.0
+    }
+}
+
+/// One row per strategy: the summary.
+pub(crate) fn summary(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("pathways");
+    for s in strategies {
+        let w = s.t;
+        let n = w.n;
+        let rdf = w.rendered_disease_free;
+        let mut row = table.row().text("strategy", s.name).count("patients", n);
+        row = with_share(row, "completed", share(w.count(Exit::Completed), n));
+        row = with_share(row, "rendered_disease_free", share(rdf, n));
+        row = with_share(row, "operated", share(w.operated, n));
+        row = with_share(
+            row,
+            "liver_failure_among_operated",
+            share(w.phlf, w.operated),
+        );
+        row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
+        row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
+        row = with_share(
+            row,
+            "r0_among_operated",
+            share(w.margins[Margin::R0 as usize], w.operated),
+        );
+        row = with_share(row, "recurrence", share(w.recurrence, rdf));
+        row = with_share(row, "intrahepatic_recurrence", share(w.intrahepatic, rdf));
+        row = with_share(row, "extrahepatic_recurrence", share(w.extrahepatic, rdf));
+        row = with_share(row, "in_situ_recurrence", share(w.in_situ, rdf));
+        row = row
+            .real("liver_only_recurrence", share(w.liver_only, rdf).value)
+            .real("margin_site_recurrence", share(w.margin_site, rdf).value)
+            .real(
+                "ablation_site_recurrence",
+                share(w.ablation_site, rdf).value,
+            );
+        row = with_share(row, "repeat_treatment", share(w.repeat_patients, rdf));
+        row = row.real(
+            "repeat_treatment_of_liver_only_recurrence",
+            share(w.liver_only_repeat, w.liver_only).value,
+        );
+        for &l in &LANDMARKS_MONTHS {
+            row = with_share(
+                row,
+                &format!("os_{}", landmark_name(l)),
+                share(w.alive_at(l), n),
+            );
+        }
+        for &l in &LANDMARKS_MONTHS {
+            row = with_share(
+                row,
+                &format!("rfs_{}", landmark_name(l)),
+                share(w.recurrence_free_at(l), rdf),
+            );
+        }
+        let last = LANDMARKS_MONTHS[LANDMARKS_MONTHS.len() - 1];
+        row = with_share(
+            row,
+            &format!("os_{}_disease_free", landmark_name(last)),
+            share(w.disease_free_alive_at(last), rdf),
+        );
+        let (median, reached) = median_months(&Curve::Overall.shares(w));
+        row = with_interval(row, "median_os_months", median)
+            .text("median_os_reached", if reached { "yes" } else { "no" });
+        row = with_interval(row, "rmst_5y_months", mean_interval(&w.rmst));
+        row = row
+            .real(
+                "mean_months_to_recurrence",
+                w.months_to_recurrence.mean().unwrap_or(0.0),
+            )
+            .real("mean_cycles", w.cycles.mean().unwrap_or(0.0))
+            .real(
+                "mean_path_weeks_among_operated",
+                w.path_weeks.mean().unwrap_or(0.0),
+            );
+        let _ = row;
+    }
+    table
+}
+
+/// One row per strategy after the first: its difference from the first (the reference) on the
+/// same patients.
+pub(crate) fn paired_differences(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("paired_differences");
+    let Some((reference, others)) = strategies.split_first() else {
+        return table;
+    };
+    for s in others {
+        let w = s.t;
+        let n = w.n;
+        let mut row = table
+            .row()
+            .text("strategy", s.name)
+            .text("reference", reference.name)
+            .count("patients", n);
+        let mut ratio = 1.0;
+        for (i, &l) in LANDMARKS_MONTHS.iter().enumerate() {
+            let (b, wo) = (w.better_at_landmark[i], w.worse_at_landmark[i]);
+            let d = paired_difference(b, wo, n);
+            let name = format!("os_{}_difference", landmark_name(l));
+            row = row
+                .real(&name, d.value)
+                .real(&format!("{name}_lo95"), d.lo)
+                .real(&format!("{name}_hi95"), d.hi)
+                .count(&format!("os_{}_better", landmark_name(l)), b)
+                .count(&format!("os_{}_worse", landmark_name(l)), wo);
+            ratio = se_ratio(d.se, unpaired_se(w.alive_at(l), reference.t.alive_at(l), n));
+        }
+        let (mean, lo, hi) = mean_interval(&w.rmst_difference);
+        let unpaired_rmst = (w.rmst.se().unwrap_or(0.0).powi(2)
+            + reference.t.rmst.se().unwrap_or(0.0).powi(2))
+        .sqrt();
+        row = with_interval(row, "rmst_5y_difference_months", (mean, lo, hi))
+            .real("pairing_se_ratio", ratio)
+            .real(
+                "rmst_pairing_se_ratio",
+                se_ratio(w.rmst_difference.se().unwrap_or(0.0), unpaired_rmst),
+            );
+        let _ = row;
+    }
+    table
+}
+
+/// Long format: strategy × curve × month, survival with its Wilson interval.
+pub(crate) fn survival(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("survival");
+    for s in strategies {
+        for curve in Curve::ALL {
+            let n = curve.patients(s.t);
+            for (month, sh) in curve.shares(s.t).into_iter().enumerate() {
+                table
+                    .row()
+                    .text("strategy", s.name)
+                    .text("curve", curve.key())
+                    .count("month", month as u64)
+                    .count("patients", n)
+                    .count("at_risk", curve.event_free_at(s.t, month))
+                    .real("survival", sh.value)
+                    .real("survival_lo95", sh.lo)
+                    .real("survival_hi95", sh.hi);
+            }
+        }
+    }
+    table
+}
+
+/// Strategy × how the path ended.
+pub(crate) fn exits(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("exits");
+    for s in strategies {
+        for e in Exit::ALL {
+            let k = s.t.count(e);
+            let sh = share(k, s.t.n);
+            table
+                .row()
+                .text("strategy", s.name)
+                .text("exit", e.key())
+                .count("patients", k)
+                .real("share", sh.value)
+                .real("lo95", sh.lo)
+                .real("hi95", sh.hi);
+        }
+    }
+    table
+}
+
+/// Strategy × step (numbered from 1): reached, skipped as not applicable, path ended there,
+/// major complication there; counts and shares of all patients.
+pub(crate) fn steps(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("steps");
+    for s in strategies {
+        let w = s.t;
+        let n = w.n;
+        for (k, key) in s.steps.iter().enumerate() {
+            let get = |v: &[u64]| v.get(k).copied().unwrap_or(0);
+            let mut row = table
+                .row()
+                .text("strategy", s.name)
+                .count("step", k as u64 + 1)
+                .text("step_key", *key);
+            for (name, v) in [
+                ("reached", &w.reached),
+                ("skipped_not_applicable", &w.skipped),
+                ("ended_here", &w.ended),
+                ("major_complication_here", &w.complicated),
+            ] {
+                let c = get(v);
+                row = row
+                    .count(name, c)
+                    .real(&format!("{name}_share"), share(c, n).value);
+            }
+            let _ = row;
+        }
+    }
+    table
+}
+
+/// Strategy × cause of death (or alive at the horizon).
+pub(crate) fn deaths(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("deaths");
+    for s in strategies {
+        for c in DeathCause::ALL {
+            let k = s.t.death_causes[c as usize];
+            let sh = share(k, s.t.n);
+            table
+                .row()
+                .text("strategy", s.name)
+                .text("cause", c.key())
+                .count("patients", k)
+                .real("share", sh.value)
+                .real("lo95", sh.lo)
+                .real("hi95", sh.hi);
+        }
+    }
+    table
+}
+
+/// Per strategy: the operations, their risks and margins, conditioning and its growth.
+pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("perioperative");
+    for s in strategies {
+        let w = s.t;
+        let n = w.n;
+        let mut row = table
+            .row()
+            .text("strategy", s.name)
+            .count("patients", n)
+            .count("operated", w.operated)
+            .real("operated_share", share(w.operated, n).value);
+        row = with_share(
+            row,
+            "liver_failure_among_operated",
+            share(w.phlf, w.operated),
+        );
+        row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
+        row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
+        for g in Margin::ALL {
+            row = with_share(
+                row,
+                &format!("{}_among_operated", g.key()),
+                share(w.margins[g as usize], w.operated),
+            );
+        }
+        row = row
+            .count("conditioned", w.conditioned)
+            .real("conditioned_share", share(w.conditioned, n).value)
+            .real(
+                "mean_kgr_pct_per_week",
+                w.kgr_pct_per_week.mean().unwrap_or(0.0),
+            );
+        row = with_share(
+            row,
+            "low_kgr_among_conditioned",
+            share(w.low_kgr, w.conditioned),
+        );
+        row = row.real(
+            "mean_sflr_at_final_resection_pct",
+            w.sflr_pct.mean().unwrap_or(0.0),
+        );
+        row = with_share(row, "liver_injury", share(w.injury, n));
+        row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
+        row = row.real(
+            "repeat_treatments_per_disease_free",
+            if w.rendered_disease_free > 0 {
+                w.repeat_treatments as f64 / w.rendered_disease_free as f64
+            } else {
+                0.0
+            },
+        );
+        let _ = row;
+    }
+    table
 }
 
 /// The summary printed after a run.
-pub fn summary_text(_summary: Option<&Table>) -> String {
-    String::new()
+pub fn summary_text(summary: Option<&Table>) -> String {
+    let Some(t) = summary else {
+        return String::new();
+    };
+    let mut out = format!(
+        "{:<36} {:>9} {:>8} {:>8} {:>17} {:>10} {:>9}\n",
+        "strategy", "completed", "90d mort", "OS 5y", "(95% interval)", "median OS", "RMST 5y"
+    );
+    for r in 0..t.rows() {
+        let g = |c: &str| t.real(c, r).unwrap_or(0.0);
+        let median = if t.text("median_os_reached", r) == Some("no") {
+            format!(">{:.0} mo", g("median_os_months"))
+        } else {
+            format!("{:.0} mo", g("median_os_months"))
+        };
+        let name = t.text("strategy", r).unwrap_or("");
+        let name: String = if name.chars().count() > 36 {
+            name.chars().take(35).chain(['…']).collect()
+        } else {
+            name.to_string()
+        };
+        out.push_str(&format!(
+            "{:<36} {:>8.1}% {:>7.2}% {:>7.1}% {:>7.1}% – {:>5.1}%  {:>9} {:>6.1} mo\n",
+            name,
+            100.0 * g("completed"),
+            100.0 * g("mortality_90_days"),
+            100.0 * g("os_5y"),
+            100.0 * g("os_5y_lo95"),
+            100.0 * g("os_5y_hi95"),
+            median,
+            g("rmst_5y_months"),
+        ));
+    }
+    out
 }
 
-/// The plots of a pathway run.
+/// Survival curves of one kind, one per strategy with patients in its denominator.
+fn survival_curves(strategies: &[Strategy], curve: Curve) -> Vec<plots::Curve> {
+    let months: Vec<f64> = (0..=HORIZON_MONTHS).map(|m| m as f64).collect();
+    strategies
+        .iter()
+        .filter(|s| curve.patients(s.t) > 0)
+        .map(|s| {
+            let sh = curve.shares(s.t);
+            plots::Curve {
+                label: format!("{} (n = {})", s.name, curve.patients(s.t)),
+                x: months.clone(),
+                y: sh.iter().map(|x| x.value).collect(),
+                lo: sh.iter().map(|x| x.lo).collect(),
+                hi: sh.iter().map(|x| x.hi).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The plots of a pathway run: overall and recurrence-free survival, where paths ended, and a
+/// patient-flow diagram per strategy (`patient_flow_<k>`, k from 1 in strategy order).
 pub fn plots(
-    _dir: &Path,
-    _m: &PathwayModel,
-    _t: &PathwayStudyTally,
+    dir: &Path,
+    m: &PathwayModel,
+    t: &PathwayStudyTally,
 ) -> Result<Vec<String>, ReportError> {
-    Ok(Vec::new())
+    let s = strategies(m, t);
+    let mut files = Vec::new();
+    let mut push = |paths: Vec<std::path::PathBuf>| {
+        files.extend(paths.iter().map(|p| file_name(p)));
+    };
+    let overall = survival_curves(&s, Curve::Overall);
+    if !overall.is_empty() {
+        push(plots::curve_chart(
+            &dir.join("survival_overall"),
+            "Overall survival from the start of the strategy (shaded: 95% interval)",
+            "months since the start",
+            "alive (share of patients)",
+            1.0,
+            &overall,
+        )?);
+    }
+    let rfs = survival_curves(&s, Curve::RecurrenceFree);
+    if !rfs.is_empty() {
+        push(plots::curve_chart(
+            &dir.join("survival_recurrence_free"),
+            "Recurrence-free survival of the rendered disease-free, from the end of the path",
+            "months since the end of the path",
+            "alive without recurrence (share)",
+            1.0,
+            &rfs,
+        )?);
+    }
+    let with_patients: Vec<&Strategy> = s.iter().filter(|s| s.t.n > 0).collect();
+    if !with_patients.is_empty() {
+        let categories: Vec<String> = Exit::ALL
+            .iter()
+            .map(|e| e.key().replace('_', " "))
+            .collect();
+        let bars: Vec<cp::FlowBar> = with_patients
+            .iter()
+            .map(|s| cp::FlowBar {
+                label: s.name.to_string(),
+                shares: Exit::ALL
+                    .iter()
+                    .map(|&e| share(s.t.count(e), s.t.n).value)
+                    .collect(),
+            })
+            .collect();
+        push(cp::flow(
+            &dir.join("path_exits"),
+            "How the path ended under each strategy",
+            &bars,
+            &categories,
+        )?);
+    }
+    for (k, strategy) in s.iter().enumerate() {
+        if strategy.t.n == 0 {
+            continue;
+        }
+        let flow = pp::FlowDiagram::of(strategy);
+        push(pp::patient_flow(
+            &dir.join(format!("patient_flow_{}", k + 1)),
+            &flow,
+        )?);
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tally of `n` patients with `deaths[m]` deaths in month bin m.
+    fn tally_with_deaths(n: u64, deaths: &[(usize, u64)]) -> PathwayTally {
+        let mut t = PathwayTally::new(2);
+        t.n = n;
+        t.exits[Exit::Completed as usize] = n;
+        t.rendered_disease_free = n;
+        let mut dead = 0;
+        for &(m, k) in deaths {
+            t.deaths_by_month[m] += k;
+            t.deaths_by_month_disease_free[m] += k;
+            t.rfs_events_by_month[m] += k;
+            dead += k;
+        }
+        t.death_causes[DeathCause::Cancer as usize] = dead;
+        t.death_causes[DeathCause::Alive as usize] = n - dead;
+        t
+    }
+
+    fn strategy<'a>(name: &'a str, t: &'a PathwayTally) -> Strategy<'a> {
+        Strategy {
+            name,
+            steps: vec!["chemotherapy", "resect"],
+            t,
+        }
+    }
+
+    fn column(t: &Table, name: &str, rows: impl Iterator<Item = usize>) -> Vec<f64> {
+        rows.map(|r| t.real(name, r).unwrap()).collect()
+    }
+
+    /// Protects the survival table: every curve starts at 1 (or 0 without patients), never
+    /// rises, and its interval holds the estimate.
+    #[test]
+    fn survival_curves_never_rise_and_hold_their_estimate() {
+        let a = tally_with_deaths(1000, &[(0, 3), (5, 40), (20, 100), (119, 7)]);
+        let mut b = tally_with_deaths(500, &[(2, 10), (60, 200)]);
+        b.rfs_events_by_month[1] += 50;
+        let empty = PathwayTally::new(2);
+        let s = [
+            strategy("a", &a),
+            strategy("b", &b),
+            strategy("empty", &empty),
+        ];
+        let table = survival(&s);
+        assert_eq!(table.rows(), 3 * 3 * (HORIZON_MONTHS + 1));
+        assert!(table.name.contains("survival"));
+        for st in ["a", "b", "empty"] {
+            for c in Curve::ALL {
+                let cond = [("strategy", st), ("curve", c.key())];
+                let rows: Vec<usize> = table.rows_where(&cond).collect();
+                assert_eq!(rows.len(), HORIZON_MONTHS + 1);
+                let y = column(&table, "survival", rows.iter().copied());
+                let lo = column(&table, "survival_lo95", rows.iter().copied());
+                let hi = column(&table, "survival_hi95", rows.iter().copied());
+                assert_eq!(y[0], if st == "empty" { 0.0 } else { 1.0 });
+                for m in 1..y.len() {
+                    assert!(y[m] <= y[m - 1], "{st} {c:?} rises at month {m}");
+                }
+                for m in 0..y.len() {
+                    assert!(lo[m] <= y[m] && y[m] <= hi[m] && y[m].is_finite());
+                }
+            }
+        }
+        // 3 deaths in month 0: 997 alive at the start of month 1.
+        let r = table
+            .find(&[("strategy", "a"), ("curve", "overall")])
+            .unwrap();
+        assert_eq!(table.real("at_risk", r + 1), Some(997.0));
+        assert_eq!(table.real("survival", r + 120), Some(850.0 / 1000.0));
+    }
+
+    /// Protects the definition of median survival: the first month at whose start at most
+    /// half are alive, with the months where the Wilson bounds reach 0.5 as its interval.
+    #[test]
+    fn median_survival_and_its_interval_on_constructed_cohorts() {
+        // Half of 1000 die in month bin 20 ([20, 21)): alive 100% at 20, 50% at 21 → median
+        // 21. The lower bound of S at 21 is 0.469 → lower limit 21; the upper bound stays at
+        // 0.531 → never reached, written as 120. The median itself is reached.
+        let t = tally_with_deaths(1000, &[(20, 500)]);
+        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        assert_eq!(m, (21.0, 21.0, 120.0));
+        assert!(reached);
+
+        // 10 deaths a month: S(m) = 1 − m/100, so S(50) = 0.5 → median 50. Wilson at n = 1000:
+        // S(46) = 0.54 has lower bound 0.509, S(47) = 0.53 has 0.499 → lower limit 47;
+        // S(53) = 0.47 has upper bound 0.501, S(54) = 0.46 has 0.491 → upper limit 54.
+        let deaths: Vec<(usize, u64)> = (0..100).map(|m| (m, 10)).collect();
+        let t = tally_with_deaths(1000, &deaths);
+        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        assert_eq!(m, (50.0, 47.0, 54.0));
+        assert!(reached);
+
+        // 40% die: never reached; written as the horizon and flagged.
+        let t = tally_with_deaths(1000, &[(10, 400)]);
+        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        assert_eq!(m.0, 120.0);
+        assert!(!reached);
+        let table = summary(&[strategy("x", &t)]);
+        assert_eq!(table.text("median_os_reached", 0), Some("no"));
+        assert_eq!(table.real("median_os_months", 0), Some(120.0));
+    }
+
+    /// Protects the paired comparison: the interval holds the estimate, the estimate is the
+    /// difference of the landmark survivals, and pairing narrows the interval when outcomes
+    /// are positively correlated (few discordant patients).
+    #[test]
+    fn paired_difference_holds_estimate_and_pairing_narrows_it() {
+        // Reference: 500 of 1000 alive at 5 years; the other strategy: 520, from 30 patients
+        // alive only here and 10 alive only on the reference (all others agree).
+        let reference = tally_with_deaths(1000, &[(30, 500)]);
+        let mut other = tally_with_deaths(1000, &[(30, 480)]);
+        let i5 = LANDMARKS_MONTHS.iter().position(|&l| l == 60).unwrap();
+        for i in i5..LANDMARKS_MONTHS.len() {
+            other.better_at_landmark[i] = 30;
+            other.worse_at_landmark[i] = 10;
+        }
+        other.rmst_difference.add_repeated(0.5, 1000);
+        other.rmst_difference.add(-1.0);
+        let s = [strategy("ref", &reference), strategy("new", &other)];
+        let table = paired_differences(&s);
+        assert_eq!(table.rows(), 1);
+        assert_eq!(table.text("reference", 0), Some("ref"));
+        let g = |c: &str| table.real(c, 0).unwrap();
+        let d = g("os_5y_difference");
+        assert!((d - 0.02).abs() < 1e-12);
+        assert!(
+            (d - (other.alive_at(60) as f64 - reference.alive_at(60) as f64) / 1000.0).abs()
+                < 1e-12
+        );
+        assert!(g("os_5y_difference_lo95") < d && d < g("os_5y_difference_hi95"));
+        // Paired se = sqrt((0.04 − 0.0004)/1000) = 0.00629; unpaired ≈ 0.0224.
+        let ratio = g("pairing_se_ratio");
+        assert!(ratio > 0.0 && ratio < 1.0, "{ratio}");
+        assert!((ratio - 0.00629 / 0.02235).abs() < 0.01, "{ratio}");
+        let r = g("rmst_5y_difference_months");
+        assert!(
+            g("rmst_5y_difference_months_lo95") <= r && r <= g("rmst_5y_difference_months_hi95")
+        );
+        // Discordance the other way round mirrors the estimate.
+        let d = paired_difference(10, 30, 1000);
+        assert!((d.value + 0.02).abs() < 1e-12 && d.lo < d.value && d.value < d.hi);
+        // One strategy only: no rows.
+        let alone = paired_differences(&s[..1]);
+        assert_eq!(alone.rows(), 0);
+        // ... and such a table is still written.
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            super::super::write_table(dir.path(), &alone).unwrap().len(),
+            2
+        );
+    }
+
+    /// Protects "NaN never reaches a table": a strategy without patients, without operations or
+    /// without disease-free patients gives finite values everywhere.
+    #[test]
+    fn empty_strategies_give_finite_tables() {
+        let empty = PathwayTally::new(3);
+        let one = tally_with_deaths(1, &[]);
+        let s = [strategy("empty", &empty), strategy("one", &one)];
+        for table in [
+            summary(&s),
+            paired_differences(&s),
+            survival(&s),
+            exits(&s),
+            steps(&s),
+            deaths(&s),
+            perioperative(&s),
+        ] {
+            table
+                .check_finite(|r| format!("{} row {r}", table.name))
+                .unwrap();
+        }
+        let text = summary_text(Some(&summary(&s)));
+        assert!(text.contains("empty") && text.contains("one"), "{text}");
+        assert_eq!(summary_text(None), "");
+    }
+
+    /// Protects the whole report of a bundled pathway scenario: every table is finite, the
+    /// summary comes first, and every plot is written in both formats.
+    #[test]
+    fn bundled_scenario_report_is_finite_and_plots_are_written() {
+        let file = "scenarios/resection-outcomes.toml";
+        let scenario = Scenario::load(Path::new(file)).unwrap();
+        let crate::scenario::Study::Pathway(m) = &scenario.study else {
+            panic!("{file} is a pathway study")
+        };
+        let plan = crate::engine::RunPlan {
+            block: 100,
+            ..crate::engine::RunPlan::new(11, 0..400)
+        };
+        let t = crate::engine::run(m, &plan, &crate::engine::Control::default(), |_| {
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let tables = tables(&scenario, m, &t);
+        assert_eq!(tables[0].name, "pathways");
+        assert_eq!(tables[0].rows(), m.pathways.len());
+        assert!(tables.iter().any(|t| t.name.contains("survival")));
+        for table in &tables {
+            table
+                .check_finite(|r| format!("{} row {r}", table.name))
+                .unwrap();
+        }
+        assert!(!summary_text(tables.first()).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let files = plots(dir.path(), m, &t).unwrap();
+        for stem in [
+            "survival_overall",
+            "survival_recurrence_free",
+            "patient_flow_1",
+        ] {
+            for ext in ["png", "svg"] {
+                let name = format!("{stem}.{ext}");
+                assert!(files.contains(&name), "{name} not in {files:?}");
+                assert!(dir.path().join(&name).metadata().unwrap().len() > 1000);
+            }
+        }
+    }
 }

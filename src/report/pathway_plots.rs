@@ -1,0 +1,475 @@
+//! The patient-flow diagram of a pathway strategy: a column of boxes from the start through
+//! every step reached to completion, the rendered disease-free, recurrence, repeat treatment
+//! and survival at five years, with the patients who left at each step, and how the others
+//! left the path, in boxes beside it.
+//!
+//! Same contract as [`super::plots`], whose renderer, embedded font and palette it uses: plain
+//! data in, `<stem>.png` and `<stem>.svg` out of one drawing routine.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::pathway::Strategy;
+use super::plots::{ensure_font, render, DrawResult, Figure, PlotError, FONT, PALETTE};
+use crate::engine::pathway::LANDMARKS_MONTHS;
+use crate::model::pathway::{DeathCause, Exit};
+
+/// What a box stands for (its colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoxKind {
+    /// The start and the main outcomes.
+    Outcome,
+    /// A step of the strategy.
+    Step,
+    /// Patients leaving the path.
+    DropOut,
+    /// Detail beside the main column.
+    Note,
+}
+
+/// One box: lines of text.
+#[derive(Clone, Debug)]
+pub struct FlowBox {
+    pub kind: BoxKind,
+    pub lines: Vec<String>,
+}
+
+/// One row of the diagram: a box in the main column and an optional box beside it.
+#[derive(Clone, Debug)]
+pub struct FlowRow {
+    pub main: FlowBox,
+    pub side: Option<FlowBox>,
+}
+
+/// A patient-flow diagram: a title and rows from top to bottom.
+#[derive(Clone, Debug)]
+pub struct FlowDiagram {
+    pub title: String,
+    pub rows: Vec<FlowRow>,
+}
+
+fn pct(k: u64, n: u64) -> String {
+    if n == 0 {
+        "–".into()
+    } else {
+        format!("{:.1}%", 100.0 * k as f64 / n as f64)
+    }
+}
+
+fn boxed(kind: BoxKind, lines: Vec<String>) -> FlowBox {
+    FlowBox { kind, lines }
+}
+
+impl FlowDiagram {
+    /// The diagram of one strategy's tally.
+    pub(crate) fn of(s: &Strategy) -> FlowDiagram {
+        let w = s.t;
+        let n = w.n;
+        let mut rows = vec![FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec!["Start of the strategy".into(), format!("{n} patients")],
+            ),
+            side: None,
+        }];
+        for (k, key) in s.steps.iter().enumerate() {
+            let get = |v: &[u64]| v.get(k).copied().unwrap_or(0);
+            let (reached, skipped) = (get(&w.reached), get(&w.skipped));
+            let (ended, complicated) = (get(&w.ended), get(&w.complicated));
+            let mut second = format!("reached {reached} ({})", pct(reached, n));
+            if skipped > 0 {
+                second.push_str(&format!(" · not applicable {skipped}"));
+            }
+            let mut side = Vec::new();
+            if ended > 0 {
+                side.push(format!("left the path here: {ended} ({})", pct(ended, n)));
+            }
+            if complicated > 0 {
+                side.push(format!(
+                    "major complication: {complicated} ({})",
+                    pct(complicated, n)
+                ));
+            }
+            let kind = if ended > 0 {
+                BoxKind::DropOut
+            } else {
+                BoxKind::Note
+            };
+            rows.push(FlowRow {
+                main: boxed(
+                    BoxKind::Step,
+                    vec![format!("{}. {}", k + 1, key.replace('_', " ")), second],
+                ),
+                side: (!side.is_empty()).then(|| boxed(kind, side)),
+            });
+        }
+        let completed = w.count(Exit::Completed);
+        let left = n.saturating_sub(completed);
+        let mut why = vec![format!("Left the path: {left} ({})", pct(left, n))];
+        for e in Exit::ALL.iter().filter(|&&e| e != Exit::Completed) {
+            let k = w.count(*e);
+            if k > 0 {
+                why.push(format!(
+                    "   {}: {k} ({})",
+                    e.key().replace('_', " "),
+                    pct(k, n)
+                ));
+            }
+        }
+        rows.push(FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec![
+                    "Completed the path".into(),
+                    format!("{completed} ({} of all)", pct(completed, n)),
+                ],
+            ),
+            side: (left > 0).then(|| boxed(BoxKind::DropOut, why)),
+        });
+        let rdf = w.rendered_disease_free;
+        let not_free = completed.saturating_sub(rdf);
+        rows.push(FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec![
+                    "Rendered disease-free".into(),
+                    format!("{rdf} ({} of all)", pct(rdf, n)),
+                ],
+            ),
+            side: (not_free > 0).then(|| {
+                boxed(
+                    BoxKind::Note,
+                    vec![
+                        format!("completed, not disease-free: {not_free}"),
+                        "(lesions left, or died within 90 days)".into(),
+                    ],
+                )
+            }),
+        });
+        rows.push(FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec![
+                    "Recurrence".into(),
+                    format!(
+                        "{} ({} of disease-free)",
+                        w.recurrence,
+                        pct(w.recurrence, rdf)
+                    ),
+                    format!(
+                        "intrahepatic {} · extrahepatic {} · liver only {}",
+                        w.intrahepatic, w.extrahepatic, w.liver_only
+                    ),
+                ],
+            ),
+            side: Some(boxed(
+                BoxKind::Note,
+                vec![format!(
+                    "no recurrence within follow-up: {}",
+                    rdf.saturating_sub(w.recurrence)
+                )],
+            )),
+        });
+        rows.push(FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec![
+                    "Repeat treatment".into(),
+                    format!(
+                        "{} ({} of recurrences)",
+                        w.repeat_patients,
+                        pct(w.repeat_patients, w.recurrence)
+                    ),
+                ],
+            ),
+            side: (w.repeat_treatments > 0).then(|| {
+                boxed(
+                    BoxKind::Note,
+                    vec![format!("{} repeat treatments in all", w.repeat_treatments)],
+                )
+            }),
+        });
+        let last = LANDMARKS_MONTHS[LANDMARKS_MONTHS.len() - 1];
+        let years = last / 12;
+        let alive = w.alive_at(last);
+        let alive_free = w.disease_free_alive_at(last);
+        let cause = |c: DeathCause| w.death_causes.get(c as usize).copied().unwrap_or(0);
+        rows.push(FlowRow {
+            main: boxed(
+                BoxKind::Outcome,
+                vec![
+                    format!("Alive at {years} years"),
+                    format!("{alive} ({} of all)", pct(alive, n)),
+                    format!(
+                        "disease-free group: {alive_free} ({})",
+                        pct(alive_free, rdf)
+                    ),
+                ],
+            ),
+            side: Some(boxed(
+                BoxKind::Note,
+                vec![
+                    "Deaths within 10 years:".into(),
+                    format!(
+                        "perioperative {} · cancer {} · other causes {}",
+                        cause(DeathCause::Perioperative),
+                        cause(DeathCause::Cancer),
+                        cause(DeathCause::OtherCauses)
+                    ),
+                ],
+            )),
+        });
+        FlowDiagram {
+            title: format!("Patient flow: {} ({n} patients)", s.name),
+            rows,
+        }
+    }
+}
+
+/// Draws the diagram. Writes `<stem>.png` and `<stem>.svg` and returns both paths.
+///
+/// # Errors
+/// [`PlotError::Input`] for a diagram without rows or with an empty box; [`PlotError::Draw`]
+/// when a file cannot be written.
+pub fn patient_flow(stem: &Path, diagram: &FlowDiagram) -> Result<Vec<PathBuf>, PlotError> {
+    if diagram.rows.is_empty() {
+        return Err(PlotError::Input("patient flow has no rows".into()));
+    }
+    let empty = |b: &FlowBox| b.lines.is_empty();
+    if diagram
+        .rows
+        .iter()
+        .any(|r| empty(&r.main) || r.side.as_ref().is_some_and(empty))
+    {
+        return Err(PlotError::Input("patient flow has an empty box".into()));
+    }
+    render(stem, &FlowFigure::new(diagram))
+}
+
+const WIDTH: i32 = 1200;
+const TITLE_H: i32 = 64;
+const BOTTOM: i32 = 24;
+const MAIN_X: (i32, i32) = (40, 600);
+const SIDE_X: (i32, i32) = (660, 1170);
+const FONT_SIZE: u32 = 15;
+const LINE_H: i32 = 20;
+const PAD: i32 = 8;
+/// Vertical gap between rows, where the arrow runs.
+const GAP: i32 = 26;
+
+/// Pixel width of `text` in the embedded font (registered first, so PNG and SVG agree).
+fn text_width(text: &str, size: u32) -> i32 {
+    ensure_font()
+        .ok()
+        .and_then(|()| (FONT, size).into_font().box_size(text).ok())
+        .map_or(
+            (0.6 * f64::from(size) * text.chars().count() as f64) as i32,
+            |(w, _)| w as i32,
+        )
+}
+
+/// `text`, or its longest prefix with "…" that fits `max_w` pixels.
+fn fit(text: &str, max_w: i32) -> String {
+    if text_width(text, FONT_SIZE) <= max_w {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    (1..chars.len())
+        .rev()
+        .map(|n| format!("{}…", chars[..n].iter().collect::<String>().trim_end()))
+        .find(|s| text_width(s, FONT_SIZE) <= max_w)
+        .unwrap_or_else(|| "…".into())
+}
+
+/// `c` blended with white, `a` of the colour.
+fn tint(c: RGBColor, a: f64) -> RGBColor {
+    let f = |x: u8| (255.0 - a * (255.0 - f64::from(x))).round() as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
+
+fn colours(kind: BoxKind) -> (RGBColor, RGBColor) {
+    match kind {
+        BoxKind::Outcome => (tint(PALETTE[0], 0.18), PALETTE[0]),
+        BoxKind::Step => (RGBColor(240, 240, 240), RGBColor(110, 110, 110)),
+        BoxKind::DropOut => (tint(PALETTE[1], 0.15), PALETTE[1]),
+        BoxKind::Note => (WHITE, RGBColor(150, 150, 150)),
+    }
+}
+
+fn box_height(b: &FlowBox) -> i32 {
+    b.lines.len() as i32 * LINE_H + 2 * PAD - 4
+}
+
+struct FlowFigure<'a> {
+    diagram: &'a FlowDiagram,
+    /// Box texts fitted to their columns.
+    main: Vec<Vec<String>>,
+    side: Vec<Option<Vec<String>>>,
+    /// Top of each row and the height of the whole image.
+    tops: Vec<i32>,
+    height: i32,
+}
+
+impl<'a> FlowFigure<'a> {
+    fn new(diagram: &'a FlowDiagram) -> Self {
+        let fit_all = |b: &FlowBox, (x0, x1): (i32, i32)| -> Vec<String> {
+            b.lines.iter().map(|l| fit(l, x1 - x0 - 2 * PAD)).collect()
+        };
+        let main = diagram
+            .rows
+            .iter()
+            .map(|r| fit_all(&r.main, MAIN_X))
+            .collect();
+        let side = diagram
+            .rows
+            .iter()
+            .map(|r| r.side.as_ref().map(|b| fit_all(b, SIDE_X)))
+            .collect();
+        let mut tops = Vec::new();
+        let mut y = TITLE_H;
+        for r in &diagram.rows {
+            tops.push(y);
+            let h = box_height(&r.main).max(r.side.as_ref().map_or(0, box_height));
+            y += h + GAP;
+        }
+        FlowFigure {
+            diagram,
+            main,
+            side,
+            tops,
+            height: y - GAP + BOTTOM,
+        }
+    }
+}
+
+fn draw_box<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x0, x1): (i32, i32),
+    y0: i32,
+    kind: BoxKind,
+    lines: &[String],
+) -> DrawResult<DB> {
+    let (fill, border) = colours(kind);
+    let y1 = y0 + lines.len() as i32 * LINE_H + 2 * PAD - 4;
+    root.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))?;
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x1, y1)],
+        border.stroke_width(2),
+    ))?;
+    for (i, line) in lines.iter().enumerate() {
+        // The first line of a main-column box is its heading.
+        let style = TextStyle {
+            font: (FONT, FONT_SIZE).into_font(),
+            color: BLACK.to_backend_color(),
+            pos: Pos::new(HPos::Left, VPos::Center),
+        };
+        root.draw(&Text::new(
+            line.clone(),
+            (x0 + PAD, y0 + PAD + i as i32 * LINE_H + LINE_H / 2 - 2),
+            style,
+        ))?;
+    }
+    Ok(())
+}
+
+fn arrow<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    from: (i32, i32),
+    to: (i32, i32),
+) -> DrawResult<DB> {
+    let colour = RGBColor(80, 80, 80);
+    root.draw(&PathElement::new(vec![from, to], colour.stroke_width(2)))?;
+    let head = if from.0 == to.0 {
+        // Down.
+        vec![(to.0 - 6, to.1 - 9), (to.0 + 6, to.1 - 9), to]
+    } else {
+        // Right.
+        vec![(to.0 - 9, to.1 - 6), (to.0 - 9, to.1 + 6), to]
+    };
+    root.draw(&Polygon::new(head, colour.filled()))?;
+    Ok(())
+}
+
+impl Figure for FlowFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH as u32, self.height.max(1) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        root.draw(&Text::new(
+            self.diagram.title.clone(),
+            (WIDTH / 2, 18),
+            TextStyle {
+                font: (FONT, 24).into_font(),
+                color: BLACK.to_backend_color(),
+                pos: Pos::new(HPos::Center, VPos::Top),
+            },
+        ))?;
+        let centre = (MAIN_X.0 + MAIN_X.1) / 2;
+        for (i, row) in self.diagram.rows.iter().enumerate() {
+            let top = self.tops[i];
+            let h = box_height(&row.main);
+            draw_box(root, MAIN_X, top, row.main.kind, &self.main[i])?;
+            if let (Some(side), Some(lines)) = (&row.side, &self.side[i]) {
+                draw_box(root, SIDE_X, top, side.kind, lines)?;
+                let y = top + h.min(box_height(side)) / 2;
+                arrow(root, (MAIN_X.1, y), (SIDE_X.0 - 2, y))?;
+            }
+            if let Some(&next) = self.tops.get(i + 1) {
+                arrow(root, (centre, top + h), (centre, next - 2))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::pathway::PathwayTally;
+
+    /// Protects the flow diagram's bookkeeping: one row per step between the start and the
+    /// outcomes, drop-outs only where patients left, and a drawing in both formats.
+    #[test]
+    fn flow_diagram_has_a_row_per_step_and_draws() {
+        let mut t = PathwayTally::new(3);
+        t.n = 100;
+        t.reached = vec![100, 80, 70];
+        t.ended = vec![20, 0, 5];
+        t.exits[Exit::Completed as usize] = 75;
+        t.exits[Exit::ProgressionTargets as usize] = 20;
+        t.exits[Exit::NotResectable as usize] = 5;
+        t.rendered_disease_free = 70;
+        t.recurrence = 40;
+        t.death_causes[DeathCause::Alive as usize] = 100;
+        let s = Strategy {
+            name: "a strategy with a name long enough to be noticed",
+            steps: vec!["chemotherapy", "restage", "resect"],
+            t: &t,
+        };
+        let d = FlowDiagram::of(&s);
+        assert_eq!(d.rows.len(), 1 + 3 + 5);
+        assert_eq!(d.rows[1].side.as_ref().unwrap().kind, BoxKind::DropOut);
+        assert!(d.rows[2].side.is_none());
+        let why = d.rows[4].side.as_ref().unwrap();
+        assert!(why.lines[0].contains("25"), "{:?}", why.lines);
+        assert_eq!(why.lines.len(), 3);
+        let dir = tempfile::tempdir().unwrap();
+        let files = patient_flow(&dir.path().join("flow"), &d).unwrap();
+        assert_eq!(files.len(), 2);
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(svg.contains("Patient flow"));
+        assert!(patient_flow(
+            &dir.path().join("none"),
+            &FlowDiagram {
+                title: "x".into(),
+                rows: vec![]
+            }
+        )
+        .is_err());
+    }
+}
