@@ -37,8 +37,14 @@ fn pct(k: u64, n: u64) -> f64 {
 fn describe(name: &str, t: &PathwayTally) -> String {
     let rdf = t.rendered_disease_free;
     format!(
-        "{name}: n {} completed {:.1}% rdf {:.1}% operated {} phlf {:.1}% major {:.1}% d90 {:.2}% r0 {:.1}% | recur {:.1}% intra {:.1}% extra {:.1}% liver-only {:.1}% repeat {:.1}% ttr {:.1} mo | OS1 {:.1} OS3 {:.1} OS5 {:.1} | OS5(rdf) {:.1} RFS1 {:.1} RFS3 {:.1} RFS5 {:.1} | exits {:?} deaths {:?}",
+        "{name}: n {} occluded {} completed-of-occluded {:.1}% phlf low/high kgr {:.1}%/{:.1}% low-kgr {} of {} | completed {:.1}% rdf {:.1}% operated {} phlf {:.1}% major {:.1}% d90 {:.2}% r0 {:.1}% | recur {:.1}% intra {:.1}% extra {:.1}% liver-only {:.1}% repeat {:.1}% ttr {:.1} mo | OS1 {:.1} OS3 {:.1} OS5 {:.1} | OS5(rdf) {:.1} RFS1 {:.1} RFS3 {:.1} RFS5 {:.1} | exits {:?} deaths {:?}",
         t.n,
+        t.occluded,
+        pct(t.occluded_completed, t.occluded),
+        pct(t.phlf_low_kgr, t.low_kgr),
+        pct(t.phlf_high_kgr, t.conditioned - t.low_kgr),
+        t.low_kgr,
+        t.conditioned,
         pct(t.count(Exit::Completed), t.n),
         pct(rdf, t.n),
         t.operated,
@@ -358,4 +364,30 @@ fn show_time_to_recurrence() {
     for s in &t.strategies {
         println!("median time to recurrence {:.1} months", median_month(&s.recurrences_by_month));
     }
+}
+
+/// Prints how occluded patients of the first strategy ended (run with --nocapture).
+#[test]
+#[ignore]
+fn show_occluded() {
+    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/pve-chemotherapy.toml".into());
+    let m = model(&file);
+    let key = StreamKey::new(1, 0);
+    let mut by_exit = std::collections::BTreeMap::new();
+    for index in 0..5000 {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.base.patient(index, &streams);
+        let draws = PathwayDraws::draw(&streams);
+        let c = m.course(&p, 0, &draws, &streams);
+        if c.occluded {
+            *by_exit.entry(c.exit.key()).or_insert(0) += 1;
+            if index < 300 {
+                println!(
+                    "{index}: exit {} step {} sflr0 {:.3} sflr {:.3} kgr {:?} quality {:?} cycles {} injury {:?}",
+                    c.exit.key(), c.exit_step, p.base.sflr0(), c.sflr, c.kgr_pct_per_week, p.base.quality, c.cycles, c.injury
+                );
+            }
+        }
+    }
+    println!("{by_exit:?}");
 }

@@ -42,7 +42,14 @@ pub struct PathwayTally {
     pub major_morbidity: u64,
     pub deaths_90_days: u64,
     pub conditioned: u64,
+    /// Patients with a portal occlusion (PVE, PVL, ALPPS or two-stage first stage), and those
+    /// of them who completed the path.
+    pub occluded: u64,
+    pub occluded_completed: u64,
     pub low_kgr: u64,
+    /// Liver failure among the conditioned, by kinetic growth rate below / at least the cut-off.
+    pub phlf_low_kgr: u64,
+    pub phlf_high_kgr: u64,
     pub kgr_pct_per_week: ExactSum,
     pub sflr_pct: ExactSum,
     pub cycles: ExactSum,
@@ -101,7 +108,11 @@ impl PathwayTally {
             major_morbidity: 0,
             deaths_90_days: 0,
             conditioned: 0,
+            occluded: 0,
+            occluded_completed: 0,
             low_kgr: 0,
+            phlf_low_kgr: 0,
+            phlf_high_kgr: 0,
             kgr_pct_per_week: ExactSum::default(),
             sflr_pct: ExactSum::default(),
             cycles: ExactSum::default(),
@@ -159,9 +170,16 @@ impl PathwayTally {
         }
         self.major_morbidity += c.major_morbidity as u64;
         self.deaths_90_days += c.died_90_days as u64;
+        self.occluded += c.occluded as u64;
+        self.occluded_completed += (c.occluded && c.exit == Exit::Completed) as u64;
         if let Some(kgr) = c.kgr_pct_per_week {
             self.conditioned += 1;
             self.low_kgr += (kgr < low_kgr) as u64;
+            if kgr < low_kgr {
+                self.phlf_low_kgr += c.phlf as u64;
+            } else {
+                self.phlf_high_kgr += c.phlf as u64;
+            }
             self.kgr_pct_per_week.add(kgr);
         }
         self.dlm_left_viable += (c.dlm_left_viable > 0) as u64;
@@ -225,7 +243,11 @@ impl PathwayTally {
         self.major_morbidity += o.major_morbidity;
         self.deaths_90_days += o.deaths_90_days;
         self.conditioned += o.conditioned;
+        self.occluded += o.occluded;
+        self.occluded_completed += o.occluded_completed;
         self.low_kgr += o.low_kgr;
+        self.phlf_low_kgr += o.phlf_low_kgr;
+        self.phlf_high_kgr += o.phlf_high_kgr;
         self.kgr_pct_per_week.merge(&o.kgr_pct_per_week);
         self.sflr_pct.merge(&o.sflr_pct);
         self.cycles.merge(&o.cycles);

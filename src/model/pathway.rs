@@ -28,7 +28,7 @@ use super::conversion::{kill_factor, ConversionModel, ConversionPatient, MAX_TAR
 use super::hypertrophy::{Growth, DAYS_PER_WEEK};
 use super::imaging::Response;
 use super::injury::Injury;
-use super::planner::{AblationUse, DlmPolicy, Plan, ResectionPolicy, Target, Treatment};
+use super::planner::{AblationUse, DlmPolicy, Extent, Plan, ResectionPolicy, Target, Treatment};
 use super::procedure::Procedure;
 use super::surgery::Margin;
 use super::tumour::{Lesion, MAX_LESIONS, MAX_OCCULT};
@@ -117,6 +117,8 @@ pub enum Step {
         weeks: f64,
         rule: OnInsufficientGrowth,
         approach: Approach,
+        /// Chemotherapy (the last regimen) continues during the wait.
+        continue_chemotherapy: bool,
     },
     /// First stage of ALPPS or of a two-stage hepatectomy: lesions of the future remnant
     /// resected (parenchyma-sparing) or ablated, the portal vein occluded (`procedure`), the
@@ -255,6 +257,8 @@ pub struct FollowUpModel {
     pub repeat_treatment_share: f64,
     /// Palliative first-line survival from its start, median months.
     pub palliative_os_median_months: f64,
+    /// Survival from a recurrence that cannot be treated again, median months.
+    pub recurrence_os_median_months: f64,
     /// Survival from progression on first-line chemotherapy, median months.
     pub post_progression_os_median_months: f64,
     /// Log-normal spread of palliative survival.
@@ -415,6 +419,8 @@ pub struct PathwayCourse {
     pub rfs_months: f64,
     /// Weeks from the start to the last liver operation of the path (0 without one).
     pub last_operation_weeks: f64,
+    /// A portal occlusion (PVE, PVL, ALPPS or two-stage first stage) was done.
+    pub occluded: bool,
 }
 
 /// Uniforms for the path and its follow-up, drawn once per patient (shared by strategies: the
@@ -524,10 +530,15 @@ struct Track {
     ablated: u32,
     /// Weeks from the start at which the patient dies of other causes.
     other_causes_weeks: f64,
+    /// The remnant of a planned (extended) right hepatectomy, once a step has grown it or
+    /// found it large enough: later plans remove everything else.
+    remnant: Option<Segments>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Occlusion {
+    /// Kinetic growth rate measured at the volumetry that ends the wait, %/week.
+    kgr: Option<f64>,
     growth: Growth,
     weeks: f64,
     grows: Segments,
@@ -581,6 +592,7 @@ impl PathwayModel {
             n_deposits: 0,
             ablated: 0,
             other_causes_weeks: self.other_causes_weeks(p, draws),
+            remnant: None,
         };
         let mut c = PathwayCourse {
             exit: Exit::Completed,
@@ -606,6 +618,7 @@ impl PathwayModel {
             death_cause: DeathCause::Alive,
             rfs_months: 0.0,
             last_operation_weeks: 0.0,
+            occluded: false,
         };
         let mut result = Ok(());
         for (k, step) in pathway.steps.iter().enumerate() {
@@ -690,8 +703,19 @@ impl PathwayModel {
                 weeks,
                 rule,
                 approach,
+                continue_chemotherapy,
             } => self.conditioning(
-                p, k, procedure, weeks, rule, approach, track, c, draws, streams,
+                p,
+                k,
+                procedure,
+                weeks,
+                rule,
+                approach,
+                continue_chemotherapy,
+                track,
+                c,
+                draws,
+                streams,
             ),
             Step::FirstStage {
                 staged,
@@ -705,9 +729,7 @@ impl PathwayModel {
                 approach,
                 second_stage,
             } => {
-                if second_stage && track.occlusion.is_none() {
-                    return Ok(StepResult::Skipped);
-                }
+                let _ = second_stage;
                 self.resect(p, k, approach, track, c, draws)?;
                 Ok(StepResult::Done)
             }
@@ -1023,15 +1045,94 @@ impl PathwayModel {
                 diameter_mm: l.diameter0_mm * self.occult_log_ratio(p, track, l, ahead).exp(),
             })
         });
-        let targets = visible
-            .chain(occult)
-            .filter(|target| only.is_none_or(|s| s.contains(target.lesion.segment as usize)));
-        self.base.planner.plan(
+        let Some(remnant) = track.remnant else {
+            let targets = visible
+                .chain(occult)
+                .filter(|target| only.is_none_or(|s| s.contains(target.lesion.segment as usize)));
+            return self.base.planner.plan(
+                targets,
+                &track.segment_ml,
+                approach.policy,
+                approach.ablation,
+            );
+        };
+        // A planned (extended) right hepatectomy: everything outside the remnant goes; the
+        // remnant's own lesions are treated by the approach (sparing after a first stage).
+        let mut liver = track.segment_ml;
+        let mut removed = 0u8;
+        for (i, v) in liver.iter_mut().enumerate() {
+            if !remnant.contains(i) {
+                if *v > 0.0 {
+                    removed |= 1 << i;
+                }
+                *v = 0.0;
+            }
+        }
+        let targets = visible.chain(occult).filter(|target| {
+            let s = target.lesion.segment as usize;
+            remnant.contains(s) && only.is_none_or(|o| o.contains(s))
+        });
+        // The remnant's own lesions are always cleared sparingly (wedges, ablation).
+        let mut plan = self.base.planner.plan(
             targets,
-            &track.segment_ml,
-            approach.policy,
-            approach.ablation,
-        )
+            &liver,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::SmallDeep,
+        );
+        plan.removed = Segments(plan.removed.0 | removed);
+        plan.extent = plan.extent.max(if plan.removed.contains(3) {
+            Extent::ExtendedHemihepatectomy
+        } else {
+            Extent::Hemihepatectomy
+        });
+        plan.right_sided_major = true;
+        plan
+    }
+
+    /// The remnant a portal occlusion with `procedure` grows: the left liver, or segments I–III
+    /// when segment IV is embolized too.
+    fn remnant_of(procedure: Procedure) -> Segments {
+        if procedure == Procedure::PveSegment4 {
+            LEFT_LATERAL_AND_CAUDATE
+        } else {
+            LEFT_LIVER
+        }
+    }
+
+    /// Whether the patient needs the remnant grown before a resection with `approach`, judged
+    /// `ahead` weeks from now: `Ok(None)` no (a one-stage resection will do), `Ok(Some(plan))`
+    /// yes, with the right hepatectomy planned to leave `remnant`; an error when neither
+    /// resection is possible.
+    fn needs_growth(
+        &self,
+        p: &ConversionPatient,
+        track: &Track,
+        approach: Approach,
+        remnant: Segments,
+        ahead: f64,
+    ) -> Result<Option<Plan>, Leave> {
+        let threshold = self.threshold(p, track, ahead);
+        let grown = self.grown_liver(track);
+        let one_stage = self.plan(p, &grown, approach, ahead, None);
+        if one_stage.r0_feasible && one_stage.flr_ml / p.base.stlv_ml >= threshold {
+            return Ok(None);
+        }
+        let mut major = grown;
+        major.remnant = Some(remnant);
+        let clear = Approach {
+            policy: ResectionPolicy::ParenchymaSparing,
+            ablation: AblationUse::SmallDeep,
+            dlm: approach.dlm,
+        };
+        let plan = self.plan(p, &major, clear, ahead, None);
+        if !plan.r0_feasible {
+            return Err(if one_stage.r0_feasible {
+                Exit::RemnantTooSmall
+            } else {
+                Exit::NotResectable
+            });
+        }
+        Ok(Some(plan))
     }
 
     /// Portal occlusion when the remnant is too small, then the rule after the wait.
@@ -1044,29 +1145,41 @@ impl PathwayModel {
         weeks: f64,
         rule: OnInsufficientGrowth,
         approach: Approach,
+        continue_chemotherapy: bool,
         track: &mut Track,
         c: &mut PathwayCourse,
         draws: &PathwayDraws,
         streams: &PatientStreams<'_>,
     ) -> Result<StepResult, Leave> {
         let washout = self.washout(track);
-        let plan = self.plan(p, track, approach, washout, None);
-        if !plan.r0_feasible {
-            return Err(Exit::NotResectable);
-        }
-        let sflr = plan.flr_ml / p.base.stlv_ml;
-        if sflr >= self.threshold(p, track, washout) {
+        let remnant = Self::remnant_of(procedure);
+        let Some(plan) = self.needs_growth(p, track, approach, remnant, washout)? else {
+            return Ok(StepResult::Skipped);
+        };
+        track.remnant = Some(remnant);
+        let sflr0 = plan.flr_ml / p.base.stlv_ml;
+        if sflr0 >= self.threshold(p, track, washout) {
+            // The right hepatectomy leaves enough without growth.
             return Ok(StepResult::Skipped);
         }
-        if !plan.right_sided_major {
-            return Err(Exit::NotEligible);
-        }
+        // Embolization does not wait for the washout (assumption: PVE is a radiological
+        // procedure, done within two weeks of the last cycle).
         track.weeks += washout.min(2.0);
-        self.occlude(p, k, procedure, sflr, track, c, streams)?;
-        track.weeks += weeks;
+        self.occlude(p, k, procedure, sflr0, track, c, streams)?;
+        match (continue_chemotherapy, track.last_regimen) {
+            (true, Some(r)) => {
+                // Chemotherapy continues during the wait (it does not reduce hypertrophy:
+                // van Lienden 2013).
+                let cycles = (weeks / WEEKS_PER_CYCLE).floor() as u32;
+                let regimen = &self.base.regimens[r];
+                self.give(p, regimen, cycles, track);
+                track.weeks += weeks - cycles as f64 * WEEKS_PER_CYCLE;
+            }
+            _ => track.weeks += weeks,
+        }
         let scan = self.scan(p, track);
         self.progression(p, track, &scan)?;
-        let plan = self.plan(p, track, approach, 0.0, None);
+        let plan = self.plan(p, &self.grown_liver(track), approach, 0.0, None);
         if !plan.r0_feasible {
             return Err(if scan.new_liver != 0 {
                 Exit::ProgressionNewLiver
@@ -1075,7 +1188,8 @@ impl PathwayModel {
             });
         }
         let sflr = plan.flr_ml / p.base.stlv_ml;
-        if sflr >= self.threshold(p, track, 0.0) {
+        Self::measure_kgr(track, sflr);
+        if sflr >= self.threshold(p, track, self.washout(track)) {
             return Ok(StepResult::Done);
         }
         match rule {
@@ -1130,6 +1244,7 @@ impl PathwayModel {
             1.0
         };
         let course = model.course_with_regeneration(multiplier, streams);
+        c.occluded = true;
         match course.immediate {
             Immediate::Death => {
                 c.died_90_days = true;
@@ -1149,6 +1264,7 @@ impl PathwayModel {
             LEFT_LIVER
         };
         track.occlusion = Some(Occlusion {
+            kgr: None,
             growth: course.growth,
             weeks: track.weeks,
             grows,
@@ -1156,6 +1272,15 @@ impl PathwayModel {
             procedure,
         });
         Ok(())
+    }
+
+    /// The kinetic growth rate at the volumetry after the wait (Shindoh 2013 measures it at the
+    /// first volumetry after the occlusion, not at surgery).
+    fn measure_kgr(track: &mut Track, sflr: f64) {
+        if let Some(o) = track.occlusion.as_mut() {
+            let weeks = (track.weeks - o.weeks).max(1.0 / DAYS_PER_WEEK);
+            o.kgr = Some(100.0 * (sflr - o.sflr0) / weeks);
+        }
     }
 
     /// Make the growth since the occlusion part of the segment volumes (before another
@@ -1189,7 +1314,10 @@ impl PathwayModel {
         t
     }
 
-    /// ALPPS stage 1 or two-stage hepatectomy stage 1.
+    /// ALPPS stage 1 or two-stage hepatectomy stage 1: the future remnant (the left liver)
+    /// cleared of its lesions by sparing resection or ablation, the portal vein occluded (with
+    /// the partition for ALPPS), and the remnant checked after the interval. Also the rescue
+    /// ALPPS after a portal occlusion that grew too little.
     #[allow(clippy::too_many_arguments)]
     fn first_stage(
         &self,
@@ -1205,47 +1333,47 @@ impl PathwayModel {
         streams: &PatientStreams<'_>,
     ) -> Result<StepResult, Leave> {
         let washout = self.washout(track);
-        let grown = self.grown_liver(track);
-        let whole = self.plan(p, &grown, approach, washout, None);
-        if !whole.r0_feasible {
-            return Err(Exit::NotResectable);
-        }
-        let sflr = whole.flr_ml / p.base.stlv_ml;
         let rescue = track.occlusion.is_some();
-        if !rescue && sflr >= self.threshold(p, track, washout) {
-            return Ok(StepResult::Skipped);
-        }
-        if !whole.right_sided_major {
-            return Err(Exit::NotEligible);
-        }
+        let remnant = track.remnant.unwrap_or(LEFT_LIVER);
+        let sflr0 = if rescue {
+            self.plan(p, &self.grown_liver(track), approach, 0.0, None).flr_ml / p.base.stlv_ml
+        } else {
+            let Some(plan) = self.needs_growth(p, track, approach, remnant, washout)? else {
+                return Ok(StepResult::Skipped);
+            };
+            track.remnant = Some(remnant);
+            let sflr0 = plan.flr_ml / p.base.stlv_ml;
+            if sflr0 >= self.threshold(p, track, washout) {
+                return Ok(StepResult::Skipped);
+            }
+            sflr0
+        };
         track.weeks += washout;
-        // Clear the future remnant: its lesions resected sparingly or ablated.
+        // Clear the future remnant: its lesions resected sparingly or ablated. For ALPPS this
+        // is the same operation as the partition; the procedure's risk is added below.
         let clear = Approach {
             policy: ResectionPolicy::ParenchymaSparing,
             ablation: AblationUse::SmallDeep,
             dlm: approach.dlm,
         };
-        let remnant_plan = self.plan(p, &grown, clear, 0.0, Some(LEFT_LIVER));
-        let stage1_ops = remnant_plan.extent != super::planner::Extent::Nothing;
-        if stage1_ops {
+        let mut whole = *track;
+        whole.remnant = None;
+        let remnant_plan = self.plan(p, &self.grown_liver(&whole), clear, 0.0, Some(remnant));
+        if remnant_plan.extent != Extent::Nothing {
             if !remnant_plan.r0_feasible {
                 return Err(Exit::NotResectable);
             }
-            self.operate(p, k, clear, Some(LEFT_LIVER), track, c, draws, false)?;
+            track.remnant = None;
+            let done = self.operate(p, k, clear, Some(remnant), track, c, draws, false);
+            track.remnant = Some(remnant);
+            done?;
         }
-        if staged == Staged::TwoStage || !stage1_ops {
-            // ALPPS stage 1 without lesions to clear is still an operation (the partition):
-            // its risk is the procedure's own.
-        }
-        let sflr0 = self
-            .plan(p, &self.grown_liver(track), approach, 0.0, None)
-            .flr_ml
-            / p.base.stlv_ml;
+        let _ = staged;
         self.occlude(p, k, procedure, sflr0, track, c, streams)?;
         track.weeks += weeks;
         let scan = self.scan(p, track);
         self.progression(p, track, &scan)?;
-        let plan = self.plan(p, &self.grown_liver(track), approach, 0.0, None);
+        let plan = self.plan(p, &self.grown_liver(track), clear, 0.0, None);
         if !plan.r0_feasible {
             return Err(if scan.new_liver != 0 {
                 Exit::ProgressionNewLiver
@@ -1254,6 +1382,7 @@ impl PathwayModel {
             });
         }
         let sflr = plan.flr_ml / p.base.stlv_ml;
+        Self::measure_kgr(track, sflr);
         if sflr < self.threshold(p, track, 0.0) {
             return Err(Exit::InsufficientGrowth);
         }
@@ -1272,12 +1401,22 @@ impl PathwayModel {
     ) -> Result<(), Leave> {
         let washout = self.washout(track);
         track.weeks += washout;
+        let approach = if track.remnant.is_some() {
+            // The planned right hepatectomy; lesions left in the remnant are cleared sparingly.
+            Approach {
+                policy: ResectionPolicy::ParenchymaSparing,
+                ablation: AblationUse::SmallDeep,
+                dlm: approach.dlm,
+            }
+        } else {
+            approach
+        };
         let grown = self.grown_liver(track);
         let plan = self.plan(p, &grown, approach, 0.0, None);
         if !plan.r0_feasible {
             return Err(Exit::NotResectable);
         }
-        if plan.extent == super::planner::Extent::Nothing {
+        if plan.extent == Extent::Nothing {
             return Err(Exit::NotEligible);
         }
         let sflr = plan.flr_ml / p.base.stlv_ml;
@@ -1393,7 +1532,7 @@ impl PathwayModel {
         let mut low_kgr = false;
         if let Some(o) = track.occlusion {
             let weeks = (track.weeks - o.weeks).max(1.0 / DAYS_PER_WEEK);
-            let kgr = 100.0 * (sflr - o.sflr0) / weeks;
+            let kgr = o.kgr.unwrap_or(100.0 * (sflr - o.sflr0) / weeks);
             if final_stage {
                 c.kgr_pct_per_week = Some(kgr);
             }
@@ -1651,7 +1790,7 @@ impl PathwayModel {
                     now = at;
                     continue;
                 }
-                cancer_weeks = at + palliative(f.palliative_os_median_months);
+                cancer_weeks = at + palliative(f.recurrence_os_median_months);
                 break;
             }
         }

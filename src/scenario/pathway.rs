@@ -372,6 +372,7 @@ impl Validator<'_> {
                 "weeks",
                 "on_insufficient_growth",
                 "rescue_days",
+                "continue_chemotherapy",
                 "policy",
                 "ablation",
                 "dlm",
@@ -407,6 +408,7 @@ impl Validator<'_> {
             ),
             ("rescue_days", st.rescue_days.is_some()),
             ("timing", st.timing.is_some()),
+            ("continue_chemotherapy", st.continue_chemotherapy.is_some()),
         ];
         for (field, present) in given {
             if present && !allowed.contains(&field) {
@@ -601,6 +603,7 @@ impl Validator<'_> {
                     weeks: weeks(self, None)?,
                     rule,
                     approach: approach(self)?,
+                    continue_chemotherapy: st.continue_chemotherapy.unwrap_or(false),
                 }
             }
             "alpps_stage1" => Step::FirstStage {

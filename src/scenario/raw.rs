@@ -248,6 +248,7 @@ pub struct RawStep {
     pub on_insufficient_growth: Option<String>,
     pub rescue_days: Option<f64>,
     pub timing: Option<String>,
+    pub continue_chemotherapy: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
