@@ -641,9 +641,10 @@ impl PathwayModel {
                 }
             }
             if c.died_90_days {
-                c.exit_step = k as u8;
+                // Death after the last step still completes the path.
                 if k + 1 < pathway.steps.len() {
                     c.exit = Exit::Death;
+                    c.exit_step = k as u8;
                 }
                 break;
             }
@@ -1367,6 +1368,9 @@ impl PathwayModel {
             let done = self.operate(p, k, clear, Some(remnant), track, c, draws, false);
             track.remnant = Some(remnant);
             done?;
+            if c.died_90_days {
+                return Err(Exit::Death);
+            }
         }
         let _ = staged;
         self.occlude(p, k, procedure, sflr0, track, c, streams)?;
@@ -1664,10 +1668,11 @@ impl PathwayModel {
             }
         }
         track.operations += 1;
-        if died {
-            return Err(Exit::Death);
+        if !died {
+            self.after_operation(p, track, c);
         }
-        self.after_operation(p, track, c);
+        // A death is recorded in `c`; the path stops after this step (completed if it was the
+        // last one).
         Ok(())
     }
 
