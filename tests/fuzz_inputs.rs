@@ -21,7 +21,7 @@ use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestCaseError, TestRunner};
 use remnant::scenario::{Scenario, ScenarioError};
 
-const BUNDLED: [(&str, &str); 3] = [
+const BUNDLED: [(&str, &str); 4] = [
     (
         "scenarios/default.toml",
         include_str!("../scenarios/default.toml"),
@@ -33,6 +33,10 @@ const BUNDLED: [(&str, &str); 3] = [
     (
         "scenarios/bench/reference-hypertrophy.toml",
         include_str!("../scenarios/bench/reference-hypertrophy.toml"),
+    ),
+    (
+        "scenarios/alpps-vs-two-stage.toml",
+        include_str!("../scenarios/alpps-vs-two-stage.toml"),
     ),
 ];
 
@@ -905,7 +909,7 @@ fn bundled_scenarios_parse_and_the_mutation_scanner_finds_their_values() {
                 .find(|(k, _)| &text[k.clone()] == key)
                 .map(|(_, v)| &text[v.clone()])
         };
-        if text.contains("study = \"conversion\"") {
+        if text.contains("study = \"conversion\"") || text.contains("study = \"pathway\"") {
             assert_eq!(value("restage_every_cycles"), Some("4"));
         } else {
             assert_eq!(value("checks"), Some("8"));

@@ -170,31 +170,37 @@ fn every_course_respects_the_invariants() {
 #[test]
 fn survival_curves_never_rise_and_shares_stay_in_range() {
     for file in PATHWAY_SCENARIOS {
-    let m = model(file);
-    let t = simulate(&m, 3, 3000, 500);
-    for s in &t.strategies {
-        assert_eq!(s.death_causes.iter().sum::<u64>(), s.n);
-        assert_eq!(s.exits.iter().sum::<u64>(), s.n);
-        assert!(s.count(Exit::Completed) <= s.n);
-        assert!(s.rendered_disease_free <= s.count(Exit::Completed));
-        let mut last = s.n;
-        let mut last_rfs = s.rendered_disease_free;
-        for month in 0..=120 {
-            assert!(s.alive_at(month) <= last);
-            assert!(s.recurrence_free_at(month) <= last_rfs);
-            last = s.alive_at(month);
-            last_rfs = s.recurrence_free_at(month);
-        }
-        assert!(s.recurrence <= s.rendered_disease_free);
-        assert!(s.repeat_patients <= s.recurrence);
-        assert!(s.occluded_completed <= s.occluded);
-        for k in 0..s.reached.len() {
-            assert!(s.skipped[k] + s.ended[k] <= s.reached[k], "{file}: step {k}");
-            if k > 0 {
-                assert!(s.reached[k] <= s.reached[k - 1], "{file}: step {k} reached more often than the one before");
+        let m = model(file);
+        let t = simulate(&m, 3, 3000, 500);
+        for s in &t.strategies {
+            assert_eq!(s.death_causes.iter().sum::<u64>(), s.n);
+            assert_eq!(s.exits.iter().sum::<u64>(), s.n);
+            assert!(s.count(Exit::Completed) <= s.n);
+            assert!(s.rendered_disease_free <= s.count(Exit::Completed));
+            let mut last = s.n;
+            let mut last_rfs = s.rendered_disease_free;
+            for month in 0..=120 {
+                assert!(s.alive_at(month) <= last);
+                assert!(s.recurrence_free_at(month) <= last_rfs);
+                last = s.alive_at(month);
+                last_rfs = s.recurrence_free_at(month);
+            }
+            assert!(s.recurrence <= s.rendered_disease_free);
+            assert!(s.repeat_patients <= s.recurrence);
+            assert!(s.occluded_completed <= s.occluded);
+            for k in 0..s.reached.len() {
+                assert!(
+                    s.skipped[k] + s.ended[k] <= s.reached[k],
+                    "{file}: step {k}"
+                );
+                if k > 0 {
+                    assert!(
+                        s.reached[k] <= s.reached[k - 1],
+                        "{file}: step {k} reached more often than the one before"
+                    );
+                }
             }
         }
-    }
     }
 }
 
@@ -312,10 +318,28 @@ fn resection_series_recurrence_and_survival() {
     let s = &t.strategies[0];
     let rdf = s.rendered_disease_free;
     let os5 = s.disease_free_alive_at(60);
-    within("5-year survival after resection", pct(os5, rdf), se(os5, rdf), 33.9, 44.2);
-    within("recurrence", pct(s.recurrence, rdf), se(s.recurrence, rdf), 57.0, 77.0);
+    within(
+        "5-year survival after resection",
+        pct(os5, rdf),
+        se(os5, rdf),
+        33.9,
+        44.2,
+    );
+    within(
+        "recurrence",
+        pct(s.recurrence, rdf),
+        se(s.recurrence, rdf),
+        57.0,
+        77.0,
+    );
     let rfs5 = s.recurrence_free_at(60);
-    within("5-year recurrence-free", pct(rfs5, rdf), se(rfs5, rdf), 20.9, 30.6);
+    within(
+        "5-year recurrence-free",
+        pct(rfs5, rdf),
+        se(rfs5, rdf),
+        20.9,
+        30.6,
+    );
     let ttr = median_month(&s.recurrences_by_month);
     assert!(
         (10.0..=18.0).contains(&ttr),
@@ -330,8 +354,10 @@ fn resection_series_recurrence_and_survival() {
         50.0,
     );
     let adjuvant = &t.strategies[1];
-    let gain = pct(adjuvant.recurrence_free_at(36), adjuvant.rendered_disease_free)
-        - pct(s.recurrence_free_at(36), rdf);
+    let gain = pct(
+        adjuvant.recurrence_free_at(36),
+        adjuvant.rendered_disease_free,
+    ) - pct(s.recurrence_free_at(36), rdf);
     assert!(
         (2.0..=15.0).contains(&gain),
         "adjuvant FOLFOX changes 3-year recurrence-free survival by {gain:.1} points (EORTC 40983: +7.3)"
@@ -342,8 +368,20 @@ fn resection_series_recurrence_and_survival() {
         share(fong[0]) > share(fong[1]) && share(fong[1]) > share(fong[2]),
         "no Fong gradient: {fong:?}"
     );
-    within("Fong 0-1 (calibrated)", share(fong[0]), se(fong[0].0, fong[0].1), 60.0, 85.0);
-    within("Fong 4-5 (calibrated)", share(fong[2]), se(fong[2].0, fong[2].1), 0.0, 15.0);
+    within(
+        "Fong 0-1 (calibrated)",
+        share(fong[0]),
+        se(fong[0].0, fong[0].1),
+        60.0,
+        85.0,
+    );
+    within(
+        "Fong 4-5 (calibrated)",
+        share(fong[2]),
+        se(fong[2].0, fong[2].1),
+        0.0,
+        15.0,
+    );
 }
 
 /// Median survival after the first recurrence (months) under the first strategy, and the
@@ -361,7 +399,10 @@ fn post_recurrence_median(m: &PathwayModel, seed: u64, patients: u64) -> (f64, u
         }
     }
     times.sort_by(f64::total_cmp);
-    (times.get(times.len() / 2).copied().unwrap_or(0.0), times.len())
+    (
+        times.get(times.len() / 2).copied().unwrap_or(0.0),
+        times.len(),
+    )
 }
 
 /// Prints the median survival after recurrence (run with --nocapture).
@@ -380,7 +421,10 @@ fn show_time_to_recurrence() {
     let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
     let t = simulate(&model(&file), 1, 20_000, 4096);
     for s in &t.strategies {
-        println!("median time to recurrence {:.1} months", median_month(&s.recurrences_by_month));
+        println!(
+            "median time to recurrence {:.1} months",
+            median_month(&s.recurrences_by_month)
+        );
     }
 }
 
@@ -413,7 +457,10 @@ fn show_occluded() {
 /// Log odds ratio of two shares and its standard error.
 fn log_or(k1: u64, n1: u64, k2: u64, n2: u64) -> (f64, f64) {
     let (a, b, c, d) = (k1 as f64, (n1 - k1) as f64, k2 as f64, (n2 - k2) as f64);
-    ((a * d / (b * c)).ln(), (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt())
+    (
+        (a * d / (b * c)).ln(),
+        (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt(),
+    )
 }
 
 /// Protects the staged strategies against the published series. Held out: ALPPS completes

@@ -865,10 +865,15 @@ impl PathwayModel {
 
     /// Whether the liver step could be done now.
     fn ready_for(&self, p: &ConversionPatient, step: &Step, track: &Track) -> Readiness {
-        let approach = match *step {
-            Step::Resect { approach, .. }
-            | Step::Conditioning { approach, .. }
-            | Step::FirstStage { approach, .. } => approach,
+        let washout = self.washout(track);
+        let (approach, grows) = match *step {
+            Step::Resect { approach, .. } => (approach, None),
+            Step::Conditioning {
+                approach,
+                procedure,
+                ..
+            } => (approach, Some(Self::remnant_of(procedure))),
+            Step::FirstStage { approach, .. } => (approach, Some(LEFT_LIVER)),
             Step::Ablate => {
                 return if self.ablatable(p, track) {
                     Readiness::Ready
@@ -878,17 +883,20 @@ impl PathwayModel {
             }
             _ => return Readiness::Ready,
         };
-        let washout = self.washout(track);
+        if let Some(remnant) = grows {
+            // A step that can grow the remnant: ready when a resection is feasible, now or
+            // after growth.
+            return match self.needs_growth(p, track, approach, remnant, washout) {
+                Ok(_) => Readiness::Ready,
+                Err(Exit::RemnantTooSmall) => Readiness::RemnantLimited,
+                Err(_) => Readiness::NotYet,
+            };
+        }
         let plan = self.plan(p, track, approach, washout, None);
         if !plan.r0_feasible {
             return Readiness::NotYet;
         }
-        let sflr = plan.flr_ml / p.base.stlv_ml;
-        if sflr >= self.threshold(p, track, washout) {
-            return Readiness::Ready;
-        }
-        let grows = matches!(step, Step::Conditioning { .. } | Step::FirstStage { .. });
-        if grows && plan.right_sided_major {
+        if plan.flr_ml / p.base.stlv_ml >= self.threshold(p, track, washout) {
             Readiness::Ready
         } else {
             Readiness::RemnantLimited
@@ -1337,7 +1345,9 @@ impl PathwayModel {
         let rescue = track.occlusion.is_some();
         let remnant = track.remnant.unwrap_or(LEFT_LIVER);
         let sflr0 = if rescue {
-            self.plan(p, &self.grown_liver(track), approach, 0.0, None).flr_ml / p.base.stlv_ml
+            self.plan(p, &self.grown_liver(track), approach, 0.0, None)
+                .flr_ml
+                / p.base.stlv_ml
         } else {
             let Some(plan) = self.needs_growth(p, track, approach, remnant, washout)? else {
                 return Ok(StepResult::Skipped);

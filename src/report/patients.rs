@@ -275,14 +275,14 @@ impl<'m> PathwayPatientTable<'m> {
                 .text("rendered_disease_free", yes(c.rendered_disease_free))
                 .text("margin", c.margin.map_or("none", |m| m.key()))
                 .real("sflr_at_resection_pct", 100.0 * c.sflr)
-                .real("kgr_pct_per_week", c.kgr_pct_per_week.unwrap_or(f64::NAN))
+                .maybe_real("kgr_pct_per_week", c.kgr_pct_per_week)
                 .text("liver_failure", yes(c.phlf))
                 .text("major_complication", yes(c.major_morbidity))
                 .text("death_90_days", yes(c.died_90_days))
                 .count("dlm_left_viable", c.dlm_left_viable as u64)
-                .real(
+                .maybe_real(
                     "recurrence_months_after_path",
-                    r.map_or(f64::NAN, |r| r.months_after_path),
+                    r.map(|r| r.months_after_path),
                 )
                 .text(
                     "recurrence_intrahepatic",

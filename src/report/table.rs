@@ -6,6 +6,8 @@ use polars::prelude::*;
 pub enum Col {
     Text(Vec<String>),
     Real(Vec<f64>),
+    /// A real that may be missing (written as null).
+    MaybeReal(Vec<Option<f64>>),
     Count(Vec<u64>),
 }
 
@@ -77,6 +79,7 @@ impl Table {
     pub fn real(&self, name: &str, row: usize) -> Option<f64> {
         match self.column(name)? {
             Col::Real(v) => v.get(row).copied(),
+            Col::MaybeReal(v) => v.get(row).copied().flatten(),
             Col::Count(v) => v.get(row).map(|&x| x as f64),
             Col::Text(_) => None,
         }
@@ -92,7 +95,13 @@ impl Table {
     /// NaN or infinity must never reach a written table; `context` names what produced it.
     pub fn check_finite(&self, context: impl Fn(usize) -> String) -> Result<(), TableError> {
         for (name, col) in &self.columns {
-            if let Col::Real(v) = col {
+            let values: Vec<f64> = match col {
+                Col::Real(v) => v.clone(),
+                Col::MaybeReal(v) => v.iter().map(|x| x.unwrap_or(0.0)).collect(),
+                _ => Vec::new(),
+            };
+            {
+                let v = &values;
                 if let Some((row, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
                     return Err(TableError::NotFinite {
                         table: self.name.clone(),
@@ -116,6 +125,7 @@ impl Table {
                 match col {
                     Col::Text(v) => Column::new(name, v),
                     Col::Real(v) => Column::new(name, v),
+                    Col::MaybeReal(v) => Column::new(name, v),
                     Col::Count(v) => Column::new(name, v),
                 }
             })
@@ -162,6 +172,19 @@ impl Row<'_> {
             || Col::Real(Vec::new()),
             |c| {
                 if let Col::Real(x) = c {
+                    x.push(v)
+                }
+            },
+        )
+    }
+
+    /// A real that may be missing (null in the files).
+    pub fn maybe_real(self, name: &str, v: Option<f64>) -> Self {
+        self.put(
+            name,
+            || Col::MaybeReal(Vec::new()),
+            |c| {
+                if let Col::MaybeReal(x) = c {
                     x.push(v)
                 }
             },

@@ -187,27 +187,28 @@ impl Scenario {
             index: &index,
             parameters: Vec::new(),
         };
-        let (run, study) =
-            match raw.run.study.as_deref().map(str::trim) {
-                None | Some("hypertrophy") => {
-                    let (run, model) = v.scenario(raw)?;
-                    (run, Study::Hypertrophy(model))
-                }
-                Some("conversion") => {
-                    let (run, model) = v.conversion(raw)?;
-                    (run, Study::Conversion(model))
-                }
-                Some("pathway") => {
-                    let (run, model) = v.pathway(raw)?;
-                    (run, Study::Pathway(model))
-                }
-                Some(other) => return v.err(
+        let (run, study) = match raw.run.study.as_deref().map(str::trim) {
+            None | Some("hypertrophy") => {
+                let (run, model) = v.scenario(raw)?;
+                (run, Study::Hypertrophy(model))
+            }
+            Some("conversion") => {
+                let (run, model) = v.conversion(raw)?;
+                (run, Study::Conversion(model))
+            }
+            Some("pathway") => {
+                let (run, model) = v.pathway(raw)?;
+                (run, Study::Pathway(model))
+            }
+            Some(other) => {
+                return v.err(
                     "run.study",
                     format!(
                         "must be \"hypertrophy\", \"conversion\" or \"pathway\" (got {other:?})"
                     ),
-                ),
-            };
+                )
+            }
+        };
         Ok(Scenario {
             file: file.to_owned(),
             sha256: hex(&Sha256::digest(text.as_bytes())),
