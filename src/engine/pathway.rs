@@ -12,10 +12,9 @@ use super::accumulators::ExactSum;
 use super::conversion::BurdenTally;
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
-use crate::model::conversion::PlanCache;
 use crate::model::pathway::{
-    DeathCause, Exit, PathwayCourse, PathwayDraws, PathwayModel, HORIZON_MONTHS, MAX_STEPS,
-    RMST_MONTHS,
+    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayDraws, PathwayModel, HORIZON_MONTHS,
+    MAX_STEPS, RMST_MONTHS,
 };
 use crate::model::surgery::Margin;
 use crate::random::{PatientStreams, StreamKey};
@@ -433,11 +432,11 @@ impl Simulation for PathwayModel {
             let n = (patients.end - patients.start) as usize;
             records.courses.reserve_exact(n * self.pathways.len());
         }
-        let mut cache = PlanCache::default();
+        let mut openings = OpeningCache::default();
         let low_kgr = self.perioperative.low_kgr_pct_per_week;
         for index in patients {
             let streams = PatientStreams::new(key, index);
-            cache.clear();
+            openings.clear();
             let patient = self.base.patient(index, &streams);
             tally.patients += 1;
             let mut base = patient.base;
@@ -454,7 +453,7 @@ impl Simulation for PathwayModel {
                 let course = if s == 0 {
                     reference
                 } else {
-                    self.course(&patient, s, &draws, &streams)
+                    self.course_with_cache(&patient, s, &draws, &streams, &mut openings)
                 };
                 tally.strategies[s].add(&course, &reference, low_kgr);
                 if plan.records {

@@ -535,6 +535,36 @@ struct Track {
     remnant: Option<Segments>,
 }
 
+impl Track {
+    /// A placeholder state (for fixed-size caches).
+    fn empty() -> Track {
+        Track {
+            weeks: 0.0,
+            on_weeks: 0.0,
+            kill: 0.0,
+            last_dose_weeks: 0.0,
+            cycles: 0,
+            drugs: Drugs::default(),
+            last_regimen: None,
+            treated: 0,
+            occult_gone: 0,
+            segment_ml: [0.0; SEGMENTS],
+            nadir_mm: 0.0,
+            previous_mm: 0.0,
+            seen: 0,
+            occlusion: None,
+            simultaneous_primary: false,
+            primary_in_situ: false,
+            operations: 0,
+            deposits: [Deposit::default(); MAX_DEPOSITS],
+            n_deposits: 0,
+            ablated: 0,
+            other_causes_weeks: 0.0,
+            remnant: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Occlusion {
     /// Kinetic growth rate measured at the volumetry that ends the wait, %/week.
@@ -567,6 +597,20 @@ impl PathwayModel {
         s: usize,
         draws: &PathwayDraws,
         streams: &PatientStreams<'_>,
+    ) -> PathwayCourse {
+        self.course_with_cache(p, s, draws, streams, &mut OpeningCache::default())
+    }
+
+    /// [`course`](Self::course), sharing the opening chemotherapy with the strategies before
+    /// it in `cache` (cleared between patients): strategies that open with the same
+    /// chemotherapy and aim at the same resection reach the same state after it.
+    pub fn course_with_cache(
+        &self,
+        p: &ConversionPatient,
+        s: usize,
+        draws: &PathwayDraws,
+        streams: &PatientStreams<'_>,
+        cache: &mut OpeningCache,
     ) -> PathwayCourse {
         let m = &self.base;
         let pathway = &self.pathways[s];
@@ -629,7 +673,27 @@ impl PathwayModel {
                 break;
             }
             c.reached |= 1 << k;
-            let outcome = self.step(p, pathway, k, step, &mut track, &mut c, draws, streams);
+            let outcome = if k == 0 && matches!(step, Step::Chemotherapy { .. }) {
+                let key = (*step, Self::aim(pathway));
+                match cache.get(&key) {
+                    Some((after, result)) => {
+                        track = after;
+                        result
+                    }
+                    None => {
+                        let result =
+                            self.step(p, pathway, k, step, &mut track, &mut c, draws, streams);
+                        let shareable = match &result {
+                            Ok(r) => Ok(matches!(r, StepResult::Done)),
+                            Err(e) => Err(*e),
+                        };
+                        cache.put(key, track, shareable);
+                        result
+                    }
+                }
+            } else {
+                self.step(p, pathway, k, step, &mut track, &mut c, draws, streams)
+            };
             match outcome {
                 Ok(StepResult::Done) => {}
                 Ok(StepResult::Skipped) => c.skipped |= 1 << k,
@@ -863,6 +927,26 @@ impl PathwayModel {
         }
     }
 
+    /// What the opening chemotherapy of `pathway` waits for (its readiness rule's target).
+    fn aim(pathway: &Pathway) -> Aim {
+        match pathway
+            .steps
+            .iter()
+            .skip(1)
+            .find(|s| s.is_liver_treatment())
+        {
+            Some(Step::Resect { approach, .. }) => Aim::Resect(*approach),
+            Some(Step::Conditioning {
+                approach,
+                procedure,
+                ..
+            }) => Aim::Grow(*approach, Self::remnant_of(*procedure)),
+            Some(Step::FirstStage { approach, .. }) => Aim::Grow(*approach, LEFT_LIVER),
+            Some(Step::Ablate) => Aim::Ablate,
+            _ => Aim::Nothing,
+        }
+    }
+
     /// Whether the liver step could be done now.
     fn ready_for(&self, p: &ConversionPatient, step: &Step, track: &Track) -> Readiness {
         let washout = self.washout(track);
@@ -1016,8 +1100,8 @@ impl PathwayModel {
         Ok(())
     }
 
-    /// The plan for the lesions still to treat, `ahead` weeks from now. `only`: restrict to
-    /// lesions in these segments.
+    /// The plan for the lesions still to treat, `ahead` weeks from now, in the liver as it has
+    /// grown since any occlusion. `only`: restrict to lesions in these segments.
     fn plan(
         &self,
         p: &ConversionPatient,
@@ -1026,6 +1110,20 @@ impl PathwayModel {
         ahead: f64,
         only: Option<Segments>,
     ) -> Plan {
+        self.plan_with(p, track, approach, ahead, only, track.remnant)
+    }
+
+    /// [`plan`](Self::plan) for a given planned remnant (`None`: no right hepatectomy planned).
+    fn plan_with(
+        &self,
+        p: &ConversionPatient,
+        track: &Track,
+        approach: Approach,
+        ahead: f64,
+        only: Option<Segments>,
+        remnant: Option<Segments>,
+    ) -> Plan {
+        let grown = self.grown_segments(track);
         let t = &p.tumours;
         let visible = t.visible_lesions().iter().enumerate().filter_map(|(i, l)| {
             if track.treated & (1 << i) != 0 {
@@ -1054,20 +1152,18 @@ impl PathwayModel {
                 diameter_mm: l.diameter0_mm * self.occult_log_ratio(p, track, l, ahead).exp(),
             })
         });
-        let Some(remnant) = track.remnant else {
+        let Some(remnant) = remnant else {
             let targets = visible
                 .chain(occult)
                 .filter(|target| only.is_none_or(|s| s.contains(target.lesion.segment as usize)));
-            return self.base.planner.plan(
-                targets,
-                &track.segment_ml,
-                approach.policy,
-                approach.ablation,
-            );
+            return self
+                .base
+                .planner
+                .plan(targets, &grown, approach.policy, approach.ablation);
         };
         // A planned (extended) right hepatectomy: everything outside the remnant goes; the
         // remnant's own lesions are treated by the approach (sparing after a first stage).
-        let mut liver = track.segment_ml;
+        let mut liver = grown;
         let mut removed = 0u8;
         for (i, v) in liver.iter_mut().enumerate() {
             if !remnant.contains(i) {
@@ -1121,19 +1217,16 @@ impl PathwayModel {
         ahead: f64,
     ) -> Result<Option<Plan>, Leave> {
         let threshold = self.threshold(p, track, ahead);
-        let grown = self.grown_liver(track);
-        let one_stage = self.plan(p, &grown, approach, ahead, None);
+        let one_stage = self.plan_with(p, track, approach, ahead, None, None);
         if one_stage.r0_feasible && one_stage.flr_ml / p.base.stlv_ml >= threshold {
             return Ok(None);
         }
-        let mut major = grown;
-        major.remnant = Some(remnant);
         let clear = Approach {
             policy: ResectionPolicy::ParenchymaSparing,
             ablation: AblationUse::SmallDeep,
             dlm: approach.dlm,
         };
-        let plan = self.plan(p, &major, clear, ahead, None);
+        let plan = self.plan_with(p, track, clear, ahead, None, Some(remnant));
         if !plan.r0_feasible {
             return Err(if one_stage.r0_feasible {
                 Exit::RemnantTooSmall
@@ -1188,7 +1281,7 @@ impl PathwayModel {
         }
         let scan = self.scan(p, track);
         self.progression(p, track, &scan)?;
-        let plan = self.plan(p, &self.grown_liver(track), approach, 0.0, None);
+        let plan = self.plan(p, track, approach, 0.0, None);
         if !plan.r0_feasible {
             return Err(if scan.new_liver != 0 {
                 Exit::ProgressionNewLiver
@@ -1308,19 +1401,19 @@ impl PathwayModel {
     }
 
     /// The segment volumes now, with the growth since the occlusion.
-    fn grown_liver(&self, track: &Track) -> Track {
-        let mut t = *track;
-        if let Some(o) = t.occlusion {
+    fn grown_segments(&self, track: &Track) -> [f64; SEGMENTS] {
+        let mut liver = track.segment_ml;
+        if let Some(o) = track.occlusion {
             let g = o
                 .growth
-                .relative_volume((t.weeks - o.weeks) * DAYS_PER_WEEK);
-            for (i, v) in t.segment_ml.iter_mut().enumerate() {
+                .relative_volume((track.weeks - o.weeks) * DAYS_PER_WEEK);
+            for (i, v) in liver.iter_mut().enumerate() {
                 if o.grows.contains(i) {
                     *v *= g;
                 }
             }
         }
-        t
+        liver
     }
 
     /// ALPPS stage 1 or two-stage hepatectomy stage 1: the future remnant (the left liver)
@@ -1345,9 +1438,7 @@ impl PathwayModel {
         let rescue = track.occlusion.is_some();
         let remnant = track.remnant.unwrap_or(LEFT_LIVER);
         let sflr0 = if rescue {
-            self.plan(p, &self.grown_liver(track), approach, 0.0, None)
-                .flr_ml
-                / p.base.stlv_ml
+            self.plan(p, track, approach, 0.0, None).flr_ml / p.base.stlv_ml
         } else {
             let Some(plan) = self.needs_growth(p, track, approach, remnant, washout)? else {
                 return Ok(StepResult::Skipped);
@@ -1367,9 +1458,7 @@ impl PathwayModel {
             ablation: AblationUse::SmallDeep,
             dlm: approach.dlm,
         };
-        let mut whole = *track;
-        whole.remnant = None;
-        let remnant_plan = self.plan(p, &self.grown_liver(&whole), clear, 0.0, Some(remnant));
+        let remnant_plan = self.plan_with(p, track, clear, 0.0, Some(remnant), None);
         if remnant_plan.extent != Extent::Nothing {
             if !remnant_plan.r0_feasible {
                 return Err(Exit::NotResectable);
@@ -1387,7 +1476,7 @@ impl PathwayModel {
         track.weeks += weeks;
         let scan = self.scan(p, track);
         self.progression(p, track, &scan)?;
-        let plan = self.plan(p, &self.grown_liver(track), clear, 0.0, None);
+        let plan = self.plan(p, track, clear, 0.0, None);
         if !plan.r0_feasible {
             return Err(if scan.new_liver != 0 {
                 Exit::ProgressionNewLiver
@@ -1425,8 +1514,7 @@ impl PathwayModel {
         } else {
             approach
         };
-        let grown = self.grown_liver(track);
-        let plan = self.plan(p, &grown, approach, 0.0, None);
+        let plan = self.plan(p, track, approach, 0.0, None);
         if !plan.r0_feasible {
             return Err(Exit::NotResectable);
         }
@@ -1536,8 +1624,8 @@ impl PathwayModel {
             return Err(Exit::Death);
         }
         c.last_operation_weeks = track.weeks;
-        let grown = self.grown_liver(track);
-        let plan = self.plan(p, &grown, approach, 0.0, only);
+        let grown = self.grown_segments(track);
+        let plan = self.plan(p, track, approach, 0.0, only);
         let stlv = p.base.stlv_ml;
         let sflr = plan.flr_ml / stlv;
         let injury = self.injury_now(p, track);
@@ -1624,7 +1712,7 @@ impl PathwayModel {
                     lesion: l,
                     diameter_mm,
                 },
-                &grown.segment_ml,
+                &grown,
                 approach.policy,
                 approach.ablation,
             );
@@ -2060,6 +2148,63 @@ impl PathwayModel {
 enum StepResult {
     Done,
     Skipped,
+}
+
+/// What an opening chemotherapy aims at: the readiness it waits for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Aim {
+    Resect(Approach),
+    /// A resection after the remnant is grown (or at once if large enough).
+    Grow(Approach, Segments),
+    Ablate,
+    Nothing,
+}
+
+/// Opening chemotherapy outcomes of one patient, for the strategies that follow.
+pub struct OpeningCache {
+    len: usize,
+    keys: [(Step, Aim); OPENINGS],
+    values: [(Track, Result<bool, Exit>); OPENINGS],
+}
+
+/// Distinct opening chemotherapies kept per patient (later ones are recomputed).
+const OPENINGS: usize = 4;
+
+impl Default for OpeningCache {
+    fn default() -> Self {
+        OpeningCache {
+            len: 0,
+            keys: [(Step::Restage, Aim::Nothing); OPENINGS],
+            values: [(Track::empty(), Ok(true)); OPENINGS],
+        }
+    }
+}
+
+impl OpeningCache {
+    /// Forget everything (before the next patient).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn get(&self, key: &(Step, Aim)) -> Option<(Track, Result<StepResult, Exit>)> {
+        (0..self.len).find(|&i| self.keys[i] == *key).map(|i| {
+            let (track, r) = self.values[i];
+            let r = match r {
+                Ok(true) => Ok(StepResult::Done),
+                Ok(false) => Ok(StepResult::Skipped),
+                Err(e) => Err(e),
+            };
+            (track, r)
+        })
+    }
+
+    fn put(&mut self, key: (Step, Aim), track: Track, result: Result<bool, Exit>) {
+        if self.len < OPENINGS {
+            self.keys[self.len] = key;
+            self.values[self.len] = (track, result);
+            self.len += 1;
+        }
+    }
 }
 
 enum Readiness {
