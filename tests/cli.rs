@@ -350,3 +350,63 @@ fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
         .sum();
     assert_eq!(resected, (total * 600.0).round() as usize);
 }
+
+/// Protects the pathway study's outputs as users meet them: its tables (the survival curves in
+/// a file named for them), its survival and patient-flow plots, and a patient table with one
+/// row per patient and strategy whose deaths agree with the survival table.
+#[test]
+fn a_pathway_run_writes_survival_tables_plots_and_patient_rows() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    run_scenario(
+        "scenarios/alpps-vs-two-stage.toml",
+        "500",
+        &out,
+        &["--patient-table"],
+    );
+    for f in [
+        "pathways.csv",
+        "paired_differences.csv",
+        "survival.csv",
+        "survival.parquet",
+        "exits.csv",
+        "steps.csv",
+        "deaths.csv",
+        "perioperative.csv",
+        "parameters.csv",
+        "survival_overall.png",
+        "survival_overall.svg",
+        "survival_recurrence_free.svg",
+        "patient_flow_1.png",
+        "patient_flow_3.svg",
+        "patients.parquet",
+        "manifest.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let file = fs::File::open(out.join("patients.parquet")).unwrap();
+    let rows = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(rows.height(), 500 * 3);
+    // Deaths within 5 years of the first strategy, from the patient rows and from the curve.
+    let strategy = rows.column("strategy").unwrap().str().unwrap();
+    let months = rows.column("death_months").unwrap().f64().unwrap();
+    let cause = rows.column("death_cause").unwrap().str().unwrap();
+    let dead = (0..rows.height())
+        .filter(|&i| {
+            strategy.get(i) == Some("ALPPS")
+                && cause.get(i) != Some("alive_at_horizon")
+                && months.get(i).unwrap() < 60.0
+        })
+        .count();
+    let survival = fs::read_to_string(out.join("survival.csv")).unwrap();
+    let header: Vec<&str> = survival.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let line = survival
+        .lines()
+        .find(|l| l.starts_with("ALPPS,overall,60,"))
+        .expect("the 5-year point of the overall curve");
+    let fields: Vec<&str> = line.split(',').collect();
+    let alive: f64 = fields[col("survival")].parse().unwrap();
+    assert_eq!(((1.0 - alive) * 500.0).round() as usize, dead);
+}

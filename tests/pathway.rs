@@ -535,27 +535,3 @@ fn ablation_and_synchronous_comparisons() {
         l.exp()
     );
 }
-
-/// Protects the mechanism by which parenchyma-sparing resection pays off (Mise 2016, MODEL.md):
-/// a liver-only recurrence after sparing resection is treated again more often than after an
-/// anatomical (larger) resection.
-#[test]
-fn sparing_resection_keeps_recurrences_salvageable() {
-    let m = model("scenarios/ablation-vs-resection.toml");
-    let t = simulate(&m, 20261128, 20_000, 4096);
-    let sparing = &t.strategies[0];
-    let anatomical = t
-        .strategies
-        .iter()
-        .zip(&m.pathways)
-        .find(|(_, p)| p.name.contains("anatomical"))
-        .map(|(s, _)| s)
-        .unwrap();
-    let share = |s: &PathwayTally| s.liver_only_repeat as f64 / s.liver_only as f64;
-    assert!(
-        share(sparing) > share(anatomical),
-        "repeat treatment of liver-only recurrence: sparing {:.2}, anatomical {:.2}",
-        share(sparing),
-        share(anatomical)
-    );
-}

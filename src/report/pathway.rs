@@ -462,6 +462,22 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
                 share(w.margins[g as usize], w.operated),
             );
         }
+        row = row.count("portal_occlusion", w.occluded);
+        row = with_share(
+            row,
+            "completed_after_occlusion",
+            share(w.occluded_completed, w.occluded),
+        );
+        row = with_share(
+            row,
+            "liver_failure_low_kgr",
+            share(w.phlf_low_kgr, w.low_kgr),
+        );
+        row = with_share(
+            row,
+            "liver_failure_high_kgr",
+            share(w.phlf_high_kgr, w.conditioned - w.low_kgr),
+        );
         row = row
             .count("conditioned", w.conditioned)
             .real("conditioned_share", share(w.conditioned, n).value)

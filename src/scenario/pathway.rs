@@ -669,3 +669,143 @@ impl Validator<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::pathway::{ChemoStop, OnInsufficientGrowth, Staged, Step};
+    use crate::model::procedure::Procedure;
+    use crate::scenario::{Scenario, ScenarioError, Study};
+
+    const ALPPS: &str = include_str!("../../scenarios/alpps-vs-two-stage.toml");
+    const DEFAULT: &str = include_str!("../../scenarios/default.toml");
+
+    fn edit(text: &str, from: &str, to: &str) -> String {
+        assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
+        text.replacen(from, to, 1)
+    }
+
+    /// The error for `text`: its key, its line and its message.
+    fn error(text: &str) -> (String, usize, String) {
+        match Scenario::parse("s.toml", text) {
+            Ok(_) => panic!("accepted"),
+            Err(e @ ScenarioError::Invalid { .. }) => {
+                let message = e.to_string();
+                let ScenarioError::Invalid { key, position, .. } = e else {
+                    unreachable!()
+                };
+                (key, position.line, message)
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text[..text.find(needle).expect("needle")]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    /// Protects the translation of steps: the bundled ALPPS scenario gives the three strategies
+    /// with the steps and rules written in the file.
+    #[test]
+    fn bundled_steps_become_the_model_strategies() {
+        let s = Scenario::parse("a.toml", ALPPS).unwrap();
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
+        };
+        assert_eq!(m.pathways.len(), 3);
+        let alpps = &m.pathways[0].steps;
+        assert!(matches!(
+            alpps[0],
+            Step::Chemotherapy {
+                stop: ChemoStop::Resectable,
+                ..
+            }
+        ));
+        assert!(matches!(
+            alpps[1],
+            Step::FirstStage {
+                staged: Staged::Alpps,
+                procedure: Procedure::Alpps,
+                ..
+            }
+        ));
+        assert!(matches!(
+            alpps[2],
+            Step::Resect {
+                second_stage: true,
+                ..
+            }
+        ));
+        let Step::Conditioning { rule, .. } = m.pathways[2].steps[1] else {
+            panic!("a portal vein embolization")
+        };
+        assert_eq!(rule, OnInsufficientGrowth::RescueAlpps { days: 10.0 });
+    }
+
+    /// Protects located errors for bad steps: an unknown step, a key the step does not take, a
+    /// second stage without a first, cycles together with a rule, anti-EGFR for RAS-mutant.
+    #[test]
+    fn bad_steps_are_located_and_explained() {
+        let from = r#"{ step = "alpps_stage2" }"#;
+        let text = edit(ALPPS, from, r#"{ step = "alpps_stage3" }"#);
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "strategies[0].steps[2].step");
+        assert_eq!(line, line_of(&text, "alpps_stage3"));
+        assert!(message.contains("must be one of"), "{message}");
+
+        let text = edit(ALPPS, from, r#"{ step = "alpps_stage2", weeks = 3 }"#);
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[0].steps[2].weeks");
+        assert!(message.contains("does not apply"), "{message}");
+
+        let first = r#"  { step = "alpps_stage1", days = 10, policy = "anatomical", ablation = "all_small" },
+"#;
+        let text = edit(ALPPS, first, "");
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[0].steps[1].step");
+        assert!(message.contains("without a first stage"), "{message}");
+
+        let chemo = r#"regimen_ras_mutant = "folfox_bev", until = "resectable" },
+  { step = "alpps_stage1""#;
+        let text = edit(
+            ALPPS,
+            chemo,
+            r#"regimen_ras_mutant = "folfox_bev", until = "resectable", cycles = 4 },
+  { step = "alpps_stage1""#,
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[0].steps[0].until");
+        assert!(message.contains("either"), "{message}");
+
+        let text = edit(
+            ALPPS,
+            chemo,
+            r#"regimen_ras_mutant = "folfox_anti_egfr", until = "resectable" },
+  { step = "alpps_stage1""#,
+        );
+        let (key, _, _) = error(&text);
+        assert_eq!(key, "strategies[0].steps[0].regimen_ras_mutant");
+    }
+
+    /// Protects the separation of studies: a pathway's tables in a conversion study, and a
+    /// conversion strategy's keys in a pathway study, are located errors.
+    #[test]
+    fn keys_of_the_other_study_are_rejected() {
+        let start = ALPPS.find("[model.follow_up]").unwrap();
+        let end = start + ALPPS[start + 1..].find("\n[").unwrap() + 1;
+        let text = format!("{DEFAULT}\n{}", &ALPPS[start..end]);
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "model.follow_up");
+        assert!(message.contains("pathway"), "{message}");
+        let text = edit(
+            ALPPS,
+            "name = \"ALPPS\"\n",
+            "name = \"ALPPS\"\ntiming = \"upfront\"\n",
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[0].timing");
+        assert!(message.contains("steps"), "{message}");
+    }
+}
