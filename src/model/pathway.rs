@@ -395,8 +395,9 @@ pub struct PathwayCourse {
     pub cycles: u32,
     /// Weeks from the start to the end of the path (or to leaving it).
     pub path_weeks: f64,
-    /// At least one liver resection or ablation done with curative intent, all lesions
-    /// treated, and alive at 90 days.
+    /// At least one liver resection or ablation done with curative intent (or, under a
+    /// leave-in-situ policy, every lesion disappeared: watch and wait), all lesions treated,
+    /// and alive at 90 days.
     pub rendered_disease_free: bool,
     /// Liver operations on the path (not counting repeat treatments).
     pub operations: u8,
@@ -533,6 +534,8 @@ struct Track {
     /// The remnant of a planned (extended) right hepatectomy, once a step has grown it or
     /// found it large enough: later plans remove everything else.
     remnant: Option<Segments>,
+    /// Every lesion disappeared and was left in place (no operation): followed as disease-free.
+    watching: bool,
 }
 
 impl Track {
@@ -561,6 +564,7 @@ impl Track {
             ablated: 0,
             other_causes_weeks: 0.0,
             remnant: None,
+            watching: false,
         }
     }
 }
@@ -637,6 +641,7 @@ impl PathwayModel {
             ablated: 0,
             other_causes_weeks: self.other_causes_weeks(p, draws),
             remnant: None,
+            watching: false,
         };
         let mut c = PathwayCourse {
             exit: Exit::Completed,
@@ -718,7 +723,7 @@ impl PathwayModel {
         c.operations = track.operations;
         c.injury = self.injury_now(p, &track);
         let all_treated = result.is_ok()
-            && track.operations > 0
+            && (track.operations > 0 || track.watching)
             && (0..p.tumours.visible as usize)
                 .all(|i| track.treated & (1 << i) != 0 || track.seen & (1 << i) == 0);
         c.rendered_disease_free = all_treated && !c.died_90_days;
@@ -1519,6 +1524,13 @@ impl PathwayModel {
             return Err(Exit::NotResectable);
         }
         if plan.extent == Extent::Nothing {
+            let scan = self.scan(p, track);
+            if approach.dlm == DlmPolicy::LeaveInSitu && scan.seen == 0 && scan.new_liver == 0 {
+                // Every lesion has disappeared and the policy leaves their sites: watch and
+                // wait, no operation.
+                self.watch_and_wait(p, track, c);
+                return Ok(());
+            }
             return Err(Exit::NotEligible);
         }
         let sflr = plan.flr_ml / p.base.stlv_ml;
@@ -1530,6 +1542,32 @@ impl PathwayModel {
             });
         }
         self.operate(p, k, approach, None, track, c, draws, true)
+    }
+
+    /// Watch and wait after a complete radiological response under a leave-in-situ policy: the
+    /// disappeared lesions that still hold tumour are left to grow.
+    fn watch_and_wait(&self, p: &ConversionPatient, track: &mut Track, c: &mut PathwayCourse) {
+        for (i, l) in p.tumours.visible_lesions().iter().enumerate() {
+            if track.treated & (1 << i) != 0 {
+                continue;
+            }
+            track.treated |= 1 << i;
+            if !l.sterilised_if_vanished {
+                c.dlm_left_viable += 1;
+                let lr = self.log_ratio(p, track, l, 0.0);
+                self.leave_deposit(
+                    p,
+                    track,
+                    Origin::DisappearedInSitu,
+                    i,
+                    lr,
+                    p.see[i],
+                    l.kd_multiplier,
+                    p.tumours.kl_overt,
+                );
+            }
+        }
+        track.watching = true;
     }
 
     /// Ablation of every lesion.
