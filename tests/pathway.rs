@@ -34,68 +34,7 @@ fn pct(k: u64, n: u64) -> f64 {
     100.0 * k as f64 / n.max(1) as f64
 }
 
-fn describe(name: &str, t: &PathwayTally) -> String {
-    let rdf = t.rendered_disease_free;
-    format!(
-        "{name}: n {} occluded {} completed-of-occluded {:.1}% phlf low/high kgr {:.1}%/{:.1}% low-kgr {} of {} | completed {:.1}% rdf {:.1}% operated {} phlf {:.1}% major {:.1}% d90 {:.2}% r0 {:.1}% | recur {:.1}% intra {:.1}% extra {:.1}% liver-only {:.1}% repeat {:.1}% ttr {:.1} mo | OS1 {:.1} OS3 {:.1} OS5 {:.1} | OS5(rdf) {:.1} RFS1 {:.1} RFS3 {:.1} RFS5 {:.1} | exits {:?} deaths {:?}",
-        t.n,
-        t.occluded,
-        pct(t.occluded_completed, t.occluded),
-        pct(t.phlf_low_kgr, t.low_kgr),
-        pct(t.phlf_high_kgr, t.conditioned - t.low_kgr),
-        t.low_kgr,
-        t.conditioned,
-        pct(t.count(Exit::Completed), t.n),
-        pct(rdf, t.n),
-        t.operated,
-        pct(t.phlf, t.operated),
-        pct(t.major_morbidity, t.n),
-        pct(t.deaths_90_days, t.n),
-        pct(t.margins[0], t.operated),
-        pct(t.recurrence, rdf),
-        pct(t.intrahepatic, rdf),
-        pct(t.extrahepatic, rdf),
-        pct(t.liver_only, t.recurrence),
-        pct(t.repeat_patients, rdf),
-        t.months_to_recurrence.mean().unwrap_or(0.0),
-        pct(t.alive_at(12), t.n),
-        pct(t.alive_at(36), t.n),
-        pct(t.alive_at(60), t.n),
-        pct(t.disease_free_alive_at(60), rdf),
-        pct(t.recurrence_free_at(12), rdf),
-        pct(t.recurrence_free_at(36), rdf),
-        pct(t.recurrence_free_at(60), rdf),
-        t.exits,
-        t.death_causes,
-    )
-}
 
-/// Prints every strategy of every bundled pathway scenario (run with --nocapture).
-#[test]
-#[ignore]
-fn show_bundled_pathways() {
-    let files: Vec<std::path::PathBuf> = match std::env::var("REMNANT_SHOW") {
-        Ok(list) => list.split(',').map(Into::into).collect(),
-        Err(_) => std::fs::read_dir("scenarios")
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect(),
-    };
-    for path in files {
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
-        let s = Scenario::load(&path).unwrap();
-        let Study::Pathway(m) = &s.study else {
-            continue;
-        };
-        let t = simulate(m, 1, 20_000, 1024);
-        println!("== {}", path.display());
-        for (p, st) in m.pathways.iter().zip(&t.strategies) {
-            println!("{}", describe(&p.name, st));
-        }
-    }
-}
 
 const MONTH_WEEKS: f64 = 365.25 / 7.0 / 12.0;
 
@@ -266,16 +205,6 @@ fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64);
     out
 }
 
-/// Prints five-year survival by Fong score (run with --nocapture).
-#[test]
-#[ignore]
-fn show_fong_gradient() {
-    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
-    let m = model(&file);
-    for (g, (alive, n)) in five_year_by_fong(&m, 1, 30_000).iter().enumerate() {
-        println!("Fong group {g}: {:.1}% of {n}", pct(*alive, *n));
-    }
-}
 
 /// Monte Carlo standard error of a share.
 fn se(k: u64, n: u64) -> f64 {
@@ -384,75 +313,9 @@ fn resection_series_recurrence_and_survival() {
     );
 }
 
-/// Median survival after the first recurrence (months) under the first strategy, and the
-/// number of patients who recurred.
-fn post_recurrence_median(m: &PathwayModel, seed: u64, patients: u64) -> (f64, usize) {
-    let key = StreamKey::new(seed, 0);
-    let mut times = Vec::new();
-    for index in 0..patients {
-        let streams = PatientStreams::new(&key, index);
-        let p = m.base.patient(index, &streams);
-        let draws = PathwayDraws::draw(&streams);
-        let c = m.course(&p, 0, &draws, &streams);
-        if let Some(r) = c.recurrence {
-            times.push(c.death_months - c.path_weeks / MONTH_WEEKS - r.months_after_path);
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    (
-        times.get(times.len() / 2).copied().unwrap_or(0.0),
-        times.len(),
-    )
-}
 
-/// Prints the median survival after recurrence (run with --nocapture).
-#[test]
-#[ignore]
-fn show_post_recurrence_survival() {
-    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
-    let (median, n) = post_recurrence_median(&model(&file), 1, 20_000);
-    println!("post-recurrence median {median:.1} months ({n} recurred)");
-}
 
-/// Prints the median time to recurrence (run with --nocapture).
-#[test]
-#[ignore]
-fn show_time_to_recurrence() {
-    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/resection-outcomes.toml".into());
-    let t = simulate(&model(&file), 1, 20_000, 4096);
-    for s in &t.strategies {
-        println!(
-            "median time to recurrence {:.1} months",
-            median_month(&s.recurrences_by_month)
-        );
-    }
-}
 
-/// Prints how occluded patients of the first strategy ended (run with --nocapture).
-#[test]
-#[ignore]
-fn show_occluded() {
-    let file = std::env::var("REMNANT_SHOW").unwrap_or("scenarios/pve-chemotherapy.toml".into());
-    let m = model(&file);
-    let key = StreamKey::new(1, 0);
-    let mut by_exit = std::collections::BTreeMap::new();
-    for index in 0..5000 {
-        let streams = PatientStreams::new(&key, index);
-        let p = m.base.patient(index, &streams);
-        let draws = PathwayDraws::draw(&streams);
-        let c = m.course(&p, 0, &draws, &streams);
-        if c.occluded {
-            *by_exit.entry(c.exit.key()).or_insert(0) += 1;
-            if index < 300 {
-                println!(
-                    "{index}: exit {} step {} sflr0 {:.3} sflr {:.3} kgr {:?} quality {:?} cycles {} injury {:?}",
-                    c.exit.key(), c.exit_step, p.base.sflr0(), c.sflr, c.kgr_pct_per_week, p.base.quality, c.cycles, c.injury
-                );
-            }
-        }
-    }
-    println!("{by_exit:?}");
-}
 
 /// Log odds ratio of two shares and its standard error.
 fn log_or(k1: u64, n1: u64, k2: u64, n2: u64) -> (f64, f64) {
