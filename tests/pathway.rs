@@ -34,8 +34,6 @@ fn pct(k: u64, n: u64) -> f64 {
     100.0 * k as f64 / n.max(1) as f64
 }
 
-
-
 const MONTH_WEEKS: f64 = 365.25 / 7.0 / 12.0;
 
 /// The bundled pathway scenarios.
@@ -205,7 +203,6 @@ fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64);
     out
 }
 
-
 /// Monte Carlo standard error of a share.
 fn se(k: u64, n: u64) -> f64 {
     let p = k as f64 / n.max(1) as f64;
@@ -312,10 +309,6 @@ fn resection_series_recurrence_and_survival() {
         15.0,
     );
 }
-
-
-
-
 
 /// Log odds ratio of two shares and its standard error.
 fn log_or(k1: u64, n1: u64, k2: u64, n2: u64) -> (f64, f64) {

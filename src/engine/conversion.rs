@@ -384,25 +384,12 @@ impl ConversionTally {
     /// Values that could not be tallied (not finite or out of range), by the quantity and the
     /// scenario keys they come from. Empty in a sound run.
     pub fn rejections(&self, model: &ConversionModel) -> Vec<(String, u64)> {
-        let mut out = Vec::new();
+        let mut out = cohort_rejections(&model.cohort, &self.cohort, &self.burden);
         let mut check = |what: String, s: &ExactSum| {
             if s.rejected > 0 {
                 out.push((what, s.rejected));
             }
         };
-        for (group, c) in model.cohort.groups.iter().zip(&self.cohort) {
-            for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
-                check(
-                    format!("{name} in liver group {} (from [cohort])", group.name),
-                    s,
-                );
-            }
-        }
-        let b = &self.burden;
-        let tumours = "(from [cohort.tumours])";
-        check(format!("lesion count {tumours}"), &b.lesions);
-        check(format!("largest lesion {tumours}"), &b.largest_mm);
-        check(format!("occult lesions {tumours}"), &b.occult_lesions);
         for (strategy, w) in model.strategies.iter().zip(&self.strategies) {
             let name = &strategy.name;
             check(
@@ -433,6 +420,33 @@ impl ConversionTally {
         self.cohort[p.base.group].add(&base);
         self.burden.add(p);
     }
+}
+
+/// Values the cohort and tumour-burden tallies could not hold, by quantity and scenario keys.
+pub(crate) fn cohort_rejections(
+    cohort: &crate::model::patient::Cohort,
+    groups: &[CohortTally],
+    b: &BurdenTally,
+) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut check = |what: String, s: &ExactSum| {
+        if s.rejected > 0 {
+            out.push((what, s.rejected));
+        }
+    };
+    for (group, c) in cohort.groups.iter().zip(groups) {
+        for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
+            check(
+                format!("{name} in liver group {} (from [cohort])", group.name),
+                s,
+            );
+        }
+    }
+    let tumours = "(from [cohort.tumours])";
+    check(format!("lesion count {tumours}"), &b.lesions);
+    check(format!("largest lesion {tumours}"), &b.largest_mm);
+    check(format!("occult lesions {tumours}"), &b.occult_lesions);
+    out
 }
 
 fn add(a: &mut [u64], b: &[u64]) {

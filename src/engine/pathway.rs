@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::accumulators::ExactSum;
-use super::conversion::BurdenTally;
+use super::conversion::{cohort_rejections, BurdenTally};
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
 use crate::model::pathway::{
@@ -363,20 +363,12 @@ impl PathwayStudyTally {
 
     /// Values that could not be tallied (not finite or out of range). Empty in a sound run.
     pub fn rejections(&self, model: &PathwayModel) -> Vec<(String, u64)> {
-        let mut out = Vec::new();
+        let mut out = cohort_rejections(&model.base.cohort, &self.cohort, &self.burden);
         let mut check = |what: String, s: &ExactSum| {
             if s.rejected > 0 {
                 out.push((what, s.rejected));
             }
         };
-        for (group, c) in model.base.cohort.groups.iter().zip(&self.cohort) {
-            for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
-                check(
-                    format!("{name} in liver group {} (from [cohort])", group.name),
-                    s,
-                );
-            }
-        }
         for (p, t) in model.pathways.iter().zip(&self.strategies) {
             let name = &p.name;
             check(

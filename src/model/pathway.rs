@@ -788,13 +788,11 @@ impl PathwayModel {
                 streams,
             ),
             Step::FirstStage {
-                staged,
                 procedure,
                 weeks,
                 approach,
-            } => self.first_stage(
-                p, k, staged, procedure, weeks, approach, track, c, draws, streams,
-            ),
+                ..
+            } => self.first_stage(p, k, procedure, weeks, approach, track, c, draws, streams),
             Step::Resect {
                 approach,
                 second_stage,
@@ -1284,18 +1282,7 @@ impl PathwayModel {
             }
             _ => track.weeks += weeks,
         }
-        let scan = self.scan(p, track);
-        self.progression(p, track, &scan)?;
-        let plan = self.plan(p, track, approach, 0.0, None);
-        if !plan.r0_feasible {
-            return Err(if scan.new_liver != 0 {
-                Exit::ProgressionNewLiver
-            } else {
-                Exit::NotResectable
-            });
-        }
-        let sflr = plan.flr_ml / p.base.stlv_ml;
-        Self::measure_kgr(track, sflr);
+        let sflr = self.reassess(p, track, approach)?;
         if sflr >= self.threshold(p, track, self.washout(track)) {
             return Ok(StepResult::Done);
         }
@@ -1305,7 +1292,6 @@ impl PathwayModel {
                 self.first_stage(
                     p,
                     k,
-                    Staged::Alpps,
                     Procedure::Alpps,
                     days / DAYS_PER_WEEK,
                     approach,
@@ -1381,6 +1367,29 @@ impl PathwayModel {
         Ok(())
     }
 
+    /// The restaging and volumetry that end a wait after portal occlusion: progression, the
+    /// plan, and the sFLR it leaves (the KGR is measured here).
+    fn reassess(
+        &self,
+        p: &ConversionPatient,
+        track: &mut Track,
+        approach: Approach,
+    ) -> Result<f64, Leave> {
+        let scan = self.scan(p, track);
+        self.progression(p, track, &scan)?;
+        let plan = self.plan(p, track, approach, 0.0, None);
+        if !plan.r0_feasible {
+            return Err(if scan.new_liver != 0 {
+                Exit::ProgressionNewLiver
+            } else {
+                Exit::NotResectable
+            });
+        }
+        let sflr = plan.flr_ml / p.base.stlv_ml;
+        Self::measure_kgr(track, sflr);
+        Ok(sflr)
+    }
+
     /// The kinetic growth rate at the volumetry after the wait (Shindoh 2013 measures it at the
     /// first volumetry after the occlusion, not at surgery).
     fn measure_kgr(track: &mut Track, sflr: f64) {
@@ -1430,7 +1439,6 @@ impl PathwayModel {
         &self,
         p: &ConversionPatient,
         k: usize,
-        staged: Staged,
         procedure: Procedure,
         weeks: f64,
         approach: Approach,
@@ -1476,21 +1484,9 @@ impl PathwayModel {
                 return Err(Exit::Death);
             }
         }
-        let _ = staged;
         self.occlude(p, k, procedure, sflr0, track, c, streams)?;
         track.weeks += weeks;
-        let scan = self.scan(p, track);
-        self.progression(p, track, &scan)?;
-        let plan = self.plan(p, track, clear, 0.0, None);
-        if !plan.r0_feasible {
-            return Err(if scan.new_liver != 0 {
-                Exit::ProgressionNewLiver
-            } else {
-                Exit::NotResectable
-            });
-        }
-        let sflr = plan.flr_ml / p.base.stlv_ml;
-        Self::measure_kgr(track, sflr);
+        let sflr = self.reassess(p, track, clear)?;
         if sflr < self.threshold(p, track, 0.0) {
             return Err(Exit::InsufficientGrowth);
         }
@@ -1547,27 +1543,38 @@ impl PathwayModel {
     /// Watch and wait after a complete radiological response under a leave-in-situ policy: the
     /// disappeared lesions that still hold tumour are left to grow.
     fn watch_and_wait(&self, p: &ConversionPatient, track: &mut Track, c: &mut PathwayCourse) {
-        for (i, l) in p.tumours.visible_lesions().iter().enumerate() {
-            if track.treated & (1 << i) != 0 {
-                continue;
-            }
-            track.treated |= 1 << i;
-            if !l.sterilised_if_vanished {
-                c.dlm_left_viable += 1;
-                let lr = self.log_ratio(p, track, l, 0.0);
-                self.leave_deposit(
-                    p,
-                    track,
-                    Origin::DisappearedInSitu,
-                    i,
-                    lr,
-                    p.see[i],
-                    l.kd_multiplier,
-                    p.tumours.kl_overt,
-                );
+        for i in 0..p.tumours.visible as usize {
+            if track.treated & (1 << i) == 0 {
+                self.leave_in_place(p, track, c, i);
             }
         }
         track.watching = true;
+    }
+
+    /// The site of disappeared lesion `i` is left alone; if it still holds tumour, that grows.
+    fn leave_in_place(
+        &self,
+        p: &ConversionPatient,
+        track: &mut Track,
+        c: &mut PathwayCourse,
+        i: usize,
+    ) {
+        let l = &p.tumours.lesions[i];
+        track.treated |= 1 << i;
+        if !l.sterilised_if_vanished {
+            c.dlm_left_viable += 1;
+            let lr = self.log_ratio(p, track, l, 0.0);
+            self.leave_deposit(
+                p,
+                track,
+                Origin::DisappearedInSitu,
+                i,
+                lr,
+                p.see[i],
+                l.kd_multiplier,
+                p.tumours.kl_overt,
+            );
+        }
     }
 
     /// Ablation of every lesion.
@@ -1719,21 +1726,7 @@ impl PathwayModel {
             }
             let seen = track.seen & (1 << i) != 0;
             if !seen && approach.dlm == DlmPolicy::LeaveInSitu {
-                track.treated |= 1 << i;
-                if !l.sterilised_if_vanished {
-                    c.dlm_left_viable += 1;
-                    let lr = self.log_ratio(p, track, l, 0.0);
-                    self.leave_deposit(
-                        p,
-                        track,
-                        Origin::DisappearedInSitu,
-                        i,
-                        lr,
-                        p.see[i],
-                        l.kd_multiplier,
-                        p.tumours.kl_overt,
-                    );
-                }
+                self.leave_in_place(p, track, c, i);
                 continue;
             }
             track.treated |= 1 << i;
@@ -1900,10 +1893,7 @@ impl PathwayModel {
             let end = track.weeks;
             let mut now = end;
             let mut first = true;
-            loop {
-                let Some((at, rec)) = self.next_recurrence(p, track, end, now) else {
-                    break;
-                };
+            while let Some((at, rec)) = self.next_recurrence(p, track, end, now) {
                 if at >= horizon_weeks.min(other_weeks) {
                     break;
                 }

@@ -72,32 +72,29 @@ fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
     }
 }
 
+/// Values a tally could not hold stop the report, named with the scenario keys behind them.
+fn refuse(rejections: Vec<(String, u64)>) -> Result<(), ReportError> {
+    if rejections.is_empty() {
+        return Ok(());
+    }
+    let detail = rejections
+        .iter()
+        .map(|(what, count)| format!("{count} × {what}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ReportError::Rejected { detail })
+}
+
 /// All tables of a run, in the order they are written (the first is the summary).
 pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table>, ReportError> {
     let tables = match (&scenario.study, tally) {
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
         (Study::Conversion(m), StudyTally::Conversion(t)) => {
-            let rejections = t.rejections(m);
-            if !rejections.is_empty() {
-                let detail = rejections
-                    .iter()
-                    .map(|(what, count)| format!("{count} × {what}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(ReportError::Rejected { detail });
-            }
+            refuse(t.rejections(m))?;
             conversion::tables(scenario, m, t)
         }
         (Study::Pathway(m), StudyTally::Pathway(t)) => {
-            let rejections = t.rejections(m);
-            if !rejections.is_empty() {
-                let detail = rejections
-                    .iter()
-                    .map(|(what, count)| format!("{count} × {what}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(ReportError::Rejected { detail });
-            }
+            refuse(t.rejections(m))?;
             pathway::tables(scenario, m, t)
         }
         _ => {

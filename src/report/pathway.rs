@@ -370,16 +370,7 @@ pub(crate) fn exits(strategies: &[Strategy]) -> Table {
     let mut table = Table::new("exits");
     for s in strategies {
         for e in Exit::ALL {
-            let k = s.t.count(e);
-            let sh = share(k, s.t.n);
-            table
-                .row()
-                .text("strategy", s.name)
-                .text("exit", e.key())
-                .count("patients", k)
-                .real("share", sh.value)
-                .real("lo95", sh.lo)
-                .real("hi95", sh.hi);
+            count_row(&mut table, s, ("exit", e.key()), s.t.count(e));
         }
     }
     table
@@ -416,21 +407,30 @@ pub(crate) fn steps(strategies: &[Strategy]) -> Table {
     table
 }
 
+/// One row of a strategy × category table: the count and its share of all patients.
+fn count_row(table: &mut Table, s: &Strategy, (column, key): (&str, &str), k: u64) {
+    let sh = share(k, s.t.n);
+    table
+        .row()
+        .text("strategy", s.name)
+        .text(column, key)
+        .count("patients", k)
+        .real("share", sh.value)
+        .real("lo95", sh.lo)
+        .real("hi95", sh.hi);
+}
+
 /// Strategy × cause of death (or alive at the horizon).
 pub(crate) fn deaths(strategies: &[Strategy]) -> Table {
     let mut table = Table::new("deaths");
     for s in strategies {
         for c in DeathCause::ALL {
-            let k = s.t.death_causes[c as usize];
-            let sh = share(k, s.t.n);
-            table
-                .row()
-                .text("strategy", s.name)
-                .text("cause", c.key())
-                .count("patients", k)
-                .real("share", sh.value)
-                .real("lo95", sh.lo)
-                .real("hi95", sh.hi);
+            count_row(
+                &mut table,
+                s,
+                ("cause", c.key()),
+                s.t.death_causes[c as usize],
+            );
         }
     }
     table

@@ -1353,16 +1353,7 @@ impl Validator<'_> {
         }
         self.no_pathway_keys(raw)?;
         for (i, s) in raw.strategies.iter().enumerate() {
-            let present = [
-                ("timing", s.timing.is_some()),
-                ("cycles", s.cycles.is_some()),
-                ("policy", s.policy.is_some()),
-                ("ablation", s.ablation.is_some()),
-                ("dlm", s.dlm.is_some()),
-                ("regimen_ras_wild_type", s.regimen_ras_wild_type.is_some()),
-                ("regimen_ras_mutant", s.regimen_ras_mutant.is_some()),
-                ("conditioning", s.conditioning.is_some()),
-            ];
+            let present = s.timing_keys();
             if let Some((field, _)) = present.iter().find(|(_, p)| *p) {
                 return self.only_in(
                     &format!("strategies[{i}].{field}"),

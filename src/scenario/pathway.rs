@@ -26,16 +26,7 @@ impl Validator<'_> {
         let (run, base) = self.conversion_model(&raw, false)?;
         for (i, s) in raw.strategies.iter().enumerate() {
             let k = |f: &str| format!("strategies[{i}].{f}");
-            let timing_keys = [
-                ("timing", s.timing.is_some()),
-                ("cycles", s.cycles.is_some()),
-                ("policy", s.policy.is_some()),
-                ("ablation", s.ablation.is_some()),
-                ("dlm", s.dlm.is_some()),
-                ("regimen_ras_wild_type", s.regimen_ras_wild_type.is_some()),
-                ("regimen_ras_mutant", s.regimen_ras_mutant.is_some()),
-                ("conditioning", s.conditioning.is_some()),
-            ];
+            let timing_keys = s.timing_keys();
             if let Some((key, _)) = timing_keys.iter().find(|(_, given)| *given) {
                 return self.err(
                     &k(key),
@@ -47,7 +38,7 @@ impl Validator<'_> {
         let Some(pr) = &m.perioperative else {
             return self.required(
                 "model.perioperative",
-                "a [model.perioperative] table with the risks of ablation, staged procedures and resection of the primary (see scenarios/default.toml)",
+                "a [model.perioperative] table with the risks of ablation, staged procedures and resection of the primary (see scenarios/resection-outcomes.toml)",
             );
         };
         let perioperative = self.perioperative(pr)?;

@@ -392,6 +392,25 @@ pub struct RawStrategy {
     pub steps: Option<Vec<RawStep>>,
 }
 
+impl RawStrategy {
+    /// The keys of a conversion study's timing strategy, and whether each is given.
+    pub fn timing_keys(&self) -> [(&'static str, bool); 8] {
+        [
+            ("timing", self.timing.is_some()),
+            ("cycles", self.cycles.is_some()),
+            ("policy", self.policy.is_some()),
+            ("ablation", self.ablation.is_some()),
+            ("dlm", self.dlm.is_some()),
+            (
+                "regimen_ras_wild_type",
+                self.regimen_ras_wild_type.is_some(),
+            ),
+            ("regimen_ras_mutant", self.regimen_ras_mutant.is_some()),
+            ("conditioning", self.conditioning.is_some()),
+        ]
+    }
+}
+
 /// One cycle count or a list of them.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
