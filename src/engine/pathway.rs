@@ -206,15 +206,9 @@ impl PathwayTally {
                 self.deaths_by_month_disease_free[m] += 1;
             }
         }
-        if c.rendered_disease_free {
-            let event = c.recurrence.is_some() || c.death_cause != DeathCause::Alive;
-            if event {
-                let m = (c.rfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
-                // An event past the horizon of follow-up is censored there.
-                if (c.rfs_months as usize) < HORIZON_MONTHS {
-                    self.rfs_events_by_month[m] += 1;
-                }
-            }
+        if c.rendered_disease_free && c.rfs_event {
+            let m = (c.rfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+            self.rfs_events_by_month[m] += 1;
         }
         let rmst = c.death_months.min(RMST_MONTHS);
         self.rmst.add(rmst);

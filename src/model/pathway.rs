@@ -416,8 +416,10 @@ pub struct PathwayCourse {
     /// Months from the start to death (capped at the horizon), and why.
     pub death_months: f64,
     pub death_cause: DeathCause,
-    /// Months from the end of the path to recurrence or death (rendered disease-free only).
+    /// Months from the end of the path to recurrence or death (rendered disease-free only),
+    /// followed for the horizon after the end of the path; `rfs_event` false: neither within it.
     pub rfs_months: f64,
+    pub rfs_event: bool,
     /// Weeks from the start to the last liver operation of the path (0 without one).
     pub last_operation_weeks: f64,
     /// A portal occlusion (PVE, PVL, ALPPS or two-stage first stage) was done.
@@ -666,6 +668,7 @@ impl PathwayModel {
             death_months: 0.0,
             death_cause: DeathCause::Alive,
             rfs_months: 0.0,
+            rfs_event: false,
             last_operation_weeks: 0.0,
             occluded: false,
         };
@@ -1870,6 +1873,10 @@ impl PathwayModel {
     ) {
         let f = &self.follow_up;
         let horizon_weeks = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
+        // Recurrence is followed for the horizon after the end of the path, so that the
+        // recurrence-free curve is complete over its whole grid; survival from the start is
+        // cut at the horizon from the start.
+        let rfs_horizon_weeks = track.weeks + horizon_weeks;
         let other_weeks = track.other_causes_weeks;
         let palliative = |median_months: f64| {
             median_months * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
@@ -1894,7 +1901,7 @@ impl PathwayModel {
             let mut now = end;
             let mut first = true;
             while let Some((at, rec)) = self.next_recurrence(p, track, end, now) {
-                if at >= horizon_weeks.min(other_weeks) {
+                if at >= rfs_horizon_weeks.min(other_weeks) {
                     break;
                 }
                 if first {
@@ -1932,6 +1939,16 @@ impl PathwayModel {
         } else {
             (other_weeks, DeathCause::OtherCauses)
         };
+        if c.rendered_disease_free {
+            if c.recurrence.is_some() {
+                c.rfs_event = true;
+            } else if weeks < rfs_horizon_weeks {
+                c.rfs_event = true;
+                c.rfs_months = (weeks - c.path_weeks).max(0.0) / WEEKS_PER_MONTH;
+            } else {
+                c.rfs_months = HORIZON_MONTHS as f64;
+            }
+        }
         let (weeks, cause) = if weeks >= horizon_weeks {
             (horizon_weeks, DeathCause::Alive)
         } else {
@@ -1939,9 +1956,6 @@ impl PathwayModel {
         };
         c.death_months = weeks / WEEKS_PER_MONTH;
         c.death_cause = cause;
-        if c.rendered_disease_free && c.recurrence.is_none() {
-            c.rfs_months = (weeks - c.path_weeks).max(0.0) / WEEKS_PER_MONTH;
-        }
     }
 
     /// Weeks from the start to death from other causes (life table by age and sex).
