@@ -618,7 +618,6 @@ impl PathwayModel {
         streams: &PatientStreams<'_>,
         cache: &mut OpeningCache,
     ) -> PathwayCourse {
-        let m = &self.base;
         let pathway = &self.pathways[s];
         let mut track = Track {
             weeks: 0.0,
@@ -730,7 +729,6 @@ impl PathwayModel {
             && (0..p.tumours.visible as usize)
                 .all(|i| track.treated & (1 << i) != 0 || track.seen & (1 << i) == 0);
         c.rendered_disease_free = all_treated && !c.died_90_days;
-        let _ = m;
         self.follow(p, &mut track, &mut c, draws);
         c
     }
@@ -764,7 +762,7 @@ impl PathwayModel {
             }
             Step::Restage => {
                 let scan = self.scan(p, track);
-                self.progression(p, track, &scan)?;
+                self.progression(track, &scan)?;
                 Ok(StepResult::Done)
             }
             Step::Wait { weeks } => {
@@ -796,11 +794,7 @@ impl PathwayModel {
                 approach,
                 ..
             } => self.first_stage(p, k, procedure, weeks, approach, track, c, draws, streams),
-            Step::Resect {
-                approach,
-                second_stage,
-            } => {
-                let _ = second_stage;
+            Step::Resect { approach, .. } => {
                 self.resect(p, k, approach, track, c, draws)?;
                 Ok(StepResult::Done)
             }
@@ -904,7 +898,7 @@ impl PathwayModel {
             given += batch;
             let scan = self.scan(p, track);
             let before = track.previous_mm;
-            self.progression(p, track, &scan)?;
+            self.progression(track, &scan)?;
             match stop {
                 ChemoStop::Cycles(n) => {
                     if given >= n {
@@ -1076,13 +1070,7 @@ impl PathwayModel {
 
     /// RECIST progression at a scan; updates the nadir. Before any liver treatment new liver
     /// lesions are progression; after one, they are planned with the rest.
-    fn progression(
-        &self,
-        p: &ConversionPatient,
-        track: &mut Track,
-        scan: &Scan,
-    ) -> Result<(), Leave> {
-        let _ = p;
+    fn progression(&self, track: &mut Track, scan: &Scan) -> Result<(), Leave> {
         track.seen = scan.seen;
         if scan.extrahepatic {
             return Err(Exit::ProgressionExtrahepatic);
@@ -1379,7 +1367,7 @@ impl PathwayModel {
         approach: Approach,
     ) -> Result<f64, Leave> {
         let scan = self.scan(p, track);
-        self.progression(p, track, &scan)?;
+        self.progression(track, &scan)?;
         let plan = self.plan(p, track, approach, 0.0, None);
         if !plan.r0_feasible {
             return Err(if scan.new_liver != 0 {
@@ -1568,7 +1556,6 @@ impl PathwayModel {
             c.dlm_left_viable += 1;
             let lr = self.log_ratio(p, track, l, 0.0);
             self.leave_deposit(
-                p,
                 track,
                 Origin::DisappearedInSitu,
                 i,
@@ -1621,7 +1608,7 @@ impl PathwayModel {
             }
         }
         track.operations += 1;
-        self.after_operation(p, track, c);
+        self.after_operation(p, track);
         Ok(StepResult::Done)
     }
 
@@ -1801,7 +1788,7 @@ impl PathwayModel {
         }
         track.operations += 1;
         if !died {
-            self.after_operation(p, track, c);
+            self.after_operation(p, track);
         }
         // A death is recorded in `c`; the path stops after this step (completed if it was the
         // last one).
@@ -1809,7 +1796,7 @@ impl PathwayModel {
     }
 
     /// After each liver operation the target sum is reset to what remains.
-    fn after_operation(&self, p: &ConversionPatient, track: &mut Track, _c: &mut PathwayCourse) {
+    fn after_operation(&self, p: &ConversionPatient, track: &mut Track) {
         let scan = self.scan(p, track);
         track.seen = scan.seen;
         track.nadir_mm = scan.target_sum_mm;
@@ -1824,7 +1811,6 @@ impl PathwayModel {
         let residue = self.follow_up.residue_mm.ln();
         // In ln(d / residue) units: seen at ln(limit / residue).
         self.leave_deposit(
-            p,
             track,
             origin,
             i,
@@ -1838,7 +1824,6 @@ impl PathwayModel {
     #[allow(clippy::too_many_arguments)]
     fn leave_deposit(
         &self,
-        _p: &ConversionPatient,
         track: &mut Track,
         origin: Origin,
         lesion: usize,
@@ -1900,7 +1885,7 @@ impl PathwayModel {
             let end = track.weeks;
             let mut now = end;
             let mut first = true;
-            while let Some((at, rec)) = self.next_recurrence(p, track, end, now) {
+            while let Some((at, rec)) = self.next_recurrence(track, end, now) {
                 if at >= rfs_horizon_weeks.min(other_weeks) {
                     break;
                 }
@@ -1972,7 +1957,6 @@ impl PathwayModel {
             if track.occult_gone & (1 << j) == 0 {
                 let lr = self.occult_log_ratio(p, track, l, 0.0);
                 self.leave_deposit(
-                    p,
                     track,
                     Origin::Occult,
                     j,
@@ -1986,7 +1970,6 @@ impl PathwayModel {
         if t.extrahepatic_mm > 0.0 {
             let lr = t.kl_occult * track.weeks - track.kill;
             self.leave_deposit(
-                p,
                 track,
                 Origin::Extrahepatic,
                 0,
@@ -2020,13 +2003,7 @@ impl PathwayModel {
 
     /// The next surveillance scan (after `now`) that finds a deposit, and what it finds. Weeks
     /// are counted from the start; surveillance from `end` (the end of the path).
-    fn next_recurrence(
-        &self,
-        _p: &ConversionPatient,
-        track: &Track,
-        end: f64,
-        now: f64,
-    ) -> Option<(f64, Recurrence)> {
+    fn next_recurrence(&self, track: &Track, end: f64, now: f64) -> Option<(f64, Recurrence)> {
         let mut first = f64::INFINITY;
         for d in &track.deposits[..track.n_deposits] {
             if d.gone {
