@@ -1254,9 +1254,38 @@ impl PathwayModel {
         };
         track.remnant = Some(remnant);
         let sflr0 = plan.flr_ml / p.base.stlv_ml;
-        if sflr0 >= self.threshold(p, track, washout) {
+        let threshold = self.threshold(p, track, washout);
+        if sflr0 >= threshold {
             // The right hepatectomy leaves enough without growth.
             return Ok(StepResult::Skipped);
+        }
+        // Occlusion is offered when the procedure's median growth would reach the safe remnant
+        // (assumption: the planner's expectation, before the patient's own growth is known);
+        // a smaller remnant goes to the rescue, or leaves the path.
+        let expected = self
+            .base
+            .procedures
+            .iter()
+            .find(|m| m.procedure == procedure)
+            .map_or(0.0, |m| m.growth.median_growth);
+        if sflr0 * (1.0 + expected) < threshold {
+            return match rule {
+                OnInsufficientGrowth::DropOut => Err(Exit::RemnantTooSmall),
+                OnInsufficientGrowth::RescueAlpps { days } => {
+                    track.remnant = Some(LEFT_LIVER);
+                    self.first_stage(
+                        p,
+                        k,
+                        Procedure::Alpps,
+                        days / DAYS_PER_WEEK,
+                        approach,
+                        track,
+                        c,
+                        draws,
+                        streams,
+                    )
+                }
+            };
         }
         // Embolization does not wait for the washout (assumption: PVE is a radiological
         // procedure, done within two weeks of the last cycle).
