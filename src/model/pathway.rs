@@ -1273,17 +1273,7 @@ impl PathwayModel {
                 OnInsufficientGrowth::DropOut => Err(Exit::RemnantTooSmall),
                 OnInsufficientGrowth::RescueAlpps { days } => {
                     track.remnant = Some(LEFT_LIVER);
-                    self.first_stage(
-                        p,
-                        k,
-                        Procedure::Alpps,
-                        days / DAYS_PER_WEEK,
-                        approach,
-                        track,
-                        c,
-                        draws,
-                        streams,
-                    )
+                    self.rescue_alpps(p, k, days, approach, track, c, draws, streams)
                 }
             };
         }
@@ -1309,20 +1299,36 @@ impl PathwayModel {
         match rule {
             OnInsufficientGrowth::DropOut => Err(Exit::InsufficientGrowth),
             OnInsufficientGrowth::RescueAlpps { days } => {
-                self.first_stage(
-                    p,
-                    k,
-                    Procedure::Alpps,
-                    days / DAYS_PER_WEEK,
-                    approach,
-                    track,
-                    c,
-                    draws,
-                    streams,
-                )?;
-                Ok(StepResult::Done)
+                self.rescue_alpps(p, k, days, approach, track, c, draws, streams)
             }
         }
+    }
+
+    /// ALPPS instead of (or after) a portal occlusion that cannot grow the remnant enough.
+    #[allow(clippy::too_many_arguments)]
+    fn rescue_alpps(
+        &self,
+        p: &ConversionPatient,
+        k: usize,
+        days: f64,
+        approach: Approach,
+        track: &mut Track,
+        c: &mut PathwayCourse,
+        draws: &PathwayDraws,
+        streams: &PatientStreams<'_>,
+    ) -> Result<StepResult, Leave> {
+        self.first_stage(
+            p,
+            k,
+            Procedure::Alpps,
+            days / DAYS_PER_WEEK,
+            approach,
+            track,
+            c,
+            draws,
+            streams,
+        )?;
+        Ok(StepResult::Done)
     }
 
     /// Occlude the portal vein with `procedure`: its immediate outcome, and the growth that
