@@ -206,6 +206,8 @@ pub struct PerioperativeRisk {
     pub primary_death: f64,
     /// Weeks from a separate resection of the primary to the next treatment.
     pub primary_recovery_weeks: f64,
+    /// Multiplier of tumour growth in liver deprived of portal flow (1: none).
+    pub deportalized_growth_multiplier: f64,
     pub simultaneous_morbidity_or: f64,
     pub simultaneous_death_or: f64,
 }
@@ -538,6 +540,10 @@ struct Track {
     remnant: Option<Segments>,
     /// Every lesion disappeared and was left in place (no operation): followed as disease-free.
     watching: bool,
+    /// Weeks the segments in `deportalized` spent without portal flow before the current
+    /// occlusion (tumours there grow faster).
+    deportalized_weeks: f64,
+    deportalized: Segments,
 }
 
 impl Track {
@@ -567,6 +573,8 @@ impl Track {
             other_causes_weeks: 0.0,
             remnant: None,
             watching: false,
+            deportalized_weeks: 0.0,
+            deportalized: Segments(0),
         }
     }
 }
@@ -643,6 +651,8 @@ impl PathwayModel {
             other_causes_weeks: self.other_causes_weeks(p, draws),
             remnant: None,
             watching: false,
+            deportalized_weeks: 0.0,
+            deportalized: Segments(0),
         };
         let mut c = PathwayCourse {
             exit: Exit::Completed,
@@ -1027,7 +1037,9 @@ impl PathwayModel {
 
     #[inline]
     fn log_ratio(&self, p: &ConversionPatient, track: &Track, l: &Lesion, ahead: f64) -> f64 {
-        p.tumours.kl_overt * (track.weeks + ahead) - track.kill * l.kd_multiplier
+        let kl = p.tumours.kl_overt;
+        kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
+            + self.deportalized_growth(track, l, kl, ahead)
     }
 
     #[inline]
@@ -1038,7 +1050,31 @@ impl PathwayModel {
         l: &Lesion,
         ahead: f64,
     ) -> f64 {
-        p.tumours.kl_occult * (track.weeks + ahead) - track.kill * l.kd_multiplier
+        let kl = p.tumours.kl_occult;
+        kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
+            + self.deportalized_growth(track, l, kl, ahead)
+    }
+
+    /// The extra growth of a lesion in liver deprived of portal flow (the occluded side of a
+    /// PVE, PVL or ALPPS): its growth rate times the multiplier minus one, for the weeks of
+    /// occlusion.
+    #[inline]
+    fn deportalized_growth(&self, track: &Track, l: &Lesion, kl: f64, ahead: f64) -> f64 {
+        let extra = self.perioperative.deportalized_growth_multiplier - 1.0;
+        if extra == 0.0 {
+            return 0.0;
+        }
+        let s = l.segment as usize;
+        let mut weeks = 0.0;
+        if track.deportalized.contains(s) {
+            weeks += track.deportalized_weeks;
+        }
+        if let Some(o) = track.occlusion {
+            if !o.grows.contains(s) {
+                weeks += track.weeks + ahead - o.weeks;
+            }
+        }
+        extra * kl * weeks
     }
 
     /// What a scan shows now.
@@ -1429,6 +1465,8 @@ impl PathwayModel {
     /// occlusion or a resection).
     fn settle_growth(&self, track: &mut Track) {
         if let Some(o) = track.occlusion.take() {
+            track.deportalized_weeks += track.weeks - o.weeks;
+            track.deportalized = Segments(!o.grows.0);
             let g = o
                 .growth
                 .relative_volume((track.weeks - o.weeks) * DAYS_PER_WEEK);

@@ -116,6 +116,12 @@ impl Validator<'_> {
                 &r.simultaneous_death_or,
                 open(0.0, 100.0),
             )?,
+            deportalized_growth_multiplier: match &r.deportalized_growth_multiplier {
+                None => 1.0,
+                Some(m) => {
+                    self.param(&k("deportalized_growth_multiplier"), m, closed(0.0, 10.0))?
+                }
+            },
         };
         if risk.ablation_death + risk.ablation_major_complication > 1.0 {
             return self.err(

@@ -201,6 +201,8 @@ pub struct RawPerioperative {
     pub primary_recovery_weeks: RawParam,
     pub simultaneous_morbidity_or: RawParam,
     pub simultaneous_death_or: RawParam,
+    /// Optional; 1 (no effect) when absent.
+    pub deportalized_growth_multiplier: Option<RawParam>,
 }
 
 #[derive(Debug, Deserialize)]
