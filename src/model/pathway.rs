@@ -22,7 +22,7 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::chemotherapy::{Drugs, Regimen, WEEKS_PER_CYCLE};
+use super::chemotherapy::{Drugs, WEEKS_PER_CYCLE};
 use super::conditioning::Immediate;
 use super::conversion::{kill_factor, ConversionModel, ConversionPatient, MAX_TARGETS};
 use super::hypertrophy::{Growth, DAYS_PER_WEEK};
@@ -755,7 +755,6 @@ impl PathwayModel {
         draws: &PathwayDraws,
         streams: &PatientStreams<'_>,
     ) -> Result<StepResult, Leave> {
-        let m = &self.base;
         match *step {
             Step::Chemotherapy {
                 wild_type,
@@ -841,18 +840,18 @@ impl PathwayModel {
                 if track.operations == 0 {
                     return Ok(StepResult::Skipped);
                 }
-                let regimen = &m.regimens[regimen];
                 self.give(p, regimen, cycles, track);
                 Ok(StepResult::Done)
             }
         }
     }
 
-    /// Give `cycles` cycles of `regimen`: time passes, the tumours respond.
-    fn give(&self, p: &ConversionPatient, regimen: &Regimen, cycles: u32, track: &mut Track) {
+    /// Give `cycles` cycles of regimen `r`: time passes, the tumours respond.
+    fn give(&self, p: &ConversionPatient, r: usize, cycles: u32, track: &mut Track) {
         if cycles == 0 {
             return;
         }
+        let regimen = &self.base.regimens[r];
         let t = &p.tumours;
         let effect = regimen.effect(t.kd_patient, t.lambda_patient);
         let on = cycles as f64 * WEEKS_PER_CYCLE;
@@ -863,11 +862,7 @@ impl PathwayModel {
         track.last_dose_weeks = track.weeks;
         track.cycles += cycles;
         track.drugs = union(track.drugs, regimen.drugs);
-        track.last_regimen = self
-            .base
-            .regimens
-            .iter()
-            .position(|r| std::ptr::eq(r, regimen));
+        track.last_regimen = Some(r);
     }
 
     /// A chemotherapy step, restaging every k cycles.
@@ -882,7 +877,6 @@ impl PathwayModel {
     ) -> Result<(), Leave> {
         let m = &self.base;
         let every = m.restaging.every_cycles;
-        let regimen = &m.regimens[regimen];
         let mut given = 0;
         // The liver step this chemotherapy prepares.
         let next = pathway.steps[k + 1..]
@@ -1322,8 +1316,7 @@ impl PathwayModel {
                 // Chemotherapy continues during the wait (it does not reduce hypertrophy:
                 // van Lienden 2013).
                 let cycles = (weeks / WEEKS_PER_CYCLE).floor() as u32;
-                let regimen = &self.base.regimens[r];
-                self.give(p, regimen, cycles, track);
+                self.give(p, r, cycles, track);
                 track.weeks += weeks - cycles as f64 * WEEKS_PER_CYCLE;
             }
             _ => track.weeks += weeks,
