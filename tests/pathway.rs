@@ -10,7 +10,7 @@ use std::path::Path;
 
 use remnant::engine::pathway::{PathwayStudyTally, PathwayTally};
 use remnant::engine::{run, Control, RunPlan};
-use remnant::model::pathway::{DeathCause, Exit, PathwayDraws, PathwayModel};
+use remnant::model::pathway::{DeathCause, Exit, PathwayModel};
 use remnant::random::{PatientStreams, StreamKey};
 use remnant::scenario::{Scenario, Study};
 
@@ -57,7 +57,7 @@ fn every_course_respects_the_invariants() {
         for index in 0..1500 {
             let streams = PatientStreams::new(&key, index);
             let p = m.base.patient(index, &streams);
-            let draws = PathwayDraws::draw(&streams);
+            let draws = m.draws(&p, &streams);
             for s in 0..m.pathways.len() {
                 let c = m.course(&p, s, &draws, &streams);
                 assert_eq!(c, m.course(&p, s, &draws, &streams), "not a pure function");
@@ -191,7 +191,7 @@ fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64);
     for index in 0..patients {
         let streams = PatientStreams::new(&key, index);
         let p = m.base.patient(index, &streams);
-        let draws = PathwayDraws::draw(&streams);
+        let draws = m.draws(&p, &streams);
         let c = m.course(&p, 0, &draws, &streams);
         if !c.rendered_disease_free {
             continue;

@@ -13,8 +13,8 @@ use super::conversion::{cohort_rejections, BurdenTally};
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
 use crate::model::pathway::{
-    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayDraws, PathwayModel, HORIZON_MONTHS,
-    MAX_STEPS, RMST_MONTHS,
+    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, HORIZON_MONTHS, MAX_STEPS,
+    RMST_MONTHS,
 };
 use crate::model::surgery::Margin;
 use crate::random::{PatientStreams, StreamKey};
@@ -429,12 +429,10 @@ impl Simulation for PathwayModel {
             base.tumour_ml = patient.tumours.volume_ml();
             tally.cohort[patient.base.group].add(&base);
             tally.burden.add(&patient);
-            let draws = PathwayDraws::draw(&streams);
-            let Some(reference) =
-                (!self.pathways.is_empty()).then(|| self.course(&patient, 0, &draws, &streams))
-            else {
-                continue;
-            };
+            let draws = self.draws(&patient, &streams);
+            // The first strategy is the reference of the paired comparisons (a validated
+            // scenario has at least one).
+            let reference = self.course_with_cache(&patient, 0, &draws, &streams, &mut openings);
             for s in 0..self.pathways.len() {
                 let course = if s == 0 {
                     reference

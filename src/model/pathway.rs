@@ -439,14 +439,15 @@ pub struct PathwayDraws {
     pub repeat_treatment: [f64; MAX_OPERATIONS],
     pub ablation_complication: f64,
     pub primary: f64,
-    /// Unit exponential for death from other causes.
-    pub other_causes: f64,
+    /// Weeks from the start to death from other causes (the life table, by age and sex).
+    pub other_causes_weeks: f64,
     /// Standard normal quantile of palliative survival.
     pub palliative_z: f64,
 }
 
 impl PathwayDraws {
-    pub fn draw(streams: &PatientStreams<'_>) -> Self {
+    /// The uniforms, and a unit exponential for the date of death from other causes.
+    fn draw(streams: &PatientStreams<'_>) -> (Self, f64) {
         let mut rng = streams.stream(Purpose::FollowUp);
         let mut d = PathwayDraws {
             operation: [[0.0; 4]; MAX_OPERATIONS],
@@ -455,7 +456,7 @@ impl PathwayDraws {
             repeat_treatment: [0.0; MAX_OPERATIONS],
             ablation_complication: 0.0,
             primary: 0.0,
-            other_causes: 0.0,
+            other_causes_weeks: 0.0,
             palliative_z: 0.0,
         };
         for op in d.operation.iter_mut() {
@@ -474,9 +475,9 @@ impl PathwayDraws {
         }
         d.ablation_complication = rng.random();
         d.primary = rng.random();
-        d.other_causes = -(1.0 - rng.random::<f64>()).ln();
+        let other_causes = -(1.0 - rng.random::<f64>()).ln();
         d.palliative_z = rng.sample(StandardNormal);
-        d
+        (d, other_causes)
     }
 }
 
@@ -547,7 +548,8 @@ struct Track {
 }
 
 impl Track {
-    /// A placeholder state (for fixed-size caches).
+    /// Nothing given, nothing done, no liver (the start of a course is this with the patient's
+    /// liver and lesions; also the placeholder of fixed-size caches).
     fn empty() -> Track {
         Track {
             weeks: 0.0,
@@ -604,6 +606,16 @@ struct Scan {
 type Leave = Exit;
 
 impl PathwayModel {
+    /// The patient's draws for the path and its follow-up, shared by every strategy.
+    pub fn draws(&self, p: &ConversionPatient, streams: &PatientStreams<'_>) -> PathwayDraws {
+        let (mut d, other_causes) = PathwayDraws::draw(streams);
+        let f = &self.follow_up;
+        let life = if p.base.female { &f.female } else { &f.male };
+        d.other_causes_weeks =
+            life.years_to_death(p.base.age_years, other_causes) * 365.25 / DAYS_PER_WEEK;
+        d
+    }
+
     /// One patient's course under strategy `s`.
     pub fn course(
         &self,
@@ -628,31 +640,13 @@ impl PathwayModel {
     ) -> PathwayCourse {
         let pathway = &self.pathways[s];
         let mut track = Track {
-            weeks: 0.0,
-            on_weeks: 0.0,
-            kill: 0.0,
-            last_dose_weeks: 0.0,
-            cycles: 0,
-            drugs: Drugs::default(),
-            last_regimen: None,
-            treated: 0,
-            occult_gone: 0,
             segment_ml: p.segment_ml,
             nadir_mm: p.baseline_sum_mm,
             previous_mm: p.baseline_sum_mm,
             seen: visible_mask(p),
-            occlusion: None,
-            simultaneous_primary: false,
             primary_in_situ: p.tumours.biology.synchronous,
-            operations: 0,
-            deposits: [Deposit::default(); MAX_DEPOSITS],
-            n_deposits: 0,
-            ablated: 0,
-            other_causes_weeks: self.other_causes_weeks(p, draws),
-            remnant: None,
-            watching: false,
-            deportalized_weeks: 0.0,
-            deportalized: Segments(0),
+            other_causes_weeks: draws.other_causes_weeks,
+            ..Track::empty()
         };
         let mut c = PathwayCourse {
             exit: Exit::Completed,
@@ -2007,13 +2001,6 @@ impl PathwayModel {
         };
         c.death_months = weeks / WEEKS_PER_MONTH;
         c.death_cause = cause;
-    }
-
-    /// Weeks from the start to death from other causes (life table by age and sex).
-    fn other_causes_weeks(&self, p: &ConversionPatient, draws: &PathwayDraws) -> f64 {
-        let f = &self.follow_up;
-        let life = if p.base.female { &f.female } else { &f.male };
-        life.years_to_death(p.base.age_years, draws.other_causes) * 365.25 / DAYS_PER_WEEK
     }
 
     /// Occult liver lesions not removed and occult extrahepatic disease join the deposits.
