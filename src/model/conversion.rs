@@ -802,14 +802,10 @@ impl ConversionModel {
         let on = cycles as f64 * WEEKS_PER_CYCLE;
         let e = self.exposure(p, regimen, on, off_weeks);
         let targets = t.visible_lesions().iter().enumerate().filter_map(|(i, l)| {
-            let diameter_mm = if scan.seen & (1 << i) != 0 {
-                e.diameter_mm(l)
-            } else if s.dlm == DlmPolicy::ResectBlind {
-                // The site is resected as drawn on the baseline images.
-                l.diameter0_mm
-            } else {
-                return None;
-            };
+            let seen = scan.seen & (1 << i) != 0;
+            let diameter_mm = s
+                .dlm
+                .planned_diameter(seen, || e.diameter_mm(l), l.diameter0_mm)?;
             Some(Target {
                 lesion: l,
                 diameter_mm,

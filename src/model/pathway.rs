@@ -1147,13 +1147,11 @@ impl PathwayModel {
             if track.treated & (1 << i) != 0 {
                 return None;
             }
-            let diameter_mm = if track.seen & (1 << i) != 0 {
-                l.diameter0_mm * self.log_ratio(p, track, l, ahead).exp()
-            } else if approach.dlm == DlmPolicy::ResectBlind {
-                l.diameter0_mm
-            } else {
-                return None;
-            };
+            let diameter_mm = approach.dlm.planned_diameter(
+                track.seen & (1 << i) != 0,
+                || l.diameter0_mm * self.log_ratio(p, track, l, ahead).exp(),
+                l.diameter0_mm,
+            )?;
             Some(Target {
                 lesion: l,
                 diameter_mm,

@@ -49,6 +49,26 @@ pub enum DlmPolicy {
     LeaveInSitu,
 }
 
+impl DlmPolicy {
+    /// The diameter a lesion is planned on: its size now while it is seen; a disappeared lesion
+    /// resected blind as drawn on the baseline images; none for a site left in place.
+    #[inline]
+    pub fn planned_diameter(
+        self,
+        seen: bool,
+        now_mm: impl FnOnce() -> f64,
+        baseline_mm: f64,
+    ) -> Option<f64> {
+        if seen {
+            Some(now_mm())
+        } else if self == DlmPolicy::ResectBlind {
+            Some(baseline_mm)
+        } else {
+            None
+        }
+    }
+}
+
 /// The surgeon's technical limits.
 #[derive(Clone, Debug)]
 pub struct PlannerSettings {
