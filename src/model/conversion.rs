@@ -1014,7 +1014,8 @@ pub(crate) fn kill_factor(kd: f64, lambda: f64, on_weeks: f64) -> f64 {
     }
 }
 
-fn visible_mask(p: &ConversionPatient) -> u32 {
+/// Bit i set for every visible lesion i of the patient.
+pub(crate) fn visible_mask(p: &ConversionPatient) -> u32 {
     if p.tumours.visible as u32 >= 32 {
         u32::MAX
     } else {

@@ -24,7 +24,7 @@ use rand_distr::StandardNormal;
 
 use super::chemotherapy::{Drugs, WEEKS_PER_CYCLE};
 use super::conditioning::Immediate;
-use super::conversion::{kill_factor, ConversionModel, ConversionPatient, MAX_TARGETS};
+use super::conversion::{kill_factor, visible_mask, ConversionModel, ConversionPatient};
 use super::hypertrophy::{Growth, DAYS_PER_WEEK};
 use super::imaging::Response;
 use super::injury::Injury;
@@ -2301,13 +2301,5 @@ fn odds_times(p: f64, or: f64) -> f64 {
     odds / (1.0 + odds)
 }
 
-fn visible_mask(p: &ConversionPatient) -> u32 {
-    if p.tumours.visible as u32 >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << p.tumours.visible) - 1
-    }
-}
-
-const _: () = assert!(MAX_TARGETS <= MAX_LESIONS);
+// Steps are tracked in u16 bit masks.
 const _: () = assert!(MAX_STEPS <= 16);
