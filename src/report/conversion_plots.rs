@@ -229,7 +229,7 @@ fn signed_pct(v: f64) -> String {
 /// drawing area exists, to size the image), so PNG and SVG are laid out identically. The font
 /// is registered first: measured before registration, the text would silently get the
 /// fallback size, and the layout would depend on what was drawn earlier in the process.
-fn text_size(text: &str, size: u32) -> (i32, i32) {
+pub(crate) fn text_size(text: &str, size: u32) -> (i32, i32) {
     let measured = ensure_font()
         .ok()
         .and_then(|()| (FONT, size).into_font().box_size(text).ok());
@@ -916,7 +916,7 @@ fn flow_colour(i: usize) -> RGBColor {
 }
 
 /// `text`, or its longest prefix with "…" that is at most `max_w` pixels wide.
-fn fit_text(text: &str, font: u32, max_w: i32) -> String {
+pub(crate) fn fit_text(text: &str, font: u32, max_w: i32) -> String {
     if text_size(text, font).0 <= max_w {
         return text.to_string();
     }

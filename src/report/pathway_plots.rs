@@ -12,8 +12,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::conversion_plots::fit_text;
 use super::pathway::Strategy;
-use super::plots::{ensure_font, render, DrawResult, Figure, PlotError, FONT, PALETTE};
+use super::plots::{render, DrawResult, Figure, PlotError, FONT, PALETTE};
 use crate::engine::pathway::LANDMARKS_MONTHS;
 use crate::model::pathway::{DeathCause, Exit};
 
@@ -260,30 +261,6 @@ const PAD: i32 = 8;
 /// Vertical gap between rows, where the arrow runs.
 const GAP: i32 = 26;
 
-/// Pixel width of `text` in the embedded font (registered first, so PNG and SVG agree).
-fn text_width(text: &str, size: u32) -> i32 {
-    ensure_font()
-        .ok()
-        .and_then(|()| (FONT, size).into_font().box_size(text).ok())
-        .map_or(
-            (0.6 * f64::from(size) * text.chars().count() as f64) as i32,
-            |(w, _)| w as i32,
-        )
-}
-
-/// `text`, or its longest prefix with "…" that fits `max_w` pixels.
-fn fit(text: &str, max_w: i32) -> String {
-    if text_width(text, FONT_SIZE) <= max_w {
-        return text.to_string();
-    }
-    let chars: Vec<char> = text.chars().collect();
-    (1..chars.len())
-        .rev()
-        .map(|n| format!("{}…", chars[..n].iter().collect::<String>().trim_end()))
-        .find(|s| text_width(s, FONT_SIZE) <= max_w)
-        .unwrap_or_else(|| "…".into())
-}
-
 /// `c` blended with white, `a` of the colour.
 fn tint(c: RGBColor, a: f64) -> RGBColor {
     let f = |x: u8| (255.0 - a * (255.0 - f64::from(x))).round() as u8;
@@ -316,7 +293,10 @@ struct FlowFigure<'a> {
 impl<'a> FlowFigure<'a> {
     fn new(diagram: &'a FlowDiagram) -> Self {
         let fit_all = |b: &FlowBox, (x0, x1): (i32, i32)| -> Vec<String> {
-            b.lines.iter().map(|l| fit(l, x1 - x0 - 2 * PAD)).collect()
+            b.lines
+                .iter()
+                .map(|l| fit_text(l, FONT_SIZE, x1 - x0 - 2 * PAD))
+                .collect()
         };
         let main = diagram
             .rows
