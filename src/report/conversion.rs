@@ -47,10 +47,23 @@ fn grid_median(h: &Histogram) -> (f64, f64, f64) {
 }
 
 /// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
-fn with_share<'t>(row: super::table::Row<'t>, name: &str, s: Share) -> super::table::Row<'t> {
-    row.real(name, s.value)
-        .real(&format!("{name}_lo95"), s.lo)
-        .real(&format!("{name}_hi95"), s.hi)
+pub(crate) fn with_share<'t>(
+    row: super::table::Row<'t>,
+    name: &str,
+    s: Share,
+) -> super::table::Row<'t> {
+    with_interval(row, name, (s.value, s.lo, s.hi))
+}
+
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95` from a point estimate and its interval.
+pub(crate) fn with_interval<'t>(
+    row: super::table::Row<'t>,
+    name: &str,
+    (v, lo, hi): (f64, f64, f64),
+) -> super::table::Row<'t> {
+    row.real(name, v)
+        .real(&format!("{name}_lo95"), lo)
+        .real(&format!("{name}_hi95"), hi)
 }
 
 /// One row per strategy: the trade-off of timing.

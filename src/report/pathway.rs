@@ -25,9 +25,9 @@
 
 use std::path::Path;
 
-use super::conversion::{burden, cohort};
+use super::conversion::{burden, cohort, with_interval, with_share};
 use super::stats::{share, Share, Z95};
-use super::table::{Row, Table};
+use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
 use crate::engine::accumulators::ExactSum;
 use crate::engine::conversion::ConversionTally;
@@ -75,20 +75,6 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
         burden(&base),
         tables::parameters(&scenario.parameters),
     ]
-}
-
-/// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
-fn with_share<'t>(row: Row<'t>, name: &str, s: Share) -> Row<'t> {
-    row.real(name, s.value)
-        .real(&format!("{name}_lo95"), s.lo)
-        .real(&format!("{name}_hi95"), s.hi)
-}
-
-/// Adds `<name>`, `<name>_lo95` and `<name>_hi95` from a point estimate and its interval.
-fn with_interval<'t>(row: Row<'t>, name: &str, (v, lo, hi): (f64, f64, f64)) -> Row<'t> {
-    row.real(name, v)
-        .real(&format!("{name}_lo95"), lo)
-        .real(&format!("{name}_hi95"), hi)
 }
 
 /// "1y", "3y", "5y" for a landmark in months.
