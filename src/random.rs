@@ -169,14 +169,22 @@ pub struct PurposeStream<'a> {
 }
 
 impl PurposeStream<'_> {
-    #[cold]
+    /// The reserved region, positioned at its start the first time it is needed.
+    #[inline]
     fn reserved_region(&mut self) -> &mut ChaCha8Rng {
-        let (key, patient, purpose) = (self.key, self.patient, self.purpose);
-        self.reserved.get_or_insert_with(|| {
-            let mut rng = key.rng(patient);
-            rng.set_word_pos(((purpose.id() + 1) as u128) << 40);
-            rng
-        })
+        if self.reserved.is_none() {
+            self.open_reserved_region();
+        }
+        // Just filled when it was empty.
+        self.reserved.as_mut().unwrap_or_else(|| unreachable!())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn open_reserved_region(&mut self) {
+        let mut rng = self.key.rng(self.patient);
+        rng.set_word_pos(((self.purpose.id() + 1) as u128) << 40);
+        self.reserved = Some(rng);
     }
 }
 

@@ -27,7 +27,7 @@ use super::hypertrophy::DAYS_PER_WEEK;
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
 use super::injury::{Injury, InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
-use super::patient::{Cohort, Patient};
+use super::patient::{Cohort, CohortStreams, Patient};
 use super::planner::{
     AblationUse, DlmPolicy, Plan, PlannerSettings, ResectionPolicy, Target, Treatment,
 };
@@ -374,24 +374,35 @@ struct Scan {
 impl ConversionModel {
     /// Draw patient `index`.
     pub fn patient(&self, index: u64, streams: &PatientStreams<'_>) -> ConversionPatient {
-        let (base, segment_ml) = self.cohort.sample_with_segments(
-            index,
-            streams,
-            &self.safe_remnant,
-            &self.regeneration,
-            0.0,
-        );
-        let mut rng = streams.stream(Purpose::Tumours);
+        // Selection on unresectability draws the whole patient again (anatomy, liver and
+        // tumours together), so the selected cohort follows the joint law given unresectable:
+        // small remnants are as over-represented among them as they are in clinic.
         let max_tries = if self.initially_unresectable {
             MAX_SELECTION_TRIES
         } else {
             1
         };
+        let mut own = CohortStreams::new(streams);
+        let mut rng = streams.stream(Purpose::Tumours);
+        let mut tumours = Tumours::default();
+        let mut tries = 0;
         let mut resectable_at_diagnosis = false;
-        let (tumours, tries) = self.burden.sample(&segment_ml, &mut rng, max_tries, |t| {
-            resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, t);
-            !resectable_at_diagnosis
-        });
+        let (base, segment_ml) = loop {
+            tries += 1;
+            let (base, segment_ml) =
+                self.cohort
+                    .draw(index, &mut own, &self.safe_remnant, &self.regeneration, 0.0);
+            self.burden
+                .draw_visible(&segment_ml, &mut rng, &mut tumours);
+            if tries >= max_tries {
+                break (base, segment_ml);
+            }
+            resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, &tumours);
+            if !resectable_at_diagnosis {
+                break (base, segment_ml);
+            }
+        };
+        self.burden.draw_rest(&segment_ml, &mut rng, &mut tumours);
 
         let mut injury_rng = streams.stream(Purpose::LiverInjury);
         let mut susceptibility = Susceptibility {

@@ -8,7 +8,7 @@ use super::liver::{
     LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule, WEEKS_PER_CYCLE,
 };
 use super::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS};
-use crate::random::{PatientStreams, Purpose};
+use crate::random::{PatientStreams, Purpose, PurposeStream};
 
 /// A subgroup of the cohort sharing liver quality and chemotherapy exposure (one categorical
 /// draw per patient picks the group).
@@ -156,27 +156,47 @@ impl Cohort {
         regeneration: &RegenerationModifiers,
         progression_per_week: f64,
     ) -> (Patient, [f64; SEGMENTS]) {
-        let mut demo = streams.stream(Purpose::Demographics);
-        let age_years = self.age_years.sample(&mut demo);
+        self.draw(
+            index,
+            &mut CohortStreams::new(streams),
+            safe,
+            regeneration,
+            progression_per_week,
+        )
+    }
+
+    /// Draw one patient from `rngs`. Called again on the same streams, it draws a fresh patient
+    /// with the same index: selection redraws the whole patient, never one attribute alone.
+    #[inline]
+    pub fn draw(
+        &self,
+        index: u64,
+        rngs: &mut CohortStreams<'_>,
+        safe: &SafeRemnantRule,
+        regeneration: &RegenerationModifiers,
+        progression_per_week: f64,
+    ) -> (Patient, [f64; SEGMENTS]) {
+        let demo = &mut rngs.demographics;
+        let age_years = self.age_years.sample(demo);
         let female = demo.random::<f64>() < self.female_share;
 
-        let mut anatomy = streams.stream(Purpose::Anatomy);
-        let bsa_m2 = self.bsa_m2.sample(&mut anatomy);
+        let anatomy = &mut rngs.anatomy;
+        let bsa_m2 = self.bsa_m2.sample(anatomy);
         let stlv_ml = self.standard_volume.stlv_ml(bsa_m2);
-        let tlv_ml = stlv_ml * self.tlv_deviation.sample(&mut anatomy);
+        let tlv_ml = stlv_ml * self.tlv_deviation.sample(anatomy);
         let prior = match &self.prior_hepatectomy {
             Some(p) => anatomy.random::<f64>() < p.share,
             None => false,
         };
         let mut seg = [0.0; SEGMENTS];
         let flr_ml = match &self.remnant {
-            RemnantSource::Fraction(f) => f.sample(&mut anatomy) * tlv_ml,
+            RemnantSource::Fraction(f) => f.sample(anatomy) * tlv_ml,
             RemnantSource::Segments {
                 resection,
                 dirichlet,
             } => {
                 for (v, g) in seg.iter_mut().zip(dirichlet) {
-                    *v = g.sample(&mut anatomy);
+                    *v = g.sample(anatomy);
                 }
                 if prior {
                     // The segments removed earlier are gone; the rest regenerated to the whole
@@ -202,11 +222,11 @@ impl Cohort {
             }
         };
         let tumour_ml = match &self.tumour_volume_ml {
-            Some(d) => d.sample(&mut anatomy),
+            Some(d) => d.sample(anatomy),
             None => 0.0,
         };
 
-        let mut condition = streams.stream(Purpose::LiverCondition);
+        let condition = &mut rngs.liver_condition;
         let u: f64 = condition.random();
         let group = self
             .cumulative_shares
@@ -214,14 +234,11 @@ impl Cohort {
             .position(|&c| u < c)
             .unwrap_or(self.groups.len() - 1);
         let g = &self.groups[group];
-        let chemotherapy_cycles = g.chemotherapy_cycles.sample(&mut condition);
+        let chemotherapy_cycles = g.chemotherapy_cycles.sample(condition);
         let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
         let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
 
-        let progression_week = first_event_week(
-            progression_per_week,
-            &mut streams.stream(Purpose::Progression),
-        );
+        let progression_week = first_event_week(progression_per_week, &mut rngs.progression);
 
         let patient = Patient {
             index,
@@ -241,6 +258,26 @@ impl Cohort {
             progression_week,
         };
         (patient, seg)
+    }
+}
+
+/// The purpose streams a patient's own attributes come from, kept open so that a selection can
+/// draw again from where the last try stopped.
+pub struct CohortStreams<'a> {
+    demographics: PurposeStream<'a>,
+    anatomy: PurposeStream<'a>,
+    liver_condition: PurposeStream<'a>,
+    progression: PurposeStream<'a>,
+}
+
+impl<'a> CohortStreams<'a> {
+    pub fn new(streams: &'a PatientStreams<'_>) -> Self {
+        CohortStreams {
+            demographics: streams.stream(Purpose::Demographics),
+            anatomy: streams.stream(Purpose::Anatomy),
+            liver_condition: streams.stream(Purpose::LiverCondition),
+            progression: streams.stream(Purpose::Progression),
+        }
     }
 }
 

@@ -92,6 +92,24 @@ pub struct Tumours {
     pub biology: Biology,
 }
 
+impl Default for Tumours {
+    /// No lesions, untreated growth 0, drug-effect multipliers 1.
+    fn default() -> Self {
+        Tumours {
+            visible: 0,
+            lesions: [Lesion::default(); MAX_LESIONS],
+            occult: 0,
+            occult_lesions: [Lesion::default(); MAX_OCCULT],
+            extrahepatic_mm: 0.0,
+            kl_overt: 0.0,
+            kl_occult: 0.0,
+            kd_patient: 1.0,
+            lambda_patient: 1.0,
+            biology: Biology::default(),
+        }
+    }
+}
+
 impl Tumours {
     pub fn visible_lesions(&self) -> &[Lesion] {
         &self.lesions[..self.visible as usize]
@@ -207,56 +225,47 @@ pub struct BiologyModel {
 }
 
 impl TumourBurdenModel {
-    /// Draw one patient's tumours. `segment_ml` gives the patient's segment volumes (a removed
-    /// segment has volume 0 and so holds no lesion).
-    ///
-    /// The visible lesions' geometry (count, size, site, depth, relation to vessels) is drawn
-    /// first and offered to `accept`; a burden it refuses is drawn again, at most `max_tries`
-    /// times in all (the last one is kept). Everything else (drug sensitivity, imaging
-    /// conspicuity, occult disease, growth rates, biology) is drawn once, after. Returns the
-    /// tumours and the number of geometries drawn.
-    pub fn sample<R: Rng + ?Sized>(
-        &self,
-        segment_ml: &[f64; SEGMENTS],
-        rng: &mut R,
-        max_tries: u32,
-        mut accept: impl FnMut(&Tumours) -> bool,
-    ) -> (Tumours, u32) {
+    /// The segments' lesion weights, cumulated: a lesion falls in a segment in proportion to its
+    /// volume times its weight (a removed segment has volume 0 and so holds no lesion).
+    fn cumulative_weights(&self, segment_ml: &[f64; SEGMENTS]) -> ([f64; SEGMENTS], f64) {
         let mut cumulative = [0.0; SEGMENTS];
         let mut acc = 0.0;
         for (i, c) in cumulative.iter_mut().enumerate() {
             acc += segment_ml[i] * self.segment_weights[i];
             *c = acc;
         }
-        let total_weight = acc;
-        let mut t = Tumours {
-            visible: 0,
-            lesions: [Lesion::default(); MAX_LESIONS],
-            occult: 0,
-            occult_lesions: [Lesion::default(); MAX_OCCULT],
-            extrahepatic_mm: 0.0,
-            kl_overt: 0.0,
-            kl_occult: 0.0,
-            kd_patient: 1.0,
-            lambda_patient: 1.0,
-            biology: Biology::default(),
-        };
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let count = self
-                .lesion_count
-                .sample(rng)
-                .round()
-                .clamp(1.0, MAX_LESIONS as f64) as usize;
-            t.visible = count as u8;
-            for l in t.lesions.iter_mut().take(count) {
-                *l = self.geometry(self.diameter_mm.sample(rng), &cumulative, total_weight, rng);
-            }
-            if tries >= max_tries || accept(&t) {
-                break;
-            }
+        (cumulative, acc)
+    }
+
+    /// Draw the visible lesions' geometry (count, size, site, depth, relation to vessels) into
+    /// `t`, replacing any drawn before: what a selection on resectability looks at.
+    pub fn draw_visible<R: Rng + ?Sized>(
+        &self,
+        segment_ml: &[f64; SEGMENTS],
+        rng: &mut R,
+        t: &mut Tumours,
+    ) {
+        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
+        let count = self
+            .lesion_count
+            .sample(rng)
+            .round()
+            .clamp(1.0, MAX_LESIONS as f64) as usize;
+        t.visible = count as u8;
+        for l in t.lesions.iter_mut().take(count) {
+            *l = self.geometry(self.diameter_mm.sample(rng), &cumulative, total_weight, rng);
         }
+    }
+
+    /// Draw everything but the visible geometry (drug sensitivity, imaging conspicuity, occult
+    /// disease, growth rates, biology), once the geometry is kept.
+    pub fn draw_rest<R: Rng + ?Sized>(
+        &self,
+        segment_ml: &[f64; SEGMENTS],
+        rng: &mut R,
+        t: &mut Tumours,
+    ) {
+        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
         let count = t.visible as usize;
         for l in t.lesions.iter_mut().take(count) {
             self.response_traits(l, rng);
@@ -317,8 +326,6 @@ impl TumourBurdenModel {
         let z_lambda: f64 = StandardNormal.sample(rng);
         t.kd_patient = (self.kd_patient_log_sd * z_kd).exp();
         t.lambda_patient = (self.lambda_patient_log_sd * z_lambda).exp();
-
-        (t, tries)
     }
 
     /// Where a lesion sits and how it relates to the vessels.
