@@ -85,6 +85,7 @@ fn tables_are_identical_for_1_2_and_8_threads_and_any_block_size() {
         "cohort.csv",
         "summary.parquet",
         "hypertrophy_windows.parquet",
+        "report.html",
     ] {
         let first = fs::read(outputs[0].join(f)).unwrap();
         for o in &outputs[1..] {
@@ -409,4 +410,52 @@ fn a_pathway_run_writes_survival_tables_plots_and_patient_rows() {
     let fields: Vec<&str> = line.split(',').collect();
     let alive: f64 = fields[col("survival")].parse().unwrap();
     assert_eq!(((1.0 - alive) * 500.0).round() as usize, dead);
+}
+
+/// Protects the run report: one self-contained file (nothing fetched), every SVG plot inlined,
+/// every result table and every parameter with its source, and listed in the manifest.
+#[test]
+fn every_run_writes_a_self_contained_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    run_scenario("scenarios/alpps-vs-two-stage.toml", "300", &out, &[]);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    let svgs = fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".svg")
+        })
+        .count();
+    assert!(svgs >= 3);
+    assert_eq!(html.matches("<svg").count(), svgs, "every SVG plot inlined");
+    for external in [
+        "<script",
+        "<link",
+        "<img",
+        "src=\"http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(!html.contains(external), "report refers to {external}");
+    }
+    for table in [
+        "pathways",
+        "paired_differences",
+        "survival",
+        "perioperative",
+    ] {
+        assert!(html.contains(&format!("id=\"t-{table}\"")), "table {table}");
+    }
+    // One row per parameter, each with its source.
+    let parameters = fs::read_to_string(out.join("parameters.csv")).unwrap();
+    let mut reader = parameters.lines().skip(1).count();
+    reader -= html.matches("<tr class=\"assumption\"><td><code>").count();
+    assert_eq!(html.matches("<tr><td><code>").count(), reader);
+    assert!(html.contains("Fong 1999"), "sources are shown");
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"report.html\""));
 }

@@ -406,11 +406,13 @@ fn write_results(
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
     }
+    let mut figures = Vec::new();
     if s.run.plots {
-        files.extend(report::write_plots(&staging.dir, s, tally).map_err(runtime)?);
+        figures = report::write_plots(&staging.dir, s, tally).map_err(runtime)?;
+        files.extend(figures.iter().cloned());
     }
     let elapsed = provenance.elapsed_s;
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         remnant_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
         scenario_path: s.file.clone(),
@@ -428,6 +430,11 @@ fn write_results(
         shards: provenance.shards,
         files: report::describe_files(&staging.dir, &files).map_err(runtime)?,
     };
+    // The report shows the manifest of everything written before it; the manifest then
+    // lists the report too.
+    files
+        .push(report::html::write(&staging.dir, s, &manifest, &tables, &figures).map_err(runtime)?);
+    manifest.files = report::describe_files(&staging.dir, &files).map_err(runtime)?;
     report::write_manifest(&staging.dir, &manifest).map_err(runtime)?;
 
     let strategies = s.study.strategy_names().len() as u64;

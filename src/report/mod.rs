@@ -1,9 +1,10 @@
 //! Everything a run writes: tables (CSV and Parquet, via polars), plots (PNG and SVG), the
-//! per-patient table on request, and `manifest.json`. The engine never touches files; this
+//! per-patient table on request, `report.html` and `manifest.json`. The engine never touches files; this
 //! layer turns its tallies into outputs.
 
 pub mod conversion;
 pub mod conversion_plots;
+pub mod html;
 pub mod output;
 pub mod pathway;
 pub mod pathway_plots;
@@ -140,7 +141,7 @@ fn hypertrophy_tables(
     Ok(tables)
 }
 
-fn write_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
+pub(crate) fn write_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
     ReportError::Write {
         path: path.to_owned(),
         message: e.to_string(),

@@ -57,6 +57,11 @@ impl Table {
         self.rows
     }
 
+    /// The columns, in order, with their names.
+    pub fn columns(&self) -> impl Iterator<Item = (&str, &Col)> {
+        self.columns.iter().map(|(n, c)| (n.as_str(), c))
+    }
+
     pub fn column(&self, name: &str) -> Option<&Col> {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, c)| c)
     }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Renders a run's report.html in headless Chromium and checks what the browser built: every
+# inlined plot became an SVG element with a size, every table is there, nothing was fetched.
+#   scripts/check-report.sh [RESULT_FOLDER]   (default: a fresh 20,000-patient run of
+#                                             scenarios/alpps-vs-two-stage.toml)
+# Needs Debian's chromium (installed with apt-get when missing and run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [ -z "$CHROMIUM" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq chromium >/dev/null
+    CHROMIUM=$(command -v chromium)
+  else
+    echo "check-report: chromium not found (Debian package chromium; or set CHROMIUM)" >&2
+    exit 1
+  fi
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dir=${1:-}
+if [ -z "$dir" ]; then
+  cargo build --release --quiet
+  dir="$work/run"
+  ./target/release/remnant run scenarios/alpps-vs-two-stage.toml --patients 20000 --out "$dir" --quiet
+fi
+report="$(cd "$dir" && pwd)/report.html"
+[ -f "$report" ] || { echo "check-report: no report.html in $dir" >&2; exit 1; }
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+       --disable-background-networking --disable-component-update --disable-sync
+       --user-data-dir="$work/profile")
+# The DOM after layout, with each SVG's rendered size stamped on it by the browser itself.
+"$CHROMIUM" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$report" \
+  >"$work/dom.html" 2>/dev/null
+"$CHROMIUM" "${flags[@]}" --window-size=1280,2400 --screenshot="$work/top.png" "file://$report" \
+  >/dev/null 2>&1
+python3 - "$dir" "$work/dom.html" "$work/top.png" <<'PY'
+import html.parser, os, sys
+folder, dom_path, png = sys.argv[1:]
+class Counter(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.svg = 0; self.tables = 0; self.details = 0; self.paths = 0
+    def handle_starttag(self, tag, attrs):
+        if tag == "svg": self.svg += 1
+        if tag == "table": self.tables += 1
+        if tag == "details" and dict(attrs).get("id", "").startswith("t-"): self.details += 1
+        if tag in ("path", "polyline", "line", "rect", "text"): self.paths += 1
+c = Counter(); c.feed(open(dom_path, encoding="utf-8").read())
+svgs = len([f for f in os.listdir(folder) if f.endswith(".svg")])
+csvs = len([f for f in os.listdir(folder) if f.endswith(".csv")])
+ok = True
+def check(cond, what):
+    global ok
+    print(("ok   " if cond else "FAIL ") + what); ok &= cond
+check(c.svg == svgs, f"{c.svg} SVG elements in the rendered page for {svgs} SVG files")
+check(c.paths > 100 * max(svgs, 1), f"{c.paths} drawn SVG shapes")
+check(c.details == csvs - 1, f"{c.details} result tables for {csvs} CSV files (parameters shown apart)")
+check(os.path.getsize(png) > 50_000, f"screenshot of the first screen: {os.path.getsize(png)} bytes")
+sys.exit(0 if ok else 1)
+PY
+echo "report renders in $("$CHROMIUM" --version 2>/dev/null | head -1)"

@@ -1,0 +1,417 @@
+//! `report.html`: one self-contained file a reviewer can open without anything else.
+//!
+//! It holds the run record (what the manifest says), the methods in the order of the CHEERS 2022
+//! checklist (population, comparators, time horizon, outcomes, model inputs with each value, its
+//! distribution and its source, assumptions, uncertainty), every result table and every plot,
+//! inlined as SVG. No script, and no stylesheet, font or image is fetched: the file works
+//! offline, sent by mail or attached to a submission.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::table::{Col, Table};
+use super::{write_err, Manifest, ReportError};
+use crate::model::pathway::HORIZON_MONTHS;
+use crate::scenario::{ParameterRecord, Scenario, Study};
+
+/// File name of the report in a result folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Tables with more rows than this start folded (the survival grid, the per-cycle tables).
+const FOLD_ROWS: usize = 40;
+
+/// Write `report.html` into `dir`, inlining the SVG files among `figure_files` (already in
+/// `dir`). Returns the file name.
+pub fn write(
+    dir: &Path,
+    scenario: &Scenario,
+    manifest: &Manifest,
+    tables: &[Table],
+    figure_files: &[String],
+) -> Result<String, ReportError> {
+    let mut figures = Vec::new();
+    for name in figure_files.iter().filter(|n| n.ends_with(".svg")) {
+        let path = dir.join(name);
+        let svg = std::fs::read_to_string(&path).map_err(|e| write_err(&path, e))?;
+        figures.push((name.clone(), svg));
+    }
+    let html = render(scenario, manifest, tables, &figures);
+    let path = dir.join(REPORT_FILE);
+    std::fs::write(&path, html).map_err(|e| write_err(&path, e))?;
+    Ok(REPORT_FILE.to_owned())
+}
+
+/// The report as text. `figures` are (file name, SVG document) pairs.
+pub fn render(
+    scenario: &Scenario,
+    manifest: &Manifest,
+    tables: &[Table],
+    figures: &[(String, String)],
+) -> String {
+    let mut h = String::with_capacity(1 << 20);
+    let title = format!("remnant: {}", scenario.run.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    if !scenario.run.description.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\">{}</p>",
+            esc(&scenario.run.description)
+        );
+    }
+    h.push_str(
+        "<nav><a href=\"#run\">Run record</a> · <a href=\"#methods\">Methods</a> · \
+         <a href=\"#parameters\">Parameters</a> · <a href=\"#results\">Results</a> · \
+         <a href=\"#figures\">Figures</a></nav>\n",
+    );
+    run_record(&mut h, manifest);
+    methods(&mut h, scenario, tables);
+    parameters(&mut h, &scenario.parameters);
+    results(&mut h, tables);
+    figures_section(&mut h, figures);
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;\
+color:#222;line-height:1.4}h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;margin-top:2em}\
+table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}\
+th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
+.wide{overflow-x:auto}.lead{font-size:1.1em}code{font-size:0.9em}\
+figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
+tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}";
+
+fn run_record(h: &mut String, m: &Manifest) {
+    h.push_str("<h2 id=\"run\">Run record</h2>\n<dl>\n");
+    let mut item = |k: &str, v: &str| {
+        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+    };
+    item("scenario", &m.scenario_path);
+    item("scenario SHA-256", &m.scenario_sha256);
+    item("seed", &m.seed.to_string());
+    item("patients", &m.patients.to_string());
+    item("strategies", &m.strategies.join("; "));
+    item(
+        "remnant version",
+        &format!("{} (commit {})", m.remnant_version, m.git_commit),
+    );
+    item("random number generator", m.rng_algorithm);
+    h.push_str(
+        "</dl>\n<p>When, where and how long it ran (start time, threads, simulation time, \
+         command line, shards) is in <code>manifest.json</code>: this report, like every table \
+         and plot, is the same bytes for the same scenario, seed and version, whatever the \
+         threads or shards.</p>\n",
+    );
+    if !m.files.is_empty() {
+        h.push_str(
+            "<details><summary>Output files and their SHA-256 (this report and \
+             <code>manifest.json</code> are listed in the manifest)</summary>\n\
+             <table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>\n",
+        );
+        for f in &m.files {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+                esc(&f.name),
+                f.bytes,
+                esc(&f.sha256)
+            );
+        }
+        h.push_str("</table></details>\n");
+    }
+}
+
+fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
+    h.push_str("<h2 id=\"methods\">Methods</h2>\n");
+    let (kind, horizon) = match &s.study {
+        Study::Hypertrophy(m) => (
+            "Hypertrophy windows: growth of the future liver remnant after each conditioning \
+             procedure, checked at fixed intervals, with drop-out from progression while waiting.",
+            format!(
+                "{} checks every {} days (week {} at the last check).",
+                m.schedule.checks,
+                fmt_real(m.schedule.interval_days),
+                fmt_real(m.schedule.day(m.schedule.checks) / 7.0)
+            ),
+        ),
+        Study::Conversion(_) => (
+            "Conversion chemotherapy and the timing of resection: tumour response, vanishing \
+             lesions, liver injury and the resection each timing rule leads to.",
+            "From the start of chemotherapy to resection or the end of each strategy's \
+             treatment."
+                .to_owned(),
+        ),
+        Study::Pathway(_) => (
+            "Whole treatment paths as steps (chemotherapy, conditioning, resection, ablation), \
+             followed through recurrence to death.",
+            format!(
+                "{HORIZON_MONTHS} months ({} years) from the start of each strategy; \
+                 no discounting (outcomes are clinical, not economic).",
+                HORIZON_MONTHS / 12
+            ),
+        ),
+    };
+    let mut item = |title: &str, body: &str| {
+        let _ = writeln!(h, "<h3>{}</h3>\n<p>{}</p>", esc(title), body);
+    };
+    item("Study population", &esc(&population_text(s)));
+    item(
+        "Comparators",
+        &format!(
+            "Every strategy runs on the same virtual patients (common random numbers); \
+             differences between strategies are paired. <ol>{}</ol>",
+            s.study
+                .strategy_names()
+                .iter()
+                .map(|n| format!("<li>{}</li>", esc(n)))
+                .collect::<String>()
+        ),
+    );
+    item("Model", &esc(kind));
+    item("Time horizon", &esc(&horizon));
+    item(
+        "Outcomes",
+        &format!(
+            "The result tables below: {}.",
+            tables
+                .iter()
+                .filter(|t| t.name != "parameters")
+                .map(|t| format!("<a href=\"#t-{0}\">{0}</a>", esc(&t.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let assumptions = s
+        .parameters
+        .iter()
+        .filter(|p| is_assumption(&p.source))
+        .count();
+    item(
+        "Inputs and assumptions",
+        &format!(
+            "{} model numbers, each with its source (table below, in the order of the scenario \
+             file within each section); {} of them rest in whole or in part on an assumption (highlighted).",
+            s.parameters.len(),
+            assumptions
+        ),
+    );
+    item(
+        "Uncertainty",
+        &esc(&format!(
+            "Monte Carlo error: {} virtual patients; proportions carry 95% Wilson intervals and \
+             means their standard errors (columns ending in _lo95, _hi95 and _se). Parameter \
+             uncertainty is not propagated in this run (base-case values).",
+            s.run.patients
+        )),
+    );
+}
+
+fn population_text(s: &Scenario) -> String {
+    if s.run.cohort_description.is_empty() {
+        "As declared in the cohort section of the scenario (parameters below).".to_owned()
+    } else {
+        s.run.cohort_description.clone()
+    }
+}
+
+/// Whether a source labels its value, in whole or in part, as the authors' assumption.
+fn is_assumption(source: &str) -> bool {
+    source.to_ascii_lowercase().contains("assumption")
+}
+
+/// Parameter sections in the order a methods section takes them: who, what is done to them,
+/// then the clinical inputs by domain.
+fn section_of(key: &str) -> (usize, String) {
+    let mut parts = key.split('.');
+    let first = parts.next().unwrap_or("");
+    let second = parts.next().unwrap_or("");
+    let second = second.split('[').next().unwrap_or(second);
+    match first {
+        "cohort" => (0, "Study population".to_owned()),
+        "procedures" => (1, format!("Intervention: {}", second.to_uppercase())),
+        _ => (2, format!("Clinical inputs: {}", second.replace('_', " "))),
+    }
+}
+
+fn parameters(h: &mut String, records: &[ParameterRecord]) {
+    h.push_str("<h2 id=\"parameters\">Parameters</h2>\n");
+    // Stable sort by section rank keeps the scenario's order within each section.
+    let mut rows: Vec<(usize, String, &ParameterRecord)> = records
+        .iter()
+        .map(|r| {
+            let (rank, title) = section_of(&r.key);
+            (rank, title, r)
+        })
+        .collect();
+    rows.sort_by_key(|(rank, _, _)| *rank);
+    h.push_str(
+        "<div class=\"wide\"><table>\n<tr><th>key</th><th>base-case value</th>\
+         <th>distribution</th><th>source</th></tr>\n",
+    );
+    let mut current = String::new();
+    for (_, title, r) in &rows {
+        if *title != current {
+            let _ = writeln!(h, "<tr><th colspan=\"4\">{}</th></tr>", esc(title));
+            current = title.clone();
+        }
+        let class = if is_assumption(&r.source) {
+            " class=\"assumption\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            h,
+            "<tr{class}><td><code>{}</code></td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.key),
+            fmt_real(r.value),
+            esc(&r.distribution),
+            esc(&r.source)
+        );
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn results(h: &mut String, tables: &[Table]) {
+    h.push_str("<h2 id=\"results\">Results</h2>\n");
+    for t in tables.iter().filter(|t| t.name != "parameters") {
+        let open = if t.rows() <= FOLD_ROWS { " open" } else { "" };
+        let _ = writeln!(
+            h,
+            "<details id=\"t-{0}\"{open}><summary><b>{0}</b> ({1} rows; also \
+             <code>{0}.csv</code> and <code>{0}.parquet</code>)</summary>",
+            esc(&t.name),
+            t.rows()
+        );
+        table_html(h, t);
+        h.push_str("</details>\n");
+    }
+}
+
+fn table_html(h: &mut String, t: &Table) {
+    h.push_str("<div class=\"wide\"><table>\n<tr>");
+    let cols: Vec<(&str, &Col)> = t.columns().collect();
+    for (name, _) in &cols {
+        let _ = write!(h, "<th>{}</th>", esc(name));
+    }
+    h.push_str("</tr>\n");
+    for r in 0..t.rows() {
+        h.push_str("<tr>");
+        for (_, col) in &cols {
+            match col {
+                Col::Text(v) => {
+                    let _ = write!(h, "<td>{}</td>", esc(v.get(r).map_or("", |s| s.as_str())));
+                }
+                Col::Real(v) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"n\">{}</td>",
+                        v.get(r).map_or(String::new(), |&x| fmt_real(x))
+                    );
+                }
+                Col::MaybeReal(v) => {
+                    let cell = v.get(r).copied().flatten().map_or(String::new(), fmt_real);
+                    let _ = write!(h, "<td class=\"n\">{cell}</td>");
+                }
+                Col::Count(v) => {
+                    let _ = write!(h, "<td class=\"n\">{}</td>", v.get(r).copied().unwrap_or(0));
+                }
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn figures_section(h: &mut String, figures: &[(String, String)]) {
+    h.push_str("<h2 id=\"figures\">Figures</h2>\n");
+    if figures.is_empty() {
+        h.push_str("<p>This run drew no plots (<code>run.outputs.plots = false</code>).</p>\n");
+    }
+    for (name, svg) in figures {
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>{} (also as PNG)</figcaption></figure>",
+            inline_svg(svg),
+            esc(name)
+        );
+    }
+}
+
+/// An SVG document as an element of the page: without its XML declaration or doctype.
+fn inline_svg(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |i| &svg[i..]).trim_end()
+}
+
+/// Four significant digits, whole numbers without decimals; what a reader compares at a glance
+/// (the CSV and Parquet files keep full precision).
+pub fn fmt_real(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(0, 10) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// HTML text escaping.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_show_four_significant_digits() {
+        assert_eq!(fmt_real(0.123456), "0.1235");
+        assert_eq!(fmt_real(12.0), "12");
+        assert_eq!(fmt_real(-36.05674), "-36.06");
+        assert_eq!(fmt_real(1234.5678), "1235");
+        assert_eq!(fmt_real(0.000123456), "0.0001235");
+        assert_eq!(fmt_real(0.5), "0.5");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a < b & \"c\""), "a &lt; b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn sections_follow_the_methods_order() {
+        assert_eq!(section_of("cohort.liver_groups[0].share").0, 0);
+        assert_eq!(
+            section_of("procedures.pve.death"),
+            (1, "Intervention: PVE".to_owned())
+        );
+        assert_eq!(
+            section_of("model.safe_remnant.normal_pct"),
+            (2, "Clinical inputs: safe remnant".to_owned())
+        );
+    }
+}
