@@ -141,3 +141,57 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
         );
     }
 }
+
+/// Protects the honesty of every reported interval: over many small runs with different seeds,
+/// the 95% Monte Carlo interval (Wilson for shares, ± 1.96 SE for means) must cover the exact
+/// value about 95% of the time. 200 runs × 4 procedures = 800 intervals per measure; the band
+/// 92.5–97.5% is ± 3.2 binomial SE around 95% and fails for intervals too narrow (a missing
+/// factor, a biased estimate) or too wide (an SE that double counts).
+#[test]
+fn monte_carlo_intervals_cover_the_exact_values_95_percent_of_the_time() {
+    let s = Scenario::load(Path::new("scenarios/bench/reference-hypertrophy.toml"))
+        .expect("bundled scenario is valid");
+    let m = s.hypertrophy().unwrap();
+    const RUNS: u64 = 200;
+    const PATIENTS: u64 = 2_000;
+    // Covered counts: ready by week 8, ready by week 2, mean DH at week 4.
+    let mut covered = [0u32; 3];
+    let mut trials = 0u32;
+    for seed in 0..RUNS {
+        let plan = RunPlan::new(1_000 + seed, 0..PATIENTS);
+        let tally = run(m, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap();
+        let summary = tables::summary(m, &tally);
+        let windows = tables::windows(m, &tally);
+        for (name, ready, _, _, _, dh, _) in EXACT {
+            trials += 1;
+            let row = summary
+                .find(&[("strategy", name), ("liver_group", "all")])
+                .unwrap();
+            let lo = summary.real("ready_lo95", row).unwrap();
+            let hi = summary.real("ready_hi95", row).unwrap();
+            covered[0] += (lo..=hi).contains(&ready[7]) as u32;
+            let w2 = windows
+                .rows_where(&[("strategy", name), ("liver_group", "all")])
+                .find(|&r| windows.real("check", r) == Some(2.0))
+                .unwrap();
+            let lo = windows.real("ready_lo95", w2).unwrap();
+            let hi = windows.real("ready_hi95", w2).unwrap();
+            covered[1] += (lo..=hi).contains(&ready[1]) as u32;
+            let mean = summary.real("dh_mean_pp", row).unwrap();
+            let se = summary.real("dh_se_pp", row).unwrap();
+            covered[2] += ((mean - dh).abs() <= 1.959_964 * se) as u32;
+        }
+    }
+    for (what, c) in ["ready by week 8", "ready by week 2", "mean DH at week 4"]
+        .iter()
+        .zip(covered)
+    {
+        let coverage = c as f64 / trials as f64;
+        eprintln!("{what}: coverage {:.1}% of {trials}", 100.0 * coverage);
+        assert!(
+            (0.925..=0.975).contains(&coverage),
+            "{what}: the 95% interval covered the exact value in {:.1}% of {trials} runs",
+            100.0 * coverage
+        );
+    }
+}
