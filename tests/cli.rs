@@ -459,3 +459,139 @@ fn every_run_writes_a_self_contained_report() {
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"report.html\""));
 }
+
+fn csv_column(text: &str, name: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|l| l.split(',').nth(at).unwrap().to_owned())
+        .collect()
+}
+
+/// Protects `--convergence`: following the cohort in rounds changes no result (every other
+/// table is the same bytes as a plain run), and the convergence table ends at the summary's
+/// estimates, one row per strategy at every tenth of the cohort.
+#[test]
+fn convergence_rounds_change_no_result_and_end_at_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, rounds) = (dir.path().join("plain"), dir.path().join("rounds"));
+    run_to(&plain, &[]);
+    run_to(&rounds, &["--convergence", "--threads", "1"]);
+    for f in [
+        "summary.csv",
+        "hypertrophy_windows.csv",
+        "cohort.csv",
+        "growth.csv",
+    ] {
+        assert!(
+            fs::read(plain.join(f)).unwrap() == fs::read(rounds.join(f)).unwrap(),
+            "{f} changed with --convergence"
+        );
+    }
+    assert!(rounds.join("convergence.svg").is_file());
+    let c = fs::read_to_string(rounds.join("convergence.csv")).unwrap();
+    let patients = csv_column(&c, "patients");
+    let strategies = 4;
+    assert_eq!(patients.len(), 10 * strategies);
+    assert_eq!(patients[0], "2000");
+    assert_eq!(patients[9], "20000");
+    let summary = fs::read_to_string(plain.join("summary.csv")).unwrap();
+    let groups = csv_column(&summary, "liver_group");
+    let ready = csv_column(&summary, "ready_share");
+    let estimates = csv_column(&c, "estimate");
+    let all: Vec<&String> = ready
+        .iter()
+        .zip(&groups)
+        .filter(|(_, g)| *g == "all")
+        .map(|(r, _)| r)
+        .collect();
+    for s in 0..strategies {
+        let last: f64 = estimates[s * 10 + 9].parse().unwrap();
+        let want: f64 = all[s].parse().unwrap();
+        assert!(
+            (last - want).abs() < 1e-12,
+            "strategy {s}: {last} vs {want}"
+        );
+    }
+}
+
+/// Protects `--target-se`: the run grows in whole blocks until every strategy's primary
+/// outcome has at most the asked standard error, says so, and the grown cohort is the same for
+/// any thread count.
+#[test]
+fn target_se_grows_the_cohort_until_it_is_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}"));
+        run_scenario(
+            SCENARIO,
+            "2000",
+            &out,
+            &["--target-se", "0.006", "--threads", threads],
+        );
+        results.push(out);
+    }
+    let c = fs::read_to_string(results[0].join("convergence.csv")).unwrap();
+    assert_eq!(
+        c,
+        fs::read_to_string(results[1].join("convergence.csv")).unwrap()
+    );
+    let patients: Vec<u64> = csv_column(&c, "patients")
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let last = *patients.iter().max().unwrap();
+    assert!(last > 2000 && last % 8192 == 0, "grown to {last}");
+    let rows_at_end: Vec<f64> = csv_column(&c, "se")
+        .iter()
+        .zip(&patients)
+        .filter(|(_, &p)| p == last)
+        .map(|(se, _)| se.parse().unwrap())
+        .collect();
+    assert_eq!(rows_at_end.len(), 4);
+    assert!(rows_at_end.iter().all(|&se| se <= 0.006), "{rows_at_end:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(results[0].join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["patients"], last);
+    assert_eq!(manifest["target_se_reached"], true);
+}
+
+#[test]
+fn bad_target_se_and_convergence_with_shards_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "-0.1", "0.5", "abc", "NaN"] {
+        remnant()
+            .args([
+                "run",
+                SCENARIO,
+                "--patients",
+                "100",
+                "--target-se",
+                bad,
+                "--out",
+            ])
+            .arg(dir.path().join("x"))
+            .assert()
+            .code(2)
+            .stderr(contains("--target-se"));
+    }
+    remnant()
+        .args([
+            "run",
+            SCENARIO,
+            "--patients",
+            "100",
+            "--convergence",
+            "--shard",
+            "1/2",
+        ])
+        .args(["--out"])
+        .arg(dir.path().join("y"))
+        .assert()
+        .code(2)
+        .stderr(contains("--shard"));
+    assert!(!dir.path().join("x").exists() && !dir.path().join("y").exists());
+}

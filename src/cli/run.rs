@@ -12,7 +12,7 @@ use super::{
 };
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
-use crate::report::{self, output::Staging, Manifest};
+use crate::report::{self, convergence, output::Staging, Manifest};
 use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
 
@@ -41,6 +41,15 @@ pub struct RunArgs {
     /// for `remnant merge`. A complete shard already in --out is not computed again.
     #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
     shard: Option<String>,
+    /// Also write how the primary outcome and its 95% interval evolve as patients accumulate
+    /// (convergence.csv and convergence.png/.svg), at every tenth of the cohort.
+    #[arg(long)]
+    convergence: bool,
+    /// Keep adding patients (in blocks of 8,192, in patient order, so the result stays
+    /// reproducible) until the primary outcome's standard error is at most X for every
+    /// strategy; the scenario's patient count is the first round. Writes the convergence too.
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    target_se: Option<String>,
     /// Patients per block (performance tuning only; results do not depend on it).
     #[arg(long, hide = true, allow_hyphen_values = true)]
     block: Option<String>,
@@ -82,6 +91,9 @@ struct RunConfig {
     quiet: bool,
     patient_table: bool,
     dry_run: bool,
+    /// Record the primary outcome at every tenth of the cohort.
+    convergence: bool,
+    target_se: Option<f64>,
 }
 
 impl RunConfig {
@@ -112,6 +124,18 @@ impl RunConfig {
             None => DEFAULT_BLOCK,
             Some(b) => parse_count("--block", b, 1, 1 << 24)?,
         };
+        let target_se = match &a.target_se {
+            None => None,
+            Some(text) => match text.trim().parse::<f64>() {
+                Ok(x) if x > 0.0 && x < 0.5 => Some(x),
+                _ => {
+                    return Err(bad_input(format!(
+                        "--target-se expects a standard error of a share, a number above 0 and below 0.5 (got {text:?})"
+                    )))
+                }
+            },
+        };
+        let convergence = a.convergence || target_se.is_some();
         let shard = match &a.shard {
             None => None,
             Some(text) => {
@@ -125,6 +149,11 @@ impl RunConfig {
                 if a.patient_table {
                     return Err(bad_input(
                         "--patient-table cannot be combined with --shard (a merge combines tallies, not patient rows)",
+                    ));
+                }
+                if convergence {
+                    return Err(bad_input(
+                        "--convergence and --target-se cannot be combined with --shard (they follow the cohort in patient order in one process)",
                     ));
                 }
                 Some(spec)
@@ -148,6 +177,8 @@ impl RunConfig {
             quiet: a.output.quiet,
             patient_table: a.patient_table,
             dry_run: a.dry_run,
+            convergence,
+            target_se,
         })
     }
 
@@ -281,11 +312,12 @@ fn run_into(
 ) -> Result<String, Failure> {
     let s = &cfg.scenario;
     let patients = cfg.patients();
+    let mut rounds = Rounds::new(cfg, patients.clone());
     let plan = RunPlan {
         block: cfg.block,
         quantiles: s.run.quantiles,
         records: cfg.patient_table,
-        ..RunPlan::new(s.run.seed, patients.clone())
+        ..RunPlan::new(s.run.seed, patients.start..rounds.first_end())
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
@@ -300,9 +332,15 @@ fn run_into(
     let tally = match &s.study {
         Study::Hypertrophy(model) => {
             let mut patient_table = report::patients::PatientTable::new(&staging.dir, model);
-            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
-                patient_table.write(records)
-            })?;
+            let t = simulate(
+                model,
+                &plan,
+                &pool,
+                &control,
+                cfg.quiet,
+                |records| patient_table.write(records),
+                |t, end| rounds.next(convergence::hypertrophy(t), end),
+            )?;
             if let Some(f) = patient_table.finish().map_err(runtime)? {
                 files.push(f);
             }
@@ -311,9 +349,15 @@ fn run_into(
         Study::Conversion(model) => {
             let mut patient_table =
                 report::patients::ConversionPatientTable::new(&staging.dir, model);
-            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
-                patient_table.write(records)
-            })?;
+            let t = simulate(
+                model,
+                &plan,
+                &pool,
+                &control,
+                cfg.quiet,
+                |records| patient_table.write(records),
+                |t, end| rounds.next(convergence::conversion(t), end),
+            )?;
             if let Some(f) = patient_table.finish().map_err(runtime)? {
                 files.push(f);
             }
@@ -321,9 +365,15 @@ fn run_into(
         }
         Study::Pathway(model) => {
             let mut patient_table = report::patients::PathwayPatientTable::new(&staging.dir, model);
-            let t = simulate(model, &plan, &pool, &control, cfg.quiet, |records| {
-                patient_table.write(records)
-            })?;
+            let t = simulate(
+                model,
+                &plan,
+                &pool,
+                &control,
+                cfg.quiet,
+                |records| patient_table.write(records),
+                |t, end| rounds.next(convergence::pathway(t), end),
+            )?;
             if let Some(f) = patient_table.finish().map_err(runtime)? {
                 files.push(f);
             }
@@ -355,24 +405,131 @@ fn run_into(
         started_utc,
         elapsed_s: elapsed,
         shards: Vec::new(),
+        convergence: rounds.finish(),
     };
-    write_results(staging, s, &tally, files, provenance)
+    if tally.patients() == s.run.patients {
+        write_results(staging, s, &tally, files, provenance)
+    } else {
+        // --target-se went beyond the scenario's cohort: the result is of the patients run.
+        let mut grown = s.clone();
+        grown.run.patients = tally.patients();
+        write_results(staging, &grown, &tally, files, provenance)
+    }
+}
+
+/// Largest cohort `--target-se` grows to.
+const MAX_TARGET_PATIENTS: u64 = 1_000_000_000;
+/// `--target-se` adds patients in whole blocks of this size (fixed, so that the final cohort
+/// does not depend on `--block` or the thread count).
+const TARGET_STEP: u64 = DEFAULT_BLOCK;
+
+/// The rounds of a run: one for a plain run; every tenth of the cohort with `--convergence`;
+/// then, with `--target-se`, more patients until the primary outcome is precise enough.
+struct Rounds {
+    /// Ends of the planned rounds, increasing.
+    ends: Vec<u64>,
+    record: bool,
+    target_se: Option<f64>,
+    seen: Vec<convergence::Primary>,
+    /// Whether the target was met (`None` without a target).
+    reached: Option<bool>,
+}
+
+impl Rounds {
+    fn new(cfg: &RunConfig, patients: std::ops::Range<u64>) -> Self {
+        let n = patients.end - patients.start;
+        let ends = if cfg.convergence {
+            let mut e: Vec<u64> = (1..=10).map(|i| patients.start + n * i / 10).collect();
+            e.dedup();
+            e.retain(|&x| x > patients.start);
+            e
+        } else {
+            vec![patients.end]
+        };
+        Rounds {
+            ends,
+            record: cfg.convergence,
+            target_se: cfg.target_se,
+            seen: Vec::new(),
+            reached: None,
+        }
+    }
+
+    fn first_end(&self) -> u64 {
+        self.ends[0]
+    }
+
+    /// After the patients up to `end`: where the next round ends, or `None` to stop.
+    fn next(&mut self, primary: convergence::Primary, end: u64) -> Option<u64> {
+        let next = self.ends.iter().copied().find(|&e| e > end);
+        let verdict = match (next, self.target_se) {
+            (Some(e), _) => Some(e),
+            (None, None) => None,
+            (None, Some(target)) => {
+                if primary.max_se() <= target {
+                    self.reached = Some(true);
+                    None
+                } else if end >= MAX_TARGET_PATIENTS {
+                    self.reached = Some(false);
+                    None
+                } else {
+                    let needed = primary.patients_needed(target).max(end + 1);
+                    Some((needed.div_ceil(TARGET_STEP) * TARGET_STEP).min(MAX_TARGET_PATIENTS))
+                }
+            }
+        };
+        if self.record {
+            self.seen.push(primary);
+        }
+        verdict
+    }
+
+    fn finish(self) -> Option<Convergence> {
+        self.record.then_some(Convergence {
+            checkpoints: self.seen,
+            target: self.target_se.map(|t| (t, self.reached.unwrap_or(false))),
+        })
+    }
+}
+
+/// The primary outcome along the run, for the convergence table and plot.
+struct Convergence {
+    checkpoints: Vec<convergence::Primary>,
+    /// The target standard error and whether it was met.
+    target: Option<(f64, bool)>,
 }
 
 /// Run `study` on `pool` with a progress bar on a terminal; map engine errors to failures.
+/// The patients of `plan` are the first round; after each round `next` sees the tally so far
+/// and the end of the round, and returns where the next round ends (`None`: stop). Rounds
+/// follow the patients in order, so the tally is the same as one round over them all.
 fn simulate<S: Simulation, E: std::fmt::Display + Send>(
     study: &S,
     plan: &RunPlan,
     pool: &rayon::ThreadPool,
     control: &Control,
     quiet: bool,
-    sink: impl FnMut(&S::Records) -> Result<(), E> + Send,
+    mut sink: impl FnMut(&S::Records) -> Result<(), E> + Send,
+    mut next: impl FnMut(&S::Tally, u64) -> Option<u64> + Send,
 ) -> Result<S::Tally, Failure> {
     let total = plan.patients.end - plan.patients.start;
     std::thread::scope(|scope| {
         let show = !quiet && std::io::stderr().is_terminal();
         let progress = show.then(|| scope.spawn(move || progress_bar(control, total)));
-        let r = pool.install(|| engine::run(study, plan, control, sink));
+        let r = pool.install(|| {
+            let mut tally = engine::run(study, plan, control, &mut sink)?;
+            let mut end = plan.patients.end;
+            while let Some(e) = next(&tally, end).filter(|&e| e > end) {
+                let round = RunPlan {
+                    patients: end..e,
+                    ..plan.clone()
+                };
+                let part = engine::run(study, &round, control, &mut sink)?;
+                S::merge(&mut tally, &part);
+                end = e;
+            }
+            Ok(tally)
+        });
         control.cancel.store(true, Ordering::Relaxed); // also stops the progress bar
         if let Some(h) = progress {
             let _ = h.join();
@@ -392,6 +549,8 @@ struct Provenance {
     /// Simulation time (for a merge: the shards' simulation times added up).
     elapsed_s: f64,
     shards: Vec<report::MergedShard>,
+    /// The primary outcome along the run (`--convergence`, `--target-se`).
+    convergence: Option<Convergence>,
 }
 
 /// Tables, plots and manifest of a whole run, from its tally; returns the terminal summary.
@@ -402,17 +561,28 @@ fn write_results(
     mut files: Vec<String>,
     provenance: Provenance,
 ) -> Result<String, Failure> {
-    let tables = report::build_tables(s, tally).map_err(runtime)?;
+    let mut tables = report::build_tables(s, tally).map_err(runtime)?;
+    let names = s.study.strategy_names();
+    if let Some(c) = &provenance.convergence {
+        tables.push(convergence::table(&names, &c.checkpoints));
+    }
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
     }
     let mut figures = Vec::new();
     if s.run.plots {
         figures = report::write_plots(&staging.dir, s, tally).map_err(runtime)?;
+        if let Some(c) = &provenance.convergence {
+            figures
+                .extend(convergence::plot(&staging.dir, &names, &c.checkpoints).map_err(runtime)?);
+        }
         files.extend(figures.iter().cloned());
     }
     let elapsed = provenance.elapsed_s;
+    let target = provenance.convergence.as_ref().and_then(|c| c.target);
     let mut manifest = Manifest {
+        target_se: target.map(|t| t.0),
+        target_se_reached: target.map(|t| t.1),
         remnant_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
         scenario_path: s.file.clone(),
@@ -454,6 +624,21 @@ fn write_results(
         Study::Conversion(_) => report::conversion::timing_text(&tables[0]),
         Study::Pathway(_) => report::pathway::summary_text(tables.first()),
     });
+    if let Some(c) = &provenance.convergence {
+        if let (Some((target, reached)), Some(last)) = (c.target, c.checkpoints.last()) {
+            text.push_str(&format!(
+                "target SE {target} of {}: {} at {} patients (largest SE {:.5})\n",
+                last.outcome,
+                if reached {
+                    "reached"
+                } else {
+                    "NOT reached, stopped"
+                },
+                last.patients,
+                last.max_se()
+            ));
+        }
+    }
     Ok(text)
 }
 
@@ -566,6 +751,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
                 tally_sha256: m.tally_sha256.clone(),
             })
             .collect(),
+        convergence: None,
     };
     let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
     commit_or_abandon(staging, result, a.output.quiet, stop)

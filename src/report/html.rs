@@ -102,6 +102,16 @@ fn run_record(h: &mut String, m: &Manifest) {
         &format!("{} (commit {})", m.remnant_version, m.git_commit),
     );
     item("random number generator", m.rng_algorithm);
+    if let (Some(target), Some(reached)) = (m.target_se, m.target_se_reached) {
+        item(
+            "target standard error of the primary outcome",
+            &format!(
+                "{target}: {} with {} patients (see the convergence table)",
+                if reached { "reached" } else { "not reached" },
+                m.patients
+            ),
+        );
+    }
     h.push_str(
         "</dl>\n<p>When, where and how long it ran (start time, threads, simulation time, \
          command line, shards) is in <code>manifest.json</code>: this report, like every table \

@@ -2,6 +2,7 @@
 //! per-patient table on request, `report.html` and `manifest.json`. The engine never touches files; this
 //! layer turns its tallies into outputs.
 
+pub mod convergence;
 pub mod conversion;
 pub mod conversion_plots;
 pub mod html;
@@ -309,6 +310,12 @@ pub struct Manifest {
     pub elapsed_s: f64,
     pub patients_per_second: f64,
     pub command_line: Vec<String>,
+    /// `--target-se`: the standard error asked of the primary outcome, and whether the run met
+    /// it before its cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_se: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_se_reached: Option<bool>,
     /// The shards a merged result was made from (absent for a run in one process).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<MergedShard>,

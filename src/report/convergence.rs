@@ -1,0 +1,196 @@
+//! The primary outcome of each study, its Monte Carlo error as patients accumulate, and the
+//! convergence table and plot of `--convergence` and `--target-se` runs.
+//!
+//! The primary outcome is the share each study is first read for: ready for resection by the
+//! last check (hypertrophy windows), resected (conversion timing), alive five years after the
+//! start (pathway). It is a share of all patients, so its standard error is √(p(1 − p)/n) and
+//! its interval the Wilson interval of every other share in remnant.
+
+use std::path::Path;
+
+use super::plots::{self, Curve};
+use super::stats::{share, Share};
+use super::table::Table;
+use super::{file_name, ReportError};
+use crate::engine::conversion::ConversionTally;
+use crate::engine::pathway::PathwayStudyTally;
+use crate::engine::tally::Tally;
+use crate::model::conversion::Outcome;
+
+/// Months after the start at which the pathway study's primary outcome is read.
+pub const PRIMARY_SURVIVAL_MONTHS: usize = 60;
+
+/// The primary outcome of one study, per strategy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Primary {
+    /// What is estimated, as the tables name it.
+    pub outcome: &'static str,
+    pub patients: u64,
+    pub shares: Vec<Share>,
+}
+
+impl Primary {
+    /// The largest standard error over the strategies: what `--target-se` bounds.
+    pub fn max_se(&self) -> f64 {
+        self.shares.iter().map(|s| s.se).fold(0.0, f64::max)
+    }
+
+    /// Patients needed for every strategy's standard error to be at most `target`, from the
+    /// current estimates (p(1 − p)/target²).
+    pub fn patients_needed(&self, target: f64) -> u64 {
+        let worst = self
+            .shares
+            .iter()
+            .map(|s| s.value * (1.0 - s.value))
+            .fold(0.0, f64::max);
+        (worst / (target * target)).ceil().min(u64::MAX as f64) as u64
+    }
+}
+
+/// Hypertrophy windows: ready for resection by the last check, every liver group pooled.
+pub fn hypertrophy(t: &Tally) -> Primary {
+    let shares = (0..t.waits.len())
+        .map(|s| {
+            let w = t.pooled(s);
+            share(w.ready(), w.n)
+        })
+        .collect();
+    Primary {
+        outcome: "ready_by_last_check",
+        patients: t.patients,
+        shares,
+    }
+}
+
+/// Conversion timing: resected.
+pub fn conversion(t: &ConversionTally) -> Primary {
+    let resected = Outcome::ALL
+        .iter()
+        .position(|&o| o == Outcome::Resected)
+        .unwrap_or(0);
+    Primary {
+        outcome: "resected",
+        patients: t.patients,
+        shares: t
+            .strategies
+            .iter()
+            .map(|s| share(s.outcomes[resected], s.n))
+            .collect(),
+    }
+}
+
+/// Pathway: alive five years after the start of the strategy.
+pub fn pathway(t: &PathwayStudyTally) -> Primary {
+    Primary {
+        outcome: "overall_survival_5_years",
+        patients: t.patients,
+        shares: t
+            .strategies
+            .iter()
+            .map(|s| share(s.alive_at(PRIMARY_SURVIVAL_MONTHS), s.n))
+            .collect(),
+    }
+}
+
+/// The convergence table: per strategy and checkpoint, the estimate, its standard error and
+/// its 95% interval.
+pub fn table(strategies: &[String], checkpoints: &[Primary]) -> Table {
+    let mut t = Table::new("convergence");
+    for (s, name) in strategies.iter().enumerate() {
+        for c in checkpoints {
+            let Some(x) = c.shares.get(s) else { continue };
+            t.row()
+                .text("strategy", name)
+                .text("outcome", c.outcome)
+                .count("patients", c.patients)
+                .real("estimate", x.value)
+                .real("se", x.se)
+                .real("lo95", x.lo)
+                .real("hi95", x.hi);
+        }
+    }
+    t
+}
+
+/// Estimate and 95% band against patients simulated, one curve per strategy.
+pub fn plot(
+    dir: &Path,
+    strategies: &[String],
+    checkpoints: &[Primary],
+) -> Result<Vec<String>, ReportError> {
+    let Some(last) = checkpoints.last() else {
+        return Ok(Vec::new());
+    };
+    let x: Vec<f64> = checkpoints.iter().map(|c| c.patients as f64).collect();
+    let curves: Vec<Curve> = strategies
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let at = |f: fn(&Share) -> f64| -> Vec<f64> {
+                checkpoints
+                    .iter()
+                    .map(|c| c.shares.get(s).map_or(f64::NAN, f))
+                    .collect()
+            };
+            Curve {
+                label: name.clone(),
+                x: x.clone(),
+                y: at(|v| v.value),
+                lo: at(|v| v.lo),
+                hi: at(|v| v.hi),
+            }
+        })
+        .collect();
+    // The y axis stops a little above the highest band, so that the bands stay readable.
+    let top = curves
+        .iter()
+        .flat_map(|c| c.hi.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let y_max = (top * 1.15).clamp(0.05, 1.0);
+    let title = format!(
+        "Convergence of the primary outcome ({}; shaded: 95% interval)",
+        last.outcome.replace('_', " ")
+    );
+    let paths = plots::point_chart(
+        &dir.join("convergence"),
+        &title,
+        "patients simulated",
+        "estimate (share of patients)",
+        y_max,
+        &curves,
+    )?;
+    Ok(paths.iter().map(|p| file_name(p)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn primary(k: u64, n: u64) -> Primary {
+        Primary {
+            outcome: "x",
+            patients: n,
+            shares: vec![share(k, n), share(n - k, n)],
+        }
+    }
+
+    #[test]
+    fn patients_needed_meets_the_target_standard_error() {
+        let p = primary(300, 1000); // p = 0.3 and 0.7: p(1 − p) = 0.21
+        assert!((p.max_se() - (0.21f64 / 1000.0).sqrt()).abs() < 1e-12);
+        let n = p.patients_needed(0.005);
+        assert_eq!(n, 8400);
+        assert!((0.21 / n as f64).sqrt() <= 0.005);
+    }
+
+    #[test]
+    fn the_convergence_table_has_one_row_per_strategy_and_checkpoint() {
+        let names = vec!["a".to_owned(), "b".to_owned()];
+        let t = table(&names, &[primary(30, 100), primary(300, 1000)]);
+        assert_eq!(t.rows(), 4);
+        assert_eq!(t.real("patients", 1), Some(1000.0));
+        assert_eq!(t.text("strategy", 2), Some("b"));
+        assert!((t.real("estimate", 3).unwrap() - 0.7).abs() < 1e-12);
+    }
+}
