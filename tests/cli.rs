@@ -595,3 +595,87 @@ fn bad_target_se_and_convergence_with_shards_exit_2() {
         .stderr(contains("--shard"));
     assert!(!dir.path().join("x").exists() && !dir.path().join("y").exists());
 }
+
+/// A validation folder in `dir` with one file of the given targets on a small hypertrophy run.
+fn validation_folder(dir: &Path, targets: &str) -> std::path::PathBuf {
+    let folder = dir.join("validation");
+    fs::create_dir_all(&folder).unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    fs::write(
+        folder.join("small.toml"),
+        format!(
+            "description = \"test\"\nscenario = {:?}\npatients = 2000\n{targets}",
+            scenario.display().to_string()
+        ),
+    )
+    .unwrap();
+    folder
+}
+
+fn target(name: &str, published: f64, interval: [f64; 2], calibrated: bool) -> String {
+    format!(
+        "[[target]]\nname = \"{name}\"\ndomain = \"hypertrophy\"\ntable = \"summary\"\n\
+         row = {{ strategy = \"PVE\", liver_group = \"all\" }}\ncolumn = \"ready_share\"\n\
+         published = {published}\ninterval = [{}, {}]\nsource = \"test\"\ncalibrated = {calibrated}\n",
+        interval[0], interval[1]
+    )
+}
+
+fn validate(folder: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    remnant()
+        .args(["validate", "--quiet", "--out"])
+        .arg(out)
+        .arg(folder)
+        .assert()
+}
+
+/// Protects `remnant validate`: exit 0 when every held-out target passes even if a calibrated
+/// one fails, exit 1 when a held-out target fails, and the table and forest plot either way.
+#[test]
+fn validate_exits_by_the_held_out_targets_and_writes_its_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = validation_folder(
+        dir.path(),
+        &(target("wide", 0.5, [0.01, 0.99], false)
+            + &target("impossible but calibrated", 0.0015, [0.001, 0.002], true)),
+    );
+    let out = dir.path().join("v1");
+    validate(&folder, &out).success();
+    let csv = fs::read_to_string(out.join("validation.csv")).unwrap();
+    assert_eq!(csv_column(&csv, "result"), ["pass", "fail"]);
+    assert!(out.join("validation_forest.svg").is_file());
+
+    let folder = validation_folder(
+        dir.path(),
+        &target("impossible and held out", 0.0015, [0.001, 0.002], false),
+    );
+    let out = dir.path().join("v2");
+    validate(&folder, &out).code(1).stderr(contains("held-out"));
+    assert!(out.join("validation.csv").is_file());
+}
+
+#[test]
+fn bad_validation_files_exit_2_naming_file_and_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            target("t", 0.5, [0.1, 0.9], false).replace("domain", "domian"),
+            "small.toml:",
+        ),
+        (
+            target("no such column", 0.5, [0.1, 0.9], false).replace("ready_share", "nope"),
+            "\"no such column\"",
+        ),
+        (target("zero", 0.0, [0.0, 0.1], false), "published must be"),
+        (
+            target("outside", 0.5, [0.6, 0.9], false),
+            "interval must hold",
+        ),
+    ];
+    for (i, (targets, expect)) in cases.iter().enumerate() {
+        let folder = validation_folder(&dir.path().join(format!("c{i}")), targets);
+        let out = dir.path().join(format!("o{i}"));
+        validate(&folder, &out).code(2).stderr(contains(*expect));
+        assert!(!out.exists(), "case {i} wrote a result");
+    }
+}

@@ -5,6 +5,7 @@
 
 mod plan;
 mod run;
+mod validate;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 use crate::report::output::Staging;
 use plan::PlanArgs;
 use run::{MergeArgs, RunArgs};
+use validate::ValidateArgs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -25,6 +27,7 @@ Examples:
   remnant run scenarios/default.toml --shard 2/4 --out shards/s2   (then: remnant merge shards/s* --out merged)
   remnant plan --bsa 1.9 --sflr-pct 18 --liver chemo --procedure all
   remnant plan --height-cm 172 --weight-kg 80 --flr-ml 380 --tlv-ml 1700 --procedure alpps --out plan1
+  remnant validate                          the model against published results (scenarios/validation/)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad input.";
 
@@ -44,6 +47,9 @@ enum Command {
     Merge(MergeArgs),
     /// One patient at the tumour board: chance of an adequate remnant by week after PVE, PVL or ALPPS.
     Plan(PlanArgs),
+    /// Run every validation file (default: scenarios/validation/) and compare the simulated
+    /// results with the published ones; exit 0 when every held-out target passes, 1 otherwise.
+    Validate(ValidateArgs),
 }
 
 /// Why the command failed, and with which exit code.
@@ -91,6 +97,7 @@ where
         Some(Command::Run(a)) => run::run(a),
         Some(Command::Merge(a)) => run::merge(a),
         Some(Command::Plan(a)) => plan::plan(a),
+        Some(Command::Validate(a)) => validate::validate(a),
     };
     match result {
         Ok(()) => 0,

@@ -5,6 +5,7 @@
 pub mod convergence;
 pub mod conversion;
 pub mod conversion_plots;
+pub mod forest;
 pub mod html;
 pub mod output;
 pub mod pathway;

@@ -1,0 +1,428 @@
+//! `remnant validate`: the model against published results.
+//!
+//! Every `*.toml` file of the validation folder names an ordinary scenario (a published cohort
+//! and its strategies) and lists targets: which table, row and column of the run to read, the
+//! published value with its interval (or its n, for a share), the source, and whether the value
+//! was used to calibrate the model. A target passes when the simulated 95% Monte Carlo interval
+//! meets the published interval (the published interval widened by the Monte Carlo one). The
+//! exit status is 0 when every target that was not used for calibration passes, 1 otherwise.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::{bad_input, begin_staging, runtime, Failure};
+use crate::engine::{self, Control, RunPlan, StudyTally};
+use crate::report::forest::{forest_chart, ForestRow};
+use crate::report::stats::{share, Z95};
+use crate::report::table::{Col, Table};
+use crate::report::{self, file_name};
+use crate::scenario::{Scenario, Study};
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Folder of validation files.
+    #[arg(default_value = "scenarios/validation")]
+    folder: PathBuf,
+    /// Result folder (default: output/validation).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing result folder.
+    #[arg(long)]
+    force: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No table on the terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// One validation file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValidationFile {
+    /// What the file reproduces, for people.
+    description: String,
+    /// The scenario, relative to this file.
+    scenario: String,
+    /// Overrides of the scenario's run settings.
+    patients: Option<u64>,
+    seed: Option<u64>,
+    #[serde(rename = "target")]
+    targets: Vec<Target>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Target {
+    name: String,
+    /// Domain, for grouping: hypertrophy, liver failure, response, conversion, DLM, staged
+    /// completion, recurrence, survival.
+    domain: String,
+    table: String,
+    /// Text or numeric columns that pick the row, e.g. `{ strategy = "PVE", check = 1 }`.
+    row: BTreeMap<String, toml::Value>,
+    column: String,
+    /// A column holding the standard error of `column`, when the table has no interval for it.
+    se_column: Option<String>,
+    published: f64,
+    /// The published 95% interval, or a declared tolerance (say which in `source`).
+    interval: Option<[f64; 2]>,
+    /// Patients behind a published share: its 95% Wilson interval is used.
+    n: Option<u64>,
+    source: String,
+    calibrated: bool,
+}
+
+/// One target's verdict.
+struct Verdict {
+    file: String,
+    /// The validation file's description.
+    cohort: String,
+    target: Target,
+    published_lo: f64,
+    published_hi: f64,
+    simulated: f64,
+    simulated_lo: f64,
+    simulated_hi: f64,
+    pass: bool,
+}
+
+pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
+    let files = validation_files(&a.folder)?;
+    let mut checked = Vec::new();
+    for path in &files {
+        checked.push((path.clone(), read(path)?));
+    }
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(bad_input("--threads must be at least 1"));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(runtime)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| Path::new("output").join("validation"));
+    let staging = begin_staging(&out, a.force)?;
+    let result = (|| {
+        let mut verdicts = Vec::new();
+        for (path, (file, scenario)) in checked {
+            let tables = simulate(&scenario, &pool)?;
+            for target in file.targets {
+                verdicts.push(judge(&path, &file.description, &tables, target)?);
+            }
+        }
+        let table = verdict_table(&verdicts);
+        report::write_table(&staging.dir, &table).map_err(runtime)?;
+        let rows: Vec<ForestRow> = verdicts
+            .iter()
+            .map(|v| ForestRow {
+                label: format!("{} ({})", v.target.name, v.target.domain),
+                published: v.target.published,
+                published_lo: v.published_lo,
+                published_hi: v.published_hi,
+                simulated: v.simulated,
+                simulated_lo: v.simulated_lo,
+                simulated_hi: v.simulated_hi,
+                pass: v.pass,
+                calibrated: v.target.calibrated,
+            })
+            .collect();
+        forest_chart(
+            &staging.dir.join("validation_forest"),
+            "Simulated against published (ratio to the published value)",
+            &rows,
+        )
+        .map_err(runtime)?;
+        Ok(verdicts)
+    })();
+    let verdicts = match result {
+        Ok(v) => v,
+        Err(f) => {
+            staging.abandon();
+            return Err(f);
+        }
+    };
+    let dir = staging.commit().map_err(runtime)?;
+    let failed_held_out = verdicts
+        .iter()
+        .filter(|v| !v.pass && !v.target.calibrated)
+        .count();
+    if !a.quiet {
+        print!("{}", terminal_table(&verdicts));
+        println!(
+            "{} targets, {} held out: {} of them failed. results: {}",
+            verdicts.len(),
+            verdicts.iter().filter(|v| !v.target.calibrated).count(),
+            failed_held_out,
+            dir.display()
+        );
+    }
+    if failed_held_out > 0 {
+        Err(Failure {
+            code: 1,
+            message: format!(
+                "{failed_held_out} held-out validation target(s) outside the published interval"
+            ),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn validation_files(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        bad_input(format!(
+            "{}: cannot read the validation folder: {e}",
+            folder.display()
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(bad_input(format!(
+            "{}: no validation files (*.toml)",
+            folder.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// A validation file and its scenario, checked before anything runs.
+fn read(path: &Path) -> Result<(ValidationFile, Scenario), Failure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("{shown}: {e}")))?;
+    let file: ValidationFile = toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("{line}:{col}: ")
+            })
+            .unwrap_or_default();
+        bad_input(format!("{shown}:{at}{}", e.message()))
+    })?;
+    let here = path.parent().unwrap_or(Path::new("."));
+    let mut scenario = Scenario::load(&here.join(&file.scenario))
+        .map_err(|e| bad_input(format!("{shown}: scenario: {e}")))?;
+    if let Some(n) = file.patients {
+        if n == 0 {
+            return Err(bad_input(format!("{shown}: patients must be at least 1")));
+        }
+        scenario.run.patients = n;
+    }
+    if let Some(seed) = file.seed {
+        scenario.run.seed = seed;
+    }
+    if file.targets.is_empty() {
+        return Err(bad_input(format!("{shown}: no [[target]]")));
+    }
+    for t in &file.targets {
+        let bad = |what: String| bad_input(format!("{shown}: target \"{}\": {what}", t.name));
+        if !t.published.is_finite() || t.published <= 0.0 {
+            return Err(bad(format!(
+                "published must be a number above 0 (got {})",
+                t.published
+            )));
+        }
+        match (t.interval, t.n) {
+            (Some([lo, hi]), None) => {
+                if !(lo.is_finite() && hi.is_finite() && lo <= t.published && t.published <= hi) {
+                    return Err(bad(format!(
+                        "interval must hold the published value (got [{lo}, {hi}] around {})",
+                        t.published
+                    )));
+                }
+            }
+            (None, Some(n)) => {
+                if n == 0 || t.published >= 1.0 {
+                    return Err(bad(
+                        "n is for a published share (0 < published < 1) of n ≥ 1 patients".into(),
+                    ));
+                }
+            }
+            _ => return Err(bad("give exactly one of interval = [lo, hi] and n".into())),
+        }
+        if t.source.trim().is_empty() {
+            return Err(bad("source must name the publication".into()));
+        }
+    }
+    Ok((file, scenario))
+}
+
+/// The tables a plain run of `scenario` writes.
+fn simulate(scenario: &Scenario, pool: &rayon::ThreadPool) -> Result<Vec<Table>, Failure> {
+    let plan = RunPlan {
+        quantiles: scenario.run.quantiles,
+        ..RunPlan::new(scenario.run.seed, 0..scenario.run.patients)
+    };
+    let control = Control {
+        stop: Some(super::watch_for_interruption()),
+        ..Control::default()
+    };
+    let tally = pool
+        .install(|| -> Result<StudyTally, engine::EngineError<()>> {
+            Ok(match &scenario.study {
+                Study::Hypertrophy(m) => {
+                    StudyTally::Hypertrophy(engine::run(m, &plan, &control, |_| Ok(()))?)
+                }
+                Study::Conversion(m) => {
+                    StudyTally::Conversion(engine::run(m, &plan, &control, |_| Ok(()))?)
+                }
+                Study::Pathway(m) => {
+                    StudyTally::Pathway(engine::run(m, &plan, &control, |_| Ok(()))?)
+                }
+            })
+        })
+        .map_err(|_| super::interrupted())?;
+    report::build_tables(scenario, &tally).map_err(runtime)
+}
+
+fn judge(path: &Path, cohort: &str, tables: &[Table], target: Target) -> Result<Verdict, Failure> {
+    let shown = path.display().to_string();
+    let bad = |what: String| bad_input(format!("{shown}: target \"{}\": {what}", target.name));
+    let table = tables
+        .iter()
+        .find(|t| t.name == target.table)
+        .ok_or_else(|| {
+            bad(format!(
+                "no table {:?} in this study (tables: {})",
+                target.table,
+                tables
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let row = (0..table.rows())
+        .find(|&r| target.row.iter().all(|(c, v)| cell_is(table, c, r, v)))
+        .ok_or_else(|| {
+            bad(format!(
+                "no row of {} matches {:?}",
+                target.table, target.row
+            ))
+        })?;
+    let value = |c: &str| table.real(c, row);
+    let simulated = value(&target.column).ok_or_else(|| {
+        bad(format!(
+            "{} has no numeric column {:?}",
+            target.table, target.column
+        ))
+    })?;
+    let (simulated_lo, simulated_hi) = match &target.se_column {
+        Some(c) => {
+            let se = value(c)
+                .ok_or_else(|| bad(format!("{} has no numeric column {c:?}", target.table)))?;
+            (simulated - Z95 * se, simulated + Z95 * se)
+        }
+        None => match (
+            value(&format!("{}_lo95", target.column)),
+            value(&format!("{}_hi95", target.column)),
+        ) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            _ => (simulated, simulated),
+        },
+    };
+    let (published_lo, published_hi) = match (target.interval, target.n) {
+        (Some([lo, hi]), _) => (lo, hi),
+        (None, Some(n)) => {
+            let k = (target.published * n as f64).round() as u64;
+            let s = share(k.min(n), n);
+            (s.lo, s.hi)
+        }
+        (None, None) => (target.published, target.published),
+    };
+    let pass = simulated_lo <= published_hi && simulated_hi >= published_lo;
+    Ok(Verdict {
+        file: file_name(path),
+        cohort: cohort.to_owned(),
+        target,
+        published_lo,
+        published_hi,
+        simulated,
+        simulated_lo,
+        simulated_hi,
+        pass,
+    })
+}
+
+/// Whether column `c` of row `r` holds `v` (text equal, or a number equal to 1e-9).
+fn cell_is(t: &Table, c: &str, r: usize, v: &toml::Value) -> bool {
+    match (t.column(c), v) {
+        (Some(Col::Text(_)), toml::Value::String(s)) => t.text(c, r) == Some(s.as_str()),
+        (Some(_), toml::Value::Integer(i)) => {
+            t.real(c, r).is_some_and(|x| (x - *i as f64).abs() < 1e-9)
+        }
+        (Some(_), toml::Value::Float(f)) => t.real(c, r).is_some_and(|x| (x - f).abs() < 1e-9),
+        _ => false,
+    }
+}
+
+fn verdict_table(verdicts: &[Verdict]) -> Table {
+    let mut t = Table::new("validation");
+    for v in verdicts {
+        t.row()
+            .text("file", &v.file)
+            .text("cohort", &v.cohort)
+            .text("domain", &v.target.domain)
+            .text("target", &v.target.name)
+            .text("table", &v.target.table)
+            .text("column", &v.target.column)
+            .real("published", v.target.published)
+            .real("published_lo", v.published_lo)
+            .real("published_hi", v.published_hi)
+            .real("simulated", v.simulated)
+            .real("simulated_lo95", v.simulated_lo)
+            .real("simulated_hi95", v.simulated_hi)
+            .text("calibrated", if v.target.calibrated { "yes" } else { "no" })
+            .text("result", if v.pass { "pass" } else { "fail" })
+            .text("source", &v.target.source);
+    }
+    t
+}
+
+fn terminal_table(verdicts: &[Verdict]) -> String {
+    let mut out = format!(
+        "{:<44} {:>22} {:>26} {:>10} {:>6}\n",
+        "target", "published", "simulated (95% MC)", "calibrated", "result"
+    );
+    let num = |x: f64| report::html::fmt_real(x);
+    for v in verdicts {
+        let name: String = if v.target.name.chars().count() > 44 {
+            v.target.name.chars().take(43).chain(['…']).collect()
+        } else {
+            v.target.name.clone()
+        };
+        out.push_str(&format!(
+            "{:<44} {:>22} {:>26} {:>10} {:>6}\n",
+            name,
+            format!(
+                "{} ({}–{})",
+                num(v.target.published),
+                num(v.published_lo),
+                num(v.published_hi)
+            ),
+            format!(
+                "{} ({}–{})",
+                num(v.simulated),
+                num(v.simulated_lo),
+                num(v.simulated_hi)
+            ),
+            if v.target.calibrated { "yes" } else { "no" },
+            if v.pass { "pass" } else { "FAIL" }
+        ));
+    }
+    out
+}
