@@ -113,6 +113,19 @@ impl StreamKey {
         StreamKey { key }
     }
 
+    /// The stream of one uncertain model number in this parameter draw, keyed by its scenario
+    /// key: adding, removing or reordering other parameters never changes its value. Patient
+    /// streams use stream numbers below 2^63; parameter streams set the top bit.
+    pub fn parameter_stream(&self, key: &str) -> ChaCha8Rng {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a, then mixed
+        for b in key.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut rng = ChaCha8Rng::from_seed(self.key);
+        rng.set_stream(mix64(h) | 1 << 63);
+        rng
+    }
+
     #[inline]
     fn rng(&self, patient: u64) -> ChaCha8Rng {
         let mut rng = ChaCha8Rng::from_seed(self.key);

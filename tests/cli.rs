@@ -460,13 +460,25 @@ fn every_run_writes_a_self_contained_report() {
     assert!(manifest.contains("\"report.html\""));
 }
 
+/// The fields of one CSV line, with quoted fields (strategy names hold commas).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
 fn csv_column(text: &str, name: &str) -> Vec<String> {
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = header.iter().position(|h| *h == name).unwrap();
-    lines
-        .map(|l| l.split(',').nth(at).unwrap().to_owned())
-        .collect()
+    let header = csv_fields(lines.next().unwrap());
+    let at = header.iter().position(|h| h == name).unwrap();
+    lines.map(|l| csv_fields(l)[at].clone()).collect()
 }
 
 /// Protects `--convergence`: following the cohort in rounds changes no result (every other
@@ -678,4 +690,128 @@ fn bad_validation_files_exit_2_naming_file_and_target() {
         validate(&folder, &out).code(2).stderr(contains(*expect));
         assert!(!out.exists(), "case {i} wrote a result");
     }
+}
+
+/// The bundled PSA scenario, made small: `draws` parameter draws of `per_draw` patients.
+fn small_psa_scenario(dir: &Path, draws: u32, per_draw: u32) -> std::path::PathBuf {
+    let text = fs::read_to_string("scenarios/alpps-vs-two-stage-psa.toml")
+        .unwrap()
+        .replace("draws = 200 ", &format!("draws = {draws} "))
+        .replace(
+            "patients_per_draw = 2_000",
+            &format!("patients_per_draw = {per_draw}"),
+        );
+    let path = dir.join("psa.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// Protects the probabilistic sensitivity analysis: the draws are the same bytes for any
+/// thread count, every uncertain parameter varies between draws and stays inside its law's
+/// truncation, the probabilities of being best add up to 1, EVPI is not negative, and the base
+/// case is the plain scenario's (the laws' means are its fixed values).
+#[test]
+fn parameter_draws_are_reproducible_and_summarised() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_psa_scenario(dir.path(), 12, 300);
+    let scenario = scenario.to_str().unwrap();
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("p{threads}"));
+        run_scenario(scenario, "600", &out, &["--threads", threads]);
+        outs.push(out);
+    }
+    for f in [
+        "psa_draws.csv",
+        "psa_summary.csv",
+        "psa_value_of_information.csv",
+    ] {
+        assert!(
+            fs::read(outs[0].join(f)).unwrap() == fs::read(outs[1].join(f)).unwrap(),
+            "{f} depends on the thread count"
+        );
+    }
+    let draws = fs::read_to_string(outs[0].join("psa_draws.csv")).unwrap();
+    assert_eq!(draws.lines().count(), 1 + 12 * 3);
+    let growth: Vec<f64> = csv_column(&draws, "procedures.alpps.growth_median")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(growth.iter().all(|g| (0.4..=1.5).contains(g)));
+    let distinct: std::collections::BTreeSet<String> =
+        growth.iter().map(|g| g.to_string()).collect();
+    assert_eq!(
+        distinct.len(),
+        12,
+        "one value per draw, shared by its strategies"
+    );
+    let summary = fs::read_to_string(outs[0].join("psa_summary.csv")).unwrap();
+    let best: f64 = csv_column(&summary, "probability_best")
+        .iter()
+        .map(|x| x.parse::<f64>().unwrap())
+        .sum();
+    assert!((best - 1.0).abs() < 1e-12);
+    let voi = fs::read_to_string(outs[0].join("psa_value_of_information.csv")).unwrap();
+    let evpi: f64 = csv_column(&voi, "evpi_per_patient")[0].parse().unwrap();
+    assert!(evpi >= 0.0);
+    // The base case is the plain scenario's.
+    let plain = dir.path().join("plain");
+    run_scenario("scenarios/alpps-vs-two-stage.toml", "600", &plain, &[]);
+    assert!(
+        fs::read(plain.join("pathways.csv")).unwrap()
+            == fs::read(outs[0].join("pathways.csv")).unwrap()
+    );
+}
+
+#[test]
+fn bad_uncertainty_sections_exit_2_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fs::read_to_string("scenarios/alpps-vs-two-stage-psa.toml").unwrap();
+    let cases = [
+        (
+            good.replace("draws = 200 ", "draws = 0 "),
+            "uncertainty.draws must be",
+        ),
+        (
+            good.replace("patients_per_draw = 2_000", "patients_per_draw = -5"),
+            "uncertainty.patients_per_draw",
+        ),
+        (
+            good.replace("patients_per_draw = 2_000", "patients = 2_000"),
+            "unknown field",
+        ),
+        (
+            // Without laws there is nothing to draw.
+            fs::read_to_string("scenarios/alpps-vs-two-stage.toml")
+                .unwrap()
+                .replace(
+                    "[cohort]\n",
+                    "[uncertainty]\ndraws = 5\npatients_per_draw = 10\n\n[cohort]\n",
+                ),
+            "needs at least one model number given as a law",
+        ),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("u{i}.toml"));
+        fs::write(&path, text).unwrap();
+        remnant()
+            .args(["run", path.to_str().unwrap(), "--out"])
+            .arg(dir.path().join(format!("o{i}")))
+            .assert()
+            .code(2)
+            .stderr(contains(*expect))
+            .stderr(contains(format!("u{i}.toml:")));
+    }
+    remnant()
+        .args([
+            "run",
+            "scenarios/alpps-vs-two-stage-psa.toml",
+            "--shard",
+            "1/2",
+            "--out",
+        ])
+        .arg(dir.path().join("s"))
+        .assert()
+        .code(2)
+        .stderr(contains("[uncertainty]"));
 }

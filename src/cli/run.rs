@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use rayon::prelude::*;
 
 use super::{
     bad_input, begin_staging, interrupted, parse_count, runtime, watch_for_interruption, Failure,
@@ -149,6 +150,11 @@ impl RunConfig {
                 if a.patient_table {
                     return Err(bad_input(
                         "--patient-table cannot be combined with --shard (a merge combines tallies, not patient rows)",
+                    ));
+                }
+                if scenario.run.uncertainty.is_some() {
+                    return Err(bad_input(
+                        "a scenario with [uncertainty] cannot run with --shard (the parameter draws run in one process after the base case)",
                     ));
                 }
                 if convergence {
@@ -400,12 +406,17 @@ fn run_into(
         ));
     }
 
+    let psa = match s.run.uncertainty {
+        Some(u) => Some(parameter_draws(cfg, u, &tally, &pool, stop)?),
+        None => None,
+    };
     let provenance = Provenance {
         threads: cfg.threads,
         started_utc,
         elapsed_s: elapsed,
         shards: Vec::new(),
         convergence: rounds.finish(),
+        psa,
     };
     if tally.patients() == s.run.patients {
         write_results(staging, s, &tally, files, provenance)
@@ -415,6 +426,88 @@ fn run_into(
         grown.run.patients = tally.patients();
         write_results(staging, &grown, &tally, files, provenance)
     }
+}
+
+/// The primary outcome of a tally of any study.
+fn primary(tally: &StudyTally) -> convergence::Primary {
+    match tally {
+        StudyTally::Hypertrophy(t) => convergence::hypertrophy(t),
+        StudyTally::Conversion(t) => convergence::conversion(t),
+        StudyTally::Pathway(t) => convergence::pathway(t),
+    }
+}
+
+/// The probabilistic sensitivity analysis: for each parameter draw d = 1..K, the scenario with
+/// its uncertain model numbers drawn (streams keyed by seed, d and key) and N patients of its
+/// own (streams keyed by seed, d and patient), every strategy on the same patients.
+fn parameter_draws(
+    cfg: &RunConfig,
+    u: crate::scenario::Uncertainty,
+    base: &StudyTally,
+    pool: &rayon::ThreadPool,
+    stop: &'static std::sync::atomic::AtomicBool,
+) -> Result<Psa, Failure> {
+    let s = &cfg.scenario;
+    let t0 = Instant::now();
+    let control = Control {
+        stop: Some(stop),
+        ..Control::default()
+    };
+    // Draws run in parallel (a draw of a few thousand patients is a single block); each is a
+    // pure function of (seed, draw), so the order of completion does not matter.
+    let draws = pool.install(|| {
+        (1..=u.draws)
+            .into_par_iter()
+            .map(|d| -> Result<report::psa::Draw, Failure> {
+                let key = crate::random::StreamKey::new(s.run.seed, d);
+                let drawn = Scenario::parse_draw(&s.file, &cfg.scenario_text, Some(&key))
+                    .map_err(|e| bad_input(format!("parameter draw {d}: {e}")))?;
+                let plan = RunPlan {
+                    draw: d,
+                    block: cfg.block,
+                    ..RunPlan::new(s.run.seed, 0..u.patients_per_draw)
+                };
+                let run = || -> Result<StudyTally, engine::EngineError<()>> {
+                    Ok(match &drawn.study {
+                        Study::Hypertrophy(m) => {
+                            StudyTally::Hypertrophy(engine::run(m, &plan, &control, |_| Ok(()))?)
+                        }
+                        Study::Conversion(m) => {
+                            StudyTally::Conversion(engine::run(m, &plan, &control, |_| Ok(()))?)
+                        }
+                        Study::Pathway(m) => {
+                            StudyTally::Pathway(engine::run(m, &plan, &control, |_| Ok(()))?)
+                        }
+                    })
+                };
+                let tally = run().map_err(|_| interrupted())?;
+                Ok(report::psa::Draw {
+                    draw: d,
+                    parameters: drawn
+                        .parameters
+                        .iter()
+                        .filter(|p| p.uncertain)
+                        .map(|p| (p.key.clone(), p.value))
+                        .collect(),
+                    primary: primary(&tally),
+                })
+            })
+            .collect::<Result<Vec<_>, Failure>>()
+    })?;
+    Ok(Psa {
+        base: primary(base),
+        draws,
+        uncertainty: u,
+        elapsed_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The parameter draws of a run with `[uncertainty]`.
+struct Psa {
+    base: convergence::Primary,
+    draws: Vec<report::psa::Draw>,
+    uncertainty: crate::scenario::Uncertainty,
+    elapsed_s: f64,
 }
 
 /// Largest cohort `--target-se` grows to.
@@ -551,6 +644,8 @@ struct Provenance {
     shards: Vec<report::MergedShard>,
     /// The primary outcome along the run (`--convergence`, `--target-se`).
     convergence: Option<Convergence>,
+    /// The probabilistic sensitivity analysis (`[uncertainty]`).
+    psa: Option<Psa>,
 }
 
 /// Tables, plots and manifest of a whole run, from its tally; returns the terminal summary.
@@ -565,6 +660,11 @@ fn write_results(
     let names = s.study.strategy_names();
     if let Some(c) = &provenance.convergence {
         tables.push(convergence::table(&names, &c.checkpoints));
+    }
+    if let Some(p) = &provenance.psa {
+        tables.push(report::psa::summary_table(&names, &p.base, &p.draws));
+        tables.push(report::psa::evpi_table(p.base.outcome, &p.draws));
+        tables.push(report::psa::draws_table(&names, &p.draws));
     }
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
@@ -581,6 +681,12 @@ fn write_results(
     let elapsed = provenance.elapsed_s;
     let target = provenance.convergence.as_ref().and_then(|c| c.target);
     let mut manifest = Manifest {
+        psa_draws: provenance.psa.as_ref().map(|p| p.uncertainty.draws),
+        psa_patients_per_draw: provenance
+            .psa
+            .as_ref()
+            .map(|p| p.uncertainty.patients_per_draw),
+        psa_elapsed_s: provenance.psa.as_ref().map(|p| p.elapsed_s),
         target_se: target.map(|t| t.0),
         target_se_reached: target.map(|t| t.1),
         remnant_version: env!("CARGO_PKG_VERSION"),
@@ -624,6 +730,17 @@ fn write_results(
         Study::Conversion(_) => report::conversion::timing_text(&tables[0]),
         Study::Pathway(_) => report::pathway::summary_text(tables.first()),
     });
+    if let Some(p) = &provenance.psa {
+        let trajectories =
+            p.uncertainty.draws as u64 * p.uncertainty.patients_per_draw * strategies;
+        text.push_str(&format!(
+            "parameter uncertainty: {} draws × {} patients: {:.2} s ({:.2} M trajectories/s); psa_summary.csv, psa_value_of_information.csv\n",
+            p.uncertainty.draws,
+            p.uncertainty.patients_per_draw,
+            p.elapsed_s,
+            trajectories as f64 / p.elapsed_s.max(1e-9) / 1e6
+        ));
+    }
     if let Some(c) = &provenance.convergence {
         if let (Some((target, reached)), Some(last)) = (c.target, c.checkpoints.last()) {
             text.push_str(&format!(
@@ -752,6 +869,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
             })
             .collect(),
         convergence: None,
+        psa: None,
     };
     let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
     commit_or_abandon(staging, result, a.output.quiet, stop)

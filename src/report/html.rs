@@ -211,13 +211,27 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
             assumptions
         ),
     );
+    let parameter_uncertainty = match s.run.uncertainty {
+        Some(u) => format!(
+            "Parameter uncertainty: {} draws of every model number given as a law ({} of them), \
+             {} patients per draw, every strategy on the same patients within a draw; \
+             uncertainty intervals, the probability that each strategy is best and the expected \
+             value of perfect information on the primary outcome are in psa_summary and \
+             psa_value_of_information, each draw in psa_draws.",
+            u.draws,
+            s.parameters.iter().filter(|p| p.uncertain).count(),
+            u.patients_per_draw
+        ),
+        None => "Parameter uncertainty is not propagated in this run (base-case values; \
+                 declare laws and an [uncertainty] section to draw them)."
+            .to_owned(),
+    };
     item(
         "Uncertainty",
         &esc(&format!(
             "Monte Carlo error: {} virtual patients; proportions carry 95% Wilson intervals and \
-             means their standard errors (columns ending in _lo95, _hi95 and _se). Parameter \
-             uncertainty is not propagated in this run (base-case values).",
-            s.run.patients
+             means their standard errors (columns ending in _lo95, _hi95 and _se). {}",
+            s.run.patients, parameter_uncertainty
         )),
     );
 }

@@ -12,6 +12,7 @@ pub mod pathway;
 pub mod pathway_plots;
 pub mod patients;
 pub mod plots;
+pub mod psa;
 pub mod shard;
 pub mod stats;
 pub mod table;
@@ -311,6 +312,13 @@ pub struct Manifest {
     pub elapsed_s: f64,
     pub patients_per_second: f64,
     pub command_line: Vec<String>,
+    /// `[uncertainty]`: parameter draws, patients per draw, and their simulation time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psa_draws: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psa_patients_per_draw: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psa_elapsed_s: Option<f64>,
     /// `--target-se`: the standard error asked of the primary outcome, and whether the run met
     /// it before its cap.
     #[serde(skip_serializing_if = "Option::is_none")]

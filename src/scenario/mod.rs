@@ -10,6 +10,7 @@ pub mod locate;
 mod pathway;
 mod raw;
 
+use crate::random::StreamKey;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -75,6 +76,18 @@ pub struct RunSettings {
     pub seed: u64,
     pub quantiles: bool,
     pub plots: bool,
+    /// `[uncertainty]`: the probabilistic sensitivity analysis, when declared.
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// Most parameter draws a probabilistic sensitivity analysis may ask for.
+pub const MAX_DRAWS: u32 = 100_000;
+
+/// `[uncertainty]`: K parameter draws from the laws of the model numbers, N patients each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uncertainty {
+    pub draws: u32,
+    pub patients_per_draw: u64,
 }
 
 /// One model number as the scenario states it, for the parameter table of every run.
@@ -86,6 +99,8 @@ pub struct ParameterRecord {
     /// `fixed`, or the law (patient variability for cohort keys, uncertainty for model keys).
     pub distribution: String,
     pub source: String,
+    /// A model number given as a law: uncertain, drawn anew in each parameter draw.
+    pub uncertain: bool,
 }
 
 /// What a scenario studies, with its validated model.
@@ -165,8 +180,19 @@ impl Scenario {
 
     /// Validate scenario text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
+        Scenario::parse_draw(file, text, None)
+    }
+
+    /// The scenario of one parameter draw: every model number given as a law takes a value
+    /// drawn from its own stream keyed by (seed, draw, key), instead of the law's mean. Draw 0
+    /// and `None` are the base case.
+    pub fn parse_draw(
+        file: &str,
+        text: &str,
+        draw: Option<&StreamKey>,
+    ) -> std::result::Result<Scenario, ScenarioError> {
         let index = SpanIndex::new(text);
-        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+        let mut raw: RawScenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let key = index.path_at(offset).unwrap_or_default();
             let message = toml_message(text, offset, e.message());
@@ -186,8 +212,10 @@ impl Scenario {
             file,
             index: &index,
             parameters: Vec::new(),
+            draw,
         };
-        let (run, study) = match raw.run.study.as_deref().map(str::trim) {
+        let uncertainty = raw.uncertainty.take();
+        let (mut run, study) = match raw.run.study.as_deref().map(str::trim) {
             None | Some("hypertrophy") => {
                 let (run, model) = v.scenario(raw)?;
                 (run, Study::Hypertrophy(model))
@@ -208,6 +236,10 @@ impl Scenario {
                     ),
                 )
             }
+        };
+        run.uncertainty = match uncertainty {
+            None => None,
+            Some(u) => Some(v.uncertainty(&u)?),
         };
         Ok(Scenario {
             file: file.to_owned(),
@@ -351,6 +383,8 @@ struct Validator<'a> {
     file: &'a str,
     index: &'a SpanIndex,
     parameters: Vec<ParameterRecord>,
+    /// The parameter draw being built, if not the base case.
+    draw: Option<&'a StreamKey>,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -700,12 +734,61 @@ impl Validator<'_> {
             value,
             distribution: distribution.to_owned(),
             source,
+            uncertain: false,
         });
     }
 
-    /// A model number: its base-case value (the law's mean when a law is given).
+    /// `[uncertainty]`.
+    fn uncertainty(&self, u: &raw::RawUncertainty) -> Result<Uncertainty> {
+        if u.draws < 1 || u.draws > MAX_DRAWS as i64 {
+            return self.err(
+                "uncertainty.draws",
+                format!(
+                    "must be a whole number from 1 to {MAX_DRAWS} (got {})",
+                    u.draws
+                ),
+            );
+        }
+        if u.patients_per_draw < 1 || u.patients_per_draw as u64 > MAX_PATIENTS {
+            return self.err(
+                "uncertainty.patients_per_draw",
+                format!(
+                    "must be a whole number from 1 to {MAX_PATIENTS} (got {})",
+                    u.patients_per_draw
+                ),
+            );
+        }
+        if !self.parameters.iter().any(|p| p.uncertain) {
+            return self.err(
+                "uncertainty",
+                format!(
+                    "needs at least one model number given as a law (for instance {{ dist = \"beta\", mean = 0.1, sd = 0.02, source = \"…\" }}); all {} are fixed",
+                    self.parameters.len()
+                ),
+            );
+        }
+        Ok(Uncertainty {
+            draws: u.draws as u32,
+            patients_per_draw: u.patients_per_draw as u64,
+        })
+    }
+
+    /// A model number: its base-case value (the law's mean when a law is given), or in a
+    /// parameter draw a value drawn from the law.
     fn param(&mut self, key: &str, raw: &RawParam, allowed: Range) -> Result<f64> {
-        let mean = self.dist(key, raw, allowed)?.mean;
+        let law = self.dist(key, raw, allowed)?;
+        let uncertain = raw.dist.is_some();
+        if let Some(r) = self.parameters.last_mut() {
+            r.uncertain = uncertain;
+        }
+        if let (true, Some(stream)) = (uncertain, self.draw) {
+            let x = law.sample(&mut stream.parameter_stream(key));
+            if let Some(r) = self.parameters.last_mut() {
+                r.value = x;
+            }
+            return Ok(x);
+        }
+        let mean = law.mean;
         // The untruncated mean of a truncated law can lie outside the truncation.
         if !allowed.contains(mean) {
             return self.err(
@@ -1035,6 +1118,7 @@ impl Validator<'_> {
             seed: r.seed as u64,
             quantiles: r.outputs.quantiles.unwrap_or(true),
             plots: r.outputs.plots.unwrap_or(true),
+            uncertainty: None,
         })
     }
 

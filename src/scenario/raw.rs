@@ -14,6 +14,15 @@ pub struct RawScenario {
     #[serde(default)]
     pub procedures: BTreeMap<String, RawProcedure>,
     pub strategies: Vec<RawStrategy>,
+    /// Probabilistic sensitivity analysis: parameter draws from the model numbers' laws.
+    pub uncertainty: Option<RawUncertainty>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUncertainty {
+    pub draws: i64,
+    pub patients_per_draw: i64,
 }
 
 #[derive(Debug, Deserialize)]

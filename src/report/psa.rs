@@ -1,0 +1,182 @@
+//! Probabilistic sensitivity analysis: per-draw results, uncertainty intervals, the
+//! probability that each strategy is best, and the expected value of perfect information
+//! (EVPI), all on the study's primary outcome (see `convergence`), for which more is better.
+
+use super::convergence::Primary;
+use super::table::Table;
+
+/// One parameter draw: the values its uncertain model numbers took, and the primary outcome of
+/// every strategy on its own patients.
+#[derive(Clone, Debug)]
+pub struct Draw {
+    pub draw: u32,
+    /// (scenario key, value), in scenario order; the same keys in every draw.
+    pub parameters: Vec<(String, f64)>,
+    pub primary: Primary,
+}
+
+/// Per draw and strategy: the drawn parameters and the estimate.
+pub fn draws_table(strategies: &[String], draws: &[Draw]) -> Table {
+    let mut t = Table::new("psa_draws");
+    for d in draws {
+        for (s, name) in strategies.iter().enumerate() {
+            let Some(x) = d.primary.shares.get(s) else {
+                continue;
+            };
+            let mut row = t
+                .row()
+                .count("draw", d.draw as u64)
+                .text("strategy", name)
+                .text("outcome", d.primary.outcome)
+                .count("patients", d.primary.patients)
+                .real("estimate", x.value)
+                .real("se", x.se);
+            for (key, value) in &d.parameters {
+                row = row.real(key, *value);
+            }
+            let _ = row;
+        }
+    }
+    t
+}
+
+/// The p-quantile of sorted values (linear interpolation between order statistics).
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = p * (sorted.len() - 1) as f64;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Per strategy: the base case, the mean over draws, the 95% uncertainty interval (2.5th and
+/// 97.5th percentiles over draws) and the probability of being best (ties go to the strategy
+/// listed first).
+pub fn summary_table(strategies: &[String], base: &Primary, draws: &[Draw]) -> Table {
+    let mut t = Table::new("psa_summary");
+    let best = best_counts(strategies.len(), draws);
+    for (s, name) in strategies.iter().enumerate() {
+        let mut v: Vec<f64> = draws
+            .iter()
+            .filter_map(|d| d.primary.shares.get(s).map(|x| x.value))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+        t.row()
+            .text("strategy", name)
+            .text("outcome", base.outcome)
+            .real(
+                "base_case",
+                base.shares.get(s).map_or(f64::NAN, |x| x.value),
+            )
+            .count("draws", v.len() as u64)
+            .real("mean_over_draws", mean)
+            .real("uncertainty_lo95", quantile(&v, 0.025))
+            .real("uncertainty_hi95", quantile(&v, 0.975))
+            .real(
+                "probability_best",
+                best[s] as f64 / draws.len().max(1) as f64,
+            );
+    }
+    t
+}
+
+fn best_counts(strategies: usize, draws: &[Draw]) -> Vec<u64> {
+    let mut best = vec![0u64; strategies];
+    for d in draws {
+        let mut at = 0;
+        for (s, x) in d.primary.shares.iter().enumerate() {
+            if x.value > d.primary.shares[at].value {
+                at = s;
+            }
+        }
+        if at < strategies {
+            best[at] += 1;
+        }
+    }
+    best
+}
+
+/// Expected value of perfect information on the primary outcome, per patient and per 1,000:
+/// E[max over strategies] − max over strategies of E[·]. It includes the Monte Carlo noise of
+/// each draw's estimate (an upward bias that shrinks as `patients_per_draw` grows).
+pub fn evpi(draws: &[Draw]) -> Option<(f64, f64, f64)> {
+    let strategies = draws.first()?.primary.shares.len();
+    if strategies == 0 {
+        return None;
+    }
+    let k = draws.len() as f64;
+    let mut means = vec![0.0; strategies];
+    let mut perfect = 0.0;
+    for d in draws {
+        let mut top = f64::NEG_INFINITY;
+        for (s, x) in d.primary.shares.iter().enumerate() {
+            means[s] += x.value / k;
+            top = top.max(x.value);
+        }
+        perfect += top / k;
+    }
+    let current = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((current, perfect, (perfect - current).max(0.0)))
+}
+
+pub fn evpi_table(outcome: &str, draws: &[Draw]) -> Table {
+    let mut t = Table::new("psa_value_of_information");
+    if let Some((current, perfect, value)) = evpi(draws) {
+        t.row()
+            .text("outcome", outcome)
+            .count("draws", draws.len() as u64)
+            .real("expected_with_current_information", current)
+            .real("expected_with_perfect_information", perfect)
+            .real("evpi_per_patient", value)
+            .real("evpi_per_1000_patients", 1000.0 * value);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::stats::share;
+
+    fn draw(i: u32, a: u64, b: u64) -> Draw {
+        Draw {
+            draw: i,
+            parameters: vec![("model.x".into(), i as f64)],
+            primary: Primary {
+                outcome: "o",
+                patients: 100,
+                shares: vec![share(a, 100), share(b, 100)],
+            },
+        }
+    }
+
+    /// EVPI is zero when one strategy is best in every draw, and equals the expected regret
+    /// of choosing on the means when the best strategy changes between draws.
+    #[test]
+    fn evpi_and_probability_best_on_constructed_draws() {
+        let dominant = [draw(1, 50, 40), draw(2, 60, 20)];
+        assert_eq!(evpi(&dominant).unwrap().2, 0.0);
+        let crossing = [draw(1, 50, 40), draw(2, 30, 60)];
+        // Means 0.40 and 0.50; perfect information 0.55: EVPI 0.05.
+        let (current, perfect, value) = evpi(&crossing).unwrap();
+        assert!((current - 0.5).abs() < 1e-12 && (perfect - 0.55).abs() < 1e-12);
+        assert!((value - 0.05).abs() < 1e-12);
+        let names = ["a".to_owned(), "b".to_owned()];
+        let s = summary_table(&names, &crossing[0].primary, &crossing);
+        assert_eq!(s.real("probability_best", 0), Some(0.5));
+        assert_eq!(s.real("probability_best", 1), Some(0.5));
+        let d = draws_table(&names, &crossing);
+        assert_eq!(d.rows(), 4);
+        assert_eq!(d.real("model.x", 3), Some(2.0));
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        let v = [0.0, 1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), 2.0);
+        assert!((quantile(&v, 0.025) - 0.1).abs() < 1e-12);
+        assert!((quantile(&v, 0.975) - 3.9).abs() < 1e-12);
+    }
+}
