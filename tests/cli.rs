@@ -754,6 +754,21 @@ fn parameter_draws_are_reproducible_and_summarised() {
     let voi = fs::read_to_string(outs[0].join("psa_value_of_information.csv")).unwrap();
     let evpi: f64 = csv_column(&voi, "evpi_per_patient")[0].parse().unwrap();
     assert!(evpi >= 0.0);
+    // One-way: five numbers × three strategies, on the base case's patients, so a number a
+    // strategy never uses (PVE growth, for ALPPS) leaves its outcome exactly unchanged.
+    let one_way = fs::read_to_string(outs[0].join("psa_one_way.csv")).unwrap();
+    assert_eq!(one_way.lines().count(), 1 + 5 * 3);
+    let fields: Vec<Vec<String>> = one_way.lines().skip(1).map(csv_fields).collect();
+    let header = csv_fields(one_way.lines().next().unwrap());
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let alpps_pve = fields
+        .iter()
+        .find(|f| {
+            f[col("parameter")] == "procedures.pve.growth_median" && f[col("strategy")] == "ALPPS"
+        })
+        .unwrap();
+    assert_eq!(alpps_pve[col("at_low")], alpps_pve[col("base_case")]);
+    assert_eq!(alpps_pve[col("at_high")], alpps_pve[col("base_case")]);
     // The base case is the plain scenario's.
     let plain = dir.path().join("plain");
     run_scenario("scenarios/alpps-vs-two-stage.toml", "600", &plain, &[]);
@@ -779,6 +794,20 @@ fn bad_uncertainty_sections_exit_2_with_their_line() {
         (
             good.replace("patients_per_draw = 2_000", "patients = 2_000"),
             "unknown field",
+        ),
+        (
+            good.replace(
+                "patients_per_draw = 2_000",
+                "patients_per_draw = 2_000\none_way = { \"model.follow_up.residue_mm\" = [0.5, 2] }",
+            ),
+            "not a model number given as a law",
+        ),
+        (
+            good.replace(
+                "patients_per_draw = 2_000",
+                "patients_per_draw = 2_000\none_way = { \"procedures.alpps.death\" = [0.04, 0.01] }",
+            ),
+            "low < high",
         ),
         (
             // Without laws there is nothing to draw.

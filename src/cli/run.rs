@@ -406,7 +406,7 @@ fn run_into(
         ));
     }
 
-    let psa = match s.run.uncertainty {
+    let psa = match &s.run.uncertainty {
         Some(u) => Some(parameter_draws(cfg, u, &tally, &pool, stop)?),
         None => None,
     };
@@ -442,7 +442,7 @@ fn primary(tally: &StudyTally) -> convergence::Primary {
 /// own (streams keyed by seed, d and patient), every strategy on the same patients.
 fn parameter_draws(
     cfg: &RunConfig,
-    u: crate::scenario::Uncertainty,
+    u: &crate::scenario::Uncertainty,
     base: &StudyTally,
     pool: &rayon::ThreadPool,
     stop: &'static std::sync::atomic::AtomicBool,
@@ -467,20 +467,7 @@ fn parameter_draws(
                     block: cfg.block,
                     ..RunPlan::new(s.run.seed, 0..u.patients_per_draw)
                 };
-                let run = || -> Result<StudyTally, engine::EngineError<()>> {
-                    Ok(match &drawn.study {
-                        Study::Hypertrophy(m) => {
-                            StudyTally::Hypertrophy(engine::run(m, &plan, &control, |_| Ok(()))?)
-                        }
-                        Study::Conversion(m) => {
-                            StudyTally::Conversion(engine::run(m, &plan, &control, |_| Ok(()))?)
-                        }
-                        Study::Pathway(m) => {
-                            StudyTally::Pathway(engine::run(m, &plan, &control, |_| Ok(()))?)
-                        }
-                    })
-                };
-                let tally = run().map_err(|_| interrupted())?;
+                let tally = simulate_quietly(&drawn, &plan, &control)?;
                 Ok(report::psa::Draw {
                     draw: d,
                     parameters: drawn
@@ -494,18 +481,81 @@ fn parameter_draws(
             })
             .collect::<Result<Vec<_>, Failure>>()
     })?;
+    // One-way: the base case and each number at its low and high value, all on the same
+    // patients 0..N of the base case's streams (paired arms).
+    let arms: Vec<(Option<&str>, f64)> = std::iter::once((None, f64::NAN))
+        .chain(
+            u.one_way
+                .iter()
+                .flat_map(|(k, lo, hi)| [(Some(k.as_str()), *lo), (Some(k.as_str()), *hi)]),
+        )
+        .collect();
+    let results = pool.install(|| {
+        arms.par_iter()
+            .map(|&(key, value)| -> Result<convergence::Primary, Failure> {
+                let arm = match key {
+                    None => Scenario::parse(&s.file, &cfg.scenario_text),
+                    Some(k) => Scenario::parse_one_way(&s.file, &cfg.scenario_text, k, value),
+                }
+                .map_err(|e| bad_input(format!("one-way sensitivity: {e}")))?;
+                let plan = RunPlan {
+                    block: cfg.block,
+                    ..RunPlan::new(s.run.seed, 0..u.patients_per_draw)
+                };
+                Ok(primary(&simulate_quietly(&arm, &plan, &control)?))
+            })
+            .collect::<Result<Vec<_>, Failure>>()
+    })?;
+    let one_way_base = results[0].clone();
+    let one_way = u
+        .one_way
+        .iter()
+        .enumerate()
+        .map(|(i, (key, low, high))| report::psa::OneWay {
+            key: key.clone(),
+            low: *low,
+            high: *high,
+            at_low: results[1 + 2 * i].clone(),
+            at_high: results[2 + 2 * i].clone(),
+        })
+        .collect();
     Ok(Psa {
         base: primary(base),
         draws,
-        uncertainty: u,
+        one_way_base,
+        one_way,
+        uncertainty: u.clone(),
         elapsed_s: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// One plain run of `scenario` without progress bar or patient rows.
+fn simulate_quietly(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    control: &Control,
+) -> Result<StudyTally, Failure> {
+    let run = || -> Result<StudyTally, engine::EngineError<()>> {
+        Ok(match &scenario.study {
+            Study::Hypertrophy(m) => {
+                StudyTally::Hypertrophy(engine::run(m, plan, control, |_| Ok(()))?)
+            }
+            Study::Conversion(m) => {
+                StudyTally::Conversion(engine::run(m, plan, control, |_| Ok(()))?)
+            }
+            Study::Pathway(m) => StudyTally::Pathway(engine::run(m, plan, control, |_| Ok(()))?),
+        })
+    };
+    run().map_err(|_| interrupted())
 }
 
 /// The parameter draws of a run with `[uncertainty]`.
 struct Psa {
     base: convergence::Primary,
     draws: Vec<report::psa::Draw>,
+    /// The base case on the one-way analysis' patients, and its arms.
+    one_way_base: convergence::Primary,
+    one_way: Vec<report::psa::OneWay>,
     uncertainty: crate::scenario::Uncertainty,
     elapsed_s: f64,
 }
@@ -665,6 +715,11 @@ fn write_results(
         tables.push(report::psa::summary_table(&names, &p.base, &p.draws));
         tables.push(report::psa::evpi_table(p.base.outcome, &p.draws));
         tables.push(report::psa::draws_table(&names, &p.draws));
+        tables.push(report::psa::one_way_table(
+            &names,
+            &p.one_way_base,
+            &p.one_way,
+        ));
     }
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);

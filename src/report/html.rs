@@ -211,7 +211,7 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
             assumptions
         ),
     );
-    let parameter_uncertainty = match s.run.uncertainty {
+    let parameter_uncertainty = match &s.run.uncertainty {
         Some(u) => format!(
             "Parameter uncertainty: {} draws of every model number given as a law ({} of them), \
              {} patients per draw, every strategy on the same patients within a draw; \

@@ -17,6 +17,7 @@ pub mod shard;
 pub mod stats;
 pub mod table;
 pub mod tables;
+pub mod tornado;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

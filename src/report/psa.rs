@@ -15,6 +15,52 @@ pub struct Draw {
     pub primary: Primary,
 }
 
+/// One arm pair of the one-way sensitivity analysis: one model number at its low and at its
+/// high value, every other at its base case, on the same patients as the base case.
+#[derive(Clone, Debug)]
+pub struct OneWay {
+    pub key: String,
+    pub low: f64,
+    pub high: f64,
+    pub at_low: Primary,
+    pub at_high: Primary,
+}
+
+/// Per parameter and strategy: the outcome at the low and the high value and the swing
+/// between them, against the base case on the same patients; parameters by decreasing swing
+/// of the first strategy.
+pub fn one_way_table(strategies: &[String], base: &Primary, arms: &[OneWay]) -> Table {
+    let mut t = Table::new("psa_one_way");
+    for a in sorted_by_swing(arms) {
+        for (s, name) in strategies.iter().enumerate() {
+            let at = |p: &Primary| p.shares.get(s).map_or(f64::NAN, |x| x.value);
+            t.row()
+                .text("parameter", &a.key)
+                .real("low", a.low)
+                .real("high", a.high)
+                .text("strategy", name)
+                .text("outcome", base.outcome)
+                .count("patients", base.patients)
+                .real("base_case", at(base))
+                .real("at_low", at(&a.at_low))
+                .real("at_high", at(&a.at_high))
+                .real("swing", (at(&a.at_high) - at(&a.at_low)).abs());
+        }
+    }
+    t
+}
+
+/// The arms, widest swing of the first strategy first (ties keep scenario order).
+pub fn sorted_by_swing(arms: &[OneWay]) -> Vec<&OneWay> {
+    let swing = |a: &OneWay| {
+        let v = |p: &Primary| p.shares.first().map_or(0.0, |x| x.value);
+        (v(&a.at_high) - v(&a.at_low)).abs()
+    };
+    let mut v: Vec<&OneWay> = arms.iter().collect();
+    v.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
+    v
+}
+
 /// Per draw and strategy: the drawn parameters and the estimate.
 pub fn draws_table(strategies: &[String], draws: &[Draw]) -> Table {
     let mut t = Table::new("psa_draws");

@@ -83,11 +83,15 @@ pub struct RunSettings {
 /// Most parameter draws a probabilistic sensitivity analysis may ask for.
 pub const MAX_DRAWS: u32 = 100_000;
 
-/// `[uncertainty]`: K parameter draws from the laws of the model numbers, N patients each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `[uncertainty]`: K parameter draws from the laws of the model numbers, N patients each, and
+/// a one-way sensitivity analysis of every such number over its low and high values.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Uncertainty {
     pub draws: u32,
     pub patients_per_draw: u64,
+    /// (key, low, high) for every model number given as a law, in scenario order: declared in
+    /// `one_way`, or the 2.5th and 97.5th percentiles of its law.
+    pub one_way: Vec<(String, f64, f64)>,
 }
 
 /// One model number as the scenario states it, for the parameter table of every run.
@@ -101,6 +105,9 @@ pub struct ParameterRecord {
     pub source: String,
     /// A model number given as a law: uncertain, drawn anew in each parameter draw.
     pub uncertain: bool,
+    /// For an uncertain number in the base case: the 2.5th and 97.5th percentiles of its law,
+    /// the low and high values of the one-way sensitivity analysis unless declared.
+    pub range: Option<(f64, f64)>,
 }
 
 /// What a scenario studies, with its validated model.
@@ -180,7 +187,18 @@ impl Scenario {
 
     /// Validate scenario text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
-        Scenario::parse_draw(file, text, None)
+        Scenario::parse_with(file, text, Values::Base)
+    }
+
+    /// The scenario with one model number set to `value` and every other at its base case: one
+    /// arm of a one-way sensitivity analysis. `value` must lie in the key's allowed range.
+    pub fn parse_one_way(
+        file: &str,
+        text: &str,
+        key: &str,
+        value: f64,
+    ) -> std::result::Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, Values::OneWay { key, value })
     }
 
     /// The scenario of one parameter draw: every model number given as a law takes a value
@@ -190,6 +208,14 @@ impl Scenario {
         file: &str,
         text: &str,
         draw: Option<&StreamKey>,
+    ) -> std::result::Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, draw.map_or(Values::Base, Values::Draw))
+    }
+
+    fn parse_with(
+        file: &str,
+        text: &str,
+        values: Values<'_>,
     ) -> std::result::Result<Scenario, ScenarioError> {
         let index = SpanIndex::new(text);
         let mut raw: RawScenario = toml::from_str(text).map_err(|e| {
@@ -212,7 +238,7 @@ impl Scenario {
             file,
             index: &index,
             parameters: Vec::new(),
-            draw,
+            values,
         };
         let uncertainty = raw.uncertainty.take();
         let (mut run, study) = match raw.run.study.as_deref().map(str::trim) {
@@ -383,9 +409,24 @@ struct Validator<'a> {
     file: &'a str,
     index: &'a SpanIndex,
     parameters: Vec<ParameterRecord>,
-    /// The parameter draw being built, if not the base case.
-    draw: Option<&'a StreamKey>,
+    /// Which values the model numbers given as laws take.
+    values: Values<'a>,
 }
+
+/// Which values the model numbers given as laws take in a scenario being validated.
+#[derive(Clone, Copy, Debug)]
+enum Values<'a> {
+    /// The laws' means.
+    Base,
+    /// Drawn from each number's stream of this parameter draw.
+    Draw(&'a StreamKey),
+    /// One number set to a value, the others at their means.
+    OneWay { key: &'a str, value: f64 },
+}
+
+/// Values drawn from a law to find its 2.5th and 97.5th percentiles, the default low and high
+/// values of a one-way sensitivity analysis.
+const RANGE_SAMPLES: usize = 4000;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -735,6 +776,7 @@ impl Validator<'_> {
             distribution: distribution.to_owned(),
             source,
             uncertain: false,
+            range: None,
         });
     }
 
@@ -767,9 +809,39 @@ impl Validator<'_> {
                 ),
             );
         }
+        for key in u.one_way.keys() {
+            if !self.parameters.iter().any(|p| p.uncertain && &p.key == key) {
+                return self.err(
+                    "uncertainty.one_way",
+                    format!("names {key:?}, which is not a model number given as a law"),
+                );
+            }
+        }
+        let mut one_way = Vec::new();
+        for p in self.parameters.iter().filter(|p| p.uncertain) {
+            let (low, high) = match u.one_way.get(&p.key) {
+                Some(v) => match v.as_slice() {
+                    &[low, high] if low.is_finite() && high.is_finite() && low < high => {
+                        (low, high)
+                    }
+                    _ => {
+                        return self.err(
+                            "uncertainty.one_way",
+                            format!(
+                                "{:?} must be [low, high] with low < high (got {v:?})",
+                                p.key
+                            ),
+                        )
+                    }
+                },
+                None => p.range.unwrap_or((p.value, p.value)),
+            };
+            one_way.push((p.key.clone(), low, high));
+        }
         Ok(Uncertainty {
             draws: u.draws as u32,
             patients_per_draw: u.patients_per_draw as u64,
+            one_way,
         })
     }
 
@@ -781,12 +853,40 @@ impl Validator<'_> {
         if let Some(r) = self.parameters.last_mut() {
             r.uncertain = uncertain;
         }
-        if let (true, Some(stream)) = (uncertain, self.draw) {
-            let x = law.sample(&mut stream.parameter_stream(key));
-            if let Some(r) = self.parameters.last_mut() {
-                r.value = x;
+        match self.values {
+            Values::Draw(stream) if uncertain => {
+                let x = law.sample(&mut stream.parameter_stream(key));
+                if let Some(r) = self.parameters.last_mut() {
+                    r.value = x;
+                }
+                return Ok(x);
             }
-            return Ok(x);
+            Values::OneWay { key: k, value } if k == key => {
+                if !allowed.contains(value) {
+                    return self.err(
+                        key,
+                        format!(
+                            "one-way value {} is outside the allowed {allowed}",
+                            show(value)
+                        ),
+                    );
+                }
+                if let Some(r) = self.parameters.last_mut() {
+                    r.value = value;
+                }
+                return Ok(value);
+            }
+            Values::Base if uncertain => {
+                // A fixed stream: the same percentiles in every run of this scenario.
+                let mut rng = StreamKey::new(0, 0).parameter_stream(&format!("range {key}"));
+                let mut v: Vec<f64> = (0..RANGE_SAMPLES).map(|_| law.sample(&mut rng)).collect();
+                v.sort_by(f64::total_cmp);
+                let at = |p: f64| v[((RANGE_SAMPLES - 1) as f64 * p).round() as usize];
+                if let Some(r) = self.parameters.last_mut() {
+                    r.range = Some((at(0.025), at(0.975)));
+                }
+            }
+            _ => {}
         }
         let mean = law.mean;
         // The untruncated mean of a truncated law can lie outside the truncation.

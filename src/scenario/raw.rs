@@ -23,6 +23,9 @@ pub struct RawScenario {
 pub struct RawUncertainty {
     pub draws: i64,
     pub patients_per_draw: i64,
+    /// Low and high values of the one-way sensitivity analysis, by scenario key.
+    #[serde(default)]
+    pub one_way: BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
