@@ -758,6 +758,7 @@ fn parameter_draws_are_reproducible_and_summarised() {
     // strategy never uses (PVE growth, for ALPPS) leaves its outcome exactly unchanged.
     let one_way = fs::read_to_string(outs[0].join("psa_one_way.csv")).unwrap();
     assert_eq!(one_way.lines().count(), 1 + 5 * 3);
+    assert!(outs[0].join("psa_tornado.svg").is_file());
     let fields: Vec<Vec<String>> = one_way.lines().skip(1).map(csv_fields).collect();
     let header = csv_fields(one_way.lines().next().unwrap());
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();

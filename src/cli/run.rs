@@ -731,6 +731,12 @@ fn write_results(
             figures
                 .extend(convergence::plot(&staging.dir, &names, &c.checkpoints).map_err(runtime)?);
         }
+        if let Some(p) = &provenance.psa {
+            figures.extend(
+                report::psa::tornado(&staging.dir, &names, &p.one_way_base, &p.one_way)
+                    .map_err(runtime)?,
+            );
+        }
         files.extend(figures.iter().cloned());
     }
     let elapsed = provenance.elapsed_s;

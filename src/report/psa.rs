@@ -2,8 +2,12 @@
 //! probability that each strategy is best, and the expected value of perfect information
 //! (EVPI), all on the study's primary outcome (see `convergence`), for which more is better.
 
+use std::path::Path;
+
 use super::convergence::Primary;
 use super::table::Table;
+use super::tornado::{tornado_chart, TornadoBar};
+use super::{file_name, ReportError};
 
 /// One parameter draw: the values its uncertain model numbers took, and the primary outcome of
 /// every strategy on its own patients.
@@ -59,6 +63,42 @@ pub fn sorted_by_swing(arms: &[OneWay]) -> Vec<&OneWay> {
     let mut v: Vec<&OneWay> = arms.iter().collect();
     v.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
     v
+}
+
+/// The tornado plot of the first strategy's primary outcome (nothing without one-way arms).
+pub fn tornado(
+    dir: &Path,
+    strategies: &[String],
+    base: &Primary,
+    arms: &[OneWay],
+) -> Result<Vec<String>, ReportError> {
+    let (Some(name), Some(b)) = (strategies.first(), base.shares.first()) else {
+        return Ok(Vec::new());
+    };
+    if arms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = |p: &Primary| p.shares.first().map_or(f64::NAN, |x| x.value);
+    let bars: Vec<TornadoBar> = arms
+        .iter()
+        .map(|a| TornadoBar {
+            label: a.key.clone(),
+            low_value: a.low,
+            high_value: a.high,
+            outcome_at_low: at(&a.at_low),
+            outcome_at_high: at(&a.at_high),
+        })
+        .collect();
+    let outcome = base.outcome.replace('_', " ");
+    let title = format!("One-way sensitivity: {outcome} under {name}");
+    let paths = tornado_chart(
+        &dir.join("psa_tornado"),
+        &title,
+        &format!("{outcome} (share of patients)"),
+        b.value,
+        &bars,
+    )?;
+    Ok(paths.iter().map(|p| file_name(p)).collect())
 }
 
 /// Per draw and strategy: the drawn parameters and the estimate.
