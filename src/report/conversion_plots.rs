@@ -243,7 +243,7 @@ pub(crate) fn text_size(text: &str, size: u32) -> (i32, i32) {
     }
 }
 
-fn text_style(size: u32, colour: RGBColor, hpos: HPos) -> TextStyle<'static> {
+pub(crate) fn text_style(size: u32, colour: RGBColor, hpos: HPos) -> TextStyle<'static> {
     TextStyle {
         font: (FONT, size).into_font(),
         color: colour.to_backend_color(),
@@ -273,17 +273,19 @@ enum Mark {
     Dot(RGBColor),
 }
 
-/// A centred, wrapping row of key entries.
-struct Key {
-    entries: Vec<(Mark, String)>,
-    font: u32,
+/// A centred, wrapping row of key entries. `M` is what an entry's symbol looks like; the chart
+/// that owns the key draws it (see [`Key::draw_with`]).
+pub(crate) struct Key<M> {
+    pub(crate) entries: Vec<(M, String)>,
+    pub(crate) font: u32,
 }
 
-const KEY_MARK_W: i32 = 24;
+/// Width of a key symbol, pixels.
+pub(crate) const KEY_MARK_W: i32 = 24;
 const KEY_GAP: i32 = 28;
 const KEY_TOP: i32 = 4;
 
-impl Key {
+impl<M: Copy> Key<M> {
     fn row_height(&self) -> i32 {
         self.font as i32 + 12
     }
@@ -304,40 +306,28 @@ impl Key {
         rows
     }
 
-    /// Height of the key in pixels, with a little room above it.
-    fn height(&self, width: i32) -> i32 {
+    /// Height of the key in pixels, with a little room above it, for an area `width` + 20
+    /// pixels wide.
+    pub(crate) fn height(&self, width: i32) -> i32 {
         KEY_TOP + self.rows(width).len() as i32 * self.row_height()
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    /// Draws the key centred in `area`; `mark` draws one symbol in the box of width
+    /// [`KEY_MARK_W`] whose left end and vertical centre are `(x, y)`.
+    pub(crate) fn draw_with<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        mark: impl Fn(&DrawingArea<DB, Shift>, M, i32, i32) -> DrawResult<DB>,
+    ) -> DrawResult<DB> {
         let width = area.dim_in_pixel().0 as i32;
         let style = text_style(self.font, RGBColor(40, 40, 40), HPos::Left);
         for (r, (row, used)) in self.rows(width - 20).into_iter().enumerate() {
             let left = (width - used) / 2;
             let y = KEY_TOP + r as i32 * self.row_height() + self.row_height() / 2;
             for (i, dx) in row {
-                let (mark, text) = &self.entries[i];
+                let (m, text) = &self.entries[i];
                 let x = left + dx;
-                let (a, b) = ((x, y), (x + KEY_MARK_W, y));
-                match *mark {
-                    Mark::Swatch(c) => area.draw(&Rectangle::new(
-                        [(x, y - 7), (x + KEY_MARK_W, y + 7)],
-                        c.filled(),
-                    ))?,
-                    Mark::Line(c) => area.draw(&PathElement::new(vec![a, b], c.stroke_width(3)))?,
-                    Mark::Dashed(c) => {
-                        for k in 0..3 {
-                            let x0 = x + 9 * k;
-                            area.draw(&PathElement::new(
-                                vec![(x0, y), (x0 + 6, y)],
-                                c.stroke_width(2),
-                            ))?;
-                        }
-                    }
-                    Mark::Dot(c) => {
-                        area.draw(&Circle::new((x + KEY_MARK_W / 2, y), 5, c.filled()))?
-                    }
-                }
+                mark(area, *m, x, y)?;
                 // +1: text centred by the font box sits a little high in both backends.
                 area.draw(&Text::new(
                     text.clone(),
@@ -347,6 +337,32 @@ impl Key {
             }
         }
         Ok(())
+    }
+}
+
+impl Key<Mark> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        self.draw_with(area, |area, mark, x, y| {
+            let (a, b) = ((x, y), (x + KEY_MARK_W, y));
+            match mark {
+                Mark::Swatch(c) => area.draw(&Rectangle::new(
+                    [(x, y - 7), (x + KEY_MARK_W, y + 7)],
+                    c.filled(),
+                )),
+                Mark::Line(c) => area.draw(&PathElement::new(vec![a, b], c.stroke_width(3))),
+                Mark::Dashed(c) => {
+                    for k in 0..3 {
+                        let x0 = x + 9 * k;
+                        area.draw(&PathElement::new(
+                            vec![(x0, y), (x0 + 6, y)],
+                            c.stroke_width(2),
+                        ))?;
+                    }
+                    Ok(())
+                }
+                Mark::Dot(c) => area.draw(&Circle::new((x + KEY_MARK_W / 2, y), 5, c.filled())),
+            }
+        })
     }
 }
 
@@ -428,7 +444,7 @@ impl<'a> WaterfallFigure<'a> {
         (n.div_ceil(cols), cols)
     }
 
-    fn key(&self) -> Key {
+    fn key(&self) -> Key<Mark> {
         let mut entries: Vec<(Mark, String)> = Category::ALL
             .iter()
             .map(|c| (Mark::Swatch(c.colour()), c.key_label()))
@@ -655,7 +671,7 @@ impl<'a> SpiderFigure<'a> {
         })
     }
 
-    fn key(&self) -> Key {
+    fn key(&self) -> Key<Mark> {
         let entries = vec![
             (
                 Mark::Line(RESPONSE_COLOUR),
@@ -832,7 +848,7 @@ struct FlowFigure<'a> {
     /// Bar labels, shortened with "…" where they would not fit the label column.
     labels: Vec<String>,
     label_w: i32,
-    key: Key,
+    key: Key<Mark>,
 }
 
 const FLOW_WIDTH: u32 = 1200;

@@ -21,9 +21,9 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatte
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::HPos;
 
-use super::conversion_plots::{fit_text, text_size};
+use super::conversion_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
 use super::plots::{
     render, tick_label, DrawResult, Figure, PlotError, FONT, PALETTE, REFERENCE_COLOUR,
 };
@@ -234,97 +234,45 @@ enum Mark {
     Dashed,
 }
 
-/// A centred, wrapping row of key entries.
-struct Key {
-    entries: Vec<(Mark, &'static str)>,
-}
-
-const KEY_MARK_W: i32 = 24;
-const KEY_GAP: i32 = 28;
-const KEY_TOP: i32 = 4;
-const KEY_ROW_H: i32 = KEY_FONT as i32 + 12;
-const KEY_WIDTH: i32 = WIDTH as i32 - 40;
-
-impl Key {
-    fn forest() -> Self {
-        Self {
-            entries: vec![
-                (Mark::Dot(PASS_COLOUR), "simulated, target met"),
-                (Mark::Dot(FAIL_COLOUR), "target missed"),
-                (Mark::Diamond(KEY_MARK_COLOUR), "used for calibration"),
-                (Mark::Whisker(KEY_MARK_COLOUR), "95% Monte Carlo interval"),
-                (Mark::Bar, "published interval"),
-                (Mark::Dashed, "published value"),
-            ],
-        }
-    }
-
-    /// Entries per row, each with its x offset from the row's left end, and the row widths.
-    fn rows(&self) -> Vec<(Vec<(usize, i32)>, i32)> {
-        let mut rows: Vec<(Vec<(usize, i32)>, i32)> = Vec::new();
-        for (i, (_, text)) in self.entries.iter().enumerate() {
-            let w = KEY_MARK_W + 7 + text_size(text, KEY_FONT).0;
-            match rows.last_mut() {
-                Some((row, used)) if *used + KEY_GAP + w <= KEY_WIDTH => {
-                    row.push((i, *used + KEY_GAP));
-                    *used += KEY_GAP + w;
-                }
-                _ => rows.push((vec![(i, 0)], w)),
-            }
-        }
-        rows
-    }
-
-    fn height(&self) -> i32 {
-        KEY_TOP + self.rows().len() as i32 * KEY_ROW_H
-    }
-
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let width = area.dim_in_pixel().0 as i32;
-        let style = text_style(KEY_FONT, RGBColor(40, 40, 40), HPos::Left);
-        for (r, (row, used)) in self.rows().into_iter().enumerate() {
-            let left = (width - used) / 2;
-            let y = KEY_TOP + r as i32 * KEY_ROW_H + KEY_ROW_H / 2;
-            for (i, dx) in row {
-                let (mark, text) = self.entries[i];
-                let x = left + dx;
-                let mid = x + KEY_MARK_W / 2;
-                match mark {
-                    Mark::Dot(c) => marker(area, (mid, y), c, false, None)?,
-                    Mark::Diamond(c) => marker(area, (mid, y), c, true, None)?,
-                    Mark::Bar => area.draw(&Rectangle::new(
-                        [(x, y - BAR_HALF_H), (x + KEY_MARK_W, y + BAR_HALF_H)],
-                        PUBLISHED_COLOUR.filled(),
-                    ))?,
-                    Mark::Whisker(c) => whisker(area, (x, x + KEY_MARK_W), y, c, (None, None))?,
-                    Mark::Dashed => {
-                        for k in 0..2 {
-                            let y0 = y - 9 + 11 * k;
-                            area.draw(&PathElement::new(
-                                vec![(mid, y0), (mid, y0 + 7)],
-                                REFERENCE_COLOUR.stroke_width(2),
-                            ))?;
-                        }
-                    }
-                }
-                // +1: text centred by the font box sits a little high in both backends.
-                area.draw(&Text::new(
-                    text.to_string(),
-                    (x + KEY_MARK_W + 7, y + 1),
-                    style.clone(),
-                ))?;
-            }
-        }
-        Ok(())
+/// The forest plot's key.
+fn forest_key() -> Key<Mark> {
+    let entries = [
+        (Mark::Dot(PASS_COLOUR), "simulated, target met"),
+        (Mark::Dot(FAIL_COLOUR), "target missed"),
+        (Mark::Diamond(KEY_MARK_COLOUR), "used for calibration"),
+        (Mark::Whisker(KEY_MARK_COLOUR), "95% Monte Carlo interval"),
+        (Mark::Bar, "published interval"),
+        (Mark::Dashed, "published value"),
+    ];
+    Key {
+        entries: entries.map(|(m, t)| (m, t.to_owned())).to_vec(),
+        font: KEY_FONT,
     }
 }
 
-fn text_style(size: u32, colour: RGBColor, hpos: HPos) -> TextStyle<'static> {
-    TextStyle {
-        font: (FONT, size).into_font(),
-        color: colour.to_backend_color(),
-        pos: Pos::new(hpos, VPos::Center),
-    }
+fn draw_key<DB: DrawingBackend>(key: &Key<Mark>, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    key.draw_with(area, |area, mark, x, y| {
+        let mid = x + KEY_MARK_W / 2;
+        match mark {
+            Mark::Dot(c) => marker(area, (mid, y), c, false, None),
+            Mark::Diamond(c) => marker(area, (mid, y), c, true, None),
+            Mark::Bar => area.draw(&Rectangle::new(
+                [(x, y - BAR_HALF_H), (x + KEY_MARK_W, y + BAR_HALF_H)],
+                PUBLISHED_COLOUR.filled(),
+            )),
+            Mark::Whisker(c) => whisker(area, (x, x + KEY_MARK_W), y, c, (None, None)),
+            Mark::Dashed => {
+                for k in 0..2 {
+                    let y0 = y - 9 + 11 * k;
+                    area.draw(&PathElement::new(
+                        vec![(mid, y0), (mid, y0 + 7)],
+                        REFERENCE_COLOUR.stroke_width(2),
+                    ))?;
+                }
+                Ok(())
+            }
+        }
+    })
 }
 
 /// The simulated value at `(x, y)` in pixels: a filled circle, a hollow diamond when
@@ -394,7 +342,7 @@ struct ForestFigure {
     /// The axis spans 1/half .. half (plus a little padding).
     half: f64,
     ticks: &'static [f64],
-    key: Key,
+    key: Key<Mark>,
 }
 
 impl ForestFigure {
@@ -472,7 +420,7 @@ impl ForestFigure {
             label_w,
             half,
             ticks,
-            key: Key::forest(),
+            key: forest_key(),
         })
     }
 }
@@ -480,7 +428,10 @@ impl ForestFigure {
 impl Figure for ForestFigure {
     fn size(&self) -> (u32, u32) {
         let rows = ROW_H * self.rows.len() as u32;
-        (WIDTH, FRAME_H + self.key.height() as u32 + rows)
+        (
+            WIDTH,
+            FRAME_H + self.key.height(WIDTH as i32 - 20) as u32 + rows,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -489,8 +440,8 @@ impl Figure for ForestFigure {
         let (_, below_margin) = root.split_vertically(16);
         let body =
             below_margin.titled(&self.title, (FONT, TITLE_FONT).into_font().color(&BLACK))?;
-        let (key_area, plot) = body.split_vertically(self.key.height() + 6);
-        self.key.draw(&key_area)?;
+        let (key_area, plot) = body.split_vertically(self.key.height(WIDTH as i32 - 20) + 6);
+        draw_key(&self.key, &key_area)?;
 
         let n = self.rows.len() as f64;
         let mut chart = ChartBuilder::on(&plot)

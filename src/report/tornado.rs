@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::HPos;
 
-use super::conversion_plots::{fit_text, text_size};
+use super::conversion_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
 use super::plots::{
     render, tick_label, DrawResult, Figure, PlotError, FONT, PALETTE, REFERENCE_COLOUR,
 };
@@ -135,7 +135,7 @@ struct TornadoFigure {
     label_w: i32,
     values_w: i32,
     x_range: Range<f64>,
-    key: Vec<(Mark, String)>,
+    key: Key<Mark>,
 }
 
 impl TornadoFigure {
@@ -221,7 +221,10 @@ impl TornadoFigure {
             label_w,
             values_w,
             x_range,
-            key,
+            key: Key {
+                entries: key,
+                font: KEY_FONT,
+            },
         })
     }
 
@@ -265,76 +268,20 @@ enum Mark {
     Line,
 }
 
-const KEY_MARK_W: i32 = 24;
-const KEY_GAP: i32 = 28;
-const KEY_TOP: i32 = 4;
-const KEY_ROW_H: i32 = KEY_FONT as i32 + 12;
-const KEY_WIDTH: i32 = WIDTH as i32 - 40;
-
-/// Entries per row of the key, each with its x offset from the row's left end, and the row
-/// widths.
-fn key_rows(entries: &[(Mark, String)]) -> Vec<(Vec<(usize, i32)>, i32)> {
-    let mut rows: Vec<(Vec<(usize, i32)>, i32)> = Vec::new();
-    for (i, (_, text)) in entries.iter().enumerate() {
-        let w = KEY_MARK_W + 7 + text_size(text, KEY_FONT).0;
-        match rows.last_mut() {
-            Some((row, used)) if *used + KEY_GAP + w <= KEY_WIDTH => {
-                row.push((i, *used + KEY_GAP));
-                *used += KEY_GAP + w;
-            }
-            _ => rows.push((vec![(i, 0)], w)),
+fn draw_key<DB: DrawingBackend>(key: &Key<Mark>, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    key.draw_with(area, |area, mark, x, y| match mark {
+        Mark::Swatch(c) => area.draw(&Rectangle::new(
+            [(x, y - 7), (x + KEY_MARK_W, y + 7)],
+            c.filled(),
+        )),
+        Mark::Line => {
+            let mid = x + KEY_MARK_W / 2;
+            area.draw(&PathElement::new(
+                vec![(mid, y - 9), (mid, y + 9)],
+                REFERENCE_COLOUR.stroke_width(2),
+            ))
         }
-    }
-    rows
-}
-
-fn key_height(entries: &[(Mark, String)]) -> i32 {
-    KEY_TOP + key_rows(entries).len() as i32 * KEY_ROW_H
-}
-
-/// A centred, wrapping row of key entries.
-fn draw_key<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[(Mark, String)],
-) -> DrawResult<DB> {
-    let width = area.dim_in_pixel().0 as i32;
-    let style = text_style(KEY_FONT, RGBColor(40, 40, 40), HPos::Left);
-    for (r, (row, used)) in key_rows(entries).into_iter().enumerate() {
-        let left = (width - used) / 2;
-        let y = KEY_TOP + r as i32 * KEY_ROW_H + KEY_ROW_H / 2;
-        for (i, dx) in row {
-            let (mark, text) = &entries[i];
-            let x = left + dx;
-            match *mark {
-                Mark::Swatch(c) => area.draw(&Rectangle::new(
-                    [(x, y - 7), (x + KEY_MARK_W, y + 7)],
-                    c.filled(),
-                ))?,
-                Mark::Line => {
-                    let mid = x + KEY_MARK_W / 2;
-                    area.draw(&PathElement::new(
-                        vec![(mid, y - 9), (mid, y + 9)],
-                        REFERENCE_COLOUR.stroke_width(2),
-                    ))?
-                }
-            }
-            // +1: text centred by the font box sits a little high in both backends.
-            area.draw(&Text::new(
-                text.clone(),
-                (x + KEY_MARK_W + 7, y + 1),
-                style.clone(),
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-fn text_style(size: u32, colour: RGBColor, hpos: HPos) -> TextStyle<'static> {
-    TextStyle {
-        font: (FONT, size).into_font(),
-        color: colour.to_backend_color(),
-        pos: Pos::new(hpos, VPos::Center),
-    }
+    })
 }
 
 impl Figure for TornadoFigure {
@@ -342,7 +289,7 @@ impl Figure for TornadoFigure {
         let rows = ROW_H * self.rows.len() as u32;
         (
             WIDTH,
-            FRAME_H + HEADING_H + key_height(&self.key) as u32 + rows,
+            FRAME_H + HEADING_H + self.key.height(WIDTH as i32 - 20) as u32 + rows,
         )
     }
 
@@ -352,8 +299,8 @@ impl Figure for TornadoFigure {
         let (_, below_margin) = root.split_vertically(16);
         let body =
             below_margin.titled(&self.title, (FONT, TITLE_FONT).into_font().color(&BLACK))?;
-        let (key_area, plot) = body.split_vertically(key_height(&self.key) + 6);
-        draw_key(&key_area, &self.key)?;
+        let (key_area, plot) = body.split_vertically(self.key.height(WIDTH as i32 - 20) + 6);
+        draw_key(&self.key, &key_area)?;
 
         let n = self.rows.len() as f64;
         let mut chart = ChartBuilder::on(&plot)
