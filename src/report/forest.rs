@@ -234,6 +234,34 @@ enum Mark {
     Dashed,
 }
 
+/// Top, centre and bottom in pixels of each of `rows` rows of a chart whose y axis runs from 0
+/// (bottom) to `rows`, first row on top; `y_of` maps a y value to its pixel.
+pub(crate) fn row_pixels(rows: usize, y_of: impl Fn(f64) -> i32) -> Vec<(i32, i32, i32)> {
+    let n = rows as f64;
+    (0..rows)
+        .map(|k| {
+            let centre = n - 0.5 - k as f64;
+            (y_of(centre + 0.5), y_of(centre), y_of(centre - 0.5))
+        })
+        .collect()
+}
+
+/// Every other row shaded across the plotting area's pixel columns `px`, under the grid, so
+/// that a row is easy to follow from its label to its marks.
+pub(crate) fn stripe_rows<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    px: &Range<i32>,
+    rows: &[(i32, i32, i32)],
+) -> DrawResult<DB> {
+    for &(top, _, bottom) in rows.iter().skip(1).step_by(2) {
+        root.draw(&Rectangle::new(
+            [(px.start, top), (px.end, bottom)],
+            STRIPE.filled(),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The forest plot's key.
 fn forest_key() -> Key<Mark> {
     let entries = [
@@ -453,20 +481,8 @@ impl Figure for ForestFigure {
 
         // Every other row shaded, under the grid, so a row is easy to follow across.
         let (px, _) = chart.plotting_area().get_pixel_range();
-        // Top, centre and bottom of each row in pixels, first row on top.
-        let row_y: Vec<(i32, i32, i32)> = (0..self.rows.len())
-            .map(|k| {
-                let centre = n - 0.5 - k as f64;
-                let y = |v: f64| chart.backend_coord(&(1.0, v)).1;
-                (y(centre + 0.5), y(centre), y(centre - 0.5))
-            })
-            .collect();
-        for &(top, _, bottom) in row_y.iter().skip(1).step_by(2) {
-            root.draw(&Rectangle::new(
-                [(px.start, top), (px.end, bottom)],
-                STRIPE.filled(),
-            ))?;
-        }
+        let row_y = row_pixels(self.rows.len(), |v| chart.backend_coord(&(1.0, v)).1);
+        stripe_rows(root, &px, &row_y)?;
 
         chart
             .configure_mesh()

@@ -22,6 +22,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
 use super::conversion_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
+use super::forest::{row_pixels, stripe_rows};
 use super::plots::{
     render, tick_label, DrawResult, Figure, PlotError, FONT, PALETTE, REFERENCE_COLOUR,
 };
@@ -88,7 +89,6 @@ const X_PAD: f64 = 0.06;
 const LOW_COLOUR: RGBColor = PALETTE[0]; // blue
 const HIGH_COLOUR: RGBColor = PALETTE[1]; // vermillion
 const VALUE_COLOUR: RGBColor = RGBColor(100, 100, 100);
-const STRIPE: RGBColor = RGBColor(244, 244, 244);
 
 /// Half the height of a bar; a shorter bar on the same side as a longer one is half as tall.
 const BAR_HALF_H: i32 = 11;
@@ -312,21 +312,8 @@ impl Figure for TornadoFigure {
             .build_cartesian_2d(self.x_range.clone(), 0.0..n)?;
 
         let (px, py) = chart.plotting_area().get_pixel_range();
-        // Top, centre and bottom of each row in pixels, first row on top.
-        let row_y: Vec<(i32, i32, i32)> = (0..self.rows.len())
-            .map(|k| {
-                let centre = n - 0.5 - k as f64;
-                let y = |v: f64| chart.backend_coord(&(self.base, v)).1;
-                (y(centre + 0.5), y(centre), y(centre - 0.5))
-            })
-            .collect();
-        // Every other row shaded, under the grid, so a row is easy to follow across.
-        for &(top, _, bottom) in row_y.iter().skip(1).step_by(2) {
-            root.draw(&Rectangle::new(
-                [(px.start, top), (px.end, bottom)],
-                STRIPE.filled(),
-            ))?;
-        }
+        let row_y = row_pixels(self.rows.len(), |v| chart.backend_coord(&(self.base, v)).1);
+        stripe_rows(root, &px, &row_y)?;
 
         chart
             .configure_mesh()
