@@ -845,3 +845,44 @@ fn bad_uncertainty_sections_exit_2_with_their_line() {
         .code(2)
         .stderr(contains("[uncertainty]"));
 }
+
+/// Protects the paired comparison of the hypertrophy and conversion studies: the paired
+/// difference equals the difference of the strategies' shares exactly (the discordant pairs
+/// are counted on the same patients), and pairing narrows the interval.
+#[test]
+fn paired_differences_match_the_shares_and_pairing_narrows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h");
+    run_to(&out, &[]);
+    let paired = fs::read_to_string(out.join("paired_differences.csv")).unwrap();
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let (groups, names, ready) = (
+        csv_column(&summary, "liver_group"),
+        csv_column(&summary, "strategy"),
+        csv_column(&summary, "ready_share"),
+    );
+    let share = |strategy: &str| -> f64 {
+        (0..groups.len())
+            .find(|&i| groups[i] == "all" && names[i] == strategy)
+            .map(|i| ready[i].parse().unwrap())
+            .unwrap()
+    };
+    let strategies = csv_column(&paired, "strategy");
+    let reference = &csv_column(&paired, "reference")[0];
+    let differences = csv_column(&paired, "difference");
+    let ratios = csv_column(&paired, "pairing_se_ratio");
+    assert_eq!(strategies.len(), 3);
+    for (i, s) in strategies.iter().enumerate() {
+        let d: f64 = differences[i].parse().unwrap();
+        assert!(
+            (d - (share(s) - share(reference))).abs() < 1e-12,
+            "{s}: {d}"
+        );
+        let r: f64 = ratios[i].parse().unwrap();
+        assert!(r > 0.0 && r < 1.0, "{s}: pairing SE ratio {r}");
+    }
+    let out = dir.path().join("c");
+    run_scenario("scenarios/default.toml", "2000", &out, &[]);
+    let paired = fs::read_to_string(out.join("paired_differences.csv")).unwrap();
+    assert_eq!(csv_column(&paired, "outcome")[0], "resected");
+}

@@ -133,6 +133,12 @@ pub struct TimingTally {
     pub sos: u64,
     pub cash: u64,
     pub injury_resected: u64,
+    /// Patients resected under this strategy and not under the first one, and the reverse:
+    /// the discordant pairs of the paired comparison with the first strategy.
+    #[serde(default)]
+    pub resected_only_here: u64,
+    #[serde(default)]
+    pub resected_only_by_reference: u64,
 }
 
 impl TimingTally {
@@ -162,6 +168,8 @@ impl TimingTally {
             sos: 0,
             cash: 0,
             injury_resected: 0,
+            resected_only_here: 0,
+            resected_only_by_reference: 0,
         }
     }
 
@@ -198,6 +206,8 @@ impl TimingTally {
 
     pub fn merge(&mut self, o: &TimingTally) {
         self.n += o.n;
+        self.resected_only_here += o.resected_only_here;
+        self.resected_only_by_reference += o.resected_only_by_reference;
         add(&mut self.outcomes, &o.outcomes);
         add(&mut self.cycles, &o.cycles);
         add(&mut self.cycles_resected, &o.cycles_resected);
@@ -542,9 +552,18 @@ impl Simulation for ConversionModel {
                     });
                 }
             }
+            let mut reference_resected = false;
             for (s, strategy) in self.strategies.iter().enumerate() {
                 let course = self.course_with_cache(&patient, strategy, &streams, &mut plans);
-                tally.strategies[s].add(&course);
+                let resected = course.outcome == Outcome::Resected;
+                let t = &mut tally.strategies[s];
+                if s == 0 {
+                    reference_resected = resected;
+                } else {
+                    t.resected_only_here += (resected && !reference_resected) as u64;
+                    t.resected_only_by_reference += (!resected && reference_resected) as u64;
+                }
+                t.add(&course);
                 if plan.records {
                     records.courses.push(course);
                 }

@@ -215,6 +215,7 @@ fn simulate_block(
         let streams = PatientStreams::new(key, index);
         let patient = model.patient(index, &streams);
         tally.add_patient(&patient);
+        let mut reference_ready = false;
         for (s, procedure) in procedures.iter().enumerate() {
             let course = procedure.course(&patient, &streams);
             remnant_path(
@@ -226,6 +227,14 @@ fn simulate_block(
                 &mut adequate,
             );
             let end = wait(&model.schedule, &patient, &course, &adequate);
+            let ready = matches!(end, WaitEnd::Ready { .. });
+            if s == 0 {
+                reference_ready = ready;
+            } else {
+                let d = &mut tally.ready_discordant[s];
+                d[0] += (ready && !reference_ready) as u64;
+                d[1] += (!ready && reference_ready) as u64;
+            }
             tally.waits[s][patient.group].add(
                 &patient,
                 course.immediate,

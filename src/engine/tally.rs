@@ -287,6 +287,10 @@ pub struct Tally {
     pub cohort: Vec<CohortTally>,
     /// `[strategy][liver group]`.
     pub waits: Vec<Vec<WaitTally>>,
+    /// Per strategy: patients ready by the last check under it and not under the first
+    /// strategy, and the reverse (the discordant pairs of the paired comparison).
+    #[serde(default)]
+    pub ready_discordant: Vec<[u64; 2]>,
 }
 
 impl Tally {
@@ -301,6 +305,7 @@ impl Tally {
             patients: 0,
             cohort: vec![CohortTally::default(); groups],
             waits: vec![vec![WaitTally::new(checks, horizon_days, quantiles); groups]; strategies],
+            ready_discordant: vec![[0; 2]; strategies],
         }
     }
 
@@ -312,6 +317,10 @@ impl Tally {
 
     pub fn merge(&mut self, o: &Tally) {
         self.patients += o.patients;
+        for (a, b) in self.ready_discordant.iter_mut().zip(&o.ready_discordant) {
+            a[0] += b[0];
+            a[1] += b[1];
+        }
         for (a, b) in self.cohort.iter_mut().zip(&o.cohort) {
             a.merge(b);
         }
@@ -327,6 +336,7 @@ impl Tally {
     pub fn same_shape(&self, o: &Tally) -> bool {
         self.cohort.len() == o.cohort.len()
             && self.waits.len() == o.waits.len()
+            && self.ready_discordant.len() == o.ready_discordant.len()
             && self
                 .waits
                 .iter()

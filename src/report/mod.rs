@@ -8,6 +8,7 @@ pub mod conversion_plots;
 pub mod forest;
 pub mod html;
 pub mod output;
+pub mod paired;
 pub mod pathway;
 pub mod pathway_plots;
 pub mod patients;
@@ -96,7 +97,11 @@ pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
         (Study::Conversion(m), StudyTally::Conversion(t)) => {
             refuse(t.rejections(m))?;
-            conversion::tables(scenario, m, t)
+            let mut tables = conversion::tables(scenario, m, t);
+            // After the timing table (the summary stays first).
+            let names = scenario.study.strategy_names();
+            tables.insert(1.min(tables.len()), paired::conversion(&names, t));
+            tables
         }
         (Study::Pathway(m), StudyTally::Pathway(t)) => {
             refuse(t.rejections(m))?;
@@ -136,6 +141,7 @@ fn hypertrophy_tables(
     }
     let tables = vec![
         tables::summary(m, tally),
+        paired::hypertrophy(&scenario.study.strategy_names(), tally),
         tables::windows(m, tally),
         tables::growth(m, tally),
         tables::dropouts(m, tally),

@@ -1,0 +1,99 @@
+//! Paired comparison of every strategy with the first on the primary outcome, for the
+//! conversion and hypertrophy studies (the pathway study has its own, at several landmarks):
+//! the difference from the discordant pairs, its 95% interval, and how much pairing narrowed
+//! it against two independent cohorts of the same size.
+
+use super::pathway::{paired_difference, se_ratio, unpaired_se};
+use super::table::Table;
+use crate::engine::conversion::ConversionTally;
+use crate::engine::tally::Tally;
+use crate::model::conversion::Outcome;
+
+/// One strategy against the reference on a share of `n` patients.
+struct Pair<'a> {
+    name: &'a str,
+    /// Patients with the outcome under this strategy.
+    k: u64,
+    /// Discordant pairs: the outcome here and not under the reference, and the reverse.
+    here_only: u64,
+    reference_only: u64,
+}
+
+fn table(outcome: &str, n: u64, reference: (&str, u64), others: &[Pair<'_>]) -> Table {
+    let mut t = Table::new("paired_differences");
+    for p in others {
+        let d = paired_difference(p.here_only, p.reference_only, n);
+        let unpaired = unpaired_se(p.k, reference.1, n);
+        t.row()
+            .text("strategy", p.name)
+            .text("reference", reference.0)
+            .text("outcome", outcome)
+            .count("patients", n)
+            .real("difference", d.value)
+            .real("difference_se", d.se)
+            .real("difference_lo95", d.lo)
+            .real("difference_hi95", d.hi)
+            .count("better_here", p.here_only)
+            .count("better_under_reference", p.reference_only)
+            .real("independent_se", unpaired)
+            .real("pairing_se_ratio", se_ratio(d.se, unpaired));
+    }
+    t
+}
+
+/// Resected, against the first strategy.
+pub fn conversion(names: &[String], t: &ConversionTally) -> Table {
+    let resected = Outcome::ALL
+        .iter()
+        .position(|&o| o == Outcome::Resected)
+        .unwrap_or(0);
+    let Some(first) = t.strategies.first() else {
+        return Table::new("paired_differences");
+    };
+    let others: Vec<Pair<'_>> = t
+        .strategies
+        .iter()
+        .zip(names)
+        .skip(1)
+        .map(|(s, name)| Pair {
+            name,
+            k: s.outcomes[resected],
+            here_only: s.resected_only_here,
+            reference_only: s.resected_only_by_reference,
+        })
+        .collect();
+    table(
+        "resected",
+        first.n,
+        (
+            names.first().map_or("", |s| s.as_str()),
+            first.outcomes[resected],
+        ),
+        &others,
+    )
+}
+
+/// Ready by the last check, against the first strategy.
+pub fn hypertrophy(names: &[String], t: &Tally) -> Table {
+    if t.waits.is_empty() {
+        return Table::new("paired_differences");
+    }
+    let ready = |s: usize| t.pooled(s).ready();
+    let others: Vec<Pair<'_>> = names
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(s, name)| Pair {
+            name,
+            k: ready(s),
+            here_only: t.ready_discordant.get(s).map_or(0, |d| d[0]),
+            reference_only: t.ready_discordant.get(s).map_or(0, |d| d[1]),
+        })
+        .collect();
+    table(
+        "ready_by_last_check",
+        t.patients,
+        (names.first().map_or("", |s| s.as_str()), ready(0)),
+        &others,
+    )
+}
