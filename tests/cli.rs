@@ -746,11 +746,16 @@ fn parameter_draws_are_reproducible_and_summarised() {
         "one value per draw, shared by its strategies"
     );
     let summary = fs::read_to_string(outs[0].join("psa_summary.csv")).unwrap();
-    let best: f64 = csv_column(&summary, "probability_best")
-        .iter()
-        .map(|x| x.parse::<f64>().unwrap())
-        .sum();
-    assert!((best - 1.0).abs() < 1e-12);
+    // For every outcome, the probabilities of being best add up to 1.
+    let outcomes = csv_column(&summary, "outcome");
+    let best = csv_column(&summary, "probability_best");
+    for o in ["overall_survival_5_years", "completed", "mortality_90_days"] {
+        let sum: f64 = (0..outcomes.len())
+            .filter(|&i| outcomes[i] == o)
+            .map(|i| best[i].parse::<f64>().unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-12, "{o}: {sum}");
+    }
     let voi = fs::read_to_string(outs[0].join("psa_value_of_information.csv")).unwrap();
     let evpi: f64 = csv_column(&voi, "evpi_per_patient")[0].parse().unwrap();
     assert!(evpi >= 0.0);

@@ -428,6 +428,15 @@ fn run_into(
     }
 }
 
+/// The outcomes a probabilistic sensitivity analysis summarises, the primary one first.
+fn outcomes(tally: &StudyTally) -> Vec<convergence::Primary> {
+    match tally {
+        StudyTally::Hypertrophy(t) => convergence::hypertrophy_outcomes(t),
+        StudyTally::Conversion(t) => convergence::conversion_outcomes(t),
+        StudyTally::Pathway(t) => convergence::pathway_outcomes(t),
+    }
+}
+
 /// The primary outcome of a tally of any study.
 fn primary(tally: &StudyTally) -> convergence::Primary {
     match tally {
@@ -476,7 +485,7 @@ fn parameter_draws(
                         .filter(|p| p.uncertain)
                         .map(|p| (p.key.clone(), p.value))
                         .collect(),
-                    primary: primary(&tally),
+                    outcomes: outcomes(&tally),
                 })
             })
             .collect::<Result<Vec<_>, Failure>>()
@@ -520,7 +529,7 @@ fn parameter_draws(
         })
         .collect();
     Ok(Psa {
-        base: primary(base),
+        base: outcomes(base),
         draws,
         one_way_base,
         one_way,
@@ -551,7 +560,8 @@ fn simulate_quietly(
 
 /// The parameter draws of a run with `[uncertainty]`.
 struct Psa {
-    base: convergence::Primary,
+    /// The base case's outcomes, the primary one first.
+    base: Vec<convergence::Primary>,
     draws: Vec<report::psa::Draw>,
     /// The base case on the one-way analysis' patients, and its arms.
     one_way_base: convergence::Primary,
@@ -713,7 +723,8 @@ fn write_results(
     }
     if let Some(p) = &provenance.psa {
         tables.push(report::psa::summary_table(&names, &p.base, &p.draws));
-        tables.push(report::psa::evpi_table(p.base.outcome, &p.draws));
+        let primary = p.base.first().map_or("", |b| b.outcome);
+        tables.push(report::psa::evpi_table(primary, &p.draws));
         tables.push(report::psa::draws_table(&names, &p.draws));
         tables.push(report::psa::one_way_table(
             &names,

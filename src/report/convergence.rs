@@ -27,6 +27,8 @@ pub struct Primary {
     pub outcome: &'static str,
     pub patients: u64,
     pub shares: Vec<Share>,
+    /// Whether a larger share is better (survival, resection) or worse (death, liver failure).
+    pub higher_is_better: bool,
 }
 
 impl Primary {
@@ -59,7 +61,105 @@ pub fn hypertrophy(t: &Tally) -> Primary {
         outcome: "ready_by_last_check",
         patients: t.patients,
         shares,
+        higher_is_better: true,
     }
+}
+
+/// A share of every strategy's patients, from a per-strategy count.
+fn outcome(
+    name: &'static str,
+    patients: u64,
+    higher_is_better: bool,
+    per_strategy: impl Iterator<Item = (u64, u64)>,
+) -> Primary {
+    Primary {
+        outcome: name,
+        patients,
+        shares: per_strategy.map(|(k, n)| share(k, n)).collect(),
+        higher_is_better,
+    }
+}
+
+/// The outcomes a probabilistic sensitivity analysis summarises, the primary one first.
+pub fn hypertrophy_outcomes(t: &Tally) -> Vec<Primary> {
+    use crate::model::conditioning::DropOutCause;
+    let pooled: Vec<_> = (0..t.waits.len()).map(|s| t.pooled(s)).collect();
+    vec![
+        hypertrophy(t),
+        outcome(
+            "dropped_out",
+            t.patients,
+            false,
+            pooled.iter().map(|w| {
+                (
+                    w.dropped(DropOutCause::ProcedureDeath) + w.dropped(DropOutCause::Progression),
+                    w.n,
+                )
+            }),
+        ),
+        outcome(
+            "not_ready_by_last_check",
+            t.patients,
+            false,
+            pooled.iter().map(|w| (w.not_ready, w.n)),
+        ),
+    ]
+}
+
+/// See [`hypertrophy_outcomes`].
+pub fn conversion_outcomes(t: &ConversionTally) -> Vec<Primary> {
+    let r0 = crate::model::surgery::Margin::ALL
+        .iter()
+        .position(|&m| m == crate::model::surgery::Margin::R0)
+        .unwrap_or(0);
+    vec![
+        conversion(t),
+        outcome(
+            "r0_resection",
+            t.patients,
+            true,
+            t.strategies.iter().map(|s| (s.margins[r0], s.n)),
+        ),
+        outcome(
+            "liver_failure",
+            t.patients,
+            false,
+            t.strategies.iter().map(|s| (s.phlf, s.n)),
+        ),
+        outcome(
+            "mortality_90_days",
+            t.patients,
+            false,
+            t.strategies.iter().map(|s| (s.deaths_90_days, s.n)),
+        ),
+    ]
+}
+
+/// See [`hypertrophy_outcomes`].
+pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
+    use crate::model::pathway::Exit;
+    let completed = Exit::ALL
+        .iter()
+        .position(|&e| e == Exit::Completed)
+        .unwrap_or(0);
+    let alive = |months: usize| t.strategies.iter().map(move |s| (s.alive_at(months), s.n));
+    vec![
+        pathway(t),
+        outcome("overall_survival_1_year", t.patients, true, alive(12)),
+        outcome("overall_survival_3_years", t.patients, true, alive(36)),
+        outcome(
+            "completed",
+            t.patients,
+            true,
+            t.strategies.iter().map(|s| (s.exits[completed], s.n)),
+        ),
+        outcome(
+            "mortality_90_days",
+            t.patients,
+            false,
+            t.strategies.iter().map(|s| (s.deaths_90_days, s.n)),
+        ),
+    ]
 }
 
 /// Conversion timing: resected.
@@ -76,6 +176,7 @@ pub fn conversion(t: &ConversionTally) -> Primary {
             .iter()
             .map(|s| share(s.outcomes[resected], s.n))
             .collect(),
+        higher_is_better: true,
     }
 }
 
@@ -89,6 +190,7 @@ pub fn pathway(t: &PathwayStudyTally) -> Primary {
             .iter()
             .map(|s| share(s.alive_at(PRIMARY_SURVIVAL_MONTHS), s.n))
             .collect(),
+        higher_is_better: true,
     }
 }
 
@@ -172,6 +274,7 @@ mod tests {
             outcome: "x",
             patients: n,
             shares: vec![share(k, n), share(n - k, n)],
+            higher_is_better: true,
         }
     }
 

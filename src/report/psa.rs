@@ -9,14 +9,21 @@ use super::table::Table;
 use super::tornado::{tornado_chart, TornadoBar};
 use super::{file_name, ReportError};
 
-/// One parameter draw: the values its uncertain model numbers took, and the primary outcome of
-/// every strategy on its own patients.
+/// One parameter draw: the values its uncertain model numbers took, and the outcomes of every
+/// strategy on its own patients.
 #[derive(Clone, Debug)]
 pub struct Draw {
     pub draw: u32,
     /// (scenario key, value), in scenario order; the same keys in every draw.
     pub parameters: Vec<(String, f64)>,
-    pub primary: Primary,
+    /// The study's outcomes, the primary one first; the same outcomes in every draw.
+    pub outcomes: Vec<Primary>,
+}
+
+impl Draw {
+    fn primary(&self) -> Option<&Primary> {
+        self.outcomes.first()
+    }
 }
 
 /// One arm pair of the one-way sensitivity analysis: one model number at its low and at its
@@ -101,22 +108,19 @@ pub fn tornado(
     Ok(paths.iter().map(|p| file_name(p)).collect())
 }
 
-/// Per draw and strategy: the drawn parameters and the estimate.
+/// Per draw and strategy: every outcome's estimate and the drawn parameters.
 pub fn draws_table(strategies: &[String], draws: &[Draw]) -> Table {
     let mut t = Table::new("psa_draws");
     for d in draws {
         for (s, name) in strategies.iter().enumerate() {
-            let Some(x) = d.primary.shares.get(s) else {
-                continue;
-            };
             let mut row = t
                 .row()
                 .count("draw", d.draw as u64)
                 .text("strategy", name)
-                .text("outcome", d.primary.outcome)
-                .count("patients", d.primary.patients)
-                .real("estimate", x.value)
-                .real("se", x.se);
+                .count("patients", d.primary().map_or(0, |p| p.patients));
+            for o in &d.outcomes {
+                row = row.real(o.outcome, o.shares.get(s).map_or(f64::NAN, |x| x.value));
+            }
             for (key, value) in &d.parameters {
                 row = row.real(key, *value);
             }
@@ -136,44 +140,56 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// Per strategy: the base case, the mean over draws, the 95% uncertainty interval (2.5th and
-/// 97.5th percentiles over draws) and the probability of being best (ties go to the strategy
-/// listed first).
-pub fn summary_table(strategies: &[String], base: &Primary, draws: &[Draw]) -> Table {
+/// Per outcome and strategy: the base case, the mean over draws, the 95% uncertainty interval
+/// (2.5th and 97.5th percentiles over draws) and the probability of being best (the highest
+/// share, or the lowest for death and liver failure; ties go to the strategy listed first).
+pub fn summary_table(strategies: &[String], base: &[Primary], draws: &[Draw]) -> Table {
     let mut t = Table::new("psa_summary");
-    let best = best_counts(strategies.len(), draws);
-    for (s, name) in strategies.iter().enumerate() {
-        let mut v: Vec<f64> = draws
-            .iter()
-            .filter_map(|d| d.primary.shares.get(s).map(|x| x.value))
-            .collect();
-        v.sort_by(f64::total_cmp);
-        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-        t.row()
-            .text("strategy", name)
-            .text("outcome", base.outcome)
-            .real(
-                "base_case",
-                base.shares.get(s).map_or(f64::NAN, |x| x.value),
-            )
-            .count("draws", v.len() as u64)
-            .real("mean_over_draws", mean)
-            .real("uncertainty_lo95", quantile(&v, 0.025))
-            .real("uncertainty_hi95", quantile(&v, 0.975))
-            .real(
-                "probability_best",
-                best[s] as f64 / draws.len().max(1) as f64,
-            );
+    for (o, b) in base.iter().enumerate() {
+        let best = best_counts(strategies.len(), o, b.higher_is_better, draws);
+        for (s, name) in strategies.iter().enumerate() {
+            let mut v: Vec<f64> = draws
+                .iter()
+                .filter_map(|d| d.outcomes.get(o)?.shares.get(s).map(|x| x.value))
+                .collect();
+            v.sort_by(f64::total_cmp);
+            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            t.row()
+                .text("outcome", b.outcome)
+                .text("strategy", name)
+                .text(
+                    "better",
+                    if b.higher_is_better {
+                        "higher"
+                    } else {
+                        "lower"
+                    },
+                )
+                .real("base_case", b.shares.get(s).map_or(f64::NAN, |x| x.value))
+                .count("draws", v.len() as u64)
+                .real("mean_over_draws", mean)
+                .real("uncertainty_lo95", quantile(&v, 0.025))
+                .real("uncertainty_hi95", quantile(&v, 0.975))
+                .real(
+                    "probability_best",
+                    best[s] as f64 / draws.len().max(1) as f64,
+                );
+        }
     }
     t
 }
 
-fn best_counts(strategies: usize, draws: &[Draw]) -> Vec<u64> {
+/// In how many draws each strategy was best on outcome `o`.
+fn best_counts(strategies: usize, o: usize, higher_is_better: bool, draws: &[Draw]) -> Vec<u64> {
+    let sign = if higher_is_better { 1.0 } else { -1.0 };
     let mut best = vec![0u64; strategies];
     for d in draws {
+        let Some(out) = d.outcomes.get(o) else {
+            continue;
+        };
         let mut at = 0;
-        for (s, x) in d.primary.shares.iter().enumerate() {
-            if x.value > d.primary.shares[at].value {
+        for (s, x) in out.shares.iter().enumerate() {
+            if sign * x.value > sign * out.shares[at].value {
                 at = s;
             }
         }
@@ -188,7 +204,7 @@ fn best_counts(strategies: usize, draws: &[Draw]) -> Vec<u64> {
 /// E[max over strategies] − max over strategies of E[·]. It includes the Monte Carlo noise of
 /// each draw's estimate (an upward bias that shrinks as `patients_per_draw` grows).
 pub fn evpi(draws: &[Draw]) -> Option<(f64, f64, f64)> {
-    let strategies = draws.first()?.primary.shares.len();
+    let strategies = draws.first()?.primary()?.shares.len();
     if strategies == 0 {
         return None;
     }
@@ -197,7 +213,8 @@ pub fn evpi(draws: &[Draw]) -> Option<(f64, f64, f64)> {
     let mut perfect = 0.0;
     for d in draws {
         let mut top = f64::NEG_INFINITY;
-        for (s, x) in d.primary.shares.iter().enumerate() {
+        let Some(primary) = d.primary() else { continue };
+        for (s, x) in primary.shares.iter().enumerate() {
             means[s] += x.value / k;
             top = top.max(x.value);
         }
@@ -230,11 +247,12 @@ mod tests {
         Draw {
             draw: i,
             parameters: vec![("model.x".into(), i as f64)],
-            primary: Primary {
+            outcomes: vec![Primary {
                 outcome: "o",
                 patients: 100,
                 shares: vec![share(a, 100), share(b, 100)],
-            },
+                higher_is_better: true,
+            }],
         }
     }
 
@@ -250,7 +268,7 @@ mod tests {
         assert!((current - 0.5).abs() < 1e-12 && (perfect - 0.55).abs() < 1e-12);
         assert!((value - 0.05).abs() < 1e-12);
         let names = ["a".to_owned(), "b".to_owned()];
-        let s = summary_table(&names, &crossing[0].primary, &crossing);
+        let s = summary_table(&names, &crossing[0].outcomes, &crossing);
         assert_eq!(s.real("probability_best", 0), Some(0.5));
         assert_eq!(s.real("probability_best", 1), Some(0.5));
         let d = draws_table(&names, &crossing);
