@@ -117,8 +117,13 @@ fn strategies_do_not_disturb_each_other() {
     let last = last_only.strategies.pop().unwrap();
     last_only.strategies = vec![last];
     let alone = simulate(&last_only, 11, 2000, 500);
+    // The discordant pairs count against the first strategy, which changes when the others are
+    // removed; everything else must not move.
+    let mut with_others = all.strategies.last().unwrap().clone();
+    with_others.resected_only_here = 0;
+    with_others.resected_only_by_reference = 0;
     assert_eq!(
-        serde_json::to_string(all.strategies.last().unwrap()).unwrap(),
+        serde_json::to_string(&with_others).unwrap(),
         serde_json::to_string(&alone.strategies[0]).unwrap()
     );
 }

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::stats::{count_quantile_interval, quantile_bracket, share, Share};
+use super::stats::{count_quantile_interval, quantile_bracket, share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
-use crate::engine::accumulators::Histogram;
+use crate::engine::accumulators::{ExactSum, Histogram};
 use crate::engine::conversion::{ConversionTally, ResponseTally, TimingTally, DEPTH_GRID_PCT};
 use crate::engine::tally::CohortTally;
 use crate::model::chemotherapy::WEEKS_PER_CYCLE;
@@ -66,6 +66,14 @@ pub(crate) fn with_interval<'t>(
         .real(&format!("{name}_hi95"), hi)
 }
 
+/// Mean of an exact sum with a normal 95% interval, mean ± 1.96 standard errors (0 without
+/// values; a zero-width interval from a single value).
+pub(crate) fn mean_interval(s: &ExactSum) -> (f64, f64, f64) {
+    let mean = s.mean().unwrap_or(0.0);
+    let se = s.se().unwrap_or(0.0);
+    (mean, mean - Z95 * se, mean + Z95 * se)
+}
+
 /// One row per strategy: the trade-off of timing.
 pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
     let mut table = Table::new("timing");
@@ -90,38 +98,37 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .count("patients", n);
         row = with_share(row, "resected", share(resected, n));
         row = with_share(row, "r0", share(r0, n));
-        row = row
-            .real("r0_among_resected", share(r0, resected).value)
-            .real(
-                "r1_vascular_among_resected",
-                share(w.margins[Margin::R1Vascular as usize], resected).value,
-            )
-            .real(
-                "r1_parenchymal_among_resected",
-                share(w.margins[Margin::R1Parenchymal as usize], resected).value,
-            );
+        row = with_share(row, "r0_among_resected", share(r0, resected));
+        row = with_share(
+            row,
+            "r1_vascular_among_resected",
+            share(w.margins[Margin::R1Vascular as usize], resected),
+        );
+        row = with_share(
+            row,
+            "r1_parenchymal_among_resected",
+            share(w.margins[Margin::R1Parenchymal as usize], resected),
+        );
         row = with_share(row, "dlm", share(w.dlm, n));
         row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
         row = with_share(row, "liver_injury", share(w.injury_any, n));
-        row = row
-            .real("sos", share(w.sos, n).value)
-            .real("cash", share(w.cash, n).value);
+        row = with_share(row, "sos", share(w.sos, n));
+        row = with_share(row, "cash", share(w.cash, n));
         row = with_share(row, "liver_failure", share(w.phlf, n));
-        row = row.real(
-            "liver_failure_among_resected",
-            share(w.phlf, resected).value,
-        );
+        row = with_share(row, "liver_failure_among_resected", share(w.phlf, resected));
         row = with_share(row, "morbidity", share(w.morbidity, n));
-        row = row.real(
+        row = with_share(
+            row,
             "morbidity_among_resected",
-            share(w.morbidity, resected).value,
+            share(w.morbidity, resected),
         );
         row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
+        row = with_share(
+            row,
+            "mortality_90d_among_resected",
+            share(w.deaths_90_days, resected),
+        );
         row = row
-            .real(
-                "mortality_90d_among_resected",
-                share(w.deaths_90_days, resected).value,
-            )
             .real("median_cycles_resected", cycles.0)
             .real("median_cycles_resected_lo95", cycles.1)
             .real("median_cycles_resected_hi95", cycles.2)
@@ -129,22 +136,26 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .real("median_weeks_to_resection_lo95", weeks.1)
             .real("median_weeks_to_resection_hi95", weeks.2)
             .real("median_weeks_to_palliative", palliative.0)
-            .real(
-                "mean_weeks_to_resection",
-                w.weeks_resected.mean().unwrap_or(0.0),
-            )
-            .real(
-                "mean_sflr_at_resection_pct",
-                w.sflr_resected_pct.mean().unwrap_or(0.0),
-            )
-            .real("major_among_resected", share(w.major, resected).value)
-            .real("conditioned", share(w.conditioned, n).value);
+            .real("median_weeks_to_palliative_lo95", palliative.1)
+            .real("median_weeks_to_palliative_hi95", palliative.2);
+        row = with_interval(
+            row,
+            "mean_weeks_to_resection",
+            mean_interval(&w.weeks_resected),
+        );
+        row = with_interval(
+            row,
+            "mean_sflr_at_resection_pct",
+            mean_interval(&w.sflr_resected_pct),
+        );
+        row = with_share(row, "major_among_resected", share(w.major, resected));
+        row = with_share(row, "conditioned", share(w.conditioned, n));
         row = with_share(row, "progressed", share(progressed, n));
         for o in Outcome::ALL
             .iter()
             .filter(|o| !o.progressed() && **o != Outcome::Resected)
         {
-            row = row.real(o.key(), share(w.count(*o), n).value);
+            row = with_share(row, o.key(), share(w.count(*o), n));
         }
         let _ = row;
     }
@@ -220,7 +231,7 @@ pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
             .count("patients", r.n);
         row = with_share(row, "objective_response", share(r.objective(), r.n));
         for resp in Response::ALL {
-            row = row.real(resp.key(), share(r.best[resp as usize], r.n).value);
+            row = with_share(row, resp.key(), share(r.best[resp as usize], r.n));
         }
         row = with_share(row, "early_shrinkage", share(r.early_shrinkage, r.n));
         let (q_lo, q_hi) = quantile_bracket(r.n, 0.5);
@@ -237,8 +248,8 @@ pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
             .real(
                 "median_depth_pct_hi95",
                 r.depth_hist.quantile(q_hi).unwrap_or(0.0),
-            )
-            .real("mean_depth_pct", r.depth_pct.mean().unwrap_or(0.0))
+            );
+        row = with_interval(row, "mean_depth_pct", mean_interval(&r.depth_pct))
             .real("median_weeks_to_best_response", nadir.0 * WEEKS_PER_CYCLE)
             .real(
                 "median_weeks_to_best_response_lo95",
@@ -268,16 +279,14 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
     }
     for (group, c) in rows {
         let n = c.age_years.n;
-        let mut row = table
-            .row()
-            .text("liver_group", group)
-            .count("patients", n)
-            .real("share", share(n, t.patients).value)
-            .real("female_share", share(c.female, n).value)
-            .real(
-                "prior_hepatectomy_share",
-                share(c.prior_hepatectomy, n).value,
-            );
+        let mut row = table.row().text("liver_group", group).count("patients", n);
+        row = with_share(row, "share", share(n, t.patients));
+        row = with_share(row, "female_share", share(c.female, n));
+        row = with_share(
+            row,
+            "prior_hepatectomy_share",
+            share(c.prior_hepatectomy, n),
+        );
         for (name, s) in [
             ("age_years", &c.age_years),
             ("bsa_m2", &c.bsa_m2),
@@ -285,8 +294,7 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
             ("tlv_ml", &c.tlv_ml),
             ("tumour_volume_ml", &c.tumour_ml),
         ] {
-            row = row
-                .real(&format!("{name}_mean"), s.mean().unwrap_or(0.0))
+            row = with_interval(row, &format!("{name}_mean"), mean_interval(s))
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;
@@ -299,50 +307,53 @@ pub fn burden(t: &ConversionTally) -> Table {
     let mut table = Table::new("burden");
     let b = &t.burden;
     let n = t.patients;
-    let mut rows: Vec<(String, f64)> = vec![
-        ("lesions_mean".into(), b.lesions.mean().unwrap_or(0.0)),
-        ("lesions_sd".into(), b.lesions.sd().unwrap_or(0.0)),
-        ("largest_mm_mean".into(), b.largest_mm.mean().unwrap_or(0.0)),
-        (
-            "occult_liver_lesions_mean".into(),
-            b.occult_lesions.mean().unwrap_or(0.0),
-        ),
-        ("bilobar_share".into(), share(b.bilobar, n).value),
-        ("ras_mutant_share".into(), share(b.ras_mutant, n).value),
-        ("braf_mutant_share".into(), share(b.braf_mutant, n).value),
-        ("right_sided_share".into(), share(b.right_sided, n).value),
-        ("synchronous_share".into(), share(b.synchronous, n).value),
-        (
-            "node_positive_share".into(),
-            share(b.node_positive, n).value,
-        ),
-        ("cea_over_200_share".into(), share(b.cea_over_200, n).value),
+    // A share or a mean carries its 95% interval; a standard deviation has none (null).
+    let sh = |k: u64| {
+        let s = share(k, n);
+        (s.value, Some((s.lo, s.hi)))
+    };
+    let mean = |s: &ExactSum| {
+        let (v, lo, hi) = mean_interval(s);
+        (v, Some((lo, hi)))
+    };
+    type Value = (f64, Option<(f64, f64)>);
+    let mut rows: Vec<(String, Value)> = vec![
+        ("lesions_mean".into(), mean(&b.lesions)),
+        ("lesions_sd".into(), (b.lesions.sd().unwrap_or(0.0), None)),
+        ("largest_mm_mean".into(), mean(&b.largest_mm)),
+        ("occult_liver_lesions_mean".into(), mean(&b.occult_lesions)),
+        ("bilobar_share".into(), sh(b.bilobar)),
+        ("ras_mutant_share".into(), sh(b.ras_mutant)),
+        ("braf_mutant_share".into(), sh(b.braf_mutant)),
+        ("right_sided_share".into(), sh(b.right_sided)),
+        ("synchronous_share".into(), sh(b.synchronous)),
+        ("node_positive_share".into(), sh(b.node_positive)),
+        ("cea_over_200_share".into(), sh(b.cea_over_200)),
         (
             "extrahepatic_occult_share".into(),
-            share(b.extrahepatic_occult, n).value,
+            sh(b.extrahepatic_occult),
         ),
         (
             "resectable_at_diagnosis_share".into(),
-            share(b.resectable_at_diagnosis, n).value,
+            sh(b.resectable_at_diagnosis),
         ),
-        (
-            "selection_draws_mean".into(),
-            b.selection_tries.mean().unwrap_or(0.0),
-        ),
+        ("selection_draws_mean".into(), mean(&b.selection_tries)),
         (
             "selection_exhausted_share".into(),
-            share(b.selection_exhausted, n).value,
+            sh(b.selection_exhausted),
         ),
     ];
     for (score, &k) in b.fong.iter().enumerate() {
-        rows.push((format!("fong_score_{score}_share"), share(k, n).value));
+        rows.push((format!("fong_score_{score}_share"), sh(k)));
     }
-    for (key, value) in rows {
+    for (key, (value, interval)) in rows {
         table
             .row()
             .text("key", key)
             .count("patients", n)
-            .real("value", value);
+            .real("value", value)
+            .maybe_real("value_lo95", interval.map(|i| i.0))
+            .maybe_real("value_hi95", interval.map(|i| i.1));
     }
     table
 }

@@ -25,11 +25,10 @@
 
 use std::path::Path;
 
-use super::conversion::{burden, cohort, with_interval, with_share};
+use super::conversion::{burden, cohort, mean_interval, with_interval, with_share};
 use super::stats::{share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
-use crate::engine::accumulators::ExactSum;
 use crate::engine::conversion::ConversionTally;
 use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
@@ -150,14 +149,6 @@ pub(crate) fn median_months(curve: &[Share]) -> ((f64, f64, f64), bool) {
     ((cap(median), cap(lo), cap(hi)), median.is_some())
 }
 
-/// Mean of an exact sum with a normal 95% interval (0 without values; a zero-width interval
-/// from a single value).
-fn mean_interval(s: &ExactSum) -> (f64, f64, f64) {
-    let mean = s.mean().unwrap_or(0.0);
-    let se = s.se().unwrap_or(0.0);
-    (mean, mean - Z95 * se, mean + Z95 * se)
-}
-
 /// A paired difference of proportions from the discordant pairs: estimate, standard error and
 /// 95% interval (clamped to [−1, 1]).
 pub(crate) struct PairedDifference {
@@ -234,17 +225,14 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
         row = with_share(row, "intrahepatic_recurrence", share(w.intrahepatic, rdf));
         row = with_share(row, "extrahepatic_recurrence", share(w.extrahepatic, rdf));
         row = with_share(row, "in_situ_recurrence", share(w.in_situ, rdf));
-        row = row
-            .real("liver_only_recurrence", share(w.liver_only, rdf).value)
-            .real("margin_site_recurrence", share(w.margin_site, rdf).value)
-            .real(
-                "ablation_site_recurrence",
-                share(w.ablation_site, rdf).value,
-            );
+        row = with_share(row, "liver_only_recurrence", share(w.liver_only, rdf));
+        row = with_share(row, "margin_site_recurrence", share(w.margin_site, rdf));
+        row = with_share(row, "ablation_site_recurrence", share(w.ablation_site, rdf));
         row = with_share(row, "repeat_treatment", share(w.repeat_patients, rdf));
-        row = row.real(
+        row = with_share(
+            row,
             "repeat_treatment_of_liver_only_recurrence",
-            share(w.liver_only_repeat, w.liver_only).value,
+            share(w.liver_only_repeat, w.liver_only),
         );
         for &l in &LANDMARKS_MONTHS {
             row = with_share(
@@ -270,16 +258,17 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
         row = with_interval(row, "median_os_months", median)
             .text("median_os_reached", if reached { "yes" } else { "no" });
         row = with_interval(row, "rmst_5y_months", mean_interval(&w.rmst));
-        row = row
-            .real(
-                "mean_months_to_recurrence",
-                w.months_to_recurrence.mean().unwrap_or(0.0),
-            )
-            .real("mean_cycles", w.cycles.mean().unwrap_or(0.0))
-            .real(
-                "mean_path_weeks_among_operated",
-                w.path_weeks.mean().unwrap_or(0.0),
-            );
+        row = with_interval(
+            row,
+            "mean_months_to_recurrence",
+            mean_interval(&w.months_to_recurrence),
+        );
+        row = with_interval(row, "mean_cycles", mean_interval(&w.cycles));
+        row = with_interval(
+            row,
+            "mean_path_weeks_among_operated",
+            mean_interval(&w.path_weeks),
+        );
         let _ = row;
     }
     table
@@ -383,9 +372,7 @@ pub(crate) fn steps(strategies: &[Strategy]) -> Table {
                 ("major_complication_here", &w.complicated),
             ] {
                 let c = get(v);
-                row = row
-                    .count(name, c)
-                    .real(&format!("{name}_share"), share(c, n).value);
+                row = with_share(row.count(name, c), &format!("{name}_share"), share(c, n));
             }
             let _ = row;
         }
@@ -432,8 +419,8 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
             .row()
             .text("strategy", s.name)
             .count("patients", n)
-            .count("operated", w.operated)
-            .real("operated_share", share(w.operated, n).value);
+            .count("operated", w.operated);
+        row = with_share(row, "operated_share", share(w.operated, n));
         row = with_share(
             row,
             "liver_failure_among_operated",
@@ -464,21 +451,22 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
             "liver_failure_high_kgr",
             share(w.phlf_high_kgr, w.conditioned - w.low_kgr),
         );
-        row = row
-            .count("conditioned", w.conditioned)
-            .real("conditioned_share", share(w.conditioned, n).value)
-            .real(
-                "mean_kgr_pct_per_week",
-                w.kgr_pct_per_week.mean().unwrap_or(0.0),
-            );
+        row = row.count("conditioned", w.conditioned);
+        row = with_share(row, "conditioned_share", share(w.conditioned, n));
+        row = with_interval(
+            row,
+            "mean_kgr_pct_per_week",
+            mean_interval(&w.kgr_pct_per_week),
+        );
         row = with_share(
             row,
             "low_kgr_among_conditioned",
             share(w.low_kgr, w.conditioned),
         );
-        row = row.real(
+        row = with_interval(
+            row,
             "mean_sflr_at_final_resection_pct",
-            w.sflr_pct.mean().unwrap_or(0.0),
+            mean_interval(&w.sflr_pct),
         );
         row = with_share(row, "liver_injury", share(w.injury, n));
         row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));

@@ -1,8 +1,9 @@
 //! The result tables of a hypertrophy-windows run, built from the tallies.
 
-use super::stats::share;
+use super::conversion::{mean_interval, with_interval, with_share};
+use super::stats::{quantile_bracket, share, Z95};
 use super::table::Table;
-use crate::engine::accumulators::FixedMoments;
+use crate::engine::accumulators::{FixedMoments, Histogram};
 use crate::engine::tally::{CohortTally, Tally, WaitTally};
 use crate::model::conditioning::{DropOutCause, Immediate};
 use crate::model::hypertrophy::DAYS_PER_WEEK;
@@ -29,6 +30,35 @@ fn groups<'a>(model: &'a Model, tally: &'a Tally, strategy: usize) -> Vec<(&'a s
 
 fn mean_or_zero(s: &FixedMoments) -> f64 {
     s.mean().unwrap_or(0.0)
+}
+
+/// Mean with its normal 95% interval, mean ± 1.96 standard errors (0 without values).
+fn fixed_interval(s: &FixedMoments) -> (f64, f64, f64) {
+    let mean = mean_or_zero(s);
+    let se = s.se().unwrap_or(0.0);
+    (mean, mean - Z95 * se, mean + Z95 * se)
+}
+
+/// Divides an estimate and its interval by a positive constant.
+fn scaled((v, lo, hi): (f64, f64, f64), by: f64) -> (f64, f64, f64) {
+    (v / by, lo / by, hi / by)
+}
+
+/// A quantile of all values of a histogram with its distribution-free 95% interval: the
+/// quantiles at the probabilities bracketing q (see [`quantile_bracket`]), as for the medians
+/// of the conversion study. 0 without values.
+fn quantile_interval(h: &Histogram, q: f64) -> (f64, f64, f64) {
+    let (lo, hi) = quantile_bracket(h.total(), q);
+    let at = |p: f64| h.quantile(p).unwrap_or(0.0);
+    (at(q), at(lo), at(hi))
+}
+
+/// As [`quantile_interval`], among the values inside the grid only; `missing` without any.
+fn quantile_within_interval(h: &Histogram, q: f64, missing: f64) -> (f64, f64, f64) {
+    let within = h.total() - h.overflow() - h.underflow();
+    let (lo, hi) = quantile_bracket(within, q);
+    let at = |p: f64| h.quantile_within(p).unwrap_or(missing);
+    (at(q), at(lo), at(hi))
 }
 
 /// Hypertrophy windows: by strategy, liver group and check.
@@ -58,13 +88,17 @@ pub fn windows(model: &Model, tally: &Tally) -> Table {
                     .real("adequate_hi95", adequate.hi)
                     .real("ready_share", ready.value)
                     .real("ready_lo95", ready.lo)
-                    .real("ready_hi95", ready.hi)
-                    .real("dropped_out_share", share(dropped_cum, w.n).value)
-                    .real("sflr_mean_pct", mean_or_zero(&w.sflr_at(k)))
+                    .real("ready_hi95", ready.hi);
+                row = with_share(row, "dropped_out_share", share(dropped_cum, w.n));
+                row = with_interval(row, "sflr_mean_pct", fixed_interval(&w.sflr_at(k)))
                     .real("sflr_sd_pct", w.sflr_at(k).sd().unwrap_or(0.0));
                 if let Some(h) = w.sflr_hist.get(k) {
                     for (q, name) in QUANTILES {
-                        row = row.real(&format!("sflr_{name}_pct"), h.quantile(q).unwrap_or(0.0));
+                        row = with_interval(
+                            row,
+                            &format!("sflr_{name}_pct"),
+                            quantile_interval(h, q),
+                        );
                     }
                 }
                 let _ = row;
@@ -82,26 +116,32 @@ pub fn growth(model: &Model, tally: &Tally) -> Table {
             for k in 1..=model.schedule.checks as usize {
                 let weeks = model.schedule.day(k as u32) / DAYS_PER_WEEK;
                 let dh = &w.dh_at(k);
-                let mut row = t
+                let row = t
                     .row()
                     .text("strategy", &strategy.name)
                     .text("liver_group", group)
                     .count("check", k as u64)
                     .real("week", weeks)
-                    .count("patients", w.n)
-                    .real("dh_mean_pp", mean_or_zero(dh))
+                    .count("patients", w.n);
+                let mut row = with_interval(row, "dh_mean_pp", fixed_interval(dh))
                     .real("dh_sd_pp", dh.sd().unwrap_or(0.0))
-                    .real("dh_se_pp", dh.se().unwrap_or(0.0))
-                    .real("kgr_mean_pp_per_week", mean_or_zero(dh) / weeks)
-                    .real("kgr_sd_pp_per_week", dh.sd().unwrap_or(0.0) / weeks);
+                    .real("dh_se_pp", dh.se().unwrap_or(0.0));
+                row = with_interval(
+                    row,
+                    "kgr_mean_pp_per_week",
+                    scaled(fixed_interval(dh), weeks),
+                )
+                .real("kgr_sd_pp_per_week", dh.sd().unwrap_or(0.0) / weeks)
+                .real("kgr_se_pp_per_week", dh.se().unwrap_or(0.0) / weeks);
                 if let Some(h) = w.dh_hist.get(k) {
                     for (q, name) in QUANTILES {
-                        row = row.real(&format!("dh_{name}_pp"), h.quantile(q).unwrap_or(0.0));
+                        row = with_interval(row, &format!("dh_{name}_pp"), quantile_interval(h, q));
                     }
                     for (q, name) in QUANTILES {
-                        row = row.real(
+                        row = with_interval(
+                            row,
                             &format!("kgr_{name}_pp_per_week"),
-                            h.quantile(q).unwrap_or(0.0) / weeks,
+                            scaled(quantile_interval(h, q), weeks),
                         );
                     }
                 }
@@ -163,69 +203,97 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             );
             let reached = share(w.adequate_at[checks], w.n);
             let within = w.days_to_threshold.total() - w.days_to_threshold.overflow();
-            let dq = |q: f64| w.days_to_threshold.quantile_within(q).unwrap_or(0.0);
+            let dq = |q: f64| quantile_within_interval(&w.days_to_threshold, q, 0.0);
             let dh = &w.dh_at(a);
             let ready_check = w.ready_check();
-            t.row()
+            // Checks to weeks, in the order of operations the estimate has always used.
+            let weeks = |checks: f64| checks * model.schedule.interval_days / DAYS_PER_WEEK;
+            let (ready_mean, ready_lo, ready_hi) = mean_interval(&ready_check);
+            let row = t
+                .row()
                 .text("strategy", &strategy.name)
                 .text("procedure", strategy.procedure.label())
                 .text("liver_group", group)
                 .count("patients", w.n)
                 .real("ready_share", ready.value)
                 .real("ready_lo95", ready.lo)
-                .real("ready_hi95", ready.hi)
-                .real(
-                    "mean_weeks_to_ready",
-                    ready_check.mean().unwrap_or(0.0) * model.schedule.interval_days
-                        / DAYS_PER_WEEK,
-                )
-                .real(
-                    "mean_weeks_to_ready_se",
-                    ready_check.se().unwrap_or(0.0) * model.schedule.interval_days / DAYS_PER_WEEK,
-                )
-                .real("not_ready_share", not_ready.value)
-                .real("dropped_out_share", dropped.value)
-                .real(
-                    "dropped_out_death_share",
-                    share(w.dropped(DropOutCause::ProcedureDeath), w.n).value,
-                )
-                .real(
-                    "dropped_out_progression_share",
-                    share(w.dropped(DropOutCause::Progression), w.n).value,
-                )
-                .real("adequate_at_last_check_share", reached.value)
-                .real("reaches_threshold_share", share(within, w.n).value)
-                .real("days_to_threshold_p25", dq(0.25))
-                .real("days_to_threshold_median", dq(0.5))
-                .real("days_to_threshold_p75", dq(0.75))
-                .real("assessment_week", a_weeks)
-                .real("dh_mean_pp", mean_or_zero(dh))
+                .real("ready_hi95", ready.hi);
+            let mut row = with_interval(
+                row,
+                "mean_weeks_to_ready",
+                (weeks(ready_mean), weeks(ready_lo), weeks(ready_hi)),
+            )
+            .real(
+                "mean_weeks_to_ready_se",
+                ready_check.se().unwrap_or(0.0) * model.schedule.interval_days / DAYS_PER_WEEK,
+            );
+            row = with_share(row, "not_ready_share", not_ready);
+            row = with_share(row, "dropped_out_share", dropped);
+            row = with_share(
+                row,
+                "dropped_out_death_share",
+                share(w.dropped(DropOutCause::ProcedureDeath), w.n),
+            );
+            row = with_share(
+                row,
+                "dropped_out_progression_share",
+                share(w.dropped(DropOutCause::Progression), w.n),
+            );
+            row = with_share(row, "adequate_at_last_check_share", reached);
+            row = with_share(row, "reaches_threshold_share", share(within, w.n));
+            row = with_interval(row, "days_to_threshold_p25", dq(0.25));
+            row = with_interval(row, "days_to_threshold_median", dq(0.5));
+            row = with_interval(row, "days_to_threshold_p75", dq(0.75));
+            row = row.real("assessment_week", a_weeks);
+            row = with_interval(row, "dh_mean_pp", fixed_interval(dh))
                 .real("dh_sd_pp", dh.sd().unwrap_or(0.0))
-                .real("dh_se_pp", dh.se().unwrap_or(0.0))
-                .real("kgr_mean_pp_per_week", mean_or_zero(dh) / a_weeks)
-                .real("relative_growth_mean_pct", relative_growth_pct(&w, a))
-                .real(
-                    "major_complication_share",
-                    share(w.immediate[Immediate::MajorComplication as usize], w.n).value,
-                )
-                .real(
-                    "technical_failure_share",
-                    share(w.immediate[Immediate::TechnicalFailure as usize], w.n).value,
-                );
+                .real("dh_se_pp", dh.se().unwrap_or(0.0));
+            row = with_interval(
+                row,
+                "kgr_mean_pp_per_week",
+                scaled(fixed_interval(dh), a_weeks),
+            )
+            .real("kgr_se_pp_per_week", dh.se().unwrap_or(0.0) / a_weeks);
+            let (growth, growth_se) = relative_growth_pct(&w, a);
+            row = with_interval(
+                row,
+                "relative_growth_mean_pct",
+                (growth, growth - Z95 * growth_se, growth + Z95 * growth_se),
+            )
+            .real("relative_growth_se_pct", growth_se);
+            row = with_share(
+                row,
+                "major_complication_share",
+                share(w.immediate[Immediate::MajorComplication as usize], w.n),
+            );
+            row = with_share(
+                row,
+                "technical_failure_share",
+                share(w.immediate[Immediate::TechnicalFailure as usize], w.n),
+            );
+            let _ = row;
         }
     }
     t
 }
 
 /// Mean relative FLR growth (%) at a check: mean DH / mean sFLR0, the way series report "FLR
-/// hypertrophy" as a ratio of means.
-fn relative_growth_pct(w: &WaitTally, check: usize) -> f64 {
-    let base = mean_or_zero(&w.sflr_at(0));
-    if base > 0.0 {
-        100.0 * mean_or_zero(&w.dh_at(check)) / base
-    } else {
-        0.0
+/// hypertrophy" as a ratio of means; with its Monte Carlo standard error by the delta method.
+/// DH = sFLR − sFLR0 for each patient, so the covariance of the means of DH and sFLR0 follows
+/// from the three standard errors: cov = (se(sFLR)² − se(DH)² − se(sFLR0)²) / 2.
+fn relative_growth_pct(w: &WaitTally, check: usize) -> (f64, f64) {
+    let (base, dh, sflr) = (w.sflr_at(0), w.dh_at(check), w.sflr_at(check));
+    let base_mean = mean_or_zero(&base);
+    if base_mean <= 0.0 {
+        return (0.0, 0.0);
     }
+    let growth = 100.0 * mean_or_zero(&dh) / base_mean;
+    let r = mean_or_zero(&dh) / base_mean;
+    let se = |m: &FixedMoments| m.se().unwrap_or(0.0);
+    let (se_x, se_y, se_z) = (se(&dh), se(&base), se(&sflr));
+    let cov = (se_z * se_z - se_x * se_x - se_y * se_y) / 2.0;
+    let var = (se_x * se_x - 2.0 * r * cov + r * r * se_y * se_y) / (base_mean * base_mean);
+    (growth, 100.0 * var.max(0.0).sqrt())
 }
 
 /// The simulated cohort, by liver group.
@@ -238,19 +306,16 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
     let names = CohortTally::SUM_NAMES;
     for (group, c) in rows {
         let n = c.age_years.n;
-        let mut row = t
-            .row()
-            .text("liver_group", group)
-            .count("patients", n)
-            .real("share", share(n, tally.patients).value)
-            .real("female_share", share(c.female, n).value)
-            .real(
-                "prior_hepatectomy_share",
-                share(c.prior_hepatectomy, n).value,
-            );
+        let mut row = t.row().text("liver_group", group).count("patients", n);
+        row = with_share(row, "share", share(n, tally.patients));
+        row = with_share(row, "female_share", share(c.female, n));
+        row = with_share(
+            row,
+            "prior_hepatectomy_share",
+            share(c.prior_hepatectomy, n),
+        );
         for (name, s) in names.iter().zip(c.sums()) {
-            row = row
-                .real(&format!("{name}_mean"), s.mean().unwrap_or(0.0))
+            row = with_interval(row, &format!("{name}_mean"), mean_interval(s))
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;
@@ -278,7 +343,7 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
     let mut t = Table::new("plan");
     for (s, strategy) in model.strategies.iter().enumerate() {
         let w = tally.pooled(s);
-        let median_days = w.days_to_threshold.quantile_within(0.5);
+        let median_days = quantile_within_interval(&w.days_to_threshold, 0.5, -1.0);
         let reach = share(
             w.days_to_threshold.total() - w.days_to_threshold.overflow(),
             w.n,
@@ -293,19 +358,17 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             let q = |p: f64| {
                 w.sflr_hist
                     .get(k)
-                    .and_then(|h| h.quantile(p))
-                    .unwrap_or(0.0)
+                    .map_or((0.0, 0.0, 0.0), |h| quantile_interval(h, p))
             };
-            t.row()
-                .text("procedure", &strategy.name)
-                .real("week", week)
-                .real("adequate_probability", share(w.adequate_at[k], w.n).value)
-                .real("ready_probability", share(ready_cum, w.n).value)
-                .real("sflr_mean_pct", mean_or_zero(&w.sflr_at(k)))
-                .real("sflr_p5_pct", q(0.05))
-                .real("sflr_p95_pct", q(0.95))
-                .real("reaches_threshold_probability", reach.value)
-                .real("median_days_to_threshold", median_days.unwrap_or(-1.0));
+            let row = t.row().text("procedure", &strategy.name).real("week", week);
+            let mut row = with_share(row, "adequate_probability", share(w.adequate_at[k], w.n));
+            row = with_share(row, "ready_probability", share(ready_cum, w.n));
+            row = with_interval(row, "sflr_mean_pct", fixed_interval(&w.sflr_at(k)));
+            row = with_interval(row, "sflr_p5_pct", q(0.05));
+            row = with_interval(row, "sflr_p95_pct", q(0.95));
+            row = with_share(row, "reaches_threshold_probability", reach);
+            row = with_interval(row, "median_days_to_threshold", median_days);
+            let _ = row;
         }
     }
     t
