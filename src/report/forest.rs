@@ -543,7 +543,7 @@ impl Figure for ForestFigure {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
@@ -625,7 +625,7 @@ mod tests {
     }
 
     /// What plotters writes into an SVG for `text`.
-    fn svg_escaped(text: &str) -> String {
+    pub(crate) fn svg_escaped(text: &str) -> String {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
@@ -634,7 +634,7 @@ mod tests {
     }
 
     /// REMNANT_KEEP_PLOTS=<folder> keeps a copy of the chart, to look at.
-    fn keep(paths: &[PathBuf], name: &str) {
+    pub(crate) fn keep(paths: &[PathBuf], name: &str) {
         if let Ok(folder) = std::env::var("REMNANT_KEEP_PLOTS") {
             for p in paths {
                 let ext = p.extension().unwrap().to_string_lossy();

@@ -393,6 +393,7 @@ impl Figure for TornadoFigure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::forest::tests::{keep, svg_escaped};
 
     const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
@@ -429,15 +430,6 @@ mod tests {
     /// 0.007, 0.
     const SORTED: [usize; 6] = [1, 3, 0, 5, 2, 4];
 
-    /// What plotters writes into an SVG for `text`.
-    fn svg_escaped(text: &str) -> String {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&apos;")
-    }
-
     /// The y coordinate of the SVG text element whose content is exactly `text`.
     fn text_y(svg: &str, text: &str) -> f64 {
         let escaped = svg_escaped(text);
@@ -450,16 +442,6 @@ mod tests {
                 (content == escaped).then(|| y.parse().unwrap())
             })
             .unwrap_or_else(|| panic!("{text:?} missing from SVG"))
-    }
-
-    /// REMNANT_KEEP_PLOTS=<folder> keeps a copy of the chart, to look at.
-    fn keep(paths: &[PathBuf], name: &str) {
-        if let Ok(folder) = std::env::var("REMNANT_KEEP_PLOTS") {
-            for p in paths {
-                let ext = p.extension().unwrap().to_string_lossy();
-                std::fs::copy(p, Path::new(&folder).join(format!("{name}.{ext}"))).unwrap();
-            }
-        }
     }
 
     #[test]
