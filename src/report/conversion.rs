@@ -278,15 +278,7 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
         rows.push((group.name.as_str(), &t.cohort[g]));
     }
     for (group, c) in rows {
-        let n = c.age_years.n;
-        let mut row = table.row().text("liver_group", group).count("patients", n);
-        row = with_share(row, "share", share(n, t.patients));
-        row = with_share(row, "female_share", share(c.female, n));
-        row = with_share(
-            row,
-            "prior_hepatectomy_share",
-            share(c.prior_hepatectomy, n),
-        );
+        let mut row = tables::cohort_row(table.row(), group, c, t.patients);
         for (name, s) in [
             ("age_years", &c.age_years),
             ("bsa_m2", &c.bsa_m2),

@@ -296,6 +296,25 @@ fn relative_growth_pct(w: &WaitTally, check: usize) -> (f64, f64) {
     (growth, 100.0 * var.max(0.0).sqrt())
 }
 
+/// The leading columns of a cohort row, the same in every study: the liver group, its
+/// patients and share of the cohort, and its shares of women and of prior hepatectomy.
+pub(crate) fn cohort_row<'t>(
+    row: super::table::Row<'t>,
+    group: &str,
+    c: &CohortTally,
+    cohort_patients: u64,
+) -> super::table::Row<'t> {
+    let n = c.age_years.n;
+    let row = row.text("liver_group", group).count("patients", n);
+    let row = with_share(row, "share", share(n, cohort_patients));
+    let row = with_share(row, "female_share", share(c.female, n));
+    with_share(
+        row,
+        "prior_hepatectomy_share",
+        share(c.prior_hepatectomy, n),
+    )
+}
+
 /// The simulated cohort, by liver group.
 pub fn cohort(model: &Model, tally: &Tally) -> Table {
     let mut t = Table::new("cohort");
@@ -305,15 +324,7 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
     }
     let names = CohortTally::SUM_NAMES;
     for (group, c) in rows {
-        let n = c.age_years.n;
-        let mut row = t.row().text("liver_group", group).count("patients", n);
-        row = with_share(row, "share", share(n, tally.patients));
-        row = with_share(row, "female_share", share(c.female, n));
-        row = with_share(
-            row,
-            "prior_hepatectomy_share",
-            share(c.prior_hepatectomy, n),
-        );
+        let mut row = cohort_row(t.row(), group, &c, tally.patients);
         for (name, s) in names.iter().zip(c.sums()) {
             row = with_interval(row, &format!("{name}_mean"), mean_interval(s))
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
