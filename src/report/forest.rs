@@ -262,6 +262,24 @@ pub(crate) fn stripe_rows<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A white page with the title 16 px below the top (the curve charts' caption margin) and the
+/// key under it, drawn by `draw_key`; returns the area left for the chart. The height the two
+/// take is fixed plus [`Key::height`] for the page width less 20 px.
+pub(crate) fn title_and_key<DB: DrawingBackend, M: Copy>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    key: &Key<M>,
+    draw_key: impl FnOnce(&Key<M>, &DrawingArea<DB, Shift>) -> DrawResult<DB>,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (_, below_margin) = root.split_vertically(16);
+    let body = below_margin.titled(title, (FONT, TITLE_FONT).into_font().color(&BLACK))?;
+    let width = root.dim_in_pixel().0 as i32;
+    let (key_area, plot) = body.split_vertically(key.height(width - 20) + 6);
+    draw_key(key, &key_area)?;
+    Ok(plot)
+}
+
 /// The forest plot's key.
 fn forest_key() -> Key<Mark> {
     let entries = [
@@ -463,13 +481,7 @@ impl Figure for ForestFigure {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        // The same 16 px above the title as the curve charts' caption margin.
-        let (_, below_margin) = root.split_vertically(16);
-        let body =
-            below_margin.titled(&self.title, (FONT, TITLE_FONT).into_font().color(&BLACK))?;
-        let (key_area, plot) = body.split_vertically(self.key.height(WIDTH as i32 - 20) + 6);
-        draw_key(&self.key, &key_area)?;
+        let plot = title_and_key(root, &self.title, &self.key, draw_key)?;
 
         let n = self.rows.len() as f64;
         let mut chart = ChartBuilder::on(&plot)

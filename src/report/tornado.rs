@@ -22,7 +22,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
 use super::conversion_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
-use super::forest::{row_pixels, stripe_rows};
+use super::forest::{row_pixels, stripe_rows, title_and_key};
 use super::plots::{
     render, tick_label, DrawResult, Figure, PlotError, FONT, PALETTE, REFERENCE_COLOUR,
 };
@@ -294,13 +294,7 @@ impl Figure for TornadoFigure {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        // The same 16 px above the title as the other charts' caption margin.
-        let (_, below_margin) = root.split_vertically(16);
-        let body =
-            below_margin.titled(&self.title, (FONT, TITLE_FONT).into_font().color(&BLACK))?;
-        let (key_area, plot) = body.split_vertically(self.key.height(WIDTH as i32 - 20) + 6);
-        draw_key(&self.key, &key_area)?;
+        let plot = title_and_key(root, &self.title, &self.key, draw_key)?;
 
         let n = self.rows.len() as f64;
         let mut chart = ChartBuilder::on(&plot)
