@@ -41,8 +41,9 @@ fn engine(c: &mut Criterion) {
     g.bench_function("rng_floor_1_thread", |b| {
         b.iter(|| {
             let mut acc = 0u64;
+            let mut st = PatientStreams::for_block(&key);
             for i in 0..PATIENTS {
-                let st = PatientStreams::new(&key, i);
+                st.start(i);
                 acc ^= st.stream(Purpose::Anatomy).next_u64()
                     ^ st.stream(Purpose::Progression).next_u64();
             }

@@ -135,25 +135,50 @@ impl StreamKey {
 }
 
 /// The random streams of one patient: the primary words, generated once.
+///
+/// A block of patients reuses one `PatientStreams` through [`start`](Self::start), which
+/// refills the primary words in place: the generator's key schedule is set up once per block,
+/// not once per patient.
 pub struct PatientStreams<'k> {
     key: &'k StreamKey,
     patient: u64,
     primary: [u64; PRIMARY_WORDS],
+    /// Positioned at the end of its 4-block buffer between patients, so that changing the
+    /// stream number does not regenerate it.
+    generator: ChaCha8Rng,
 }
 
 impl<'k> PatientStreams<'k> {
     #[inline]
     pub fn new(key: &'k StreamKey, patient: u64) -> Self {
-        let mut rng = key.rng(patient);
-        let mut primary = [0u64; PRIMARY_WORDS];
-        for w in primary.iter_mut() {
-            *w = rng.next_u64();
-        }
+        let mut streams = PatientStreams::for_block(key);
+        streams.start(patient);
+        streams
+    }
+
+    /// Streams for a block of patients; call [`start`](Self::start) before each patient.
+    pub fn for_block(key: &'k StreamKey) -> Self {
         PatientStreams {
             key,
-            patient,
-            primary,
+            patient: 0,
+            primary: [0; PRIMARY_WORDS],
+            generator: ChaCha8Rng::from_seed(key.key),
         }
+    }
+
+    /// Switch to patient `patient`: the primary words of its stream, which are exactly one
+    /// refill of the generator's buffer.
+    #[inline]
+    pub fn start(&mut self, patient: u64) {
+        let rng = &mut self.generator;
+        // The buffer is used up (fresh, or all 64 of its 32-bit words read for the last
+        // patient), so setting the stream number costs nothing; seeking to word 0 refills it.
+        rng.set_stream(patient);
+        rng.set_word_pos(0);
+        for w in self.primary.iter_mut() {
+            *w = rng.next_u64();
+        }
+        self.patient = patient;
     }
 
     /// The stream for one purpose, starting at its first word.
@@ -285,6 +310,31 @@ mod tests {
         );
         for other in [&b, &c, &d, &e] {
             assert_ne!(&a, other);
+        }
+    }
+
+    /// Protects the per-block reuse of one generator: refilling the primary words in place must
+    /// give every purpose the same words as fresh streams, in any patient order, including after
+    /// a purpose spilled into its reserved region.
+    #[test]
+    fn reused_streams_equal_fresh_streams() {
+        let key = StreamKey::new(99, 3);
+        let mut reused = PatientStreams::for_block(&key);
+        for patient in [5u64, 3, 900, 900, 1 << 40] {
+            reused.start(patient);
+            let fresh = PatientStreams::new(&key, patient);
+            for purpose in [
+                Purpose::Anatomy,
+                Purpose::Progression,
+                Purpose::Conditioning(Procedure::Alpps),
+                Purpose::Surgery,
+            ] {
+                assert_eq!(
+                    take(&mut reused.stream(purpose), 40),
+                    take(&mut fresh.stream(purpose), 40),
+                    "patient {patient}, {purpose:?}"
+                );
+            }
         }
     }
 

@@ -140,6 +140,81 @@ impl FixedSums {
     }
 }
 
+/// Sums over trajectories of a path of fixed-point values q₀, q₁, …, q_K (one per check): Σq_k,
+/// Σq_k² and Σq_k·q₀. The moments of q_k and of the change q_k − q₀ both follow from them
+/// exactly (Σ(q_k − q₀)² = Σq_k² − 2Σq_k·q₀ + Σq₀²), with three running sums per point rather
+/// than four. Values come from [`FixedSums::fixed`]; merges exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PathSums {
+    points: Vec<PointSums>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct PointSums {
+    sum: i128,
+    sum_sq: i128,
+    /// Σ q_k · q₀.
+    cross: i128,
+}
+
+impl PathSums {
+    /// Sums for paths of `points` values.
+    pub fn new(points: usize) -> Self {
+        PathSums {
+            points: vec![PointSums::default(); points],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Add one path; `path` has [`len`](Self::len) fixed-point values, the start first.
+    #[inline]
+    pub fn add_fixed(&mut self, path: impl Iterator<Item = i64>, start: i64) {
+        let start = start as i128;
+        for (p, q) in self.points.iter_mut().zip(path) {
+            let q = q as i128;
+            p.sum += q;
+            p.sum_sq += q * q;
+            p.cross += q * start;
+        }
+    }
+
+    pub fn merge(&mut self, other: &PathSums) {
+        for (a, b) in self.points.iter_mut().zip(&other.points) {
+            a.sum += b.sum;
+            a.sum_sq += b.sum_sq;
+            a.cross += b.cross;
+        }
+    }
+
+    /// Moments of q_k over `n` paths.
+    pub fn at(&self, k: usize, n: u64) -> FixedMoments {
+        let p = &self.points[k];
+        FixedMoments {
+            n,
+            sum: p.sum,
+            sum_sq: p.sum_sq,
+        }
+    }
+
+    /// Moments of the change q_k − q₀ over `n` paths. With |q| < 2^40 and fewer than 2^37
+    /// paths every term stays below 2^118, inside i128.
+    pub fn change_at(&self, k: usize, n: u64) -> FixedMoments {
+        let (p, p0) = (&self.points[k], &self.points[0]);
+        FixedMoments {
+            n,
+            sum: p.sum - p0.sum,
+            sum_sq: p.sum_sq - 2 * p.cross + p0.sum_sq,
+        }
+    }
+}
+
 /// Count, sum and sum of squares of fixed-point values ([`FixedSums`] with its count): mean,
 /// standard deviation and standard error.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -366,6 +441,45 @@ mod tests {
         assert!(!FixedSums::in_range(MAX_FIXED));
         assert!(!FixedSums::in_range(f64::NAN));
         assert!(!FixedSums::in_range(f64::NEG_INFINITY));
+    }
+
+    /// Protects the derivation of DH moments from the sFLR path sums: the change moments must
+    /// be the very integers a direct tally of q_k − q₀ gives, whatever the grouping.
+    #[test]
+    fn path_change_moments_equal_a_direct_tally_of_differences() {
+        let paths: Vec<[f64; 4]> = (0..5_000)
+            .map(|i| {
+                let x = i as f64;
+                let s0 = 20.0 + 5.0 * (x * 0.37).sin();
+                [s0, s0 + (x * 0.11).cos().abs(), s0 + 3.0, s0 - 1e-3 * x]
+            })
+            .collect();
+        let mut whole = PathSums::new(4);
+        let mut direct = vec![FixedSums::default(); 4];
+        for p in &paths {
+            let q0 = FixedSums::fixed(p[0]);
+            whole.add_fixed(p.iter().map(|&x| FixedSums::fixed(x)), q0);
+            for (d, &x) in direct.iter_mut().zip(p) {
+                d.add_fixed(FixedSums::fixed(x) - q0);
+            }
+        }
+        let n = paths.len() as u64;
+        for k in 0..4 {
+            assert_eq!(whole.change_at(k, n), direct[k].with_count(n), "check {k}");
+        }
+        assert_eq!(whole.change_at(0, n).mean(), Some(0.0));
+        let mut merged = PathSums::new(4);
+        for chunk in paths.chunks(333) {
+            let mut part = PathSums::new(4);
+            for p in chunk {
+                part.add_fixed(
+                    p.iter().map(|&x| FixedSums::fixed(x)),
+                    FixedSums::fixed(p[0]),
+                );
+            }
+            merged.merge(&part);
+        }
+        assert_eq!(merged, whole);
     }
 
     #[test]

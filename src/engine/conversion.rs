@@ -522,8 +522,9 @@ impl Simulation for ConversionModel {
             }
         }
         let mut plans = PlanCache::default();
+        let mut streams = PatientStreams::for_block(key);
         for index in patients {
-            let streams = PatientStreams::new(key, index);
+            streams.start(index);
             plans.clear();
             let patient = self.patient(index, &streams);
             tally.add_patient(&patient);

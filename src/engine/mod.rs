@@ -211,8 +211,9 @@ fn simulate_block(
     let checks = model.schedule.checks as usize;
     let mut sflr = [0.0; MAX_CHECKS as usize + 1];
     let mut adequate = [false; MAX_CHECKS as usize + 1];
+    let mut streams = PatientStreams::for_block(key);
     for index in patients {
-        let streams = PatientStreams::new(key, index);
+        streams.start(index);
         let patient = model.patient(index, &streams);
         tally.add_patient(&patient);
         let mut reference_ready = false;

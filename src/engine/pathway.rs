@@ -420,8 +420,9 @@ impl Simulation for PathwayModel {
         }
         let mut openings = OpeningCache::default();
         let low_kgr = self.perioperative.low_kgr_pct_per_week;
+        let mut streams = PatientStreams::for_block(key);
         for index in patients {
-            let streams = PatientStreams::new(key, index);
+            streams.start(index);
             openings.clear();
             let patient = self.base.patient(index, &streams);
             tally.patients += 1;

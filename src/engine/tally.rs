@@ -1,7 +1,7 @@
 //! What a run counts: per liver group, the cohort's characteristics; per strategy and liver
 //! group, how the wait ended, and the remnant at every check.
 
-use super::accumulators::{ExactSum, FixedMoments, FixedSums, Histogram};
+use super::accumulators::{ExactSum, FixedMoments, FixedSums, Histogram, PathSums};
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
 use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
@@ -105,10 +105,9 @@ pub struct WaitTally {
     pub not_ready: u64,
     /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
     pub adequate_at: Vec<u64>,
-    /// sFLR (percent of sTLV) at check k; see [`WaitTally::sflr_at`].
-    sflr_pct: Vec<FixedSums>,
-    /// DH (percentage points) at check k; see [`WaitTally::dh_at`].
-    dh_pp: Vec<FixedSums>,
+    /// sFLR (percent of sTLV) at every check, and so DH; see [`WaitTally::sflr_at`] and
+    /// [`WaitTally::dh_at`].
+    sflr_pct: PathSums,
     /// Trajectories whose sFLR was not finite or out of range, and so not in the moments.
     pub rejected: u64,
     /// Quantile histograms per check (empty when quantiles are not requested).
@@ -131,8 +130,7 @@ impl WaitTally {
             dropped_at: [vec![0; n], vec![0; n]],
             not_ready: 0,
             adequate_at: vec![0; n],
-            sflr_pct: vec![FixedSums::default(); n],
-            dh_pp: vec![FixedSums::default(); n],
+            sflr_pct: PathSums::new(n),
             rejected: 0,
             sflr_hist: hist(SFLR_GRID_PCT),
             dh_hist: hist(DH_GRID_PP),
@@ -168,12 +166,9 @@ impl WaitTally {
         // One range check per trajectory, then branch-free fixed-point conversions; DH as a
         // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
         if sflr.iter().all(|&s| FixedSums::in_range(100.0 * s)) {
-            let q0 = FixedSums::fixed(100.0 * sflr0);
-            for ((&s, at), dh) in sflr.iter().zip(&mut self.sflr_pct).zip(&mut self.dh_pp) {
-                let q = FixedSums::fixed(100.0 * s);
-                at.add_fixed(q);
-                dh.add_fixed(q - q0);
-            }
+            let path = sflr.iter().map(|&s| FixedSums::fixed(100.0 * s));
+            self.sflr_pct
+                .add_fixed(path, FixedSums::fixed(100.0 * sflr0));
         } else {
             self.rejected += 1;
         }
@@ -200,12 +195,7 @@ impl WaitTally {
         self.not_ready += o.not_ready;
         add_counts(&mut self.adequate_at, &o.adequate_at);
         self.rejected += o.rejected;
-        for (a, b) in self.sflr_pct.iter_mut().zip(&o.sflr_pct) {
-            a.merge(b);
-        }
-        for (a, b) in self.dh_pp.iter_mut().zip(&o.dh_pp) {
-            a.merge(b);
-        }
+        self.sflr_pct.merge(&o.sflr_pct);
         for (a, b) in self.sflr_hist.iter_mut().zip(&o.sflr_hist) {
             a.merge(b);
         }
@@ -230,7 +220,6 @@ impl WaitTally {
         .iter()
         .all(|v| v.len() == n)
             && o.sflr_pct.len() == n
-            && o.dh_pp.len() == n
             && hists(&self.sflr_hist, &o.sflr_hist)
             && hists(&self.dh_hist, &o.dh_hist)
             && self.days_to_threshold.same_grid(&o.days_to_threshold)
@@ -238,12 +227,12 @@ impl WaitTally {
 
     /// sFLR (percent of sTLV) at check `k`, over the trajectories whose path was tallied.
     pub fn sflr_at(&self, k: usize) -> FixedMoments {
-        self.sflr_pct[k].with_count(self.n - self.rejected)
+        self.sflr_pct.at(k, self.n - self.rejected)
     }
 
     /// DH (percentage points) at check `k`, over the trajectories whose path was tallied.
     pub fn dh_at(&self, k: usize) -> FixedMoments {
-        self.dh_pp[k].with_count(self.n - self.rejected)
+        self.sflr_pct.change_at(k, self.n - self.rejected)
     }
 
     pub fn dropped(&self, cause: DropOutCause) -> u64 {
