@@ -469,8 +469,10 @@ fn parameter_draws(
             .into_par_iter()
             .map(|d| -> Result<report::psa::Draw, Failure> {
                 let key = crate::random::StreamKey::new(s.run.seed, d);
-                let drawn = Scenario::parse_draw(&s.file, &cfg.scenario_text, Some(&key))
-                    .map_err(|e| bad_input(format!("parameter draw {d}: {e}")))?;
+                let correlated = u.correlated_values(&key);
+                let drawn =
+                    Scenario::parse_draw(&s.file, &cfg.scenario_text, Some(&key), &correlated)
+                        .map_err(|e| bad_input(format!("parameter draw {d}: {e}")))?;
                 let plan = RunPlan {
                     draw: d,
                     block: cfg.block,

@@ -4,6 +4,7 @@
 pub mod chemotherapy;
 pub mod conditioning;
 pub mod conversion;
+pub mod copula;
 pub mod dist;
 pub mod hypertrophy;
 pub mod imaging;

@@ -217,10 +217,11 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
              {} patients per draw, every strategy on the same patients within a draw; \
              uncertainty intervals, the probability that each strategy is best and the expected \
              value of perfect information on the primary outcome are in psa_summary and \
-             psa_value_of_information, each draw in psa_draws.",
+             psa_value_of_information, each draw in psa_draws.{}",
             u.draws,
             s.parameters.iter().filter(|p| p.uncertain).count(),
-            u.patients_per_draw
+            u.patients_per_draw,
+            correlations_text(&u.correlations)
         ),
         None => "Parameter uncertainty is not propagated in this run (base-case values; \
                  declare laws and an [uncertainty] section to draw them)."
@@ -234,6 +235,27 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
             s.run.patients, parameter_uncertainty
         )),
     );
+}
+
+/// The declared correlations between drawn numbers, as a sentence (empty when there are none).
+fn correlations_text(correlations: &[crate::scenario::Correlation]) -> String {
+    if correlations.is_empty() {
+        return " The numbers are drawn independently of one another.".to_owned();
+    }
+    let pairs: Vec<String> = correlations
+        .iter()
+        .map(|c| {
+            format!(
+                "{} and {}, ρ = {} ({})",
+                c.between[0], c.between[1], c.rho, c.source
+            )
+        })
+        .collect();
+    format!(
+        " Correlated numbers (Gaussian copula; ρ is the correlation of their normal scores): {}; \
+         the others are drawn independently.",
+        pairs.join("; ")
+    )
 }
 
 fn population_text(s: &Scenario) -> String {

@@ -14,11 +14,12 @@ use crate::random::StreamKey;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use rand_distr::{Beta, Gamma, LogNormal, Normal};
+use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, StandardNormal};
 use sha2::{Digest, Sha256};
 
 use crate::model::conditioning::{CheckSchedule, MAX_CHECKS};
 use crate::model::conversion::ConversionModel;
+use crate::model::copula::Copula;
 use crate::model::dist::{Dist, Law, MIN_TRUNCATED_MASS};
 use crate::model::hypertrophy::GrowthLaw;
 use crate::model::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule};
@@ -92,6 +93,37 @@ pub struct Uncertainty {
     /// (key, low, high) for every model number given as a law, in scenario order: declared in
     /// `one_way`, or the 2.5th and 97.5th percentiles of its law.
     pub one_way: Vec<(String, f64, f64)>,
+    /// Declared correlations, in scenario order.
+    pub correlations: Vec<Correlation>,
+    /// The laws of the correlated numbers joined by their correlation matrix (none declared:
+    /// every number is drawn on its own).
+    pub copula: Option<Copula>,
+}
+
+/// A declared correlation between two model numbers given as laws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Correlation {
+    pub between: [String; 2],
+    /// Correlation of the two numbers' normal scores.
+    pub rho: f64,
+    pub source: String,
+}
+
+impl Uncertainty {
+    /// The correlated numbers' values in parameter draw `stream`: each number's normal score
+    /// comes from its own stream keyed by (seed, draw, key), the stream an uncorrelated number
+    /// draws its value from.
+    pub fn correlated_values(&self, stream: &StreamKey) -> Vec<(String, f64)> {
+        let Some(c) = &self.copula else {
+            return Vec::new();
+        };
+        let z: Vec<f64> = c
+            .keys
+            .iter()
+            .map(|k| StandardNormal.sample(&mut stream.parameter_stream(k)))
+            .collect();
+        c.keys.iter().cloned().zip(c.values(&z)).collect()
+    }
 }
 
 /// One model number as the scenario states it, for the parameter table of every run.
@@ -202,14 +234,20 @@ impl Scenario {
     }
 
     /// The scenario of one parameter draw: every model number given as a law takes a value
-    /// drawn from its own stream keyed by (seed, draw, key), instead of the law's mean. Draw 0
-    /// and `None` are the base case.
+    /// drawn from its own stream keyed by (seed, draw, key), instead of the law's mean, except
+    /// the correlated numbers, which take the values in `correlated` (see
+    /// [`Uncertainty::correlated_values`]). `None` is the base case.
     pub fn parse_draw(
         file: &str,
         text: &str,
         draw: Option<&StreamKey>,
+        correlated: &[(String, f64)],
     ) -> std::result::Result<Scenario, ScenarioError> {
-        Scenario::parse_with(file, text, draw.map_or(Values::Base, Values::Draw))
+        let values = match draw {
+            None => Values::Base,
+            Some(stream) => Values::Draw { stream, correlated },
+        };
+        Scenario::parse_with(file, text, values)
     }
 
     fn parse_with(
@@ -238,6 +276,7 @@ impl Scenario {
             file,
             index: &index,
             parameters: Vec::new(),
+            laws: Vec::new(),
             values,
         };
         let uncertainty = raw.uncertainty.take();
@@ -409,6 +448,8 @@ struct Validator<'a> {
     file: &'a str,
     index: &'a SpanIndex,
     parameters: Vec<ParameterRecord>,
+    /// The law of every model number given as one, by key, for the correlations.
+    laws: Vec<(String, Dist)>,
     /// Which values the model numbers given as laws take.
     values: Values<'a>,
 }
@@ -418,8 +459,12 @@ struct Validator<'a> {
 enum Values<'a> {
     /// The laws' means.
     Base,
-    /// Drawn from each number's stream of this parameter draw.
-    Draw(&'a StreamKey),
+    /// Drawn from each number's stream of this parameter draw, or for a correlated number
+    /// the value given here.
+    Draw {
+        stream: &'a StreamKey,
+        correlated: &'a [(String, f64)],
+    },
     /// One number set to a value, the others at their means.
     OneWay { key: &'a str, value: f64 },
 }
@@ -582,7 +627,11 @@ impl Validator<'_> {
                     }
                 };
                 let mean = (mu + sdlog * sdlog / 2.0).exp();
-                let law = Law::LogNormal(LogNormal::new(mu, sdlog).expect("sdlog > 0"));
+                let law = Law::LogNormal {
+                    law: LogNormal::new(mu, sdlog).expect("sdlog > 0"),
+                    meanlog: mu,
+                    sdlog,
+                };
                 (
                     law,
                     format!("lognormal(median {:.6}, sdlog {sdlog})", mu.exp()),
@@ -642,7 +691,11 @@ impl Validator<'_> {
                         )
                     }
                 };
-                let law = Law::Beta(Beta::new(a, b).expect("a, b > 0"));
+                let law = Law::Beta {
+                    law: Beta::new(a, b).expect("a, b > 0"),
+                    a,
+                    b,
+                };
                 (
                     law,
                     format!("beta(a {a:.6}, b {b:.6})"),
@@ -674,7 +727,11 @@ impl Validator<'_> {
                         scale,
                     }
                 } else {
-                    Law::Gamma(Gamma::new(shape, scale).expect("shape, scale > 0"))
+                    Law::Gamma {
+                        law: Gamma::new(shape, scale).expect("shape, scale > 0"),
+                        shape,
+                        scale,
+                    }
                 };
                 (
                     law,
@@ -838,11 +895,100 @@ impl Validator<'_> {
             };
             one_way.push((p.key.clone(), low, high));
         }
+        let (correlations, copula) = self.correlations(&u.correlations)?;
         Ok(Uncertainty {
             draws: u.draws as u32,
             patients_per_draw: u.patients_per_draw as u64,
             one_way,
+            correlations,
+            copula,
         })
+    }
+
+    /// `uncertainty.correlations`: pairs of model numbers given as laws, each pair once, whose
+    /// correlations together form a positive definite matrix.
+    fn correlations(
+        &self,
+        raw: &[raw::RawCorrelation],
+    ) -> Result<(Vec<Correlation>, Option<Copula>)> {
+        let mut correlations: Vec<Correlation> = Vec::new();
+        for (i, c) in raw.iter().enumerate() {
+            let k = |f: &str| format!("uncertainty.correlations[{i}].{f}");
+            let [a, b] = c.between.as_slice() else {
+                return self.err(
+                    &k("between"),
+                    format!(
+                        "must name two model numbers given as laws, for instance between = [\"procedures.alpps.growth_median\", \"procedures.pve.growth_median\"] (got {} names)",
+                        c.between.len()
+                    ),
+                );
+            };
+            for key in [a, b] {
+                if !self.laws.iter().any(|(l, _)| l == key) {
+                    return self.err(
+                        &k("between"),
+                        format!("names {key:?}, which is not a model number given as a law"),
+                    );
+                }
+            }
+            if a == b {
+                return self.err(&k("between"), format!("names {a:?} twice"));
+            }
+            if !(c.rho > -1.0 && c.rho < 1.0) {
+                return self.err(
+                    &k("rho"),
+                    format!("must be in (-1, 1) (got {})", show(c.rho)),
+                );
+            }
+            if c.source.trim().is_empty() {
+                return self.err(
+                    &k("source"),
+                    "must say where the correlation comes from, or that it is an assumption",
+                );
+            }
+            if let Some(j) = correlations.iter().position(|d| {
+                (&d.between[0] == a && &d.between[1] == b)
+                    || (&d.between[0] == b && &d.between[1] == a)
+            }) {
+                return self.err(
+                    &k("between"),
+                    format!("correlates {a:?} and {b:?} again (already in correlations[{j}])"),
+                );
+            }
+            correlations.push(Correlation {
+                between: [a.clone(), b.clone()],
+                rho: c.rho,
+                source: c.source.clone(),
+            });
+        }
+        if correlations.is_empty() {
+            return Ok((correlations, None));
+        }
+        // The correlated numbers in scenario order, and their matrix.
+        let (keys, laws): (Vec<String>, Vec<Dist>) = self
+            .laws
+            .iter()
+            .filter(|(key, _)| correlations.iter().any(|c| c.between.contains(key)))
+            .cloned()
+            .unzip();
+        let n = keys.len();
+        let at = |key: &String| keys.iter().position(|k| k == key).unwrap_or(0);
+        let mut matrix = vec![0.0; n * n];
+        for i in 0..n {
+            matrix[i * n + i] = 1.0;
+        }
+        for c in &correlations {
+            let (i, j) = (at(&c.between[0]), at(&c.between[1]));
+            matrix[i * n + j] = c.rho;
+            matrix[j * n + i] = c.rho;
+        }
+        match Copula::new(keys, laws, &matrix) {
+            Some(copula) => Ok((correlations, Some(copula))),
+            None => self.err(
+                "uncertainty.correlations",
+                "cannot all hold together (their correlation matrix is not positive definite); weaken some of them",
+            ),
+        }
     }
 
     /// A model number: its base-case value (the law's mean when a law is given), or in a
@@ -853,9 +999,15 @@ impl Validator<'_> {
         if let Some(r) = self.parameters.last_mut() {
             r.uncertain = uncertain;
         }
+        if uncertain {
+            self.laws.push((key.to_owned(), law.clone()));
+        }
         match self.values {
-            Values::Draw(stream) if uncertain => {
-                let x = law.sample(&mut stream.parameter_stream(key));
+            Values::Draw { stream, correlated } if uncertain => {
+                let x = match correlated.iter().find(|(k, _)| k == key) {
+                    Some(&(_, x)) => x,
+                    None => law.sample(&mut stream.parameter_stream(key)),
+                };
                 if let Some(r) = self.parameters.last_mut() {
                     r.value = x;
                 }

@@ -26,6 +26,19 @@ pub struct RawUncertainty {
     /// Low and high values of the one-way sensitivity analysis, by scenario key.
     #[serde(default)]
     pub one_way: BTreeMap<String, Vec<f64>>,
+    /// Correlations between model numbers given as laws (a Gaussian copula).
+    #[serde(default)]
+    pub correlations: Vec<RawCorrelation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrelation {
+    /// The two scenario keys.
+    pub between: Vec<String>,
+    /// Correlation of their normal scores, in (−1, 1).
+    pub rho: f64,
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
