@@ -128,7 +128,8 @@ impl Dist {
                 } else if x >= 1.0 {
                     1.0
                 } else {
-                    statrs::function::beta::beta_reg(*a, *b, x)
+                    // Shapes are validated positive and x is inside (0, 1): never an error.
+                    statrs::function::beta::checked_beta_reg(*a, *b, x).unwrap_or(x)
                 }
             }
             Law::Gamma { shape, scale, .. } => gamma_cdf(*shape, *scale, x),
@@ -208,12 +209,14 @@ pub fn standard_normal_cdf(z: f64) -> f64 {
 
 /// Distribution function of the gamma law of `shape` and `scale` at `x`.
 fn gamma_cdf(shape: f64, scale: f64, x: f64) -> f64 {
-    if x <= 0.0 {
+    let y = x / scale;
+    if !(y > 0.0) {
         0.0
-    } else if x.is_infinite() {
+    } else if y.is_infinite() {
         1.0
     } else {
-        statrs::function::gamma::gamma_lr(shape, x / scale)
+        // The shape is validated positive and y is finite and positive: never an error.
+        statrs::function::gamma::checked_gamma_lr(shape, y).unwrap_or(1.0)
     }
 }
 
