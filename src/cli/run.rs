@@ -12,6 +12,9 @@ use super::{
     bad_input, begin_staging, interrupted, parse_count, runtime, watch_for_interruption, Failure,
 };
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
+use crate::report::patients::{
+    ConversionPatientTable, PathwayPatientTable, PatientRows, PatientTable,
+};
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, output::Staging, Manifest};
 use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
@@ -335,56 +338,35 @@ fn run_into(
     };
     let mut files = Vec::new();
     let t0 = Instant::now();
+    let run = StudyRun {
+        plan: &plan,
+        pool: &pool,
+        control: &control,
+        quiet: cfg.quiet,
+    };
+    let dir = &staging.dir;
     let tally = match &s.study {
-        Study::Hypertrophy(model) => {
-            let mut patient_table = report::patients::PatientTable::new(&staging.dir, model);
-            let t = simulate(
-                model,
-                &plan,
-                &pool,
-                &control,
-                cfg.quiet,
-                |records| patient_table.write(records),
-                |t, end| rounds.next(convergence::hypertrophy(t), end),
-            )?;
-            if let Some(f) = patient_table.finish().map_err(runtime)? {
-                files.push(f);
-            }
-            StudyTally::Hypertrophy(t)
-        }
-        Study::Conversion(model) => {
-            let mut patient_table =
-                report::patients::ConversionPatientTable::new(&staging.dir, model);
-            let t = simulate(
-                model,
-                &plan,
-                &pool,
-                &control,
-                cfg.quiet,
-                |records| patient_table.write(records),
-                |t, end| rounds.next(convergence::conversion(t), end),
-            )?;
-            if let Some(f) = patient_table.finish().map_err(runtime)? {
-                files.push(f);
-            }
-            StudyTally::Conversion(t)
-        }
-        Study::Pathway(model) => {
-            let mut patient_table = report::patients::PathwayPatientTable::new(&staging.dir, model);
-            let t = simulate(
-                model,
-                &plan,
-                &pool,
-                &control,
-                cfg.quiet,
-                |records| patient_table.write(records),
-                |t, end| rounds.next(convergence::pathway(t), end),
-            )?;
-            if let Some(f) = patient_table.finish().map_err(runtime)? {
-                files.push(f);
-            }
-            StudyTally::Pathway(t)
-        }
+        Study::Hypertrophy(m) => StudyTally::Hypertrophy(run.simulate(
+            m,
+            PatientTable::new(dir, m),
+            convergence::hypertrophy,
+            &mut rounds,
+            &mut files,
+        )?),
+        Study::Conversion(m) => StudyTally::Conversion(run.simulate(
+            m,
+            ConversionPatientTable::new(dir, m),
+            convergence::conversion,
+            &mut rounds,
+            &mut files,
+        )?),
+        Study::Pathway(m) => StudyTally::Pathway(run.simulate(
+            m,
+            PathwayPatientTable::new(dir, m),
+            convergence::pathway,
+            &mut rounds,
+            &mut files,
+        )?),
     };
     let elapsed = t0.elapsed().as_secs_f64();
 
@@ -658,6 +640,41 @@ struct Convergence {
 /// The patients of `plan` are the first round; after each round `next` sees the tally so far
 /// and the end of the round, and returns where the next round ends (`None`: stop). Rounds
 /// follow the patients in order, so the tally is the same as one round over them all.
+/// What the run of any study shares: the plan, the pool and its control.
+struct StudyRun<'a> {
+    plan: &'a RunPlan,
+    pool: &'a rayon::ThreadPool,
+    control: &'a Control,
+    quiet: bool,
+}
+
+impl StudyRun<'_> {
+    /// Simulate `model`, streaming its records into `table` and growing the cohort while
+    /// `rounds` asks for more on the study's `primary` outcome; the table's file joins `files`.
+    fn simulate<S: Simulation, T: PatientRows<Records = S::Records>>(
+        &self,
+        model: &S,
+        mut table: T,
+        primary: fn(&S::Tally) -> convergence::Primary,
+        rounds: &mut Rounds,
+        files: &mut Vec<String>,
+    ) -> Result<S::Tally, Failure> {
+        let tally = simulate(
+            model,
+            self.plan,
+            self.pool,
+            self.control,
+            self.quiet,
+            |records| table.write(records),
+            |t, end| rounds.next(primary(t), end),
+        )?;
+        if let Some(f) = table.finish().map_err(runtime)? {
+            files.push(f);
+        }
+        Ok(tally)
+    }
+}
+
 fn simulate<S: Simulation, E: std::fmt::Display + Send>(
     study: &S,
     plan: &RunPlan,

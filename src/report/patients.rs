@@ -63,6 +63,15 @@ impl ParquetStream {
     }
 }
 
+/// A per-patient table, written block by block as a run streams its records, in patient order.
+pub trait PatientRows: Send {
+    type Records;
+    /// Append one block of records.
+    fn write(&mut self, records: &Self::Records) -> Result<(), ReportError>;
+    /// Close the file; returns its name if anything was written.
+    fn finish(self) -> Result<Option<String>, ReportError>;
+}
+
 pub struct PatientTable<'m> {
     model: &'m Model,
     stream: ParquetStream,
@@ -93,9 +102,12 @@ impl<'m> PatientTable<'m> {
             stream: ParquetStream::new(dir),
         }
     }
+}
 
-    /// Append one block of records.
-    pub fn write(&mut self, records: &Records) -> Result<(), ReportError> {
+impl PatientRows for PatientTable<'_> {
+    type Records = Records;
+
+    fn write(&mut self, records: &Records) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
         let mut t = Table::new("patients");
@@ -137,8 +149,7 @@ impl<'m> PatientTable<'m> {
         self.stream.append(&t)
     }
 
-    /// Close the file; returns its name if anything was written.
-    pub fn finish(self) -> Result<Option<String>, ReportError> {
+    fn finish(self) -> Result<Option<String>, ReportError> {
         self.stream.finish()
     }
 }
@@ -157,9 +168,12 @@ impl<'m> ConversionPatientTable<'m> {
             stream: ParquetStream::new(dir),
         }
     }
+}
 
-    /// Append one block of records.
-    pub fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
+impl PatientRows for ConversionPatientTable<'_> {
+    type Records = ConversionRecords;
+
+    fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
         let mut t = Table::new("patients");
@@ -230,8 +244,7 @@ impl<'m> ConversionPatientTable<'m> {
         self.stream.append(&t)
     }
 
-    /// Close the file; returns its name if anything was written.
-    pub fn finish(self) -> Result<Option<String>, ReportError> {
+    fn finish(self) -> Result<Option<String>, ReportError> {
         self.stream.finish()
     }
 }
@@ -250,9 +263,12 @@ impl<'m> PathwayPatientTable<'m> {
             stream: ParquetStream::new(dir),
         }
     }
+}
 
-    /// Append one block of records.
-    pub fn write(&mut self, records: &PathwayRecords) -> Result<(), ReportError> {
+impl PatientRows for PathwayPatientTable<'_> {
+    type Records = PathwayRecords;
+
+    fn write(&mut self, records: &PathwayRecords) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.pathways.len().max(1);
         let yes = |b: bool| if b { "yes" } else { "no" };
@@ -299,8 +315,7 @@ impl<'m> PathwayPatientTable<'m> {
         self.stream.append(&t)
     }
 
-    /// Close the file; returns its name if anything was written.
-    pub fn finish(self) -> Result<Option<String>, ReportError> {
+    fn finish(self) -> Result<Option<String>, ReportError> {
         self.stream.finish()
     }
 }
