@@ -809,12 +809,18 @@ fn correlation_entry(a: &str, b: &str, rho: &str) -> String {
     format!("{{ between = [\"{a}\", \"{b}\"], rho = {rho}, source = \"assumption: test\" }}")
 }
 
-/// `patients_per_draw` followed by a `correlations` list of one entry.
-fn correlation_line(a: &str, b: &str, rho: &str) -> String {
-    format!(
-        "patients_per_draw = 2_000\ncorrelations = [{}]",
-        correlation_entry(a, b, rho)
-    )
+/// The bundled PSA scenario's one correlation entry, for tests to replace.
+fn bundled_correlation(text: &str) -> &str {
+    let start = text
+        .find("  { between = [")
+        .expect("the bundled correlation");
+    let end = start + text[start..].find(" },\n").expect("its end") + 3;
+    &text[start..end]
+}
+
+/// `text` with its correlation entry replaced by `entries` (nothing: no correlations).
+fn with_correlations(text: &str, entries: &[String]) -> String {
+    text.replace(bundled_correlation(text), &entries.join(",\n"))
 }
 
 /// Spearman's rank correlation (no ties).
@@ -841,18 +847,12 @@ fn spearman(x: &[f64], y: &[f64]) -> f64 {
 #[test]
 fn correlated_parameter_draws_follow_the_declared_correlation() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = small_psa_scenario(dir.path(), 60, 20);
-    let text = fs::read_to_string(&plain).unwrap();
-    let correlated = dir.path().join("correlated.toml");
-    fs::write(
-        &correlated,
-        text.replace(
-            "patients_per_draw = 20",
-            &correlation_line(ALPPS_GROWTH, PVE_GROWTH, "0.9")
-                .replace("patients_per_draw = 2_000", "patients_per_draw = 20"),
-        ),
-    )
-    .unwrap();
+    let small = small_psa_scenario(dir.path(), 60, 20);
+    let text = fs::read_to_string(&small).unwrap();
+    let (plain, correlated) = (dir.path().join("plain.toml"), dir.path().join("rho.toml"));
+    fs::write(&plain, with_correlations(&text, &[])).unwrap();
+    let entry = correlation_entry(ALPPS_GROWTH, PVE_GROWTH, "0.9");
+    fs::write(&correlated, with_correlations(&text, &[entry])).unwrap();
     let mut draws = Vec::new();
     for (name, scenario) in [("plain", &plain), ("correlated", &correlated)] {
         let out = dir.path().join(name);
@@ -923,36 +923,36 @@ fn bad_uncertainty_sections_exit_2_with_their_line() {
             "low < high",
         ),
         (
-            good.replace(
-                "patients_per_draw = 2_000",
-                &correlation_line("model.follow_up.residue_mm", "procedures.alpps.death", "0.5"),
+            with_correlations(
+                &good,
+                &[correlation_entry(
+                    "model.follow_up.residue_mm",
+                    "procedures.alpps.death",
+                    "0.5",
+                )],
             ),
             "uncertainty.correlations[0].between names \"model.follow_up.residue_mm\", which is not a model number given as a law",
         ),
         (
-            good.replace(
-                "patients_per_draw = 2_000",
-                &correlation_line(ALPPS_GROWTH, PVE_GROWTH, "1.0"),
-            ),
+            with_correlations(&good, &[correlation_entry(ALPPS_GROWTH, PVE_GROWTH, "1.0")]),
             "uncertainty.correlations[0].rho must be in (-1, 1)",
         ),
         (
-            good.replace(
-                "patients_per_draw = 2_000",
-                &correlation_line(ALPPS_GROWTH, PVE_GROWTH, "0.5")
-                    .replace(", source = \"assumption: test\"", ""),
+            with_correlations(
+                &good,
+                &[correlation_entry(ALPPS_GROWTH, PVE_GROWTH, "0.5")
+                    .replace(", source = \"assumption: test\"", "")],
             ),
             "missing field `source`",
         ),
         (
-            good.replace(
-                "patients_per_draw = 2_000",
-                &format!(
-                    "patients_per_draw = 2_000\ncorrelations = [{}, {}, {}]",
+            with_correlations(
+                &good,
+                &[
                     correlation_entry(ALPPS_GROWTH, PVE_GROWTH, "0.9"),
                     correlation_entry(PVE_GROWTH, "procedures.alpps.death", "0.9"),
                     correlation_entry(ALPPS_GROWTH, "procedures.alpps.death", "-0.9"),
-                ),
+                ],
             ),
             "uncertainty.correlations cannot all hold together",
         ),
