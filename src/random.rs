@@ -171,8 +171,9 @@ impl<'k> PatientStreams<'k> {
     #[inline]
     pub fn start(&mut self, patient: u64) {
         let rng = &mut self.generator;
-        // The buffer is used up (fresh, or all 64 of its 32-bit words read for the last
-        // patient), so setting the stream number costs nothing; seeking to word 0 refills it.
+        // Seeking to word 0 of the new stream refills the buffer. The buffer is used up here
+        // (fresh, or all 64 of its 32-bit words read for the last patient), so setting the
+        // stream number does not also regenerate it; the words are the same either way.
         rng.set_stream(patient);
         rng.set_word_pos(0);
         for w in self.primary.iter_mut() {
