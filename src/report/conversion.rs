@@ -66,12 +66,24 @@ pub(crate) fn with_interval<'t>(
         .real(&format!("{name}_hi95"), hi)
 }
 
+/// An estimate with its normal 95% interval, ± 1.96 standard errors.
+pub(crate) fn normal_interval(value: f64, se: f64) -> (f64, f64, f64) {
+    (value, value - Z95 * se, value + Z95 * se)
+}
+
 /// Mean of an exact sum with a normal 95% interval, mean ± 1.96 standard errors (0 without
 /// values; a zero-width interval from a single value).
 pub(crate) fn mean_interval(s: &ExactSum) -> (f64, f64, f64) {
-    let mean = s.mean().unwrap_or(0.0);
-    let se = s.se().unwrap_or(0.0);
-    (mean, mean - Z95 * se, mean + Z95 * se)
+    normal_interval(s.mean().unwrap_or(0.0), s.se().unwrap_or(0.0))
+}
+
+/// Adds the mean of an exact sum as `<name>`, `<name>_lo95` and `<name>_hi95`.
+pub(crate) fn with_mean<'t>(
+    row: super::table::Row<'t>,
+    name: &str,
+    s: &ExactSum,
+) -> super::table::Row<'t> {
+    with_interval(row, name, mean_interval(s))
 }
 
 /// One row per strategy: the trade-off of timing.
@@ -138,16 +150,8 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .real("median_weeks_to_palliative", palliative.0)
             .real("median_weeks_to_palliative_lo95", palliative.1)
             .real("median_weeks_to_palliative_hi95", palliative.2);
-        row = with_interval(
-            row,
-            "mean_weeks_to_resection",
-            mean_interval(&w.weeks_resected),
-        );
-        row = with_interval(
-            row,
-            "mean_sflr_at_resection_pct",
-            mean_interval(&w.sflr_resected_pct),
-        );
+        row = with_mean(row, "mean_weeks_to_resection", &w.weeks_resected);
+        row = with_mean(row, "mean_sflr_at_resection_pct", &w.sflr_resected_pct);
         row = with_share(row, "major_among_resected", share(w.major, resected));
         row = with_share(row, "conditioned", share(w.conditioned, n));
         row = with_share(row, "progressed", share(progressed, n));
@@ -249,7 +253,7 @@ pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
                 "median_depth_pct_hi95",
                 r.depth_hist.quantile(q_hi).unwrap_or(0.0),
             );
-        row = with_interval(row, "mean_depth_pct", mean_interval(&r.depth_pct))
+        row = with_mean(row, "mean_depth_pct", &r.depth_pct)
             .real("median_weeks_to_best_response", nadir.0 * WEEKS_PER_CYCLE)
             .real(
                 "median_weeks_to_best_response_lo95",
@@ -286,7 +290,7 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
             ("tlv_ml", &c.tlv_ml),
             ("tumour_volume_ml", &c.tumour_ml),
         ] {
-            row = with_interval(row, &format!("{name}_mean"), mean_interval(s))
+            row = with_mean(row, &format!("{name}_mean"), s)
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;

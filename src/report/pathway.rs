@@ -25,7 +25,7 @@
 
 use std::path::Path;
 
-use super::conversion::{burden, cohort, mean_interval, with_interval, with_share};
+use super::conversion::{burden, cohort, mean_interval, with_interval, with_mean, with_share};
 use super::stats::{share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
@@ -257,18 +257,10 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
         let (median, reached) = median_months(&Curve::Overall.shares(w));
         row = with_interval(row, "median_os_months", median)
             .text("median_os_reached", if reached { "yes" } else { "no" });
-        row = with_interval(row, "rmst_5y_months", mean_interval(&w.rmst));
-        row = with_interval(
-            row,
-            "mean_months_to_recurrence",
-            mean_interval(&w.months_to_recurrence),
-        );
-        row = with_interval(row, "mean_cycles", mean_interval(&w.cycles));
-        row = with_interval(
-            row,
-            "mean_path_weeks_among_operated",
-            mean_interval(&w.path_weeks),
-        );
+        row = with_mean(row, "rmst_5y_months", &w.rmst);
+        row = with_mean(row, "mean_months_to_recurrence", &w.months_to_recurrence);
+        row = with_mean(row, "mean_cycles", &w.cycles);
+        row = with_mean(row, "mean_path_weeks_among_operated", &w.path_weeks);
         let _ = row;
     }
     table
@@ -453,21 +445,13 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
         );
         row = row.count("conditioned", w.conditioned);
         row = with_share(row, "conditioned_share", share(w.conditioned, n));
-        row = with_interval(
-            row,
-            "mean_kgr_pct_per_week",
-            mean_interval(&w.kgr_pct_per_week),
-        );
+        row = with_mean(row, "mean_kgr_pct_per_week", &w.kgr_pct_per_week);
         row = with_share(
             row,
             "low_kgr_among_conditioned",
             share(w.low_kgr, w.conditioned),
         );
-        row = with_interval(
-            row,
-            "mean_sflr_at_final_resection_pct",
-            mean_interval(&w.sflr_pct),
-        );
+        row = with_mean(row, "mean_sflr_at_final_resection_pct", &w.sflr_pct);
         row = with_share(row, "liver_injury", share(w.injury, n));
         row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
         row = row.real(

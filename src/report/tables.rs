@@ -1,7 +1,7 @@
 //! The result tables of a hypertrophy-windows run, built from the tallies.
 
-use super::conversion::{mean_interval, with_interval, with_share};
-use super::stats::{quantile_bracket, share, Z95};
+use super::conversion::{mean_interval, normal_interval, with_interval, with_mean, with_share};
+use super::stats::{quantile_bracket, share};
 use super::table::Table;
 use crate::engine::accumulators::{FixedMoments, Histogram};
 use crate::engine::tally::{CohortTally, Tally, WaitTally};
@@ -34,9 +34,7 @@ fn mean_or_zero(s: &FixedMoments) -> f64 {
 
 /// Mean with its normal 95% interval, mean ± 1.96 standard errors (0 without values).
 fn fixed_interval(s: &FixedMoments) -> (f64, f64, f64) {
-    let mean = mean_or_zero(s);
-    let se = s.se().unwrap_or(0.0);
-    (mean, mean - Z95 * se, mean + Z95 * se)
+    normal_interval(mean_or_zero(s), s.se().unwrap_or(0.0))
 }
 
 /// Divides an estimate and its interval by a positive constant.
@@ -225,7 +223,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             )
             .real(
                 "mean_weeks_to_ready_se",
-                ready_check.se().unwrap_or(0.0) * model.schedule.interval_days / DAYS_PER_WEEK,
+                weeks(ready_check.se().unwrap_or(0.0)),
             );
             row = with_share(row, "not_ready_share", not_ready);
             row = with_share(row, "dropped_out_share", dropped);
@@ -258,7 +256,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             row = with_interval(
                 row,
                 "relative_growth_mean_pct",
-                (growth, growth - Z95 * growth_se, growth + Z95 * growth_se),
+                normal_interval(growth, growth_se),
             )
             .real("relative_growth_se_pct", growth_se);
             row = with_share(
@@ -326,7 +324,7 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
     for (group, c) in rows {
         let mut row = cohort_row(t.row(), group, &c, tally.patients);
         for (name, s) in names.iter().zip(c.sums()) {
-            row = with_interval(row, &format!("{name}_mean"), mean_interval(s))
+            row = with_mean(row, &format!("{name}_mean"), s)
                 .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
         }
         let _ = row;
