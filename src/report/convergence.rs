@@ -51,18 +51,15 @@ impl Primary {
 
 /// Hypertrophy windows: ready for resection by the last check, every liver group pooled.
 pub fn hypertrophy(t: &Tally) -> Primary {
-    let shares = (0..t.waits.len())
-        .map(|s| {
+    outcome(
+        "ready_by_last_check",
+        t.patients,
+        true,
+        (0..t.waits.len()).map(|s| {
             let w = t.pooled(s);
-            share(w.ready(), w.n)
-        })
-        .collect();
-    Primary {
-        outcome: "ready_by_last_check",
-        patients: t.patients,
-        shares,
-        higher_is_better: true,
-    }
+            (w.ready(), w.n)
+        }),
+    )
 }
 
 /// A share of every strategy's patients, from a per-strategy count.
@@ -108,10 +105,7 @@ pub fn hypertrophy_outcomes(t: &Tally) -> Vec<Primary> {
 
 /// See [`hypertrophy_outcomes`].
 pub fn conversion_outcomes(t: &ConversionTally) -> Vec<Primary> {
-    let r0 = crate::model::surgery::Margin::ALL
-        .iter()
-        .position(|&m| m == crate::model::surgery::Margin::R0)
-        .unwrap_or(0);
+    let r0 = crate::model::surgery::Margin::R0 as usize;
     vec![
         conversion(t),
         outcome(
@@ -138,10 +132,6 @@ pub fn conversion_outcomes(t: &ConversionTally) -> Vec<Primary> {
 /// See [`hypertrophy_outcomes`].
 pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
     use crate::model::pathway::Exit;
-    let completed = Exit::ALL
-        .iter()
-        .position(|&e| e == Exit::Completed)
-        .unwrap_or(0);
     let alive = |months: usize| t.strategies.iter().map(move |s| (s.alive_at(months), s.n));
     vec![
         pathway(t),
@@ -151,7 +141,7 @@ pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
             "completed",
             t.patients,
             true,
-            t.strategies.iter().map(|s| (s.exits[completed], s.n)),
+            t.strategies.iter().map(|s| (s.count(Exit::Completed), s.n)),
         ),
         outcome(
             "mortality_90_days",
@@ -164,34 +154,26 @@ pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
 
 /// Conversion timing: resected.
 pub fn conversion(t: &ConversionTally) -> Primary {
-    let resected = Outcome::ALL
-        .iter()
-        .position(|&o| o == Outcome::Resected)
-        .unwrap_or(0);
-    Primary {
-        outcome: "resected",
-        patients: t.patients,
-        shares: t
-            .strategies
+    outcome(
+        "resected",
+        t.patients,
+        true,
+        t.strategies
             .iter()
-            .map(|s| share(s.outcomes[resected], s.n))
-            .collect(),
-        higher_is_better: true,
-    }
+            .map(|s| (s.count(Outcome::Resected), s.n)),
+    )
 }
 
 /// Pathway: alive five years after the start of the strategy.
 pub fn pathway(t: &PathwayStudyTally) -> Primary {
-    Primary {
-        outcome: "overall_survival_5_years",
-        patients: t.patients,
-        shares: t
-            .strategies
+    outcome(
+        "overall_survival_5_years",
+        t.patients,
+        true,
+        t.strategies
             .iter()
-            .map(|s| share(s.alive_at(PRIMARY_SURVIVAL_MONTHS), s.n))
-            .collect(),
-        higher_is_better: true,
-    }
+            .map(|s| (s.alive_at(PRIMARY_SURVIVAL_MONTHS), s.n)),
+    )
 }
 
 /// The convergence table: per strategy and checkpoint, the estimate, its standard error and

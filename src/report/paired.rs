@@ -43,10 +43,6 @@ fn table(outcome: &str, n: u64, reference: (&str, u64), others: &[Pair<'_>]) -> 
 
 /// Resected, against the first strategy.
 pub fn conversion(names: &[String], t: &ConversionTally) -> Table {
-    let resected = Outcome::ALL
-        .iter()
-        .position(|&o| o == Outcome::Resected)
-        .unwrap_or(0);
     let Some(first) = t.strategies.first() else {
         return Table::new("paired_differences");
     };
@@ -57,7 +53,7 @@ pub fn conversion(names: &[String], t: &ConversionTally) -> Table {
         .skip(1)
         .map(|(s, name)| Pair {
             name,
-            k: s.outcomes[resected],
+            k: s.count(Outcome::Resected),
             here_only: s.resected_only_here,
             reference_only: s.resected_only_by_reference,
         })
@@ -67,7 +63,7 @@ pub fn conversion(names: &[String], t: &ConversionTally) -> Table {
         first.n,
         (
             names.first().map_or("", |s| s.as_str()),
-            first.outcomes[resected],
+            first.count(Outcome::Resected),
         ),
         &others,
     )
