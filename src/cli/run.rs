@@ -636,10 +636,6 @@ struct Convergence {
     target: Option<(f64, bool)>,
 }
 
-/// Run `study` on `pool` with a progress bar on a terminal; map engine errors to failures.
-/// The patients of `plan` are the first round; after each round `next` sees the tally so far
-/// and the end of the round, and returns where the next round ends (`None`: stop). Rounds
-/// follow the patients in order, so the tally is the same as one round over them all.
 /// What the run of any study shares: the plan, the pool and its control.
 struct StudyRun<'a> {
     plan: &'a RunPlan,
@@ -675,6 +671,10 @@ impl StudyRun<'_> {
     }
 }
 
+/// Run `study` on `pool` with a progress bar on a terminal; map engine errors to failures.
+/// The patients of `plan` are the first round; after each round `next` sees the tally so far
+/// and the end of the round, and returns where the next round ends (`None`: stop). Rounds
+/// follow the patients in order, so the tally is the same as one round over them all.
 fn simulate<S: Simulation, E: std::fmt::Display + Send>(
     study: &S,
     plan: &RunPlan,

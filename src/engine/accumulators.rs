@@ -90,35 +90,25 @@ pub const MAX_FIXED: f64 = 65_536.0;
 /// nearest, in the low mantissa bits: an exact float-to-integer conversion with no branch.
 const ROUNDING_BIAS: f64 = 6_755_399_441_055_744.0;
 
-/// Sum and sum of squares of a bounded quantity, kept as exact fixed-point integers, without a
-/// count.
-///
-/// The innermost tally of a run (sFLR and DH at every check of every trajectory), so it is
-/// lean: the caller converts a value once with [`FixedSums::fixed`] (checking its range once
-/// per trajectory), differences of fixed values are exact, the square of a fixed value is an
-/// exact integer product, and the count, the same for every check, is kept once by the owner
-/// (see [`FixedSums::with_count`]). Merges exactly, like [`ExactSum`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One point's sum and sum of squares of fixed-point values, tallied directly: the reference
+/// [`PathSums`] is checked against, and a plain source of [`FixedMoments`] in tests.
+#[cfg(test)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FixedSums {
     sum: i128,
     sum_sq: i128,
 }
 
+#[cfg(test)]
 impl FixedSums {
-    /// Whether `x` can be tallied (finite and below [`MAX_FIXED`] in magnitude).
-    #[inline]
     pub fn in_range(x: f64) -> bool {
-        x.abs() < MAX_FIXED
+        PathSums::in_range(x)
     }
 
-    /// `x` in fixed point. Only for values that are [`in_range`](Self::in_range).
-    #[inline]
     pub fn fixed(x: f64) -> i64 {
-        debug_assert!(Self::in_range(x));
-        ((x * FIXED_SCALE + ROUNDING_BIAS).to_bits() as i64) - ROUNDING_BIAS.to_bits() as i64
+        PathSums::fixed(x)
     }
 
-    #[inline]
     pub fn add_fixed(&mut self, q: i64) {
         let q = q as i128;
         self.sum += q;
@@ -130,7 +120,6 @@ impl FixedSums {
         self.sum_sq += other.sum_sq;
     }
 
-    /// The moments of these sums over `n` values.
     pub fn with_count(&self, n: u64) -> FixedMoments {
         FixedMoments {
             n,
@@ -143,7 +132,12 @@ impl FixedSums {
 /// Sums over trajectories of a path of fixed-point values q₀, q₁, …, q_K (one per check): Σq_k,
 /// Σq_k² and Σq_k·q₀. The moments of q_k and of the change q_k − q₀ both follow from them
 /// exactly (Σ(q_k − q₀)² = Σq_k² − 2Σq_k·q₀ + Σq₀²), with three running sums per point rather
-/// than four. Values come from [`FixedSums::fixed`]; merges exactly.
+/// than four. Merges exactly.
+///
+/// The innermost tally of a run (sFLR and DH at every check of every trajectory), so it is
+/// lean: the caller converts each value once with [`PathSums::fixed`] (checking the range of
+/// the whole path once), differences and products of fixed values are exact integers, and the
+/// count, the same for every check, is kept once by the owner.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PathSums {
     points: Vec<PointSums>,
@@ -158,6 +152,19 @@ struct PointSums {
 }
 
 impl PathSums {
+    /// Whether `x` can be tallied (finite and below [`MAX_FIXED`] in magnitude).
+    #[inline]
+    pub fn in_range(x: f64) -> bool {
+        x.abs() < MAX_FIXED
+    }
+
+    /// `x` in fixed point. Only for values that are [`in_range`](Self::in_range).
+    #[inline]
+    pub fn fixed(x: f64) -> i64 {
+        debug_assert!(Self::in_range(x));
+        ((x * FIXED_SCALE + ROUNDING_BIAS).to_bits() as i64) - ROUNDING_BIAS.to_bits() as i64
+    }
+
     /// Sums for paths of `points` values.
     pub fn new(points: usize) -> Self {
         PathSums {
@@ -173,15 +180,25 @@ impl PathSums {
         self.points.is_empty()
     }
 
-    /// Add one path; `path` has [`len`](Self::len) fixed-point values, the start first.
+    /// Add one path; `path` has [`len`](Self::len) values from [`fixed`](Self::fixed), the
+    /// start first.
     #[inline]
-    pub fn add_fixed(&mut self, path: impl Iterator<Item = i64>, start: i64) {
+    pub fn add_fixed(&mut self, mut path: impl Iterator<Item = i64>) {
+        let Some(start) = path.next() else {
+            return;
+        };
         let start = start as i128;
-        for (p, q) in self.points.iter_mut().zip(path) {
-            let q = q as i128;
+        let add = |p: &mut PointSums, q: i128| {
             p.sum += q;
             p.sum_sq += q * q;
             p.cross += q * start;
+        };
+        let mut points = self.points.iter_mut();
+        if let Some(p) = points.next() {
+            add(p, start);
+        }
+        for (p, q) in points.zip(path) {
+            add(p, q as i128);
         }
     }
 
@@ -215,8 +232,8 @@ impl PathSums {
     }
 }
 
-/// Count, sum and sum of squares of fixed-point values ([`FixedSums`] with its count): mean,
-/// standard deviation and standard error.
+/// Count, sum and sum of squares of fixed-point values (one point of [`PathSums`] with its
+/// count): mean, standard deviation and standard error.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FixedMoments {
     pub n: u64,
@@ -458,7 +475,7 @@ mod tests {
         let mut direct = vec![FixedSums::default(); 4];
         for p in &paths {
             let q0 = FixedSums::fixed(p[0]);
-            whole.add_fixed(p.iter().map(|&x| FixedSums::fixed(x)), q0);
+            whole.add_fixed(p.iter().map(|&x| FixedSums::fixed(x)));
             for (d, &x) in direct.iter_mut().zip(p) {
                 d.add_fixed(FixedSums::fixed(x) - q0);
             }
@@ -472,10 +489,7 @@ mod tests {
         for chunk in paths.chunks(333) {
             let mut part = PathSums::new(4);
             for p in chunk {
-                part.add_fixed(
-                    p.iter().map(|&x| FixedSums::fixed(x)),
-                    FixedSums::fixed(p[0]),
-                );
+                part.add_fixed(p.iter().map(|&x| FixedSums::fixed(x)));
             }
             merged.merge(&part);
         }

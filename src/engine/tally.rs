@@ -1,7 +1,7 @@
 //! What a run counts: per liver group, the cohort's characteristics; per strategy and liver
 //! group, how the wait ended, and the remnant at every check.
 
-use super::accumulators::{ExactSum, FixedMoments, FixedSums, Histogram, PathSums};
+use super::accumulators::{ExactSum, FixedMoments, Histogram, PathSums};
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
 use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
@@ -165,10 +165,9 @@ impl WaitTally {
         }
         // One range check per trajectory, then branch-free fixed-point conversions; DH as a
         // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
-        if sflr.iter().all(|&s| FixedSums::in_range(100.0 * s)) {
-            let path = sflr.iter().map(|&s| FixedSums::fixed(100.0 * s));
+        if sflr.iter().all(|&s| PathSums::in_range(100.0 * s)) {
             self.sflr_pct
-                .add_fixed(path, FixedSums::fixed(100.0 * sflr0));
+                .add_fixed(sflr.iter().map(|&s| PathSums::fixed(100.0 * s)));
         } else {
             self.rejected += 1;
         }

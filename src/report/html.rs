@@ -237,7 +237,7 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
     );
 }
 
-/// The declared correlations between drawn numbers, as a sentence (empty when there are none).
+/// The declared correlations between drawn numbers, or that there are none, as a sentence.
 fn correlations_text(correlations: &[crate::scenario::Correlation]) -> String {
     if correlations.is_empty() {
         return " The numbers are drawn independently of one another.".to_owned();
