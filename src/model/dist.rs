@@ -140,16 +140,19 @@ impl Dist {
 
     /// The interval the law's (truncated) values lie in, for the search of a quantile.
     fn support(&self) -> (f64, f64) {
+        // A gamma law's upper end for the search, mean + SEARCH_SDS sd and more.
+        let gamma_top =
+            |shape: f64, scale: f64| scale * (shape + SEARCH_SDS * shape.sqrt() + SEARCH_SDS);
         let (lo, hi) = match &self.law {
             Law::Fixed(v) => (*v, *v),
-            Law::Normal(d) => (d.mean() - 40.0 * d.std_dev(), d.mean() + 40.0 * d.std_dev()),
-            Law::LogNormal { meanlog, sdlog, .. } => (0.0, (meanlog + 40.0 * sdlog).exp()),
+            Law::Normal(d) => (
+                d.mean() - SEARCH_SDS * d.std_dev(),
+                d.mean() + SEARCH_SDS * d.std_dev(),
+            ),
+            Law::LogNormal { meanlog, sdlog, .. } => (0.0, (meanlog + SEARCH_SDS * sdlog).exp()),
             Law::Beta { .. } => (0.0, 1.0),
-            Law::Gamma { shape, scale, .. } => (0.0, scale * (shape + 40.0 * shape.sqrt() + 40.0)),
-            Law::Erlang { shape, scale } => {
-                let k = *shape as f64;
-                (0.0, scale * (k + 40.0 * k.sqrt() + 40.0))
-            }
+            Law::Gamma { shape, scale, .. } => (0.0, gamma_top(*shape, *scale)),
+            Law::Erlang { shape, scale } => (0.0, gamma_top(*shape as f64, *scale)),
             Law::Uniform { low, high } => (*low, *high),
         };
         match self.bounds {
@@ -161,10 +164,10 @@ impl Dist {
     /// The value with probability `u` below it under the (truncated) law: the inverse of its
     /// distribution function, by bisection to the last bit. `u` is clamped to [0, 1].
     pub fn quantile(&self, u: f64) -> f64 {
-        let (mut lo, mut hi) = self.support();
         if let Law::Fixed(v) = self.law {
             return v;
         }
+        let (mut lo, mut hi) = self.support();
         let (f_lo, f_hi) = match self.bounds {
             Some((l, h)) => (self.law_cdf(l), self.law_cdf(h)),
             None => (0.0, 1.0),
@@ -201,6 +204,10 @@ impl Dist {
         inside as f64 / N as f64
     }
 }
+
+/// Standard deviations either side of the mean that bound the search for a quantile of an
+/// unbounded law: the normal tail beyond 40 sd is below 10^-300, beyond any double's reach.
+const SEARCH_SDS: f64 = 40.0;
 
 /// Φ(z), the standard normal distribution function.
 pub fn standard_normal_cdf(z: f64) -> f64 {
