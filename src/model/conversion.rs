@@ -27,7 +27,7 @@ use super::hypertrophy::DAYS_PER_WEEK;
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
 use super::injury::{Injury, InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
-use super::patient::{Cohort, CohortStreams, Patient};
+use super::patient::{Cohort, CohortStreams, Patient, WeeklyRisk};
 use super::planner::{
     AblationUse, DlmPolicy, Plan, PlannerSettings, ResectionPolicy, Target, Treatment,
 };
@@ -389,9 +389,13 @@ impl ConversionModel {
         let mut resectable_at_diagnosis = false;
         let (base, segment_ml) = loop {
             tries += 1;
-            let (base, segment_ml) =
-                self.cohort
-                    .draw(index, &mut own, &self.safe_remnant, &self.regeneration, 0.0);
+            let (base, segment_ml) = self.cohort.draw(
+                index,
+                &mut own,
+                &self.safe_remnant,
+                &self.regeneration,
+                WeeklyRisk::NONE,
+            );
             self.burden
                 .draw_visible(&segment_ml, &mut rng, &mut tumours);
             if tries >= max_tries {

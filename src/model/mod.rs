@@ -20,7 +20,7 @@ pub mod volumetry;
 
 use conditioning::CheckSchedule;
 use liver::{RegenerationModifiers, SafeRemnantRule};
-use patient::{Cohort, Patient};
+use patient::{Cohort, Patient, WeeklyRisk};
 use procedure::{Procedure, ProcedureModel};
 
 use crate::random::PatientStreams;
@@ -39,8 +39,8 @@ pub struct Model {
     pub cohort: Cohort,
     pub safe_remnant: SafeRemnantRule,
     pub regeneration: RegenerationModifiers,
-    /// Probability per week of progression that precludes resection while waiting.
-    pub progression_per_week: f64,
+    /// Weekly risk of progression that precludes resection while waiting.
+    pub progression: WeeklyRisk,
     /// Procedures that strategies use, at most one per kind.
     pub procedures: Vec<ProcedureModel>,
     pub strategies: Vec<Strategy>,
@@ -57,7 +57,7 @@ impl Model {
             streams,
             &self.safe_remnant,
             &self.regeneration,
-            self.progression_per_week,
+            self.progression,
         )
     }
 

@@ -139,9 +139,9 @@ impl Cohort {
         streams: &PatientStreams<'_>,
         safe: &SafeRemnantRule,
         regeneration: &RegenerationModifiers,
-        progression_per_week: f64,
+        progression: WeeklyRisk,
     ) -> Patient {
-        self.sample_with_segments(index, streams, safe, regeneration, progression_per_week)
+        self.sample_with_segments(index, streams, safe, regeneration, progression)
             .0
     }
 
@@ -154,14 +154,14 @@ impl Cohort {
         streams: &PatientStreams<'_>,
         safe: &SafeRemnantRule,
         regeneration: &RegenerationModifiers,
-        progression_per_week: f64,
+        progression: WeeklyRisk,
     ) -> (Patient, [f64; SEGMENTS]) {
         self.draw(
             index,
             &mut CohortStreams::new(streams),
             safe,
             regeneration,
-            progression_per_week,
+            progression,
         )
     }
 
@@ -174,7 +174,7 @@ impl Cohort {
         rngs: &mut CohortStreams<'_>,
         safe: &SafeRemnantRule,
         regeneration: &RegenerationModifiers,
-        progression_per_week: f64,
+        progression: WeeklyRisk,
     ) -> (Patient, [f64; SEGMENTS]) {
         let demo = &mut rngs.demographics;
         let age_years = self.age_years.sample(demo);
@@ -238,7 +238,7 @@ impl Cohort {
         let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
         let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
 
-        let progression_week = first_event_week(progression_per_week, &mut rngs.progression);
+        let progression_week = progression.first_event_week(&mut rngs.progression);
 
         let patient = Patient {
             index,
@@ -281,21 +281,49 @@ impl<'a> CohortStreams<'a> {
     }
 }
 
-/// Week (1, 2, …) of the first event of a weekly Bernoulli process with probability `p`, by
-/// inversion of the geometric law from one uniform number; `u32::MAX` if `p` is 0.
-pub fn first_event_week<R: Rng + ?Sized>(p: f64, rng: &mut R) -> u32 {
-    let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    if p <= 0.0 {
-        return u32::MAX;
+/// A weekly Bernoulli risk, with ln(1 − p) worked out once: the geometric law is inverted for
+/// every patient, and the logarithm of a constant need not be taken again each time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeeklyRisk {
+    per_week: f64,
+    log_survival: f64,
+}
+
+impl WeeklyRisk {
+    /// No risk at all: the event never happens.
+    pub const NONE: WeeklyRisk = WeeklyRisk {
+        per_week: 0.0,
+        log_survival: 0.0,
+    };
+
+    pub fn new(per_week: f64) -> Self {
+        WeeklyRisk {
+            per_week,
+            log_survival: (-per_week).ln_1p(),
+        }
     }
-    if p >= 1.0 {
-        return 1;
+
+    pub fn per_week(&self) -> f64 {
+        self.per_week
     }
-    let k = (u.ln() / (-p).ln_1p()).floor() + 1.0;
-    if k >= u32::MAX as f64 {
-        u32::MAX
-    } else {
-        k as u32
+
+    /// Week (1, 2, …) of the first event, by inversion of the geometric law from one uniform
+    /// number; `u32::MAX` if the risk is 0.
+    #[inline]
+    pub fn first_event_week<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+        if self.per_week <= 0.0 {
+            return u32::MAX;
+        }
+        if self.per_week >= 1.0 {
+            return 1;
+        }
+        let k = (u.ln() / self.log_survival).floor() + 1.0;
+        if k >= u32::MAX as f64 {
+            u32::MAX
+        } else {
+            k as u32
+        }
     }
 }
 
@@ -311,7 +339,7 @@ mod tests {
         let p = 0.1;
         let mut counts = [0u64; 4];
         for _ in 0..n {
-            let k = first_event_week(p, &mut rng) as usize;
+            let k = WeeklyRisk::new(p).first_event_week(&mut rng) as usize;
             if k <= 3 {
                 counts[k] += 1;
             }
@@ -322,7 +350,8 @@ mod tests {
             let sd = (n as f64 * pk * (1.0 - pk)).sqrt();
             assert!((c as f64 - n as f64 * pk).abs() < 4.0 * sd, "week {k}: {c}");
         }
-        assert_eq!(first_event_week(0.0, &mut rng), u32::MAX);
-        assert_eq!(first_event_week(1.0, &mut rng), 1);
+        assert_eq!(WeeklyRisk::new(0.0).first_event_week(&mut rng), u32::MAX);
+        assert_eq!(WeeklyRisk::NONE.first_event_week(&mut rng), u32::MAX);
+        assert_eq!(WeeklyRisk::new(1.0).first_event_week(&mut rng), 1);
     }
 }

@@ -24,7 +24,7 @@ use crate::model::dist::{Dist, Law, MIN_TRUNCATED_MASS};
 use crate::model::hypertrophy::GrowthLaw;
 use crate::model::liver::{LiverQuality, RegenerationModifiers, RegimenClass, SafeRemnantRule};
 use crate::model::pathway::PathwayModel;
-use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource};
+use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource, WeeklyRisk};
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS, SEGMENT_NAMES};
 use crate::model::{Model, Strategy};
@@ -1215,7 +1215,7 @@ impl Validator<'_> {
             cohort,
             safe_remnant,
             regeneration,
-            progression_per_week,
+            progression: WeeklyRisk::new(progression_per_week),
             procedures,
             strategies,
             schedule,
