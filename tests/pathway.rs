@@ -101,6 +101,17 @@ fn every_course_respects_the_invariants() {
                     assert_eq!(c.exit_step as usize, m.pathways[s].steps.len());
                 }
                 assert_eq!(c.skipped & !c.reached, 0, "skipped a step never reached");
+                if let Some(sflr) = c.sflr {
+                    assert!(
+                        c.operations > 0,
+                        "a final resection without operating: {c:?}"
+                    );
+                    // Above 1 is possible: a minor resection of a liver larger than standard.
+                    assert!(
+                        sflr > 0.0 && sflr.is_finite(),
+                        "sFLR {sflr} at the final resection"
+                    );
+                }
             }
         }
     }
@@ -181,6 +192,47 @@ fn strategies_are_paired_on_the_same_patients() {
     assert_eq!(twin.rmst_difference.sum(), 0.0);
     assert!(twin.better_at_landmark.iter().all(|&b| b == 0));
     assert!(twin.worse_at_landmark.iter().all(|&w| w == 0));
+}
+
+/// Protects the perioperative table's mean sFLR at the final resection: it is the mean over
+/// the patients who reached that resection, not over everyone operated (a first stage alone
+/// would add zeros and pull the two-stage mean far below any safe threshold).
+#[test]
+fn mean_sflr_at_final_resection_counts_only_final_resections() {
+    let m = model("scenarios/alpps-vs-two-stage.toml");
+    let (seed, patients) = (5, 1500);
+    let tally = simulate(&m, seed, patients, 256);
+    let key = StreamKey::new(seed, 0);
+    for (s, t) in tally.strategies.iter().enumerate() {
+        let (mut sum, mut n, mut first_stage_only) = (0.0, 0u64, 0u64);
+        for index in 0..patients {
+            let streams = PatientStreams::new(&key, index);
+            let p = m.base.patient(index, &streams);
+            let c = m.course(&p, s, &m.draws(&p, &streams), &streams);
+            match c.sflr {
+                Some(sflr) => {
+                    sum += 100.0 * sflr;
+                    n += 1;
+                }
+                None => first_stage_only += (c.operations > 0) as u64,
+            }
+        }
+        let name = &m.pathways[s].name;
+        assert_eq!(t.sflr_pct.n, n, "{name}: final resections counted");
+        let mean = t.sflr_pct.mean().unwrap();
+        assert!((mean - sum / n as f64).abs() < 1e-6, "{name}: mean {mean}");
+        // Every safe threshold of this scenario is at least 20%.
+        assert!(
+            mean >= 20.0,
+            "{name}: mean sFLR {mean}% at the final resection"
+        );
+        if s == 1 {
+            assert!(
+                first_stage_only > 0,
+                "the two-stage strategy has patients who stop after the first stage"
+            );
+        }
+    }
 }
 
 /// Five-year survival of the rendered disease-free by Fong clinical risk score (0–1, 2–3,

@@ -50,6 +50,7 @@ pub struct PathwayTally {
     pub phlf_low_kgr: u64,
     pub phlf_high_kgr: u64,
     pub kgr_pct_per_week: ExactSum,
+    /// sFLR at the final resection, %, over the patients who reached it.
     pub sflr_pct: ExactSum,
     pub cycles: ExactSum,
     pub path_weeks: ExactSum,
@@ -164,7 +165,9 @@ impl PathwayTally {
                 self.margins[m as usize] += 1;
             }
             self.phlf += c.phlf as u64;
-            self.sflr_pct.add(100.0 * c.sflr);
+            if let Some(sflr) = c.sflr {
+                self.sflr_pct.add(100.0 * sflr);
+            }
             self.path_weeks.add(c.path_weeks);
         }
         self.major_morbidity += c.major_morbidity as u64;

@@ -407,8 +407,9 @@ pub struct PathwayCourse {
     pub phlf: bool,
     pub major_morbidity: bool,
     pub died_90_days: bool,
-    /// sFLR at the final liver resection (fraction), 0 if none.
-    pub sflr: f64,
+    /// sFLR at the final liver resection (fraction); `None` if the path never reached it (a
+    /// first stage alone is not a final resection).
+    pub sflr: Option<f64>,
     /// Kinetic growth rate after portal occlusion, %/week (None without conditioning).
     pub kgr_pct_per_week: Option<f64>,
     pub injury: Injury,
@@ -662,7 +663,7 @@ impl PathwayModel {
             phlf: false,
             major_morbidity: false,
             died_90_days: false,
-            sflr: 0.0,
+            sflr: None,
             kgr_pct_per_week: None,
             injury: Injury::default(),
             dlm_left_viable: 0,
@@ -1761,7 +1762,7 @@ impl PathwayModel {
             c.complicated |= 1 << k;
         }
         if final_stage {
-            c.sflr = sflr;
+            c.sflr = Some(sflr);
         }
         // Margins and what stays behind.
         let t = &p.tumours;

@@ -203,7 +203,7 @@ impl PatientRows for ConversionPatientTable<'_> {
                     .text("sos", if c.injury.sos { "yes" } else { "no" })
                     .text("cash", if c.injury.cash { "yes" } else { "no" })
                     .text("extent", r.map_or("none", |r| r.plan.extent.key()))
-                    .real("sflr_at_resection_pct", r.map_or(0.0, |r| 100.0 * r.sflr))
+                    .maybe_real("sflr_at_resection_pct", r.map(|r| 100.0 * r.sflr))
                     .text("margin", r.map_or("none", |r| r.margin.key()))
                     .text(
                         "pve",
@@ -290,7 +290,7 @@ impl PatientRows for PathwayPatientTable<'_> {
                 .count("operations", c.operations as u64)
                 .text("rendered_disease_free", yes(c.rendered_disease_free))
                 .text("margin", c.margin.map_or("none", |m| m.key()))
-                .real("sflr_at_resection_pct", 100.0 * c.sflr)
+                .maybe_real("sflr_at_resection_pct", c.sflr.map(|s| 100.0 * s))
                 .maybe_real("kgr_pct_per_week", c.kgr_pct_per_week)
                 .text("liver_failure", yes(c.phlf))
                 .text("major_complication", yes(c.major_morbidity))
