@@ -40,6 +40,8 @@ pub struct PathwayTally {
     pub phlf: u64,
     pub major_morbidity: u64,
     pub deaths_90_days: u64,
+    /// Patients who reached the final resection after a portal occlusion, so with a kinetic
+    /// growth rate measured before it: the denominator of liver failure by KGR (Shindoh 2013).
     pub conditioned: u64,
     /// Patients with a portal occlusion (PVE, PVL, ALPPS or two-stage first stage), and those
     /// of them who completed the path.
