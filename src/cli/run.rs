@@ -338,34 +338,30 @@ fn run_into(
     };
     let mut files = Vec::new();
     let t0 = Instant::now();
-    let run = StudyRun {
+    let dir = &staging.dir;
+    let mut run = StudyRun {
         plan: &plan,
         pool: &pool,
         control: &control,
         quiet: cfg.quiet,
+        rounds: &mut rounds,
+        files: &mut files,
     };
-    let dir = &staging.dir;
     let tally = match &s.study {
         Study::Hypertrophy(m) => StudyTally::Hypertrophy(run.simulate(
             m,
             PatientTable::new(dir, m),
             convergence::hypertrophy,
-            &mut rounds,
-            &mut files,
         )?),
         Study::Conversion(m) => StudyTally::Conversion(run.simulate(
             m,
             ConversionPatientTable::new(dir, m),
             convergence::conversion,
-            &mut rounds,
-            &mut files,
         )?),
         Study::Pathway(m) => StudyTally::Pathway(run.simulate(
             m,
             PathwayPatientTable::new(dir, m),
             convergence::pathway,
-            &mut rounds,
-            &mut files,
         )?),
     };
     let elapsed = t0.elapsed().as_secs_f64();
@@ -636,25 +632,27 @@ struct Convergence {
     target: Option<(f64, bool)>,
 }
 
-/// What the run of any study shares: the plan, the pool and its control.
+/// What the run of any study shares: the plan, the pool and its control, the rounds that grow
+/// the cohort, and the list of files written.
 struct StudyRun<'a> {
     plan: &'a RunPlan,
     pool: &'a rayon::ThreadPool,
     control: &'a Control,
     quiet: bool,
+    rounds: &'a mut Rounds,
+    files: &'a mut Vec<String>,
 }
 
 impl StudyRun<'_> {
-    /// Simulate `model`, streaming its records into `table` and growing the cohort while
-    /// `rounds` asks for more on the study's `primary` outcome; the table's file joins `files`.
+    /// Simulate `model`, streaming its records into `table` and growing the cohort while the
+    /// rounds ask for more on the study's `primary` outcome; the table's file joins the files.
     fn simulate<S: Simulation, T: PatientRows<Records = S::Records>>(
-        &self,
+        &mut self,
         model: &S,
         mut table: T,
         primary: fn(&S::Tally) -> convergence::Primary,
-        rounds: &mut Rounds,
-        files: &mut Vec<String>,
     ) -> Result<S::Tally, Failure> {
+        let rounds = &mut *self.rounds;
         let tally = simulate(
             model,
             self.plan,
@@ -665,7 +663,7 @@ impl StudyRun<'_> {
             |t, end| rounds.next(primary(t), end),
         )?;
         if let Some(f) = table.finish().map_err(runtime)? {
-            files.push(f);
+            self.files.push(f);
         }
         Ok(tally)
     }
