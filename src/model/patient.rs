@@ -303,10 +303,6 @@ impl WeeklyRisk {
         }
     }
 
-    pub fn per_week(&self) -> f64 {
-        self.per_week
-    }
-
     /// Week (1, 2, …) of the first event, by inversion of the geometric law from one uniform
     /// number; `u32::MAX` if the risk is 0.
     #[inline]
