@@ -316,13 +316,17 @@ mod tests {
 
     /// Protects the per-block reuse of one generator: refilling the primary words in place must
     /// give every purpose the same words as fresh streams, in any patient order, including after
-    /// a purpose spilled into its reserved region.
+    /// a purpose spilled into its reserved region; and the primary words must be the first words
+    /// of the patient's keyed stream, as a generator built for that patient alone gives them.
     #[test]
     fn reused_streams_equal_fresh_streams() {
         let key = StreamKey::new(99, 3);
         let mut reused = PatientStreams::for_block(&key);
         for patient in [5u64, 3, 900, 900, 1 << 40] {
             reused.start(patient);
+            let mut own = key.rng(patient);
+            let direct: Vec<u64> = (0..PRIMARY_WORDS).map(|_| own.next_u64()).collect();
+            assert_eq!(reused.primary.to_vec(), direct, "patient {patient}");
             let fresh = PatientStreams::new(&key, patient);
             for purpose in [
                 Purpose::Anatomy,
