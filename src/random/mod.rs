@@ -8,14 +8,16 @@
 //! key is derived from the master seed and the parameter draw; the 64-bit ChaCha stream number is
 //! the patient index. Within a patient's stream, each [`Purpose`] owns its own words:
 //!
-//! * the first 32 64-bit words of the stream (one ChaCha8 refill of four blocks) are split into
-//!   fixed slots, one per common purpose, so that a typical patient costs a single refill;
+//! * the first 32 64-bit words of the stream (its first four ChaCha8 blocks) are split into
+//!   fixed slots, one per common purpose, so that a typical patient needs no other words;
 //! * a purpose that needs more words than its slot continues in a region of the stream reserved
 //!   for it alone, starting at word `(purpose id + 1) << 40`, unreachable by any other purpose.
 //!
 //! Because the slot of a purpose and its reserved region depend on nothing else, drawing more or
 //! fewer numbers for one purpose (a strategy that diverges, a rejection sampler that retries)
 //! never shifts the numbers of another: this is what keeps common random numbers aligned.
+
+mod keystream;
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,8 +28,8 @@ use crate::model::procedure::Procedure;
 pub const RNG_ALGORITHM: &str = "ChaCha8 (rand_chacha 0.9); key = mix(seed, draw), \
 stream = patient index, per-purpose slots in words 0..32 then a reserved region per purpose";
 
-/// 64-bit words generated up front for every patient (exactly one ChaCha8 refill of 4 blocks).
-const PRIMARY_WORDS: usize = 32;
+/// 64-bit words generated up front for every patient (the first 4 ChaCha8 blocks of its stream).
+const PRIMARY_WORDS: usize = keystream::WORDS;
 
 /// What a random number is for. Each purpose is an independent stream for every patient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,16 +138,20 @@ impl StreamKey {
 
 /// The random streams of one patient: the primary words, generated once.
 ///
-/// A block of patients reuses one `PatientStreams` through [`start`](Self::start), which
-/// refills the primary words in place: the generator's key schedule is set up once per block,
-/// not once per patient.
+/// A block of patients reuses one `PatientStreams` through [`start`](Self::start). The primary
+/// words of [`keystream::PATIENTS`] consecutive patients are computed together, so a block whose
+/// patients are started in order computes them once per that many patients.
 pub struct PatientStreams<'k> {
     key: &'k StreamKey,
+    /// The key as ChaCha's eight little-endian 32-bit words.
+    key_words: [u32; 8],
     patient: u64,
-    primary: [u64; PRIMARY_WORDS],
-    /// Positioned at the end of its 4-block buffer between patients, so that changing the
-    /// stream number does not regenerate it.
-    generator: ChaCha8Rng,
+    /// Primary words of patients `batch_first ..`, valid once `batch_filled`.
+    batch: [[u64; PRIMARY_WORDS]; keystream::PATIENTS],
+    batch_first: u64,
+    batch_filled: bool,
+    /// This patient's row of `batch`.
+    current: usize,
 }
 
 impl<'k> PatientStreams<'k> {
@@ -160,26 +166,40 @@ impl<'k> PatientStreams<'k> {
     pub fn for_block(key: &'k StreamKey) -> Self {
         PatientStreams {
             key,
+            key_words: std::array::from_fn(|i| {
+                u32::from_le_bytes([
+                    key.key[4 * i],
+                    key.key[4 * i + 1],
+                    key.key[4 * i + 2],
+                    key.key[4 * i + 3],
+                ])
+            }),
             patient: 0,
-            primary: [0; PRIMARY_WORDS],
-            generator: ChaCha8Rng::from_seed(key.key),
+            batch: [[0; PRIMARY_WORDS]; keystream::PATIENTS],
+            batch_first: 0,
+            batch_filled: false,
+            current: 0,
         }
     }
 
-    /// Switch to patient `patient`: the primary words of its stream, which are exactly one
-    /// refill of the generator's buffer.
+    /// Switch to patient `patient`: the first words of its stream.
     #[inline]
     pub fn start(&mut self, patient: u64) {
-        let rng = &mut self.generator;
-        // Seeking to word 0 of the new stream refills the buffer. The buffer is used up here
-        // (fresh, or all 64 of its 32-bit words read for the last patient), so setting the
-        // stream number does not also regenerate it; the words are the same either way.
-        rng.set_stream(patient);
-        rng.set_word_pos(0);
-        for w in self.primary.iter_mut() {
-            *w = rng.next_u64();
+        let mut offset = patient.wrapping_sub(self.batch_first);
+        if !self.batch_filled || offset >= keystream::PATIENTS as u64 {
+            keystream::primary_words(&self.key_words, patient, &mut self.batch);
+            self.batch_first = patient;
+            self.batch_filled = true;
+            offset = 0;
         }
+        self.current = offset as usize;
         self.patient = patient;
+    }
+
+    /// This patient's primary words.
+    #[inline]
+    fn primary(&self) -> &[u64; PRIMARY_WORDS] {
+        &self.batch[self.current]
     }
 
     /// The stream for one purpose, starting at its first word.
@@ -187,7 +207,7 @@ impl<'k> PatientStreams<'k> {
     pub fn stream(&self, purpose: Purpose) -> PurposeStream<'_> {
         let (start, len) = purpose.slot();
         PurposeStream {
-            slot: &self.primary[start..start + len],
+            slot: &self.primary()[start..start + len],
             next: 0,
             reserved: None,
             key: self.key,
@@ -322,11 +342,11 @@ mod tests {
     fn reused_streams_equal_fresh_streams() {
         let key = StreamKey::new(99, 3);
         let mut reused = PatientStreams::for_block(&key);
-        for patient in [5u64, 3, 900, 900, 1 << 40] {
+        for patient in [5u64, 6, 7, 8, 9, 4, 3, 900, 900, 902, 1 << 40, u64::MAX] {
             reused.start(patient);
             let mut own = key.rng(patient);
             let direct: Vec<u64> = (0..PRIMARY_WORDS).map(|_| own.next_u64()).collect();
-            assert_eq!(reused.primary.to_vec(), direct, "patient {patient}");
+            assert_eq!(reused.primary().to_vec(), direct, "patient {patient}");
             let fresh = PatientStreams::new(&key, patient);
             for purpose in [
                 Purpose::Anatomy,
