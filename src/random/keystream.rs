@@ -3,11 +3,16 @@
 //! A patient's primary words are the first four blocks of its ChaCha8 stream (block counter
 //! 0 to 3, stream number = patient index). Computed one patient at a time, the generator's
 //! 4-block refill and its stream switch were about a fifth of the time of a reference patient.
-//! Here the 16 blocks of four consecutive patients are computed side by side, one block per
-//! vector lane, which fills a 512-bit register exactly and uses no shuffles.
+//! On a CPU with AVX-512, the 16 blocks of four consecutive patients are computed side by side,
+//! one block per 32-bit lane of a 512-bit register, then transposed in registers. Elsewhere the
+//! blocks come from rand_chacha one patient at a time: its own vectorized refill is faster than
+//! the 16-lane code compiled for narrower registers.
 //!
 //! The words are the ChaCha8 words `rand_chacha` gives (the test below compares them), so the
-//! layout of the streams and every published result stay as they were.
+//! layout of the streams and every published result are the same on every CPU.
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Patients whose primary blocks are computed together.
 pub const PATIENTS: usize = 4;
@@ -22,103 +27,13 @@ const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 /// ChaCha8: four double rounds.
 const DOUBLE_ROUNDS: usize = 4;
 
-/// One state word in every lane.
-#[derive(Clone, Copy)]
-struct Lanes([u32; LANES]);
-
-impl Lanes {
-    #[inline(always)]
-    fn splat(x: u32) -> Self {
-        Lanes([x; LANES])
-    }
-
-    #[inline(always)]
-    fn add(self, o: Lanes) -> Lanes {
-        Lanes(std::array::from_fn(|i| self.0[i].wrapping_add(o.0[i])))
-    }
-
-    #[inline(always)]
-    fn xor_rotate(self, o: Lanes, r: u32) -> Lanes {
-        Lanes(std::array::from_fn(|i| (self.0[i] ^ o.0[i]).rotate_left(r)))
-    }
-}
-
-#[inline(always)]
-fn quarter_round(x: &mut [Lanes; 16], a: usize, b: usize, c: usize, d: usize) {
-    x[a] = x[a].add(x[b]);
-    x[d] = x[d].xor_rotate(x[a], 16);
-    x[c] = x[c].add(x[d]);
-    x[b] = x[b].xor_rotate(x[c], 12);
-    x[a] = x[a].add(x[b]);
-    x[d] = x[d].xor_rotate(x[a], 8);
-    x[c] = x[c].add(x[d]);
-    x[b] = x[b].xor_rotate(x[c], 7);
-}
-
-#[inline(always)]
-fn double_round(x: &mut [Lanes; 16]) {
-    quarter_round(x, 0, 4, 8, 12);
-    quarter_round(x, 1, 5, 9, 13);
-    quarter_round(x, 2, 6, 10, 14);
-    quarter_round(x, 3, 7, 11, 15);
-    quarter_round(x, 0, 5, 10, 15);
-    quarter_round(x, 1, 6, 11, 12);
-    quarter_round(x, 2, 7, 8, 13);
-    quarter_round(x, 3, 4, 9, 14);
-}
-
-/// The 16 output words of every lane's block: word `i` of lane `l` is `x[i].0[l]`.
-#[inline(always)]
-fn keystream(key: &[u32; 8], first_patient: u64) -> [Lanes; 16] {
-    let mut init = [Lanes::splat(0); 16];
-    for (i, &s) in SIGMA.iter().enumerate() {
-        init[i] = Lanes::splat(s);
-    }
-    for (i, &k) in key.iter().enumerate() {
-        init[4 + i] = Lanes::splat(k);
-    }
-    // Lane l: block l % 4 of patient first_patient + l / 4. Words 12-13 are the 64-bit block
-    // counter, 14-15 the 64-bit stream number, as rand_chacha lays them out.
-    init[12] = Lanes(std::array::from_fn(|l| (l % BLOCKS) as u32));
-    init[13] = Lanes::splat(0);
-    let stream = |l: usize| first_patient.wrapping_add((l / BLOCKS) as u64);
-    init[14] = Lanes(std::array::from_fn(|l| stream(l) as u32));
-    init[15] = Lanes(std::array::from_fn(|l| (stream(l) >> 32) as u32));
-
-    let mut x = init;
-    // Written out rather than looped: the compiler keeps a loop of this size rolled.
-    const _: () = assert!(DOUBLE_ROUNDS == 4);
-    double_round(&mut x);
-    double_round(&mut x);
-    double_round(&mut x);
-    double_round(&mut x);
-    for (w, i) in x.iter_mut().zip(init) {
-        *w = w.add(i);
-    }
-    x
-}
-
-/// A 64-bit word is two consecutive 32-bit words of a block, the lower one first; a patient's
-/// words are its four blocks in counter order.
-#[inline(always)]
-fn blocks(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
-    let x = keystream(key, first_patient);
-    for (p, words) in out.iter_mut().enumerate() {
-        for (j, word) in words.iter_mut().enumerate() {
-            let lane = p * BLOCKS + j / 8;
-            let i = 2 * (j % 8);
-            *word = x[i].0[lane] as u64 | (x[i + 1].0[lane] as u64) << 32;
-        }
-    }
-}
-
-/// [`blocks`] written with AVX-512 intrinsics: a state word is one register, and the
-/// word-by-lane matrix is transposed in registers. Compiled from the generic code, the array
-/// of lanes went through memory and the transposition became gathers and scatters, which cost
-/// more than the rounds.
+/// Four patients' blocks with AVX-512 intrinsics: a state word is one register (16 lanes), and
+/// the word-by-lane matrix is transposed in registers. (Plain array code that the compiler
+/// vectorized was slower: the state went through memory and the transposition became gathers
+/// and scatters, which cost more than the rounds.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn blocks_avx512(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
+fn blocks_avx512(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
     use std::arch::x86_64::*;
     #[inline(always)]
     fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
@@ -143,8 +58,9 @@ fn blocks_avx512(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PA
     for (i, &s) in SIGMA.iter().enumerate() {
         init[i] = _mm512_set1_epi32(s as i32);
     }
-    for (i, &k) in key.iter().enumerate() {
-        init[4 + i] = _mm512_set1_epi32(k as i32);
+    // The key: the seed as eight little-endian 32-bit words.
+    for (i, k) in seed.chunks_exact(4).enumerate() {
+        init[4 + i] = _mm512_set1_epi32(i32::from_le_bytes([k[0], k[1], k[2], k[3]]));
     }
     let stream = |l: usize| first_patient.wrapping_add((l / BLOCKS) as u64);
     init[12] = lanes(&|l| (l % BLOCKS) as u32);
@@ -196,39 +112,35 @@ fn blocks_avx512(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PA
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn blocks_avx2(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
-    blocks(key, first_patient, out)
-}
-
-fn blocks_portable(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
-    blocks(key, first_patient, out)
+/// Elsewhere, one patient at a time with rand_chacha's own vectorized refill.
+fn blocks_by_patient(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
+    let mut rng = ChaCha8Rng::from_seed(*seed);
+    for (p, words) in out.iter_mut().enumerate() {
+        rng.set_stream(first_patient.wrapping_add(p as u64));
+        rng.set_word_pos(0);
+        for w in words.iter_mut() {
+            *w = rng.next_u64();
+        }
+    }
 }
 
 /// The primary words of patients `first_patient .. first_patient + PATIENTS` (stream numbers
 /// wrap around 2^64, as stream numbers do).
 #[inline]
-pub fn primary_words(key: &[u32; 8], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
+pub fn primary_words(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; PATIENTS]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has the feature the function was compiled for.
-            return unsafe { blocks_avx512(key, first_patient, out) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            return unsafe { blocks_avx2(key, first_patient, out) };
+            return unsafe { blocks_avx512(seed, first_patient, out) };
         }
     }
-    blocks_portable(key, first_patient, out)
+    blocks_by_patient(seed, first_patient, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{RngCore, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
 
     fn reference(seed: [u8; 32], patient: u64) -> [u64; WORDS] {
         let mut rng = ChaCha8Rng::from_seed(seed);
@@ -236,35 +148,31 @@ mod tests {
         std::array::from_fn(|_| rng.next_u64())
     }
 
-    fn key_words(seed: &[u8; 32]) -> [u32; 8] {
-        std::array::from_fn(|i| u32::from_le_bytes(seed[4 * i..4 * i + 4].try_into().unwrap()))
-    }
-
-    /// Protects every published result: each compiled variant must give rand_chacha's ChaCha8
-    /// words, including across the 32-bit boundary of the stream number and its wrap-around.
+    /// Protects every published result: each variant must give rand_chacha's ChaCha8 words,
+    /// including across the 32-bit boundary of the stream number and its wrap-around. (The
+    /// AVX-512 variant is checked only on a CPU that has it.)
     #[test]
     fn every_variant_gives_the_words_of_rand_chacha() {
         let seed: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
-        let key = key_words(&seed);
-        type Variant = fn(&[u32; 8], u64, &mut [[u64; WORDS]; PATIENTS]);
-        let mut variants: Vec<(&str, Variant)> = vec![("portable", blocks_portable)];
+        type Variant = fn(&[u8; 32], u64, &mut [[u64; WORDS]; PATIENTS]);
+        let mut variants: Vec<(&str, Variant)> = vec![("by patient", blocks_by_patient)];
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                variants.push(("avx2", |k, f, o| unsafe { blocks_avx2(k, f, o) }));
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                variants.push(("avx512", |k, f, o| unsafe { blocks_avx512(k, f, o) }));
-            }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the feature.
+            variants.push(("avx512", |s, f, o| unsafe { blocks_avx512(s, f, o) }));
         }
         variants.push(("dispatched", primary_words));
         for (name, variant) in variants {
             for first in [0u64, 1, 999, (1 << 32) - 2, u64::MAX - 1] {
                 let mut out = [[0; WORDS]; PATIENTS];
-                variant(&key, first, &mut out);
+                variant(&seed, first, &mut out);
                 for (p, words) in out.iter().enumerate() {
                     let patient = first.wrapping_add(p as u64);
-                    assert_eq!(*words, reference(seed, patient), "{name}, patient {patient}");
+                    assert_eq!(
+                        *words,
+                        reference(seed, patient),
+                        "{name}, patient {patient}"
+                    );
                 }
             }
         }

@@ -143,8 +143,6 @@ impl StreamKey {
 /// patients are started in order computes them once per that many patients.
 pub struct PatientStreams<'k> {
     key: &'k StreamKey,
-    /// The key as ChaCha's eight little-endian 32-bit words.
-    key_words: [u32; 8],
     patient: u64,
     /// Primary words of patients `batch_first ..`, valid once `batch_filled`.
     batch: [[u64; PRIMARY_WORDS]; keystream::PATIENTS],
@@ -166,14 +164,6 @@ impl<'k> PatientStreams<'k> {
     pub fn for_block(key: &'k StreamKey) -> Self {
         PatientStreams {
             key,
-            key_words: std::array::from_fn(|i| {
-                u32::from_le_bytes([
-                    key.key[4 * i],
-                    key.key[4 * i + 1],
-                    key.key[4 * i + 2],
-                    key.key[4 * i + 3],
-                ])
-            }),
             patient: 0,
             batch: [[0; PRIMARY_WORDS]; keystream::PATIENTS],
             batch_first: 0,
@@ -187,7 +177,7 @@ impl<'k> PatientStreams<'k> {
     pub fn start(&mut self, patient: u64) {
         let mut offset = patient.wrapping_sub(self.batch_first);
         if !self.batch_filled || offset >= keystream::PATIENTS as u64 {
-            keystream::primary_words(&self.key_words, patient, &mut self.batch);
+            keystream::primary_words(&self.key.key, patient, &mut self.batch);
             self.batch_first = patient;
             self.batch_filled = true;
             offset = 0;
