@@ -324,10 +324,11 @@ mod tests {
         }
     }
 
-    /// Protects the per-block reuse of one generator: refilling the primary words in place must
-    /// give every purpose the same words as fresh streams, in any patient order, including after
-    /// a purpose spilled into its reserved region; and the primary words must be the first words
-    /// of the patient's keyed stream, as a generator built for that patient alone gives them.
+    /// Protects the per-block reuse of the streams: the primary words, computed four patients
+    /// at a time, must give every purpose the same words as fresh streams in any patient order
+    /// (consecutive, backwards, repeated, far apart, the last stream number), also after a
+    /// purpose spilled into its reserved region; and they must be the first words of the
+    /// patient's keyed stream, as a generator built for that patient alone gives them.
     #[test]
     fn reused_streams_equal_fresh_streams() {
         let key = StreamKey::new(99, 3);
