@@ -307,6 +307,14 @@ impl PathwayTally {
         self.rendered_disease_free - dead
     }
 
+    /// Rendered disease-free patients with a first recurrence within `m` months after the path
+    /// (cumulative incidence: a death without recurrence ends the count, as in a series).
+    pub fn recurred_within(&self, m: usize) -> u64 {
+        self.recurrences_by_month[..m.min(HORIZON_MONTHS)]
+            .iter()
+            .sum()
+    }
+
     /// Rendered disease-free patients alive without recurrence `m` months after the path.
     pub fn recurrence_free_at(&self, m: usize) -> u64 {
         let events: u64 = self.rfs_events_by_month[..m.min(HORIZON_MONTHS)]

@@ -248,6 +248,13 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
                 share(w.recurrence_free_at(l), rdf),
             );
         }
+        for &l in &LANDMARKS_MONTHS {
+            row = with_share(
+                row,
+                &format!("recurrence_{}", landmark_name(l)),
+                share(w.recurred_within(l), rdf),
+            );
+        }
         let last = LANDMARKS_MONTHS[LANDMARKS_MONTHS.len() - 1];
         row = with_share(
             row,
@@ -625,6 +632,24 @@ mod tests {
 
     fn column(t: &Table, name: &str, rows: impl Iterator<Item = usize>) -> Vec<f64> {
         rows.map(|r| t.real(name, r).unwrap()).collect()
+    }
+
+    /// Protects the landmark recurrence columns: a recurrence in month bin m counts from the
+    /// landmark after it (bin 11 by one year, bin 12 not), the shares never fall with time, and
+    /// recurrences after five years count only in the whole-horizon `recurrence`.
+    #[test]
+    fn landmark_recurrence_is_cumulative_by_month_after_the_path() {
+        let mut t = tally_with_deaths(1000, &[]);
+        for (m, k) in [(0, 10), (11, 20), (12, 40), (35, 30), (59, 50), (60, 25), (100, 5)] {
+            t.recurrences_by_month[m] += k;
+            t.recurrence += k;
+        }
+        let table = summary(&[strategy("a", &t)]);
+        let at = |c: &str| table.real(c, 0).unwrap();
+        assert_eq!(at("recurrence_1y"), 0.030);
+        assert_eq!(at("recurrence_3y"), 0.100);
+        assert_eq!(at("recurrence_5y"), 0.150);
+        assert_eq!(at("recurrence"), 0.180);
     }
 
     /// Protects the survival table: every curve starts at 1 (or 0 without patients), never
