@@ -640,7 +640,15 @@ mod tests {
     #[test]
     fn landmark_recurrence_is_cumulative_by_month_after_the_path() {
         let mut t = tally_with_deaths(1000, &[]);
-        for (m, k) in [(0, 10), (11, 20), (12, 40), (35, 30), (59, 50), (60, 25), (100, 5)] {
+        for (m, k) in [
+            (0, 10),
+            (11, 20),
+            (12, 40),
+            (35, 30),
+            (59, 50),
+            (60, 25),
+            (100, 5),
+        ] {
             t.recurrences_by_month[m] += k;
             t.recurrence += k;
         }
