@@ -18,13 +18,16 @@ use rand_chacha::ChaCha8Rng;
 pub const PATIENTS: usize = 4;
 /// ChaCha blocks per patient (the primary words: 4 × 16 32-bit words = 32 64-bit words).
 pub const BLOCKS: usize = 4;
+#[cfg(target_arch = "x86_64")]
 const LANES: usize = PATIENTS * BLOCKS;
 /// 64-bit words per patient.
 pub const WORDS: usize = BLOCKS * 8;
 
 /// ChaCha's constant, "expand 32-byte k".
+#[cfg(target_arch = "x86_64")]
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 /// ChaCha8: four double rounds.
+#[cfg(target_arch = "x86_64")]
 const DOUBLE_ROUNDS: usize = 4;
 
 /// Four patients' blocks with AVX-512 intrinsics: a state word is one register (16 lanes), and
@@ -37,7 +40,7 @@ fn blocks_avx512(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; P
     use std::arch::x86_64::*;
     #[inline(always)]
     fn quarter(x: &mut [__m512i; 16], a: usize, b: usize, c: usize, d: usize) {
-        // SAFETY (all four blocks): avx512f is enabled in the enclosing function.
+        // SAFETY: called only from `blocks_avx512`, which runs only where avx512f is present.
         unsafe {
             x[a] = _mm512_add_epi32(x[a], x[b]);
             x[d] = _mm512_rol_epi32::<16>(_mm512_xor_si512(x[d], x[a]));
@@ -62,6 +65,8 @@ fn blocks_avx512(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; P
     for (i, k) in seed.chunks_exact(4).enumerate() {
         init[4 + i] = _mm512_set1_epi32(i32::from_le_bytes([k[0], k[1], k[2], k[3]]));
     }
+    // Lane l: block l % 4 of patient first_patient + l / 4. Words 12-13 are the 64-bit block
+    // counter (its high word 0), 14-15 the 64-bit stream number, as rand_chacha lays them out.
     let stream = |l: usize| first_patient.wrapping_add((l / BLOCKS) as u64);
     init[12] = lanes(&|l| (l % BLOCKS) as u32);
     init[14] = lanes(&|l| stream(l) as u32);
