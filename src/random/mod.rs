@@ -144,12 +144,10 @@ impl StreamKey {
 pub struct PatientStreams<'k> {
     key: &'k StreamKey,
     patient: u64,
-    /// Primary words of patients `batch_first ..`, valid once `batch_filled`.
+    /// Primary words of patients `batch_first ..` (`None` before the first patient); the
+    /// current patient's are row `patient − batch_first`.
     batch: [[u64; PRIMARY_WORDS]; keystream::PATIENTS],
-    batch_first: u64,
-    batch_filled: bool,
-    /// This patient's row of `batch`.
-    current: usize,
+    batch_first: Option<u64>,
 }
 
 impl<'k> PatientStreams<'k> {
@@ -166,30 +164,28 @@ impl<'k> PatientStreams<'k> {
             key,
             patient: 0,
             batch: [[0; PRIMARY_WORDS]; keystream::PATIENTS],
-            batch_first: 0,
-            batch_filled: false,
-            current: 0,
+            batch_first: None,
         }
     }
 
     /// Switch to patient `patient`: the first words of its stream.
     #[inline]
     pub fn start(&mut self, patient: u64) {
-        let mut offset = patient.wrapping_sub(self.batch_first);
-        if !self.batch_filled || offset >= keystream::PATIENTS as u64 {
+        let in_batch = self
+            .batch_first
+            .is_some_and(|first| patient.wrapping_sub(first) < keystream::PATIENTS as u64);
+        if !in_batch {
             keystream::primary_words(&self.key.key, patient, &mut self.batch);
-            self.batch_first = patient;
-            self.batch_filled = true;
-            offset = 0;
+            self.batch_first = Some(patient);
         }
-        self.current = offset as usize;
         self.patient = patient;
     }
 
     /// This patient's primary words.
     #[inline]
     fn primary(&self) -> &[u64; PRIMARY_WORDS] {
-        &self.batch[self.current]
+        let first = self.batch_first.unwrap_or(self.patient);
+        &self.batch[self.patient.wrapping_sub(first) as usize]
     }
 
     /// The stream for one purpose, starting at its first word.
