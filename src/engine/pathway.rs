@@ -295,33 +295,29 @@ impl PathwayTally {
 
     /// Overall survival at the start of month `m` (the share alive `m` months after the start).
     pub fn alive_at(&self, m: usize) -> u64 {
-        let dead: u64 = self.deaths_by_month[..m.min(HORIZON_MONTHS)].iter().sum();
-        self.n - dead
+        self.n - before_month(&self.deaths_by_month, m)
     }
 
     /// Rendered disease-free patients alive `m` months after the start.
     pub fn disease_free_alive_at(&self, m: usize) -> u64 {
-        let dead: u64 = self.deaths_by_month_disease_free[..m.min(HORIZON_MONTHS)]
-            .iter()
-            .sum();
-        self.rendered_disease_free - dead
+        self.rendered_disease_free - before_month(&self.deaths_by_month_disease_free, m)
     }
 
     /// Rendered disease-free patients with a first recurrence within `m` months after the path
     /// (cumulative incidence: a death without recurrence ends the count, as in a series).
     pub fn recurred_within(&self, m: usize) -> u64 {
-        self.recurrences_by_month[..m.min(HORIZON_MONTHS)]
-            .iter()
-            .sum()
+        before_month(&self.recurrences_by_month, m)
     }
 
     /// Rendered disease-free patients alive without recurrence `m` months after the path.
     pub fn recurrence_free_at(&self, m: usize) -> u64 {
-        let events: u64 = self.rfs_events_by_month[..m.min(HORIZON_MONTHS)]
-            .iter()
-            .sum();
-        self.rendered_disease_free - events
+        self.rendered_disease_free - before_month(&self.rfs_events_by_month, m)
     }
+}
+
+/// Events in the monthly bins before month `m` (bin k holds months [k, k + 1)).
+fn before_month(by_month: &[u64], m: usize) -> u64 {
+    by_month[..m.min(by_month.len())].iter().sum()
 }
 
 /// Everything a pathway-study run (or one block of it) counts.
