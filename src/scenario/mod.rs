@@ -813,7 +813,7 @@ impl Validator<'_> {
             );
         }
         let d = Dist::new(law, bounds, description.clone(), mean);
-        if bounds.is_some() && d.truncated_mass_estimate() < MIN_TRUNCATED_MASS {
+        if bounds.is_some() && d.truncated_mass() < MIN_TRUNCATED_MASS {
             return self.err(
                 &format!("{key}.truncate"),
                 format!(
