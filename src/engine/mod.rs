@@ -15,7 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::model::conditioning::{remnant_path, wait, Course, WaitEnd, MAX_CHECKS};
+use crate::model::conditioning::{
+    decay_per_check, remnant_path, wait, Course, Immediate, WaitEnd, MAX_CHECKS,
+};
+use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
 use crate::model::procedure::ProcedureModel;
 use crate::model::Model;
@@ -193,6 +196,13 @@ pub fn empty_tally(model: &Model, quantiles: bool) -> Tally {
     )
 }
 
+/// How many procedures' courses are drawn before their paths are worked out (one patient).
+const COURSES_AT_ONCE: usize = 4;
+const NO_COURSE: Course = Course {
+    immediate: Immediate::Uneventful,
+    growth: Growth::NONE,
+};
+
 /// The per-patient loop. Allocates only the block's tally (and records, when asked for).
 fn simulate_block(
     model: &Model,
@@ -217,35 +227,56 @@ fn simulate_block(
         let patient = model.patient(index, &streams);
         tally.add_patient(&patient);
         let mut reference_ready = false;
-        for (s, procedure) in procedures.iter().enumerate() {
-            let course = procedure.course(&patient, &streams);
-            remnant_path(
-                &model.safe_remnant,
-                &model.schedule,
-                &patient,
-                &course,
-                &mut sflr,
-                &mut adequate,
-            );
-            let end = wait(&model.schedule, &patient, &course, &adequate);
-            let ready = matches!(end, WaitEnd::Ready { .. });
-            if s == 0 {
-                reference_ready = ready;
-            } else {
-                let d = &mut tally.ready_discordant[s];
-                d[0] += (ready && !reference_ready) as u64;
-                d[1] += (!ready && reference_ready) as u64;
+        // Procedures in groups: first the draws of every course, then the exponentials and
+        // logarithms of every course, then the paths. The elementary functions of different
+        // courses do not wait on each other, so the processor overlaps them.
+        for (first, group) in procedures.chunks(COURSES_AT_ONCE).enumerate() {
+            let first = first * COURSES_AT_ONCE;
+            let mut courses = [NO_COURSE; COURSES_AT_ONCE];
+            for (course, procedure) in courses.iter_mut().zip(group) {
+                *course = procedure.course(&patient, &streams);
             }
-            tally.waits[s][patient.group].add(
-                &patient,
-                course.immediate,
-                &course.growth,
-                end,
-                &sflr[..=checks],
-                &adequate[..=checks],
-            );
-            if plan.records {
-                records.courses.push((course, end));
+            let courses = &courses[..group.len()];
+            let mut decay = [0.0; COURSES_AT_ONCE];
+            let mut days = [0.0; COURSES_AT_ONCE];
+            let sflr0 = patient.sflr0();
+            for ((r, d), course) in decay.iter_mut().zip(&mut days).zip(courses) {
+                *r = decay_per_check(&model.schedule, &course.growth);
+                *d = course
+                    .growth
+                    .days_to_reach(sflr0, patient.safe_sflr)
+                    .unwrap_or(f64::INFINITY);
+            }
+            for (i, course) in courses.iter().enumerate() {
+                let s = first + i;
+                remnant_path(
+                    &model.safe_remnant,
+                    &model.schedule,
+                    &patient,
+                    course,
+                    decay[i],
+                    &mut sflr,
+                    &mut adequate,
+                );
+                let end = wait(&model.schedule, &patient, course, &adequate);
+                let ready = matches!(end, WaitEnd::Ready { .. });
+                if s == 0 {
+                    reference_ready = ready;
+                } else {
+                    let d = &mut tally.ready_discordant[s];
+                    d[0] += (ready && !reference_ready) as u64;
+                    d[1] += (!ready && reference_ready) as u64;
+                }
+                tally.waits[s][patient.group].add(
+                    course.immediate,
+                    days[i],
+                    end,
+                    &sflr[..=checks],
+                    &adequate[..=checks],
+                );
+                if plan.records {
+                    records.courses.push((*course, end));
+                }
             }
         }
         if plan.records {

@@ -3,7 +3,6 @@
 
 use super::accumulators::{ExactSum, FixedMoments, Histogram, PathSums};
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
-use crate::model::hypertrophy::Growth;
 use crate::model::patient::Patient;
 
 /// sFLR histogram grid, percent of sTLV.
@@ -139,13 +138,13 @@ impl WaitTally {
     }
 
     /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate[k]`
-    /// whether it meets the patient's criterion there.
+    /// whether it meets the patient's criterion there; `days_to_threshold` is from
+    /// [`Growth::days_to_reach`] (infinite when never).
     #[inline]
     pub fn add(
         &mut self,
-        p: &Patient,
         immediate: Immediate,
-        growth: &Growth,
+        days_to_threshold: f64,
         end: WaitEnd,
         sflr: &[f64],
         adequate: &[bool],
@@ -177,10 +176,7 @@ impl WaitTally {
                 self.dh_hist[k].add(100.0 * (s - sflr0));
             }
         }
-        let days = growth
-            .days_to_reach(sflr0, p.safe_sflr)
-            .unwrap_or(f64::INFINITY);
-        self.days_to_threshold.add(days);
+        self.days_to_threshold.add(days_to_threshold);
     }
 
     pub fn merge(&mut self, o: &WaitTally) {

@@ -113,23 +113,30 @@ impl ProcedureModel {
 /// Maximum number of checks a schedule may have (one a week for a year).
 pub const MAX_CHECKS: u32 = 52;
 
+/// The factor r = e^(−interval/τ) by which what is left of the growth shrinks from one check to
+/// the next: e^(−t_k/τ) = r^k, so one exponential per course, not one per check.
+#[inline]
+pub fn decay_per_check(schedule: &CheckSchedule, growth: &Growth) -> f64 {
+    (-schedule.interval_days / growth.tau_days).exp()
+}
+
 /// The remnant at every check (index 0: baseline, before the occlusion) and whether it is
-/// adequate there. Fills the first `schedule.checks + 1` entries of each slice.
+/// adequate there, given the course's [`decay_per_check`] `r`. Fills the first
+/// `schedule.checks + 1` entries of each slice.
 #[inline]
 pub fn remnant_path(
     rule: &SafeRemnantRule,
     schedule: &CheckSchedule,
     patient: &Patient,
     course: &Course,
+    r: f64,
     sflr: &mut [f64],
     adequate: &mut [bool],
 ) {
     let sflr0 = patient.sflr0();
     sflr[0] = sflr0;
     adequate[0] = sflr0 >= patient.safe_sflr;
-    // e^(−t_k/τ) = r^k with r = e^(−interval/τ): one exponential per course, not one per check.
     let g = course.growth;
-    let r = (-schedule.interval_days / g.tau_days).exp();
     let mut decay = 1.0;
     for k in 1..=schedule.checks as usize {
         let days = schedule.day(k as u32);
