@@ -166,16 +166,25 @@ pub fn wait(
             week: 0,
         };
     }
-    for k in 1..=schedule.checks {
-        if patient.progression_week == k {
-            return WaitEnd::DroppedOut {
-                cause: DropOutCause::Progression,
-                week: k,
-            };
-        }
-        if adequate[k as usize] {
-            return WaitEnd::Ready { week: k };
-        }
+    // The first adequate check, found without a branch per check (the loop exit would be
+    // mispredicted on most courses): a bit per check, then the lowest bit set.
+    let checks = schedule.checks as usize;
+    let mut adequate_bits = 0u64;
+    for (k, &ok) in adequate.iter().enumerate().take(checks + 1).skip(1) {
+        adequate_bits |= (ok as u64) << k;
     }
-    WaitEnd::NotReady
+    let first_adequate = adequate_bits.trailing_zeros(); // 64 when none (checks ≤ 52)
+    let progression = patient.progression_week;
+    if (1..=schedule.checks).contains(&progression) && progression <= first_adequate {
+        WaitEnd::DroppedOut {
+            cause: DropOutCause::Progression,
+            week: progression,
+        }
+    } else if first_adequate <= schedule.checks {
+        WaitEnd::Ready {
+            week: first_adequate,
+        }
+    } else {
+        WaitEnd::NotReady
+    }
 }
