@@ -80,7 +80,8 @@ pub struct Patient {
     pub safe_sflr: f64,
     /// Multiplier on the maximal growth after portal occlusion.
     pub regeneration: f64,
-    /// First week in which the disease progresses while waiting (`u32::MAX`: never).
+    /// First week in which the disease progresses while waiting (`u32::MAX`: not within the
+    /// checks).
     pub progression_week: u32,
 }
 
@@ -281,12 +282,18 @@ impl<'a> CohortStreams<'a> {
     }
 }
 
-/// A weekly Bernoulli risk, with ln(1 − p) worked out once: the geometric law is inverted for
-/// every patient, and the logarithm of a constant need not be taken again each time.
+/// A weekly Bernoulli risk over a horizon of weeks, with ln(1 − p) worked out once: the
+/// geometric law is inverted for every patient, and the logarithm of a constant need not be
+/// taken again each time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WeeklyRisk {
     per_week: f64,
     log_survival: f64,
+    /// Weeks after this one are not told apart (the event is "not within the horizon").
+    horizon_weeks: u32,
+    /// Uniforms below this one give an event after the horizon. Most patients are there, and
+    /// for them no logarithm is needed.
+    beyond_horizon_below: f64,
 }
 
 impl WeeklyRisk {
@@ -294,28 +301,72 @@ impl WeeklyRisk {
     pub const NONE: WeeklyRisk = WeeklyRisk {
         per_week: 0.0,
         log_survival: 0.0,
+        horizon_weeks: 0,
+        beyond_horizon_below: f64::INFINITY,
     };
 
-    pub fn new(per_week: f64) -> Self {
-        WeeklyRisk {
+    pub fn new(per_week: f64, horizon_weeks: u32) -> Self {
+        let mut risk = WeeklyRisk {
             per_week,
             log_survival: (-per_week).ln_1p(),
+            horizon_weeks,
+            beyond_horizon_below: 0.0,
+        };
+        risk.beyond_horizon_below = risk.horizon_threshold();
+        risk
+    }
+
+    /// The smallest uniform whose week is within the horizon, by bisection over the doubles in
+    /// (0, 1] with the very expression [`first_event_week`](Self::first_event_week) evaluates:
+    /// the week falls as the uniform rises, so below this threshold every week is past the
+    /// horizon, and the shortcut changes no week.
+    fn horizon_threshold(&self) -> f64 {
+        if !(self.per_week > 0.0 && self.per_week < 1.0) || self.horizon_weeks == 0 {
+            return 0.0; // no shortcut: these cases are settled without a logarithm
         }
+        let within = |bits: u64| self.week_of(f64::from_bits(bits)) <= self.horizon_weeks as f64;
+        let (mut outside, mut inside) = (1u64, 1.0f64.to_bits()); // 2⁻¹⁰⁷⁴ and 1
+        if within(outside) {
+            return 0.0;
+        }
+        while inside - outside > 1 {
+            let mid = outside + (inside - outside) / 2;
+            if within(mid) {
+                inside = mid;
+            } else {
+                outside = mid;
+            }
+        }
+        f64::from_bits(inside)
+    }
+
+    /// The week (1, 2, …) of the first event for the uniform `u` in (0, 1].
+    #[inline]
+    fn week_of(&self, u: f64) -> f64 {
+        (u.ln() / self.log_survival).floor() + 1.0
     }
 
     /// Week (1, 2, …) of the first event, by inversion of the geometric law from one uniform
-    /// number; `u32::MAX` if the risk is 0.
+    /// number; `u32::MAX` if it falls after the horizon (or the risk is 0).
     #[inline]
     pub fn first_event_week<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
-        let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-        if self.per_week <= 0.0 {
+        self.week_for_uniform(1.0 - rng.random::<f64>())
+    }
+
+    /// [`first_event_week`](Self::first_event_week) for the uniform `u` in (0, 1].
+    #[inline]
+    fn week_for_uniform(&self, u: f64) -> u32 {
+        if self.per_week <= 0.0 || self.horizon_weeks == 0 {
             return u32::MAX;
         }
         if self.per_week >= 1.0 {
             return 1;
         }
-        let k = (u.ln() / self.log_survival).floor() + 1.0;
-        if k >= u32::MAX as f64 {
+        if u < self.beyond_horizon_below {
+            return u32::MAX;
+        }
+        let k = self.week_of(u);
+        if k > self.horizon_weeks as f64 {
             u32::MAX
         } else {
             k as u32
@@ -335,7 +386,7 @@ mod tests {
         let p = 0.1;
         let mut counts = [0u64; 4];
         for _ in 0..n {
-            let k = WeeklyRisk::new(p).first_event_week(&mut rng) as usize;
+            let k = WeeklyRisk::new(p, 8).first_event_week(&mut rng) as usize;
             if k <= 3 {
                 counts[k] += 1;
             }
@@ -346,8 +397,34 @@ mod tests {
             let sd = (n as f64 * pk * (1.0 - pk)).sqrt();
             assert!((c as f64 - n as f64 * pk).abs() < 4.0 * sd, "week {k}: {c}");
         }
-        assert_eq!(WeeklyRisk::new(0.0).first_event_week(&mut rng), u32::MAX);
+        assert_eq!(WeeklyRisk::new(0.0, 8).first_event_week(&mut rng), u32::MAX);
         assert_eq!(WeeklyRisk::NONE.first_event_week(&mut rng), u32::MAX);
-        assert_eq!(WeeklyRisk::new(1.0).first_event_week(&mut rng), 1);
+        assert_eq!(WeeklyRisk::new(1.0, 8).first_event_week(&mut rng), 1);
+        assert_eq!(WeeklyRisk::new(0.5, 0).first_event_week(&mut rng), u32::MAX);
+    }
+
+    #[test]
+    fn the_horizon_shortcut_changes_no_week() {
+        // Below the threshold no logarithm is taken; every uniform, and above all those next to
+        // the threshold, must give the week of the plain inversion.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        for (p, horizon) in [(0.01, 8), (0.1, 8), (0.3, 1), (0.02, 52), (1e-9, 3)] {
+            let risk = WeeklyRisk::new(p, horizon);
+            let plain = |u: f64| {
+                let k = ((u.ln() / (-p).ln_1p()).floor() + 1.0) as u64;
+                if k > horizon as u64 {
+                    u32::MAX
+                } else {
+                    k as u32
+                }
+            };
+            let t = risk.beyond_horizon_below.to_bits();
+            assert!(t > 0 && t <= 1.0f64.to_bits(), "p {p}: threshold {t:#x}");
+            let near = (0..2000u64).map(|i| f64::from_bits(t - 1000 + i));
+            let spread = (0..100_000).map(|_| 1.0 - rng.random::<f64>());
+            for u in near.chain(spread).collect::<Vec<_>>() {
+                assert_eq!(risk.week_for_uniform(u), plain(u), "p {p}, u {u:e}");
+            }
+        }
     }
 }

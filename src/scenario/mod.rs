@@ -1215,7 +1215,7 @@ impl Validator<'_> {
             cohort,
             safe_remnant,
             regeneration,
-            progression: WeeklyRisk::new(progression_per_week),
+            progression: WeeklyRisk::new(progression_per_week, schedule.checks),
             procedures,
             strategies,
             schedule,
