@@ -281,21 +281,87 @@ fn plan_prints_probabilities_and_rejects_impossible_patients() {
         .stderr(contains("cannot be larger than the whole liver"));
 }
 
-/// Golden run: pins every draw, sampler and tally of a small run of the reference scenario. A
-/// change here changes published results; update the file only on purpose, and say so.
+/// The reference scenario with every output kept (it is benchmarked with the reference
+/// model's outputs only: no quantiles, moments at the assessment check).
+fn full_reference_scenario(dir: &Path) -> std::path::PathBuf {
+    let text = fs::read_to_string("scenarios/bench/reference-hypertrophy.toml").unwrap();
+    let full = text
+        .replace("\nquantiles = false", "\nquantiles = true")
+        .replace("\nweekly_moments = false", "\nweekly_moments = true");
+    assert_ne!(full, text, "the bench scenario's output settings moved");
+    let path = dir.join("reference-full.toml");
+    fs::write(&path, full).unwrap();
+    path
+}
+
+/// Golden run: pins every draw, sampler and tally of a small run of the reference scenario,
+/// every output kept. A change here changes published results; update the file only on
+/// purpose, and say so.
 #[test]
 fn golden_summary_of_a_small_reference_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("g");
-    run_scenario(
-        "scenarios/bench/reference-hypertrophy.toml",
-        "5000",
-        &out,
-        &["--seed", "7"],
-    );
+    let scenario = full_reference_scenario(dir.path());
+    run_scenario(scenario.to_str().unwrap(), "5000", &out, &["--seed", "7"]);
     let got = fs::read_to_string(out.join("summary.csv")).unwrap();
     let want = fs::read_to_string("tests/golden/reference_summary_5000_seed7.csv").unwrap();
     assert_eq!(got, want);
+}
+
+/// Protects the lean outputs of `quantiles = false` and `weekly_moments = false`: they leave out
+/// the time-to-threshold distribution and the sFLR and DH moments between the baseline and the
+/// assessment check, and every value they keep is the one the full run gives.
+#[test]
+fn lean_outputs_are_the_full_outputs_minus_what_they_leave_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, lean) = (dir.path().join("full"), dir.path().join("lean"));
+    let scenario = full_reference_scenario(dir.path());
+    run_scenario(scenario.to_str().unwrap(), "3000", &full, &["--seed", "3"]);
+    run_scenario(
+        "scenarios/bench/reference-hypertrophy.toml",
+        "3000",
+        &lean,
+        &["--seed", "3"],
+    );
+    let table = |dir: &Path, name: &str| -> Vec<Vec<String>> {
+        fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    };
+    // Every column of a lean table is in the full table, with the same values in the rows the
+    // lean table has (the growth table keeps only the assessment check's rows).
+    for (name, key_columns) in [
+        ("summary.csv", 3),
+        ("hypertrophy_windows.csv", 4),
+        ("growth.csv", 3),
+    ] {
+        let (f, l) = (table(&full, name), table(&lean, name));
+        let key = |row: &[String]| row[..key_columns].to_vec();
+        for row in &l[1..] {
+            let full_row = f[1..]
+                .iter()
+                .find(|r| key(r) == key(row))
+                .unwrap_or_else(|| panic!("{name}: no full row for {:?}", key(row)));
+            for (c, value) in l[0].iter().zip(row) {
+                let at = f[0].iter().position(|h| h == c).unwrap();
+                assert_eq!(&full_row[at], value, "{name}: {c} of {:?}", key(row));
+            }
+        }
+        assert!(l[0].len() < f[0].len(), "{name}: nothing left out");
+    }
+    let growth_rows = table(&lean, "growth.csv").len() - 1;
+    assert_eq!(
+        growth_rows,
+        4 * 4,
+        "growth: 4 strategies × 4 groups at week 4 only"
+    );
+    let summary = table(&lean, "summary.csv");
+    assert!(!summary[0]
+        .iter()
+        .any(|h| h.starts_with("days_to_threshold")));
+    assert!(summary[0].iter().any(|h| h == "dh_mean_pp"));
 }
 
 /// Protects the conversion study's outputs as users meet them: every table and plot, and the

@@ -105,6 +105,8 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
     };
     let age = finite_in("--age", a.age, 18.0, 110.0, "years")?;
     let m = &mut model;
+    // The planning table reports sFLR at every week it lists.
+    m.weekly_moments = true;
     let stlv = m.cohort.standard_volume.stlv_ml(bsa);
     let tlv = match a.tlv_ml {
         Some(t) => finite_in("--tlv-ml", t, 300.0, 5000.0, "mL")?,

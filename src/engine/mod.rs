@@ -23,7 +23,7 @@ use crate::model::patient::Patient;
 use crate::model::procedure::ProcedureModel;
 use crate::model::Model;
 use crate::random::{PatientStreams, StreamKey};
-use tally::Tally;
+use tally::{MomentChecks, Tally};
 
 /// Default number of patients per block.
 pub const DEFAULT_BLOCK: u64 = 8192;
@@ -193,6 +193,11 @@ pub fn empty_tally(model: &Model, quantiles: bool) -> Tally {
         model.schedule.checks,
         horizon,
         quantiles,
+        if model.weekly_moments {
+            MomentChecks::Every
+        } else {
+            MomentChecks::Assessment(model.assessment_check)
+        },
     )
 }
 
@@ -238,14 +243,17 @@ fn simulate_block(
             }
             let courses = &courses[..group.len()];
             let mut decay = [0.0; COURSES_AT_ONCE];
-            let mut days = [0.0; COURSES_AT_ONCE];
+            // Days to threshold: for the time-to-threshold distribution, kept with the quantiles.
+            let mut days = [f64::NAN; COURSES_AT_ONCE];
             let sflr0 = patient.sflr0();
             for ((r, d), course) in decay.iter_mut().zip(&mut days).zip(courses) {
                 *r = decay_per_check(&model.schedule, &course.growth);
-                *d = course
-                    .growth
-                    .days_to_reach(sflr0, patient.safe_sflr)
-                    .unwrap_or(f64::INFINITY);
+                if plan.quantiles {
+                    *d = course
+                        .growth
+                        .days_to_reach(sflr0, patient.safe_sflr)
+                        .unwrap_or(f64::INFINITY);
+                }
             }
             for (i, course) in courses.iter().enumerate() {
                 let s = first + i;

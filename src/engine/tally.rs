@@ -104,7 +104,10 @@ pub struct WaitTally {
     pub not_ready: u64,
     /// Adequate remnant at check k, whatever the course (counterfactual: ignores drop-out).
     pub adequate_at: Vec<u64>,
-    /// sFLR (percent of sTLV) at every check, and so DH; see [`WaitTally::sflr_at`] and
+    /// The checks whose sFLR and DH moments are kept, the baseline first: every check, or the
+    /// baseline and the assessment check only (`run.outputs.weekly_moments = false`).
+    moment_checks: Vec<usize>,
+    /// sFLR (percent of sTLV) at the moment checks, and so DH; see [`WaitTally::sflr_at`] and
     /// [`WaitTally::dh_at`].
     sflr_pct: PathSums,
     /// Trajectories whose sFLR was not finite or out of range, and so not in the moments.
@@ -113,13 +116,25 @@ pub struct WaitTally {
     pub sflr_hist: Vec<Histogram>,
     pub dh_hist: Vec<Histogram>,
     /// Days from the occlusion until sFLR reaches the safe threshold (overflow: not within the
-    /// horizon), ignoring drop-out.
-    pub days_to_threshold: Histogram,
+    /// horizon), ignoring drop-out; kept with the quantiles.
+    pub days_to_threshold: Option<Histogram>,
+}
+
+/// Which checks of a wait keep sFLR and DH moments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MomentChecks {
+    Every,
+    /// The baseline and this check.
+    Assessment(u32),
 }
 
 impl WaitTally {
-    pub fn new(checks: u32, horizon_days: f64, quantiles: bool) -> Self {
+    pub fn new(checks: u32, horizon_days: f64, quantiles: bool, moments: MomentChecks) -> Self {
         let n = checks as usize + 1;
+        let moment_checks: Vec<usize> = match moments {
+            MomentChecks::Every => (0..n).collect(),
+            MomentChecks::Assessment(a) => vec![0, (a as usize).min(n - 1)],
+        };
         let hist =
             |g: (f64, f64, f64)| vec![Histogram::new(g.0, g.1, g.2); if quantiles { n } else { 0 }];
         WaitTally {
@@ -129,17 +144,30 @@ impl WaitTally {
             dropped_at: [vec![0; n], vec![0; n]],
             not_ready: 0,
             adequate_at: vec![0; n],
-            sflr_pct: PathSums::new(n),
+            sflr_pct: PathSums::new(moment_checks.len()),
+            moment_checks,
             rejected: 0,
             sflr_hist: hist(SFLR_GRID_PCT),
             dh_hist: hist(DH_GRID_PP),
-            days_to_threshold: Histogram::new(0.0, horizon_days, DAYS_GRID_WIDTH),
+            days_to_threshold: quantiles
+                .then(|| Histogram::new(0.0, horizon_days, DAYS_GRID_WIDTH)),
         }
+    }
+
+    /// Whether sFLR and DH moments are kept at every check (else see
+    /// [`moment_checks`](Self::moment_checks)).
+    pub fn moments_at_every_check(&self) -> bool {
+        self.moment_checks.len() == self.adequate_at.len()
+    }
+
+    /// The checks whose sFLR and DH moments are kept, the baseline first.
+    pub fn moment_checks(&self) -> &[usize] {
+        &self.moment_checks
     }
 
     /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate[k]`
     /// whether it meets the patient's criterion there; `days_to_threshold` is from
-    /// [`Growth::days_to_reach`] (infinite when never).
+    /// [`Growth::days_to_reach`] (infinite when never; not read without quantiles).
     #[inline]
     pub fn add(
         &mut self,
@@ -164,19 +192,32 @@ impl WaitTally {
         }
         // One range check per trajectory, then branch-free fixed-point conversions; DH as a
         // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
-        if sflr.iter().all(|&s| PathSums::in_range(100.0 * s)) {
-            self.sflr_pct
-                .add_fixed(sflr.iter().map(|&s| PathSums::fixed(100.0 * s)));
+        let path_in_range = if self.moments_at_every_check() {
+            let in_range = sflr.iter().all(|&s| PathSums::in_range(100.0 * s));
+            if in_range {
+                self.sflr_pct
+                    .add_fixed(sflr.iter().map(|&s| PathSums::fixed(100.0 * s)));
+            }
+            in_range
         } else {
-            self.rejected += 1;
-        }
+            let path = self.moment_checks.iter().map(|&k| sflr[k]);
+            let in_range = path.clone().all(|s| PathSums::in_range(100.0 * s));
+            if in_range {
+                self.sflr_pct
+                    .add_fixed(path.map(|s| PathSums::fixed(100.0 * s)));
+            }
+            in_range
+        };
+        self.rejected += u64::from(!path_in_range);
         if !self.sflr_hist.is_empty() {
             for (k, &s) in sflr.iter().enumerate() {
                 self.sflr_hist[k].add(100.0 * s);
                 self.dh_hist[k].add(100.0 * (s - sflr0));
             }
         }
-        self.days_to_threshold.add(days_to_threshold);
+        if let Some(h) = &mut self.days_to_threshold {
+            h.add(days_to_threshold);
+        }
     }
 
     pub fn merge(&mut self, o: &WaitTally) {
@@ -197,7 +238,9 @@ impl WaitTally {
         for (a, b) in self.dh_hist.iter_mut().zip(&o.dh_hist) {
             a.merge(b);
         }
-        self.days_to_threshold.merge(&o.days_to_threshold);
+        if let (Some(a), Some(b)) = (&mut self.days_to_threshold, &o.days_to_threshold) {
+            a.merge(b);
+        }
     }
 
     /// Whether `other` has the same checks and grids (and so merges entry for entry).
@@ -214,20 +257,28 @@ impl WaitTally {
         ]
         .iter()
         .all(|v| v.len() == n)
-            && o.sflr_pct.len() == n
+            && o.moment_checks == self.moment_checks
+            && o.sflr_pct.len() == o.moment_checks.len()
             && hists(&self.sflr_hist, &o.sflr_hist)
             && hists(&self.dh_hist, &o.dh_hist)
-            && self.days_to_threshold.same_grid(&o.days_to_threshold)
+            && match (&self.days_to_threshold, &o.days_to_threshold) {
+                (Some(a), Some(b)) => a.same_grid(b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
     }
 
-    /// sFLR (percent of sTLV) at check `k`, over the trajectories whose path was tallied.
-    pub fn sflr_at(&self, k: usize) -> FixedMoments {
-        self.sflr_pct.at(k, self.n - self.rejected)
+    /// sFLR (percent of sTLV) at check `k`, over the trajectories whose path was tallied;
+    /// `None` if its moments are not kept.
+    pub fn sflr_at(&self, k: usize) -> Option<FixedMoments> {
+        let i = self.moment_checks.iter().position(|&c| c == k)?;
+        Some(self.sflr_pct.at(i, self.n - self.rejected))
     }
 
-    /// DH (percentage points) at check `k`, over the trajectories whose path was tallied.
-    pub fn dh_at(&self, k: usize) -> FixedMoments {
-        self.sflr_pct.change_at(k, self.n - self.rejected)
+    /// DH (percentage points) at check `k`, over the trajectories whose path was tallied;
+    /// `None` if its moments are not kept.
+    pub fn dh_at(&self, k: usize) -> Option<FixedMoments> {
+        let i = self.moment_checks.iter().position(|&c| c == k)?;
+        Some(self.sflr_pct.change_at(i, self.n - self.rejected))
     }
 
     pub fn dropped(&self, cause: DropOutCause) -> u64 {
@@ -284,11 +335,13 @@ impl Tally {
         checks: u32,
         horizon_days: f64,
         quantiles: bool,
+        moments: MomentChecks,
     ) -> Self {
+        let wait = WaitTally::new(checks, horizon_days, quantiles, moments);
         Tally {
             patients: 0,
             cohort: vec![CohortTally::default(); groups],
-            waits: vec![vec![WaitTally::new(checks, horizon_days, quantiles); groups]; strategies],
+            waits: vec![vec![wait; groups]; strategies],
             ready_discordant: vec![[0; 2]; strategies],
         }
     }

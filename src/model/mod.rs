@@ -47,6 +47,9 @@ pub struct Model {
     pub schedule: CheckSchedule,
     /// Check at which DH and KGR are summarised (the re-volumetry the literature reports).
     pub assessment_check: u32,
+    /// Whether sFLR and DH are summarised at every check or only at the baseline and the
+    /// assessment check (`run.outputs.weekly_moments`).
+    pub weekly_moments: bool,
 }
 
 impl Model {

@@ -201,8 +201,8 @@ mod tests {
     #[test]
     fn tally_state_round_trips_exactly() {
         use crate::engine::accumulators::ExactSum;
-        use crate::engine::tally::Tally;
-        let mut t = Tally::new(2, 3, 4, 28.0, true);
+        use crate::engine::tally::{MomentChecks, Tally};
+        let mut t = Tally::new(2, 3, 4, 28.0, true, MomentChecks::Every);
         t.patients = 7;
         let mut s = ExactSum::default();
         s.add(1234.567_891);

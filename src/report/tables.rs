@@ -88,8 +88,13 @@ pub fn windows(model: &Model, tally: &Tally) -> Table {
                     .real("ready_lo95", ready.lo)
                     .real("ready_hi95", ready.hi);
                 row = with_share(row, "dropped_out_share", share(dropped_cum, w.n));
-                row = with_interval(row, "sflr_mean_pct", fixed_interval(&w.sflr_at(k)))
-                    .real("sflr_sd_pct", w.sflr_at(k).sd().unwrap_or(0.0));
+                // Kept at every check unless the scenario asks for the assessment check only;
+                // then the growth and summary tables carry them.
+                if w.moments_at_every_check() {
+                    let sflr = w.sflr_at(k).expect("kept at every check");
+                    row = with_interval(row, "sflr_mean_pct", fixed_interval(&sflr))
+                        .real("sflr_sd_pct", sflr.sd().unwrap_or(0.0));
+                }
                 if let Some(h) = w.sflr_hist.get(k) {
                     for (q, name) in QUANTILES {
                         row = with_interval(
@@ -113,7 +118,9 @@ pub fn growth(model: &Model, tally: &Tally) -> Table {
         for (group, w) in groups(model, tally, s) {
             for k in 1..=model.schedule.checks as usize {
                 let weeks = model.schedule.day(k as u32) / DAYS_PER_WEEK;
-                let dh = &w.dh_at(k);
+                let Some(dh) = &w.dh_at(k) else {
+                    continue; // moments kept at the assessment check only
+                };
                 let row = t
                     .row()
                     .text("strategy", &strategy.name)
@@ -200,9 +207,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 w.n,
             );
             let reached = share(w.adequate_at[checks], w.n);
-            let within = w.days_to_threshold.total() - w.days_to_threshold.overflow();
-            let dq = |q: f64| quantile_within_interval(&w.days_to_threshold, q, 0.0);
-            let dh = &w.dh_at(a);
+            let dh = &w.dh_at(a).expect("kept at the assessment check");
             let ready_check = w.ready_check();
             // Checks to weeks, in the order of operations the estimate has always used.
             let weeks = |checks: f64| checks * model.schedule.interval_days / DAYS_PER_WEEK;
@@ -238,10 +243,15 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 share(w.dropped(DropOutCause::Progression), w.n),
             );
             row = with_share(row, "adequate_at_last_check_share", reached);
-            row = with_share(row, "reaches_threshold_share", share(within, w.n));
-            row = with_interval(row, "days_to_threshold_p25", dq(0.25));
-            row = with_interval(row, "days_to_threshold_median", dq(0.5));
-            row = with_interval(row, "days_to_threshold_p75", dq(0.75));
+            // The time-to-threshold distribution is kept with the quantiles.
+            if let Some(days) = &w.days_to_threshold {
+                let within = days.total() - days.overflow();
+                let dq = |q: f64| quantile_within_interval(days, q, 0.0);
+                row = with_share(row, "reaches_threshold_share", share(within, w.n));
+                row = with_interval(row, "days_to_threshold_p25", dq(0.25));
+                row = with_interval(row, "days_to_threshold_median", dq(0.5));
+                row = with_interval(row, "days_to_threshold_p75", dq(0.75));
+            }
             row = row.real("assessment_week", a_weeks);
             row = with_interval(row, "dh_mean_pp", fixed_interval(dh))
                 .real("dh_sd_pp", dh.sd().unwrap_or(0.0))
@@ -280,7 +290,12 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
 /// DH = sFLR − sFLR0 for each patient, so the covariance of the means of DH and sFLR0 follows
 /// from the three standard errors: cov = (se(sFLR)² − se(DH)² − se(sFLR0)²) / 2.
 fn relative_growth_pct(w: &WaitTally, check: usize) -> (f64, f64) {
-    let (base, dh, sflr) = (w.sflr_at(0), w.dh_at(check), w.sflr_at(check));
+    let moments = |m: Option<FixedMoments>| m.expect("kept at the baseline and assessment check");
+    let (base, dh, sflr) = (
+        moments(w.sflr_at(0)),
+        moments(w.dh_at(check)),
+        moments(w.sflr_at(check)),
+    );
     let base_mean = mean_or_zero(&base);
     if base_mean <= 0.0 {
         return (0.0, 0.0);
@@ -352,11 +367,15 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
     let mut t = Table::new("plan");
     for (s, strategy) in model.strategies.iter().enumerate() {
         let w = tally.pooled(s);
-        let median_days = quantile_within_interval(&w.days_to_threshold, 0.5, -1.0);
-        let reach = share(
-            w.days_to_threshold.total() - w.days_to_threshold.overflow(),
-            w.n,
-        );
+        // `remnant plan` keeps quantiles and moments at every check; without them these
+        // columns read as nothing reached.
+        let (median_days, reach) = match &w.days_to_threshold {
+            Some(days) => (
+                quantile_within_interval(days, 0.5, -1.0),
+                share(days.total() - days.overflow(), w.n),
+            ),
+            None => ((-1.0, -1.0, -1.0), share(0, w.n)),
+        };
         let mut ready_cum = 0;
         for k in 0..=model.schedule.checks as usize {
             ready_cum += w.ready_at[k];
@@ -372,7 +391,8 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             let row = t.row().text("procedure", &strategy.name).real("week", week);
             let mut row = with_share(row, "adequate_probability", share(w.adequate_at[k], w.n));
             row = with_share(row, "ready_probability", share(ready_cum, w.n));
-            row = with_interval(row, "sflr_mean_pct", fixed_interval(&w.sflr_at(k)));
+            let sflr = w.sflr_at(k).map_or((0.0, 0.0, 0.0), |m| fixed_interval(&m));
+            row = with_interval(row, "sflr_mean_pct", sflr);
             row = with_interval(row, "sflr_p5_pct", q(0.05));
             row = with_interval(row, "sflr_p95_pct", q(0.95));
             row = with_share(row, "reaches_threshold_probability", reach);

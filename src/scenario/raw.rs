@@ -62,6 +62,9 @@ pub struct RawOutputs {
     pub quantiles: Option<bool>,
     /// PNG and SVG plots; default true.
     pub plots: Option<bool>,
+    /// sFLR and DH moments at every check (else only at the baseline and the assessment
+    /// check); default true.
+    pub weekly_moments: Option<bool>,
 }
 
 /// A number with its source, or a probability law with its source.
