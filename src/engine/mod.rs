@@ -150,7 +150,10 @@ pub fn run<S: Simulation, E: Send>(
     let start = plan.patients.start;
     let end = plan.patients.end.max(start);
     let blocks = (end - start).div_ceil(block);
-    let wave = (rayon::current_num_threads() as u64 * 4).max(1);
+    // Blocks run in waves, merged in order after each; a wave ends in a barrier where threads
+    // that finish early wait, so waves are long unless per-patient records must be held.
+    let per_thread = if plan.records { 4 } else { 32 };
+    let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let mut total = study.empty_tally(plan.quantiles);
 
     let mut first = 0;
