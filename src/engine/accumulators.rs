@@ -13,6 +13,19 @@ const SQ_SCALE: f64 = 65_536.0;
 /// Largest magnitude a tallied value may have (|x| < 2^31 keeps x · 2^32 inside i64).
 pub const MAX_TALLIED: f64 = 2_147_483_648.0;
 
+/// `sq as i64` for a scaled square `sq` ≥ 0 (not NaN), without the checks for NaN and negative
+/// values that a square cannot be.
+#[inline(always)]
+fn truncated_square(sq: f64) -> u64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2⁶³
+    if sq < LIMIT {
+        // SAFETY: 0 ≤ sq < 2⁶³ fits i64.
+        unsafe { sq.to_int_unchecked::<i64>() as u64 }
+    } else {
+        i64::MAX as u64
+    }
+}
+
 /// Count, sum and sum of squares of a real quantity, in exact fixed point.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExactSum {
@@ -31,8 +44,10 @@ impl ExactSum {
         if x.abs() < MAX_TALLIED {
             self.n += 1;
             // Truncation toward zero is as deterministic as rounding and is one instruction.
-            self.sum += (x * SUM_SCALE) as i64 as i128;
-            self.sum_sq += (x * x * SQ_SCALE) as i64 as i128;
+            // SAFETY: |x| < 2³¹, so x · 2³² is finite and below 2⁶³ in magnitude: it fits i64,
+            // and the saturation `as` would check for cannot happen.
+            self.sum += unsafe { (x * SUM_SCALE).to_int_unchecked::<i64>() } as i128;
+            self.sum_sq += truncated_square(x * x * SQ_SCALE) as i128;
         } else {
             self.rejected += 1;
         }
@@ -433,6 +448,36 @@ mod tests {
         }
         assert_eq!(s.mean(), Some(5.0));
         assert!((s.sd().unwrap() - (32.0f64 / 7.0).sqrt()).abs() < 1e-6);
+    }
+
+    /// Protects the unchecked conversions of `ExactSum::add`: they must give what the
+    /// saturating `as` gives, up to the largest value tallied and where squares saturate.
+    #[test]
+    fn exact_sum_conversions_equal_saturating_casts() {
+        let edge = 2f64.powf(23.5); // x² · 2¹⁶ = 2⁶³
+        let values = [
+            0.0,
+            -0.0,
+            1e-300,
+            -3.7,
+            1617.67,
+            edge * (1.0 - 1e-15),
+            edge,
+            -edge * (1.0 + 1e-15),
+            1e9,
+            MAX_TALLIED * (1.0 - f64::EPSILON),
+            -MAX_TALLIED * (1.0 - f64::EPSILON),
+        ];
+        for x in values {
+            let mut s = ExactSum::default();
+            s.add(x);
+            assert_eq!(s.sum, (x * SUM_SCALE) as i64 as i128, "sum of {x:e}");
+            assert_eq!(
+                s.sum_sq,
+                (x * x * SQ_SCALE) as i64 as i128,
+                "square of {x:e}"
+            );
+        }
     }
 
     #[test]
