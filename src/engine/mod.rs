@@ -151,30 +151,38 @@ pub fn run<S: Simulation, E: Send>(
     let end = plan.patients.end.max(start);
     let blocks = (end - start).div_ceil(block);
     // Blocks run in waves, merged in order after each; a wave ends in a barrier where threads
-    // that finish early wait, so waves are long unless per-patient records must be held.
+    // that finish early wait, so waves are long unless per-patient records must be held. A stop
+    // skips the blocks of the wave not yet started, so it is not kept waiting for the wave.
     let per_thread = if plan.records { 4 } else { 32 };
     let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let mut total = study.empty_tally(plan.quantiles);
+    let interrupted = || EngineError::Interrupted {
+        done: control.done.load(Ordering::Relaxed),
+    };
 
     let mut first = 0;
     while first < blocks {
         if control.stopped() {
-            return Err(EngineError::Interrupted {
-                done: control.done.load(Ordering::Relaxed),
-            });
+            return Err(interrupted());
         }
         let last = (first + wave).min(blocks);
-        let results: Vec<(S::Tally, S::Records)> = (first..last)
+        let results: Vec<Option<(S::Tally, S::Records)>> = (first..last)
             .into_par_iter()
             .map(|b| {
+                if control.stopped() {
+                    return None;
+                }
                 let range = start + b * block..(start + (b + 1) * block).min(end);
                 let out = study.simulate_block(plan, &key, range.clone());
                 control
                     .done
                     .fetch_add(range.end - range.start, Ordering::Relaxed);
-                out
+                Some(out)
             })
             .collect();
+        let Some(results) = results.into_iter().collect::<Option<Vec<_>>>() else {
+            return Err(interrupted());
+        };
         for (tally, records) in &results {
             S::merge(&mut total, tally);
             if plan.records {
