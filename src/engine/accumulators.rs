@@ -331,7 +331,8 @@ impl Histogram {
         let i = if pos < 0.0 {
             0
         } else if pos < self.bins() as f64 {
-            pos as usize + 1
+            // SAFETY: 0 ≤ pos < bins, so it fits usize; `as` would check it again.
+            unsafe { pos.to_int_unchecked::<usize>() + 1 }
         } else {
             last
         };
@@ -587,5 +588,32 @@ mod tests {
         h.add(f64::NAN);
         assert_eq!((h.underflow(), h.overflow(), h.total()), (1, 2, 100_003));
         assert!((h.quantile_within(0.5).unwrap() - 50.0).abs() < 0.01);
+    }
+
+    /// Protects the unchecked bin index of `Histogram::add`: the edges of the grid, values just
+    /// inside them and values outside land where the checked cast put them.
+    #[test]
+    fn histogram_bins_at_the_edges_of_the_grid() {
+        let mut h = Histogram::new(0.0, 10.0, 1.0);
+        let last = h.bins() + 1;
+        for (x, bin) in [
+            (0.0, 1),
+            (-0.0, 1),
+            (0.999_999, 1),
+            (1.0, 2),
+            (9.999_999_999, last - 1),
+            (10.0, last),
+            (-1e-300, 0),
+            (f64::INFINITY, last),
+            (f64::NEG_INFINITY, 0),
+            (f64::NAN, last),
+        ] {
+            let before = h.counts.clone();
+            h.add(x);
+            let moved: Vec<usize> = (0..h.counts.len())
+                .filter(|&i| h.counts[i] != before[i])
+                .collect();
+            assert_eq!(moved, vec![bin], "{x:e}");
+        }
     }
 }
