@@ -302,7 +302,7 @@ impl WeeklyRisk {
         per_week: 0.0,
         log_survival: 0.0,
         horizon_weeks: 0,
-        beyond_horizon_below: f64::INFINITY,
+        beyond_horizon_below: 0.0,
     };
 
     pub fn new(per_week: f64, horizon_weeks: u32) -> Self {

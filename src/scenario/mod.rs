@@ -77,8 +77,6 @@ pub struct RunSettings {
     pub seed: u64,
     pub quantiles: bool,
     pub plots: bool,
-    /// sFLR and DH moments at every check, or only at the baseline and the assessment check.
-    pub weekly_moments: bool,
     /// `[uncertainty]`: the probabilistic sensitivity analysis, when declared.
     pub uncertainty: Option<Uncertainty>,
 }
@@ -1222,7 +1220,7 @@ impl Validator<'_> {
             strategies,
             schedule,
             assessment_check: w.assessment_check as u32,
-            weekly_moments: run.weekly_moments,
+            weekly_moments: raw.run.outputs.weekly_moments.unwrap_or(true),
         };
         Ok((run, model))
     }
@@ -1373,7 +1371,6 @@ impl Validator<'_> {
             seed: r.seed as u64,
             quantiles: r.outputs.quantiles.unwrap_or(true),
             plots: r.outputs.plots.unwrap_or(true),
-            weekly_moments: r.outputs.weekly_moments.unwrap_or(true),
             uncertainty: None,
         })
     }
