@@ -190,25 +190,17 @@ impl WaitTally {
         for (count, &ok) in self.adequate_at.iter_mut().zip(adequate) {
             *count += ok as u64;
         }
-        // One range check per trajectory, then branch-free fixed-point conversions; DH as a
-        // difference of fixed values is exact, so mean DH = mean sFLR − mean sFLR₀ exactly.
-        let path_in_range = if self.moments_at_every_check() {
-            let in_range = sflr.iter().all(|&s| PathSums::in_range(100.0 * s));
-            if in_range {
-                self.sflr_pct
-                    .add_fixed(sflr.iter().map(|&s| PathSums::fixed(100.0 * s)));
-            }
-            in_range
+        // Every check is read straight from the path; the index list only when some are left
+        // out (the usual case stays a plain slice walk).
+        let in_range = if self.moments_at_every_check() {
+            add_path_pct(&mut self.sflr_pct, sflr.iter().copied())
         } else {
-            let path = self.moment_checks.iter().map(|&k| sflr[k]);
-            let in_range = path.clone().all(|s| PathSums::in_range(100.0 * s));
-            if in_range {
-                self.sflr_pct
-                    .add_fixed(path.map(|s| PathSums::fixed(100.0 * s)));
-            }
-            in_range
+            add_path_pct(
+                &mut self.sflr_pct,
+                self.moment_checks.iter().map(|&k| sflr[k]),
+            )
         };
-        self.rejected += u64::from(!path_in_range);
+        self.rejected += u64::from(!in_range);
         if !self.sflr_hist.is_empty() {
             for (k, &s) in sflr.iter().enumerate() {
                 self.sflr_hist[k].add(100.0 * s);
@@ -297,6 +289,18 @@ impl WaitTally {
         }
         s
     }
+}
+
+/// Add a path of sFLR fractions to `sums` in percent, if every value is in range: one range
+/// check per path, then branch-free fixed-point conversions. DH as a difference of fixed values
+/// is exact, so mean DH = mean sFLR − mean sFLR₀ exactly. Whether it was added.
+#[inline]
+fn add_path_pct(sums: &mut PathSums, path: impl Iterator<Item = f64> + Clone) -> bool {
+    let in_range = path.clone().all(|s| PathSums::in_range(100.0 * s));
+    if in_range {
+        sums.add_fixed(path.map(|s| PathSums::fixed(100.0 * s)));
+    }
+    in_range
 }
 
 fn add_counts(a: &mut [u64], b: &[u64]) {
