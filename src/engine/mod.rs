@@ -235,6 +235,7 @@ fn simulate_block(
         records.courses.reserve_exact(n * procedures.len());
     }
     let checks = model.schedule.checks as usize;
+    let needs_days = tally.keeps_days_to_threshold();
     let mut sflr = [0.0; MAX_CHECKS as usize + 1];
     let mut adequate = [false; MAX_CHECKS as usize + 1];
     let mut streams = PatientStreams::for_block(key);
@@ -254,12 +255,12 @@ fn simulate_block(
             }
             let courses = &courses[..group.len()];
             let mut decay = [0.0; COURSES_AT_ONCE];
-            // Days to threshold: for the time-to-threshold distribution, kept with the quantiles.
+            // Days to threshold: read only by the time-to-threshold distribution.
             let mut days = [f64::NAN; COURSES_AT_ONCE];
             let sflr0 = patient.sflr0();
             for ((r, d), course) in decay.iter_mut().zip(&mut days).zip(courses) {
                 *r = decay_per_check(&model.schedule, &course.growth);
-                if plan.quantiles {
+                if needs_days {
                     *d = course
                         .growth
                         .days_to_reach(sflr0, patient.safe_sflr)

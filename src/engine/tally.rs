@@ -350,6 +350,15 @@ impl Tally {
         }
     }
 
+    /// Whether the time-to-threshold distribution is kept (with the quantiles), and so each
+    /// course's days to threshold are needed.
+    pub fn keeps_days_to_threshold(&self) -> bool {
+        self.waits
+            .iter()
+            .flatten()
+            .any(|w| w.days_to_threshold.is_some())
+    }
+
     #[inline]
     pub fn add_patient(&mut self, p: &Patient) {
         self.patients += 1;

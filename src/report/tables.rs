@@ -367,15 +367,13 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
     let mut t = Table::new("plan");
     for (s, strategy) in model.strategies.iter().enumerate() {
         let w = tally.pooled(s);
-        // `remnant plan` keeps quantiles and moments at every check; without them these
-        // columns read as nothing reached.
-        let (median_days, reach) = match &w.days_to_threshold {
-            Some(days) => (
-                quantile_within_interval(days, 0.5, -1.0),
-                share(days.total() - days.overflow(), w.n),
-            ),
-            None => ((-1.0, -1.0, -1.0), share(0, w.n)),
-        };
+        // `remnant plan` always keeps the quantiles and the moments at every check.
+        let days = w
+            .days_to_threshold
+            .as_ref()
+            .expect("plan keeps the quantiles");
+        let median_days = quantile_within_interval(days, 0.5, -1.0);
+        let reach = share(days.total() - days.overflow(), w.n);
         let mut ready_cum = 0;
         for k in 0..=model.schedule.checks as usize {
             ready_cum += w.ready_at[k];
@@ -391,8 +389,8 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             let row = t.row().text("procedure", &strategy.name).real("week", week);
             let mut row = with_share(row, "adequate_probability", share(w.adequate_at[k], w.n));
             row = with_share(row, "ready_probability", share(ready_cum, w.n));
-            let sflr = w.sflr_at(k).map_or((0.0, 0.0, 0.0), |m| fixed_interval(&m));
-            row = with_interval(row, "sflr_mean_pct", sflr);
+            let sflr = w.sflr_at(k).expect("plan keeps the moments at every check");
+            row = with_interval(row, "sflr_mean_pct", fixed_interval(&sflr));
             row = with_interval(row, "sflr_p5_pct", q(0.05));
             row = with_interval(row, "sflr_p95_pct", q(0.95));
             row = with_share(row, "reaches_threshold_probability", reach);
