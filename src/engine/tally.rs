@@ -294,7 +294,7 @@ impl WaitTally {
 /// Add a path of sFLR fractions to `sums` in percent, if every value is in range: one range
 /// check per path, then branch-free fixed-point conversions. DH as a difference of fixed values
 /// is exact, so mean DH = mean sFLR − mean sFLR₀ exactly. Whether it was added.
-#[inline]
+#[inline(always)]
 fn add_path_pct(sums: &mut PathSums, path: impl Iterator<Item = f64> + Clone) -> bool {
     let in_range = path.clone().all(|s| PathSums::in_range(100.0 * s));
     if in_range {
