@@ -237,7 +237,6 @@ fn simulate_block(
     let checks = model.schedule.checks as usize;
     let needs_days = tally.keeps_days_to_threshold();
     let mut sflr = [0.0; MAX_CHECKS as usize + 1];
-    let mut adequate = [false; MAX_CHECKS as usize + 1];
     let mut streams = PatientStreams::for_block(key);
     for index in patients {
         streams.start(index);
@@ -269,16 +268,15 @@ fn simulate_block(
             }
             for (i, course) in courses.iter().enumerate() {
                 let s = first + i;
-                remnant_path(
+                let adequate = remnant_path(
                     &model.safe_remnant,
                     &model.schedule,
                     &patient,
                     course,
                     decay[i],
                     &mut sflr,
-                    &mut adequate,
                 );
-                let end = wait(&model.schedule, &patient, course, &adequate);
+                let end = wait(&model.schedule, &patient, course, adequate);
                 let ready = matches!(end, WaitEnd::Ready { .. });
                 if s == 0 {
                     reference_ready = ready;
@@ -292,7 +290,7 @@ fn simulate_block(
                     days[i],
                     end,
                     &sflr[..=checks],
-                    &adequate[..=checks],
+                    adequate,
                 );
                 if plan.records {
                     records.courses.push((*course, end));

@@ -2,7 +2,7 @@
 //! group, how the wait ended, and the remnant at every check.
 
 use super::accumulators::{ExactSum, FixedMoments, Histogram, PathSums};
-use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};
+use crate::model::conditioning::{AdequateChecks, DropOutCause, Immediate, WaitEnd};
 use crate::model::patient::Patient;
 
 /// sFLR histogram grid, percent of sTLV.
@@ -165,8 +165,8 @@ impl WaitTally {
         &self.moment_checks
     }
 
-    /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate[k]`
-    /// whether it meets the patient's criterion there; `days_to_threshold` is from
+    /// Record one trajectory. `sflr[k]` is the sFLR (fraction) at check k, `adequate` the
+    /// checks where it meets the patient's criterion; `days_to_threshold` is from
     /// [`Growth::days_to_reach`] (infinite when never; not read without quantiles).
     #[inline]
     pub fn add(
@@ -175,7 +175,7 @@ impl WaitTally {
         days_to_threshold: f64,
         end: WaitEnd,
         sflr: &[f64],
-        adequate: &[bool],
+        adequate: AdequateChecks,
     ) {
         self.n += 1;
         self.immediate[immediate as usize] += 1;
@@ -187,8 +187,8 @@ impl WaitTally {
             WaitEnd::NotReady => self.not_ready += 1,
         }
         let sflr0 = sflr[0];
-        for (count, &ok) in self.adequate_at.iter_mut().zip(adequate) {
-            *count += ok as u64;
+        for (k, count) in self.adequate_at.iter_mut().enumerate() {
+            *count += adequate.at(k) as u64;
         }
         // Every check is read straight from the path; the index list only when some are left
         // out (the usual case stays a plain slice walk).

@@ -120,9 +120,29 @@ pub fn decay_per_check(schedule: &CheckSchedule, growth: &Growth) -> f64 {
     (-schedule.interval_days / growth.tau_days).exp()
 }
 
-/// The remnant at every check (index 0: baseline, before the occlusion) and whether it is
-/// adequate there, given the course's [`decay_per_check`] `r`. Fills the first
-/// `schedule.checks + 1` entries of each slice.
+/// The checks at which the remnant is adequate: bit k for check k (bit 0: baseline). A bit set
+/// rather than an array of flags: the wait needs the first adequate check, which is one
+/// `trailing_zeros`, and the tally reads every bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdequateChecks(u64);
+
+impl AdequateChecks {
+    /// Whether the remnant is adequate at check `k` (`k` ≤ [`MAX_CHECKS`]).
+    #[inline]
+    pub fn at(self, k: usize) -> bool {
+        (self.0 >> k) & 1 == 1
+    }
+
+    /// The first adequate check after the baseline; a value above [`MAX_CHECKS`] when none.
+    #[inline]
+    pub fn first_after_baseline(self) -> u32 {
+        (self.0 & !1).trailing_zeros()
+    }
+}
+
+/// The remnant at every check (index 0: baseline, before the occlusion), given the course's
+/// [`decay_per_check`] `r`, and the checks where it is adequate. Fills the first
+/// `schedule.checks + 1` entries of `sflr`.
 #[inline]
 pub fn remnant_path(
     rule: &SafeRemnantRule,
@@ -131,11 +151,10 @@ pub fn remnant_path(
     course: &Course,
     r: f64,
     sflr: &mut [f64],
-    adequate: &mut [bool],
-) {
+) -> AdequateChecks {
     let sflr0 = patient.sflr0();
     sflr[0] = sflr0;
-    adequate[0] = sflr0 >= patient.safe_sflr;
+    let mut adequate = (sflr0 >= patient.safe_sflr) as u64;
     let g = course.growth;
     let mut decay = 1.0;
     for k in 1..=schedule.checks as usize {
@@ -143,12 +162,14 @@ pub fn remnant_path(
         decay *= r;
         let s = sflr0 * g.relative_volume_at_decay(decay);
         sflr[k] = s;
-        adequate[k] = s >= patient.safe_sflr
+        let ok = s >= patient.safe_sflr
             && match rule.min_kgr_points_per_week {
                 None => true,
                 Some(min_kgr) => 100.0 * (s - sflr0) / (days / DAYS_PER_WEEK) >= min_kgr,
             };
+        adequate |= (ok as u64) << k;
     }
+    AdequateChecks(adequate)
 }
 
 /// Run the checks 1, 2, … on a remnant path. Within a week, drop-out comes first: a patient
@@ -158,7 +179,7 @@ pub fn wait(
     schedule: &CheckSchedule,
     patient: &Patient,
     course: &Course,
-    adequate: &[bool],
+    adequate: AdequateChecks,
 ) -> WaitEnd {
     if course.immediate == Immediate::Death {
         return WaitEnd::DroppedOut {
@@ -166,14 +187,8 @@ pub fn wait(
             week: 0,
         };
     }
-    // The first adequate check, found without a branch per check (the loop exit would be
-    // mispredicted on most courses): a bit per check, then the lowest bit set.
-    let checks = schedule.checks as usize;
-    let mut adequate_bits = 0u64;
-    for (k, &ok) in adequate.iter().enumerate().take(checks + 1).skip(1) {
-        adequate_bits |= (ok as u64) << k;
-    }
-    let first_adequate = adequate_bits.trailing_zeros(); // 64 when none (checks ≤ 52)
+    // Found without a branch per check (the loop exit would be mispredicted on most courses).
+    let first_adequate = adequate.first_after_baseline(); // 64 when none (checks ≤ 52)
     let progression = patient.progression_week;
     if (1..=schedule.checks).contains(&progression) && progression <= first_adequate {
         WaitEnd::DroppedOut {
@@ -186,5 +201,113 @@ pub fn wait(
         }
     } else {
         WaitEnd::NotReady
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::liver::LiverQuality;
+
+    fn patient(flr_ml: f64, progression_week: u32) -> Patient {
+        Patient {
+            index: 0,
+            age_years: 60.0,
+            female: false,
+            bsa_m2: 1.9,
+            stlv_ml: 1000.0,
+            tlv_ml: 1000.0,
+            tumour_ml: 0.0,
+            flr_ml,
+            prior_hepatectomy: false,
+            group: 0,
+            quality: LiverQuality::Normal,
+            chemotherapy_cycles: 0.0,
+            safe_sflr: 0.20,
+            regeneration: 1.0,
+            progression_week,
+        }
+    }
+
+    fn rule(min_kgr: Option<f64>) -> SafeRemnantRule {
+        SafeRemnantRule {
+            normal: 0.20,
+            steatosis: 0.20,
+            cirrhosis: 0.40,
+            after_long_chemotherapy: 0.30,
+            long_chemotherapy_weeks: 12.0,
+            min_kgr_points_per_week: min_kgr,
+        }
+    }
+
+    /// Protects the readiness week: the wait ends at the first adequate check after the
+    /// baseline (an adequate baseline does not count), drop-out in the same week comes first,
+    /// and the KGR criterion can withhold adequacy that the volume alone would give.
+    #[test]
+    fn the_wait_ends_at_the_first_adequate_check_after_the_baseline() {
+        let schedule = CheckSchedule {
+            checks: 8,
+            interval_days: 7.0,
+        };
+        let course = Course {
+            immediate: Immediate::Uneventful,
+            growth: Growth {
+                max_growth: 0.5,
+                tau_days: 14.0,
+            },
+        };
+        let r = decay_per_check(&schedule, &course.growth);
+        let mut sflr = [0.0; MAX_CHECKS as usize + 1];
+        // sFLR 15% growing to at most 22.5%: 20% is reached when 1 − e^(−t/14) ≥ 2/3, i.e.
+        // t ≥ 14 ln 3 = 15.4 days, so at check 3 (day 21).
+        let slow = patient(150.0, u32::MAX);
+        let adequate = remnant_path(&rule(None), &schedule, &slow, &course, r, &mut sflr);
+        let expected: Vec<bool> = (0..=8).map(|k| k >= 3).collect();
+        assert_eq!(
+            (0..=8).map(|k| adequate.at(k)).collect::<Vec<_>>(),
+            expected
+        );
+        for (k, s) in sflr.iter().enumerate().take(9) {
+            let exact = 0.15 * course.growth.relative_volume(7.0 * k as f64);
+            assert!((s - exact).abs() < 1e-12, "check {k}: {s} vs {exact}");
+        }
+        assert_eq!(adequate.first_after_baseline(), 3);
+        assert_eq!(
+            wait(&schedule, &slow, &course, adequate),
+            WaitEnd::Ready { week: 3 }
+        );
+        // Progression in the week of the first adequate check: not checked that week.
+        assert_eq!(
+            wait(&schedule, &patient(150.0, 3), &course, adequate),
+            WaitEnd::DroppedOut {
+                cause: DropOutCause::Progression,
+                week: 3
+            }
+        );
+        assert_eq!(
+            wait(&schedule, &patient(150.0, 4), &course, adequate),
+            WaitEnd::Ready { week: 3 }
+        );
+        // Adequate from the start: the baseline bit is set, the wait still ends at check 1.
+        let big = patient(250.0, u32::MAX);
+        let adequate = remnant_path(&rule(None), &schedule, &big, &course, r, &mut sflr);
+        assert!(adequate.at(0));
+        assert_eq!(
+            wait(&schedule, &big, &course, adequate),
+            WaitEnd::Ready { week: 1 }
+        );
+        // With KGR ≥ 2 points a week as well: the big remnant gains 12.5 × (1 − e^(−0.5))
+        // = 4.9 points in week 1 but only 12.5 × (1 − e^(−4)) / 8 = 1.5 a week by week 8.
+        let adequate = remnant_path(&rule(Some(2.0)), &schedule, &big, &course, r, &mut sflr);
+        // The baseline is judged on volume alone (no growth yet).
+        assert!(adequate.at(0) && adequate.at(1) && !adequate.at(8));
+        // Never adequate, no progression: not ready by the last check.
+        let small = patient(100.0, u32::MAX);
+        let adequate = remnant_path(&rule(None), &schedule, &small, &course, r, &mut sflr);
+        assert_eq!(adequate, AdequateChecks::default());
+        assert_eq!(
+            wait(&schedule, &small, &course, adequate),
+            WaitEnd::NotReady
+        );
     }
 }
