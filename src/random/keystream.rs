@@ -1,4 +1,5 @@
-//! The first four ChaCha8 blocks of several consecutive patient streams, computed together.
+//! The first four ChaCha8 blocks of several consecutive patient streams, computed together;
+//! and the blocks of the reserved regions, one or four at a time.
 //!
 //! A patient's primary words are the first four blocks of its ChaCha8 stream (block counter
 //! 0 to 3, stream number = patient index). Computed one patient at a time, the generator's
@@ -8,7 +9,7 @@
 //! blocks come from rand_chacha one patient at a time: its own vectorized refill is faster than
 //! the 16-lane code compiled for narrower registers.
 //!
-//! The words are the ChaCha8 words `rand_chacha` gives (the test below compares them), so the
+//! The words are the ChaCha8 words `rand_chacha` gives (the tests below compare them), so the
 //! layout of the streams and every published result are the same on every CPU.
 
 use rand::{RngCore, SeedableRng};
@@ -129,6 +130,127 @@ fn blocks_by_patient(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS
     }
 }
 
+/// One ChaCha8 block, portable scalar code: block `counter` of stream `stream` under `key` (the
+/// seed as eight little-endian 32-bit words), as 64-bit words in rand_chacha's order (the lower
+/// 32-bit word first). For the reserved regions, where a purpose usually needs one or two
+/// words: rand_chacha would compute four blocks and reset its state to get there.
+#[inline]
+pub fn block(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8] {
+    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+    #[inline(always)]
+    fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+        x[a] = x[a].wrapping_add(x[b]);
+        x[d] = (x[d] ^ x[a]).rotate_left(16);
+        x[c] = x[c].wrapping_add(x[d]);
+        x[b] = (x[b] ^ x[c]).rotate_left(12);
+        x[a] = x[a].wrapping_add(x[b]);
+        x[d] = (x[d] ^ x[a]).rotate_left(8);
+        x[c] = x[c].wrapping_add(x[d]);
+        x[b] = (x[b] ^ x[c]).rotate_left(7);
+    }
+    let mut init = [0u32; 16];
+    init[..4].copy_from_slice(&SIGMA);
+    init[4..12].copy_from_slice(key);
+    init[12] = counter as u32;
+    init[13] = (counter >> 32) as u32;
+    init[14] = stream as u32;
+    init[15] = (stream >> 32) as u32;
+    let mut x = init;
+    for _ in 0..4 {
+        quarter(&mut x, 0, 4, 8, 12);
+        quarter(&mut x, 1, 5, 9, 13);
+        quarter(&mut x, 2, 6, 10, 14);
+        quarter(&mut x, 3, 7, 11, 15);
+        quarter(&mut x, 0, 5, 10, 15);
+        quarter(&mut x, 1, 6, 11, 12);
+        quarter(&mut x, 2, 7, 8, 13);
+        quarter(&mut x, 3, 4, 9, 14);
+    }
+    std::array::from_fn(|i| {
+        let lo = x[2 * i].wrapping_add(init[2 * i]);
+        let hi = x[2 * i + 1].wrapping_add(init[2 * i + 1]);
+        (hi as u64) << 32 | lo as u64
+    })
+}
+
+/// Blocks computed together by [`wide_blocks`].
+pub const WIDE_BLOCKS: usize = 4;
+
+/// Blocks `counter .. counter + 4` of stream `stream`, side by side: each state word holds the
+/// four blocks in four 32-bit lanes, which the compiler keeps in one vector register. For a
+/// purpose that draws many words past its slot (the conversion study's tumours and follow-up).
+#[inline]
+pub fn wide_blocks(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * WIDE_BLOCKS] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512vl") {
+            // SAFETY: the CPU has the feature the function was compiled for.
+            return unsafe { wide_blocks_avx512vl(key, counter, stream) };
+        }
+    }
+    wide_blocks_portable(key, counter, stream)
+}
+
+/// [`wide_blocks`] compiled with AVX-512VL, whose lane rotations are one instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl")]
+fn wide_blocks_avx512vl(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * WIDE_BLOCKS] {
+    wide_blocks_portable(key, counter, stream)
+}
+
+#[inline(always)]
+fn wide_blocks_portable(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * WIDE_BLOCKS] {
+    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+    type Lanes = [u32; WIDE_BLOCKS];
+    #[inline(always)]
+    fn add(a: Lanes, b: Lanes) -> Lanes {
+        std::array::from_fn(|l| a[l].wrapping_add(b[l]))
+    }
+    #[inline(always)]
+    fn xor_rotate(a: Lanes, b: Lanes, r: u32) -> Lanes {
+        std::array::from_fn(|l| (a[l] ^ b[l]).rotate_left(r))
+    }
+    #[inline(always)]
+    fn quarter(x: &mut [Lanes; 16], a: usize, b: usize, c: usize, d: usize) {
+        x[a] = add(x[a], x[b]);
+        x[d] = xor_rotate(x[d], x[a], 16);
+        x[c] = add(x[c], x[d]);
+        x[b] = xor_rotate(x[b], x[c], 12);
+        x[a] = add(x[a], x[b]);
+        x[d] = xor_rotate(x[d], x[a], 8);
+        x[c] = add(x[c], x[d]);
+        x[b] = xor_rotate(x[b], x[c], 7);
+    }
+    let mut init = [[0u32; WIDE_BLOCKS]; 16];
+    for i in 0..4 {
+        init[i] = [SIGMA[i]; WIDE_BLOCKS];
+    }
+    for i in 0..8 {
+        init[4 + i] = [key[i]; WIDE_BLOCKS];
+    }
+    let counters: [u64; WIDE_BLOCKS] = std::array::from_fn(|l| counter.wrapping_add(l as u64));
+    init[12] = counters.map(|c| c as u32);
+    init[13] = counters.map(|c| (c >> 32) as u32);
+    init[14] = [stream as u32; WIDE_BLOCKS];
+    init[15] = [(stream >> 32) as u32; WIDE_BLOCKS];
+    let mut x = init;
+    for _ in 0..4 {
+        quarter(&mut x, 0, 4, 8, 12);
+        quarter(&mut x, 1, 5, 9, 13);
+        quarter(&mut x, 2, 6, 10, 14);
+        quarter(&mut x, 3, 7, 11, 15);
+        quarter(&mut x, 0, 5, 10, 15);
+        quarter(&mut x, 1, 6, 11, 12);
+        quarter(&mut x, 2, 7, 8, 13);
+        quarter(&mut x, 3, 4, 9, 14);
+    }
+    let r: [Lanes; 16] = std::array::from_fn(|i| add(x[i], init[i]));
+    std::array::from_fn(|j| {
+        let (b, i) = (j / 8, j % 8);
+        (r[2 * i + 1][b] as u64) << 32 | r[2 * i][b] as u64
+    })
+}
+
 /// The primary words of patients `first_patient .. first_patient + PATIENTS` (stream numbers
 /// wrap around 2^64, as stream numbers do).
 #[inline]
@@ -151,6 +273,36 @@ mod tests {
         let mut rng = ChaCha8Rng::from_seed(seed);
         rng.set_stream(patient);
         std::array::from_fn(|_| rng.next_u64())
+    }
+
+    /// Protects every word drawn past a purpose's slot: one block, and four blocks side by side,
+    /// must be the blocks rand_chacha gives at that position, for counters across the 32-bit boundary and at the reserved
+    /// regions' starts, and for any stream number.
+    #[test]
+    fn one_block_equals_rand_chacha() {
+        let seed: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(91).wrapping_add(5));
+        let key: [u32; 8] =
+            std::array::from_fn(|i| u32::from_le_bytes(seed[4 * i..4 * i + 4].try_into().unwrap()));
+        for stream in [0u64, 3, (1 << 32) + 7, u64::MAX] {
+            for counter in [0u64, 1, 5, (1 << 32) - 1, 1 << 32, 17 << 36, u64::MAX >> 4] {
+                let mut rng = ChaCha8Rng::from_seed(seed);
+                rng.set_stream(stream);
+                rng.set_word_pos(counter as u128 * 16);
+                let expected: [u64; 8] = std::array::from_fn(|_| rng.next_u64());
+                assert_eq!(
+                    block(&key, counter, stream),
+                    expected,
+                    "stream {stream}, block {counter}"
+                );
+                let mut rng = ChaCha8Rng::from_seed(seed);
+                rng.set_stream(stream);
+                rng.set_word_pos(counter as u128 * 16);
+                let expected: [u64; 8 * WIDE_BLOCKS] = std::array::from_fn(|_| rng.next_u64());
+                let wide = wide_blocks(&key, counter, stream);
+                assert_eq!(wide, expected, "wide, stream {stream}, block {counter}");
+                assert_eq!(wide_blocks_portable(&key, counter, stream), expected);
+            }
+        }
     }
 
     /// Protects every published result: each variant must give rand_chacha's ChaCha8 words,

@@ -11,7 +11,8 @@
 //! * the first 32 64-bit words of the stream (its first four ChaCha8 blocks) are split into
 //!   fixed slots, one per common purpose, so that a typical patient needs no other words;
 //! * a purpose that needs more words than its slot continues in a region of the stream reserved
-//!   for it alone, starting at word `(purpose id + 1) << 40`, unreachable by any other purpose.
+//!   for it alone, starting at 32-bit word `(purpose id + 1) << 40` (ChaCha block
+//!   `(purpose id + 1) << 36`), unreachable by any other purpose.
 //!
 //! Because the slot of a purpose and its reserved region depend on nothing else, drawing more or
 //! fewer numbers for one purpose (a strategy that diverges, a rejection sampler that retries)
@@ -94,6 +95,8 @@ impl Purpose {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamKey {
     key: [u8; 32],
+    /// The same key as eight little-endian 32-bit words, as ChaCha reads it.
+    words: [u32; 8],
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mixer (Steele, Lea & Flood 2014).
@@ -112,7 +115,10 @@ impl StreamKey {
             let w = mix64(s ^ mix64(((draw as u64) << 8) | i as u64));
             chunk.copy_from_slice(&w.to_le_bytes());
         }
-        StreamKey { key }
+        let words = std::array::from_fn(|i| {
+            u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]])
+        });
+        StreamKey { key, words }
     }
 
     /// The stream of one uncertain model number in this parameter draw, keyed by its scenario
@@ -128,7 +134,9 @@ impl StreamKey {
         rng
     }
 
-    #[inline]
+    /// The whole keyed stream of one patient, as rand_chacha gives it (what the slots and the
+    /// reserved regions are cut from).
+    #[cfg(test)]
     fn rng(&self, patient: u64) -> ChaCha8Rng {
         let mut rng = ChaCha8Rng::from_seed(self.key);
         rng.set_stream(patient);
@@ -196,9 +204,11 @@ impl<'k> PatientStreams<'k> {
             slot: &self.primary()[start..start + len],
             next: 0,
             reserved: None,
+            reserved_next: 0,
+            reserved_len: 0,
+            reserved_block: purpose.reserved_region_block(),
             key: self.key,
             patient: self.patient,
-            purpose,
         }
     }
 }
@@ -207,29 +217,60 @@ impl<'k> PatientStreams<'k> {
 pub struct PurposeStream<'a> {
     slot: &'a [u64],
     next: usize,
-    reserved: Option<ChaCha8Rng>,
+    /// Words of the reserved region computed and not yet given: `reserved[reserved_next ..
+    /// reserved_len]` (`None` until the purpose outgrows its slot).
+    reserved: Option<[u64; 8 * keystream::WIDE_BLOCKS]>,
+    reserved_next: usize,
+    reserved_len: usize,
+    /// The ChaCha block counter of the next reserved block.
+    reserved_block: u64,
     key: &'a StreamKey,
     patient: u64,
-    purpose: Purpose,
+}
+
+impl Purpose {
+    /// The ChaCha block where this purpose's reserved region starts: 32-bit word
+    /// `(id + 1) << 40`, 16 such words a block.
+    #[inline]
+    fn reserved_region_block(self) -> u64 {
+        (self.id() + 1) << 36
+    }
 }
 
 impl PurposeStream<'_> {
-    /// The reserved region, positioned at its start the first time it is needed.
+    /// The next word of the reserved region.
     #[inline]
-    fn reserved_region(&mut self) -> &mut ChaCha8Rng {
-        if self.reserved.is_none() {
-            self.open_reserved_region();
+    fn next_reserved(&mut self) -> u64 {
+        if self.reserved_next == self.reserved_len {
+            self.next_reserved_blocks();
         }
-        // Just filled when it was empty.
-        self.reserved.as_mut().unwrap_or_else(|| unreachable!())
+        let words = self.reserved.as_ref().unwrap_or_else(|| unreachable!());
+        let w = words[self.reserved_next % words.len()];
+        self.reserved_next += 1;
+        w
     }
 
+    /// Most purposes that outgrow their slot need a word or two more: one block first. A
+    /// purpose that needs more gets four blocks at a time, computed side by side.
     #[cold]
     #[inline(never)]
-    fn open_reserved_region(&mut self) {
-        let mut rng = self.key.rng(self.patient);
-        rng.set_word_pos(((self.purpose.id() + 1) as u128) << 40);
-        self.reserved = Some(rng);
+    fn next_reserved_blocks(&mut self) {
+        let (key, counter, stream) = (&self.key.words, self.reserved_block, self.patient);
+        match &mut self.reserved {
+            None => {
+                let mut words = [0; 8 * keystream::WIDE_BLOCKS];
+                words[..8].copy_from_slice(&keystream::block(key, counter, stream));
+                self.reserved = Some(words);
+                self.reserved_len = 8;
+                self.reserved_block = counter.wrapping_add(1);
+            }
+            Some(words) => {
+                *words = keystream::wide_blocks(key, counter, stream);
+                self.reserved_len = words.len();
+                self.reserved_block = counter.wrapping_add(keystream::WIDE_BLOCKS as u64);
+            }
+        }
+        self.reserved_next = 0;
     }
 }
 
@@ -240,7 +281,7 @@ impl RngCore for PurposeStream<'_> {
             self.next += 1;
             w
         } else {
-            self.reserved_region().next_u64()
+            self.next_reserved()
         }
     }
 
@@ -344,6 +385,33 @@ mod tests {
                 assert_eq!(
                     take(&mut reused.stream(purpose), 40),
                     take(&mut fresh.stream(purpose), 40),
+                    "patient {patient}, {purpose:?}"
+                );
+            }
+        }
+    }
+
+    /// Protects the layout of the reserved regions: past its slot, a purpose draws the words of
+    /// the patient's keyed stream from 32-bit word `(id + 1) << 40` on, across block boundaries.
+    #[test]
+    fn reserved_regions_continue_the_keyed_stream() {
+        let key = StreamKey::new(5, 2);
+        for patient in [0u64, 77, u64::MAX] {
+            let streams = PatientStreams::new(&key, patient);
+            for purpose in [
+                Purpose::Demographics,
+                Purpose::Surgery,
+                Purpose::Conditioning(Procedure::Pve),
+            ] {
+                let (_, len) = purpose.slot();
+                let mut s = streams.stream(purpose);
+                let words = take(&mut s, len + 77);
+                let mut whole = key.rng(patient);
+                whole.set_word_pos(((purpose.id() + 1) as u128) << 40);
+                let expected: Vec<u64> = (0..77).map(|_| whole.next_u64()).collect();
+                assert_eq!(
+                    &words[len..],
+                    &expected[..],
                     "patient {patient}, {purpose:?}"
                 );
             }
