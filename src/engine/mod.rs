@@ -1,9 +1,11 @@
 //! The cohort engine: patients in fixed-size blocks, blocks in parallel, tallies merged.
 //!
 //! A block's result depends only on the patients in it, and tallies merge exactly, so the totals
-//! are the same for any thread count or block size. Blocks run in waves of a few per thread and
-//! are handed to the record sink in index order, so per-patient records stream out in patient
-//! order while memory stays flat.
+//! are the same for any thread count or block size. When per-patient records are kept, or a
+//! study's tally depends on the order of its blocks, blocks run in waves of a few per thread and
+//! are merged and handed to the record sink in index order, so records stream out in patient
+//! order while memory stays flat. Otherwise each thread adds block after block into tallies of
+//! its own, merged at the end: no barrier between waves and no tally per block.
 
 pub mod accumulators;
 pub mod conversion;
@@ -108,6 +110,25 @@ pub trait Simulation: Sync {
         key: &StreamKey,
         patients: Range<u64>,
     ) -> (Self::Tally, Self::Records);
+
+    /// Whether merging tallies gives the same tally in any order and grouping (integer counts
+    /// and exact sums only; nothing kept by patient order). Such a study's blocks may be added
+    /// into whichever tally a thread holds.
+    fn merges_in_any_order(&self) -> bool {
+        false
+    }
+
+    /// The per-patient loop over one block, adding into `tally` and keeping no records.
+    fn add_block(
+        &self,
+        plan: &RunPlan,
+        key: &StreamKey,
+        patients: Range<u64>,
+        tally: &mut Self::Tally,
+    ) {
+        let (part, _) = self.simulate_block(plan, key, patients);
+        Self::merge(tally, &part);
+    }
 }
 
 impl Simulation for Model {
@@ -128,12 +149,24 @@ impl Simulation for Model {
         key: &StreamKey,
         patients: Range<u64>,
     ) -> (Tally, Records) {
-        let procedures: Vec<&ProcedureModel> = self
-            .strategies
-            .iter()
-            .map(|s| self.procedure(s.procedure))
-            .collect();
-        simulate_block(self, plan, key, &procedures, patients)
+        let mut tally = empty_tally(self, plan.quantiles);
+        let mut records = Records::default();
+        if plan.records {
+            let n = (patients.end - patients.start) as usize;
+            records.patients.reserve_exact(n);
+            records.courses.reserve_exact(n * self.strategies.len());
+        }
+        simulate_block(self, key, patients, &mut tally, Some(&mut records));
+        (tally, records)
+    }
+
+    /// Counts and exact fixed-point sums only.
+    fn merges_in_any_order(&self) -> bool {
+        true
+    }
+
+    fn add_block(&self, _plan: &RunPlan, key: &StreamKey, patients: Range<u64>, tally: &mut Tally) {
+        simulate_block(self, key, patients, tally, None);
     }
 }
 
@@ -155,10 +188,44 @@ pub fn run<S: Simulation, E: Send>(
     // skips the blocks of the wave not yet started, so it is not kept waiting for the wave.
     let per_thread = if plan.records { 4 } else { 32 };
     let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
-    let mut total = study.empty_tally(plan.quantiles);
     let interrupted = || EngineError::Interrupted {
         done: control.done.load(Ordering::Relaxed),
     };
+    let simulated = |range: &Range<u64>| {
+        control
+            .done
+            .fetch_add(range.end - range.start, Ordering::Relaxed);
+    };
+    let block_range = |b: u64| start + b * block..(start + (b + 1) * block).min(end);
+
+    if !plan.records && study.merges_in_any_order() {
+        // Each of rayon's pieces of the block range adds its blocks into one tally; the pieces'
+        // tallies merge at the end. A stop skips the blocks not yet started.
+        return (0..blocks)
+            .into_par_iter()
+            .try_fold(
+                || study.empty_tally(plan.quantiles),
+                |mut tally, b| {
+                    if control.stopped() {
+                        return None;
+                    }
+                    let range = block_range(b);
+                    study.add_block(plan, &key, range.clone(), &mut tally);
+                    simulated(&range);
+                    Some(tally)
+                },
+            )
+            .try_reduce(
+                || study.empty_tally(plan.quantiles),
+                |mut total, part| {
+                    S::merge(&mut total, &part);
+                    Some(total)
+                },
+            )
+            .ok_or_else(interrupted);
+    }
+
+    let mut total = study.empty_tally(plan.quantiles);
 
     let mut first = 0;
     while first < blocks {
@@ -172,11 +239,9 @@ pub fn run<S: Simulation, E: Send>(
                 if control.stopped() {
                     return None;
                 }
-                let range = start + b * block..(start + (b + 1) * block).min(end);
+                let range = block_range(b);
                 let out = study.simulate_block(plan, &key, range.clone());
-                control
-                    .done
-                    .fetch_add(range.end - range.start, Ordering::Relaxed);
+                simulated(&range);
                 Some(out)
             })
             .collect();
@@ -219,21 +284,20 @@ const NO_COURSE: Course = Course {
     growth: Growth::NONE,
 };
 
-/// The per-patient loop. Allocates only the block's tally (and records, when asked for).
+/// The per-patient loop: adds patients `patients` into `tally`, and their records into
+/// `records` when given. Allocates nothing per patient.
 fn simulate_block(
     model: &Model,
-    plan: &RunPlan,
     key: &StreamKey,
-    procedures: &[&ProcedureModel],
     patients: Range<u64>,
-) -> (Tally, Records) {
-    let mut tally = empty_tally(model, plan.quantiles);
-    let mut records = Records::default();
-    if plan.records {
-        let n = (patients.end - patients.start) as usize;
-        records.patients.reserve_exact(n);
-        records.courses.reserve_exact(n * procedures.len());
-    }
+    tally: &mut Tally,
+    mut records: Option<&mut Records>,
+) {
+    let procedures: Vec<&ProcedureModel> = model
+        .strategies
+        .iter()
+        .map(|s| model.procedure(s.procedure))
+        .collect();
     let checks = model.schedule.checks as usize;
     let needs_days = tally.keeps_days_to_threshold();
     let mut sflr = [0.0; MAX_CHECKS as usize + 1];
@@ -292,16 +356,15 @@ fn simulate_block(
                     &sflr[..=checks],
                     adequate,
                 );
-                if plan.records {
+                if let Some(records) = records.as_deref_mut() {
                     records.courses.push((*course, end));
                 }
             }
         }
-        if plan.records {
+        if let Some(records) = records.as_deref_mut() {
             records.patients.push(patient);
         }
     }
-    (tally, records)
 }
 
 /// The tally of either study: what shards save and merge.
