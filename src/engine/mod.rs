@@ -183,11 +183,6 @@ pub fn run<S: Simulation, E: Send>(
     let start = plan.patients.start;
     let end = plan.patients.end.max(start);
     let blocks = (end - start).div_ceil(block);
-    // Blocks run in waves, merged in order after each; a wave ends in a barrier where threads
-    // that finish early wait, so waves are long unless per-patient records must be held. A stop
-    // skips the blocks of the wave not yet started, so it is not kept waiting for the wave.
-    let per_thread = if plan.records { 4 } else { 32 };
-    let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let interrupted = || EngineError::Interrupted {
         done: control.done.load(Ordering::Relaxed),
     };
@@ -225,8 +220,12 @@ pub fn run<S: Simulation, E: Send>(
             .ok_or_else(interrupted);
     }
 
+    // Otherwise blocks run in waves, merged in order after each; a wave ends in a barrier where
+    // threads that finish early wait, so waves are long unless per-patient records must be held.
+    // A stop skips the blocks of the wave not yet started, so it is not kept waiting for it.
+    let per_thread = if plan.records { 4 } else { 32 };
+    let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let mut total = study.empty_tally(plan.quantiles);
-
     let mut first = 0;
     while first < blocks {
         if control.stopped() {

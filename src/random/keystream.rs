@@ -25,10 +25,8 @@ const LANES: usize = PATIENTS * BLOCKS;
 pub const WORDS: usize = BLOCKS * 8;
 
 /// ChaCha's constant, "expand 32-byte k".
-#[cfg(target_arch = "x86_64")]
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 /// ChaCha8: four double rounds.
-#[cfg(target_arch = "x86_64")]
 const DOUBLE_ROUNDS: usize = 4;
 
 /// Four patients' blocks with AVX-512 intrinsics: a state word is one register (16 lanes), and
@@ -136,7 +134,6 @@ fn blocks_by_patient(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS
 /// words: rand_chacha would compute four blocks and reset its state to get there.
 #[inline]
 pub fn block(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8] {
-    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
     #[inline(always)]
     fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
         x[a] = x[a].wrapping_add(x[b]);
@@ -156,7 +153,7 @@ pub fn block(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8] {
     init[14] = stream as u32;
     init[15] = (stream >> 32) as u32;
     let mut x = init;
-    for _ in 0..4 {
+    for _ in 0..DOUBLE_ROUNDS {
         quarter(&mut x, 0, 4, 8, 12);
         quarter(&mut x, 1, 5, 9, 13);
         quarter(&mut x, 2, 6, 10, 14);
@@ -200,7 +197,6 @@ fn wide_blocks_avx512vl(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * 
 
 #[inline(always)]
 fn wide_blocks_portable(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * WIDE_BLOCKS] {
-    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
     type Lanes = [u32; WIDE_BLOCKS];
     #[inline(always)]
     fn add(a: Lanes, b: Lanes) -> Lanes {
@@ -222,11 +218,11 @@ fn wide_blocks_portable(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * 
         x[b] = xor_rotate(x[b], x[c], 7);
     }
     let mut init = [[0u32; WIDE_BLOCKS]; 16];
-    for i in 0..4 {
-        init[i] = [SIGMA[i]; WIDE_BLOCKS];
+    for (w, &s) in init.iter_mut().zip(&SIGMA) {
+        *w = [s; WIDE_BLOCKS];
     }
-    for i in 0..8 {
-        init[4 + i] = [key[i]; WIDE_BLOCKS];
+    for (w, &k) in init[4..12].iter_mut().zip(key) {
+        *w = [k; WIDE_BLOCKS];
     }
     let counters: [u64; WIDE_BLOCKS] = std::array::from_fn(|l| counter.wrapping_add(l as u64));
     init[12] = counters.map(|c| c as u32);
@@ -234,7 +230,7 @@ fn wide_blocks_portable(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * 
     init[14] = [stream as u32; WIDE_BLOCKS];
     init[15] = [(stream >> 32) as u32; WIDE_BLOCKS];
     let mut x = init;
-    for _ in 0..4 {
+    for _ in 0..DOUBLE_ROUNDS {
         quarter(&mut x, 0, 4, 8, 12);
         quarter(&mut x, 1, 5, 9, 13);
         quarter(&mut x, 2, 6, 10, 14);

@@ -72,6 +72,13 @@ impl Purpose {
         }
     }
 
+    /// The ChaCha block where this purpose's reserved region starts: 32-bit word
+    /// `(id + 1) << 40`, 16 such words a block.
+    #[inline]
+    fn reserved_region_block(self) -> u64 {
+        (self.id() + 1) << 36
+    }
+
     /// The slot of this purpose inside the primary words: (first word, number of words).
     fn slot(self) -> (usize, usize) {
         match self {
@@ -228,15 +235,6 @@ pub struct PurposeStream<'a> {
     patient: u64,
 }
 
-impl Purpose {
-    /// The ChaCha block where this purpose's reserved region starts: 32-bit word
-    /// `(id + 1) << 40`, 16 such words a block.
-    #[inline]
-    fn reserved_region_block(self) -> u64 {
-        (self.id() + 1) << 36
-    }
-}
-
 impl PurposeStream<'_> {
     /// The next word of the reserved region.
     #[inline]
@@ -245,6 +243,8 @@ impl PurposeStream<'_> {
             self.next_reserved_blocks();
         }
         let words = self.reserved.as_ref().unwrap_or_else(|| unreachable!());
+        // `reserved_next < reserved_len ≤ words.len()`: the remainder (a mask) only spares
+        // the bounds check.
         let w = words[self.reserved_next % words.len()];
         self.reserved_next += 1;
         w
