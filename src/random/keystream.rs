@@ -29,6 +29,20 @@ const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 /// ChaCha8: four double rounds.
 const DOUBLE_ROUNDS: usize = 4;
 
+/// One double round: the quarter-rounds of the four columns, then of the four diagonals, of
+/// the 4 × 4 state, whatever a state word is (a word, or the same word of several blocks).
+#[inline(always)]
+fn double_round(mut quarter: impl FnMut(usize, usize, usize, usize)) {
+    quarter(0, 4, 8, 12);
+    quarter(1, 5, 9, 13);
+    quarter(2, 6, 10, 14);
+    quarter(3, 7, 11, 15);
+    quarter(0, 5, 10, 15);
+    quarter(1, 6, 11, 12);
+    quarter(2, 7, 8, 13);
+    quarter(3, 4, 9, 14);
+}
+
 /// Four patients' blocks with AVX-512 intrinsics: a state word is one register (16 lanes), and
 /// the word-by-lane matrix is transposed in registers. (Plain array code that the compiler
 /// vectorized was slower: the state went through memory and the transposition became gathers
@@ -72,14 +86,7 @@ fn blocks_avx512(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; P
     init[15] = lanes(&|l| (stream(l) >> 32) as u32);
     let mut x = init;
     for _ in 0..DOUBLE_ROUNDS {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
+        double_round(|a, b, c, d| quarter(&mut x, a, b, c, d));
     }
     let r: [__m512i; 16] = std::array::from_fn(|i| _mm512_add_epi32(x[i], init[i]));
     // Rows are words, columns lanes. After the 32- and 64-bit interleaves, 128-bit lane q of
@@ -154,14 +161,7 @@ pub fn block(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8] {
     init[15] = (stream >> 32) as u32;
     let mut x = init;
     for _ in 0..DOUBLE_ROUNDS {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
+        double_round(|a, b, c, d| quarter(&mut x, a, b, c, d));
     }
     std::array::from_fn(|i| {
         let lo = x[2 * i].wrapping_add(init[2 * i]);
@@ -231,14 +231,7 @@ fn wide_blocks_portable(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * 
     init[15] = [(stream >> 32) as u32; WIDE_BLOCKS];
     let mut x = init;
     for _ in 0..DOUBLE_ROUNDS {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
+        double_round(|a, b, c, d| quarter(&mut x, a, b, c, d));
     }
     let r: [Lanes; 16] = std::array::from_fn(|i| add(x[i], init[i]));
     std::array::from_fn(|j| {
