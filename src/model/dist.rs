@@ -361,14 +361,37 @@ mod tests {
         }
     }
 
+    /// Protects the validation that refuses a truncation keeping too little of its law: the
+    /// mass inside the bounds comes from the distribution function (to statrs' accuracy, a few
+    /// 1e-11 for Φ), and is all or nothing for a point mass.
     #[test]
     fn truncated_mass_is_the_share_inside_the_bounds() {
-        let d = Dist::new(
-            Law::Normal(Normal::new(0.0, 1.0).unwrap()),
-            Some((-1.0, 1.0)),
-            String::new(),
-            0.0,
-        );
-        assert!((d.truncated_mass() - 0.6827).abs() < 0.015);
+        let mass = |law: Law, bounds: Option<(f64, f64)>| {
+            Dist::new(law, bounds, String::new(), 0.0).truncated_mass()
+        };
+        let normal = || Law::Normal(Normal::new(0.0, 1.0).unwrap());
+        // Φ(1) − Φ(−1) = erf(1/√2).
+        let m = mass(normal(), Some((-1.0, 1.0)));
+        assert!((m - 0.682_689_492_137_085_9).abs() < 1e-9, "{m}");
+        assert_eq!(mass(normal(), None), 1.0);
+        // Lognormal, median 1, sdlog 1, on [1, e]: Φ(1) − Φ(0).
+        let lognormal = Law::LogNormal {
+            law: rand_distr::LogNormal::new(0.0, 1.0).unwrap(),
+            meanlog: 0.0,
+            sdlog: 1.0,
+        };
+        let m = mass(lognormal, Some((1.0, std::f64::consts::E)));
+        assert!((m - 0.341_344_746_068_542_9).abs() < 1e-9, "{m}");
+        // Gamma, shape 2, scale 1, on [0, 1]: 1 − 2/e.
+        let gamma = Law::Gamma {
+            law: rand_distr::Gamma::new(2.0, 1.0).unwrap(),
+            shape: 2.0,
+            scale: 1.0,
+        };
+        let m = mass(gamma, Some((0.0, 1.0)));
+        assert!((m - (1.0 - 2.0 / std::f64::consts::E)).abs() < 1e-9, "{m}");
+        // A point mass is wholly inside or wholly outside, bounds included.
+        assert_eq!(mass(Law::Fixed(2.0), Some((2.0, 3.0))), 1.0);
+        assert_eq!(mass(Law::Fixed(4.0), Some((2.0, 3.0))), 0.0);
     }
 }
