@@ -240,6 +240,21 @@ fn keys_of_the_other_study_are_rejected_with_their_line() {
         &text,
         "cohort.remnant.fraction is used only in a hypertrophy study",
     );
+    // Output settings with no effect outside a hypertrophy study are refused, not ignored.
+    for setting in ["quantiles = false", "weekly_moments = false"] {
+        let text = fs::read_to_string("scenarios/default.toml")
+            .unwrap()
+            .replacen(
+                "[cohort]\n",
+                &format!("[run.outputs]\n{setting}\n\n[cohort]\n"),
+                1,
+            );
+        let key = setting.split(' ').next().unwrap();
+        bad_scenario(
+            &text,
+            &format!("run.outputs.{key} is used only in a hypertrophy study"),
+        );
+    }
 }
 
 #[test]

@@ -209,6 +209,22 @@ impl Validator<'_> {
     /// The keys of a hypertrophy study that a conversion study does not use (the cohort's are
     /// checked with the cohort).
     fn no_hypertrophy_keys(&self, raw: &RawScenario) -> Result<()> {
+        let outputs = &raw.run.outputs;
+        for (key, present) in [
+            ("run.outputs.quantiles", outputs.quantiles.is_some()),
+            (
+                "run.outputs.weekly_moments",
+                outputs.weekly_moments.is_some(),
+            ),
+        ] {
+            if present {
+                return self.only_in(
+                    key,
+                    StudyKind::Hypertrophy,
+                    "it chooses which sFLR and DH summaries the hypertrophy tables keep",
+                );
+            }
+        }
         if raw.model.waiting.is_some() {
             return self.only_in(
                 "model.waiting",
