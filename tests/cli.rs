@@ -644,7 +644,7 @@ fn target_se_grows_the_cohort_until_it_is_met() {
         .map(|p| p.parse().unwrap())
         .collect();
     let last = *patients.iter().max().unwrap();
-    assert!(last > 2000 && last % 8192 == 0, "grown to {last}");
+    assert!(last > 2000 && last.is_multiple_of(8192), "grown to {last}");
     let rows_at_end: Vec<f64> = csv_column(&c, "se")
         .iter()
         .zip(&patients)

@@ -11,7 +11,8 @@ use remnant::scenario::Scenario;
 const N: u64 = 400_000;
 
 /// (strategy, ready by week 1..8, mean weeks to ready, never ready, dropped out, mean DH week 4, sd DH week 4)
-const EXACT: [(&str, [f64; 8], f64, f64, f64, f64, f64); 4] = [
+type ExactRow = (&'static str, [f64; 8], f64, f64, f64, f64, f64);
+const EXACT: [ExactRow; 4] = [
     (
         "PVE",
         [

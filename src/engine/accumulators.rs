@@ -527,8 +527,8 @@ mod tests {
             }
         }
         let n = paths.len() as u64;
-        for k in 0..4 {
-            assert_eq!(whole.change_at(k, n), direct[k].with_count(n), "check {k}");
+        for (k, d) in direct.iter().enumerate().take(4) {
+            assert_eq!(whole.change_at(k, n), d.with_count(n), "check {k}");
         }
         assert_eq!(whole.change_at(0, n).mean(), Some(0.0));
         let mut merged = PathSums::new(4);

@@ -529,6 +529,7 @@ impl Simulation for ConversionModel {
             let patient = self.patient(index, &streams);
             tally.add_patient(&patient);
             let ras = patient.tumours.biology.ras_mutant as usize;
+            #[allow(clippy::needless_range_loop)] // r is the regimen, the index of the cache too
             for r in 0..self.regimens.len() {
                 if used[ras][r] {
                     let profile = self.response_with_cache(&patient, r, None, &mut plans);

@@ -157,6 +157,7 @@ pub fn remnant_path(
     let mut adequate = (sflr0 >= patient.safe_sflr) as u64;
     let g = course.growth;
     let mut decay = 1.0;
+    #[allow(clippy::needless_range_loop)] // k is the check: its day and its bit, not only an index
     for k in 1..=schedule.checks as usize {
         let days = schedule.day(k as u32);
         decay *= r;

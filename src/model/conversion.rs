@@ -843,6 +843,7 @@ impl ConversionModel {
     }
 
     /// Resect (possibly after FLR conditioning) if the patient is resectable at this scan.
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         p: &ConversionPatient,

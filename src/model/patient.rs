@@ -23,6 +23,7 @@ pub struct LiverGroup {
 
 /// How the baseline future liver remnant is given.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per scenario, read for every patient: no indirection
 pub enum RemnantSource {
     /// Segment volumes drawn from a Dirichlet around mean shares; the remnant is what the planned
     /// resection leaves.

@@ -105,6 +105,7 @@ fn blocks_avx512(seed: &[u8; 32], first_patient: u64, out: &mut [[u64; WORDS]; P
     // Column c = 4q + k gathers 128-bit lane q of b[0][k] .. b[3][k]; it is lane c's block,
     // stored at 64-byte row c of `out`.
     let dst: *mut __m512i = out.as_mut_ptr().cast();
+    #[allow(clippy::needless_range_loop)] // k is a column of the transposition, not only an index
     for k in 0..4 {
         let even01 = _mm512_shuffle_i32x4::<0x88>(b[0][k], b[1][k]);
         let odd01 = _mm512_shuffle_i32x4::<0xDD>(b[0][k], b[1][k]);

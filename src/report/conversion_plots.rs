@@ -1100,7 +1100,7 @@ mod tests {
     fn trace(i: usize) -> SpiderLine {
         let x: Vec<f64> = (0..=8).map(|k| 6.0 * f64::from(k)).collect();
         let depth = -70.0 + 11.0 * i as f64;
-        let regrowth = if i % 3 == 0 { 4.0 } else { 0.5 };
+        let regrowth = if i.is_multiple_of(3) { 4.0 } else { 0.5 };
         let y: Vec<f64> = x
             .iter()
             .map(|&w| depth * (1.0 - (-w / 10.0).exp()) + regrowth * (w - 12.0).max(0.0))
@@ -1109,7 +1109,7 @@ mod tests {
         let progressed_at = x
             .iter()
             .zip(&y)
-            .find(|&(&w, &v)| v >= 20.0 || (i % 3 == 0 && w >= 36.0))
+            .find(|&(&w, &v)| v >= 20.0 || (i.is_multiple_of(3) && w >= 36.0))
             .map(|(&w, _)| w);
         SpiderLine {
             x,

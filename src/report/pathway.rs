@@ -78,7 +78,7 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
 
 /// "1y", "3y", "5y" for a landmark in months.
 fn landmark_name(months: usize) -> String {
-    if months % 12 == 0 {
+    if months.is_multiple_of(12) {
         format!("{}y", months / 12)
     } else {
         format!("{months}m")

@@ -44,7 +44,7 @@ impl ParquetStream {
         if self.writer.is_none() {
             let f = File::create(&self.path).map_err(|e| err(&self.path, e))?;
             let w = ParquetWriter::new(f)
-                .batched(&df.schema())
+                .batched(df.schema())
                 .map_err(|e| err(&self.path, e))?;
             self.writer = Some(w);
         }

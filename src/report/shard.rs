@@ -205,7 +205,7 @@ mod tests {
         let mut t = Tally::new(2, 3, 4, 28.0, true, MomentChecks::Every);
         t.patients = 7;
         let mut s = ExactSum::default();
-        s.add(1234.567_891);
+        s.add(1_234.567_891);
         s.add(-1e-9);
         for _ in 0..3 {
             s.add(2.0e9); // sums beyond 2^64 must survive the JSON round trip

@@ -28,12 +28,15 @@ pub fn position_in(text: &str, offset: usize) -> Position {
     }
 }
 
+/// The byte span of a key and of its value.
+type KeyValueSpans = (Option<Range<usize>>, Option<Range<usize>>);
+
 /// Byte spans of every key path in one document.
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     text: String,
     /// path → (key span, value span).
-    spans: BTreeMap<String, (Option<Range<usize>>, Option<Range<usize>>)>,
+    spans: BTreeMap<String, KeyValueSpans>,
 }
 
 impl SpanIndex {

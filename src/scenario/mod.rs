@@ -144,6 +144,7 @@ pub struct ParameterRecord {
 
 /// What a scenario studies, with its validated model.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per run
 pub enum Study {
     /// Growth of the future liver remnant after conditioning procedures (`study = "hypertrophy"`).
     Hypertrophy(Model),
