@@ -156,7 +156,7 @@ impl Simulation for Model {
             records.patients.reserve_exact(n);
             records.courses.reserve_exact(n * self.strategies.len());
         }
-        simulate_block(self, key, patients, &mut tally, Some(&mut records));
+        simulate_patients(self, key, patients, &mut tally, Some(&mut records));
         (tally, records)
     }
 
@@ -166,7 +166,7 @@ impl Simulation for Model {
     }
 
     fn add_block(&self, _plan: &RunPlan, key: &StreamKey, patients: Range<u64>, tally: &mut Tally) {
-        simulate_block(self, key, patients, tally, None);
+        simulate_patients(self, key, patients, tally, None);
     }
 }
 
@@ -285,7 +285,7 @@ const NO_COURSE: Course = Course {
 
 /// The per-patient loop: adds patients `patients` into `tally`, and their records into
 /// `records` when given. Allocates nothing per patient.
-fn simulate_block(
+fn simulate_patients(
     model: &Model,
     key: &StreamKey,
     patients: Range<u64>,
@@ -306,6 +306,7 @@ fn simulate_block(
         let patient = model.patient(index, &streams);
         tally.add_patient(&patient);
         let mut reference_ready = false;
+        let sflr0 = patient.sflr0();
         // Procedures in groups: first the draws of every course, then the exponentials and
         // logarithms of every course, then the paths. The elementary functions of different
         // courses do not wait on each other, so the processor overlaps them.
@@ -319,7 +320,6 @@ fn simulate_block(
             let mut decay = [0.0; COURSES_AT_ONCE];
             // Days to threshold: read only by the time-to-threshold distribution.
             let mut days = [f64::NAN; COURSES_AT_ONCE];
-            let sflr0 = patient.sflr0();
             for ((r, d), course) in decay.iter_mut().zip(&mut days).zip(courses) {
                 *r = decay_per_check(&model.schedule, &course.growth);
                 if needs_days {

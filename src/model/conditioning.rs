@@ -230,6 +230,8 @@ mod tests {
         }
     }
 
+    /// MODEL.md's thresholds: 20% for a normal liver, 40% with cirrhosis, 30% after more than
+    /// 12 weeks of chemotherapy. The tests use a normal liver only.
     fn rule(min_kgr: Option<f64>) -> SafeRemnantRule {
         SafeRemnantRule {
             normal: 0.20,
