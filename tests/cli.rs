@@ -660,10 +660,27 @@ fn target_se_grows_the_cohort_until_it_is_met() {
     assert_eq!(manifest["target_se_reached"], true);
 }
 
+/// Regression: with one patient a share of 0 or 1 had a standard error of 0, so any target was
+/// "reached" at once. The target is judged on a standard error that is never 0 (the Wilson
+/// interval's width), and the cohort grows.
+#[test]
+fn target_se_is_not_reached_by_one_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("one");
+    run_scenario(SCENARIO, "1", &out, &["--target-se", "0.05"]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let patients = manifest["patients"].as_u64().unwrap();
+    assert!(patients >= 8192, "grown to {patients}");
+    assert_eq!(manifest["target_se_reached"], true);
+}
+
 #[test]
 fn bad_target_se_and_convergence_with_shards_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    for bad in ["0", "-0.1", "0.5", "abc", "NaN"] {
+    // 1e-12: below what a share of 0.5 reaches with 10⁹ patients (it overflowed the projection
+    // and stopped at once, "not reached").
+    for bad in ["0", "-0.1", "0.5", "abc", "NaN", "1e-12", "1e-6"] {
         remnant()
             .args([
                 "run",

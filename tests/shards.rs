@@ -128,6 +128,29 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
             .code(2)
             .stderr(contains("not a complete remnant shard"));
     }
+    // Regression: a shard whose scenario text was edited (one number) merged into tables and a
+    // report that showed a value never simulated. The text must match its scenario_sha256.
+    let edited = dir.path().join("edited-text");
+    let _ = fs::remove_dir_all(&edited);
+    fs::create_dir(&edited).unwrap();
+    fs::copy(s1.join("tally.json"), edited.join("tally.json")).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(s1.join("shard.json")).unwrap()).unwrap();
+    let text = manifest["scenario_text"].as_str().unwrap().to_owned();
+    let at = text.find("value = ").expect("a number in the scenario") + "value = ".len();
+    let digit = text.as_bytes()[at];
+    assert!(digit.is_ascii_digit(), "{}", &text[at..at + 10]);
+    let other = if digit == b'9' { "8" } else { "9" };
+    let changed = format!("{}{other}{}", &text[..at], &text[at + 1..]);
+    manifest["scenario_text"] = serde_json::Value::String(changed);
+    fs::write(
+        edited.join("shard.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    merge(&[&edited, &s2, &s3], &out)
+        .code(2)
+        .stderr(contains("does not match its scenario_sha256"));
     let not_a_shard = dir.path().join("empty");
     fs::create_dir(&not_a_shard).unwrap();
     merge(&[&s1, &not_a_shard], &out)

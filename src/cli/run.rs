@@ -130,14 +130,17 @@ impl RunConfig {
         };
         let target_se = match &a.target_se {
             None => None,
-            Some(text) => match text.trim().parse::<f64>() {
-                Ok(x) if x > 0.0 && x < 0.5 => Some(x),
-                _ => {
-                    return Err(bad_input(format!(
-                        "--target-se expects a standard error of a share, a number above 0 and below 0.5 (got {text:?})"
-                    )))
+            Some(text) => {
+                let smallest = convergence::smallest_reachable_se(MAX_TARGET_PATIENTS);
+                match text.trim().parse::<f64>() {
+                    Ok(x) if x >= smallest && x < 0.5 => Some(x),
+                    _ => {
+                        return Err(bad_input(format!(
+                            "--target-se expects the standard error of a share, from {smallest:.1e} (what a share of 0.5 reaches with the largest cohort, {MAX_TARGET_PATIENTS} patients) to below 0.5 (got {text:?})"
+                        )))
+                    }
                 }
-            },
+            }
         };
         let convergence = a.convergence || target_se.is_some();
         let shard = match &a.shard {
@@ -606,7 +609,9 @@ impl Rounds {
                     self.reached = Some(false);
                     None
                 } else {
-                    let needed = primary.patients_needed(target).max(end + 1);
+                    let needed = primary
+                        .patients_needed(target, MAX_TARGET_PATIENTS)
+                        .max(end + 1);
                     Some((needed.div_ceil(TARGET_STEP) * TARGET_STEP).min(MAX_TARGET_PATIENTS))
                 }
             }
@@ -866,6 +871,16 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     let mut shards = Vec::with_capacity(a.shards.len());
     for dir in &a.shards {
         let (m, tally) = shard::read(dir).map_err(|e| bad_input(e.to_string()))?;
+        // The merged tables and report show the scenario text a shard carries: it must be the
+        // text that was simulated, which its hash names.
+        let carried = hex(&Sha256::digest(m.scenario_text.as_bytes()));
+        if carried != m.scenario_sha256 {
+            return Err(bad_input(format!(
+                "{}: the scenario text this shard carries does not match its scenario_sha256 ({carried} vs {}): the shard was edited after it was written; rerun it",
+                dir.display(),
+                m.scenario_sha256
+            )));
+        }
         shards.push((dir.clone(), m, tally));
     }
     let (first_dir, first, _) = &shards[0];

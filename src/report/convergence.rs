@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::plots::{self, Curve};
-use super::stats::{share, Share};
+use super::stats::{share, Share, Z95};
 use super::table::Table;
 use super::{file_name, ReportError};
 use crate::engine::conversion::ConversionTally;
@@ -32,21 +32,38 @@ pub struct Primary {
 }
 
 impl Primary {
-    /// The largest standard error over the strategies: what `--target-se` bounds.
+    /// The largest standard error over the strategies, as `--target-se` judges it: √(p(1 − p)/n)
+    /// or the Wilson interval's width over 2 × 1.96, whichever is larger. The Wilson part is
+    /// never 0, so a share of 0 or 1 in a small cohort (one patient) does not pass as exact.
     pub fn max_se(&self) -> f64 {
-        self.shares.iter().map(|s| s.se).fold(0.0, f64::max)
+        self.shares
+            .iter()
+            .map(|s| s.se.max((s.hi - s.lo) / (2.0 * Z95)))
+            .fold(0.0, f64::max)
     }
 
     /// Patients needed for every strategy's standard error to be at most `target`, from the
-    /// current estimates (p(1 − p)/target²).
-    pub fn patients_needed(&self, target: f64) -> u64 {
+    /// current estimates, capped at `cap` (no overflow however small the target): p(1 − p)/t²,
+    /// plus z/(2t) for the Wilson width that remains at a share of 0 or 1.
+    pub fn patients_needed(&self, target: f64, cap: u64) -> u64 {
         let worst = self
             .shares
             .iter()
             .map(|s| s.value * (1.0 - s.value))
             .fold(0.0, f64::max);
-        (worst / (target * target)).ceil().min(u64::MAX as f64) as u64
+        let needed = (worst / (target * target) + Z95 / (2.0 * target)).ceil();
+        if needed.is_finite() && needed < cap as f64 {
+            needed as u64
+        } else {
+            cap
+        }
     }
+}
+
+/// The smallest `--target-se` that every outcome reaches within `cap` patients: the standard
+/// error of a share of 0.5, √(0.25/cap). A smaller target may never be met and is refused.
+pub fn smallest_reachable_se(cap: u64) -> f64 {
+    (0.25 / cap as f64).sqrt()
 }
 
 /// Hypertrophy windows: ready for resection by the last check, every liver group pooled.
@@ -263,10 +280,30 @@ mod tests {
     #[test]
     fn patients_needed_meets_the_target_standard_error() {
         let p = primary(300, 1000); // p = 0.3 and 0.7: p(1 − p) = 0.21
-        assert!((p.max_se() - (0.21f64 / 1000.0).sqrt()).abs() < 1e-12);
-        let n = p.patients_needed(0.005);
-        assert_eq!(n, 8400);
+        let wilson = (0.21f64 / 1000.0).sqrt();
+        assert!((p.max_se() - wilson).abs() < 0.02 * wilson, "{}", p.max_se());
+        let n = p.patients_needed(0.005, 1_000_000_000);
+        assert_eq!(n, 8596); // ⌈0.21/0.005² + 1.96/0.01⌉
         assert!((0.21 / n as f64).sqrt() <= 0.005);
+    }
+
+    /// Regression: one patient with a share of 0 or 1 had SE 0 and "reached" any target.
+    #[test]
+    fn a_share_of_0_or_1_in_one_patient_is_not_precise() {
+        for k in [0, 1] {
+            let p = primary(k, 1);
+            assert!(p.max_se() > 0.1, "{k} of 1: {}", p.max_se());
+        }
+    }
+
+    /// Regression: with --target-se 1e-12 the projection overflowed and the next round ended at
+    /// 0 patients, so the run stopped at once "not reached".
+    #[test]
+    fn a_tiny_target_projects_the_cap_not_an_overflow() {
+        let p = primary(300, 1000);
+        assert_eq!(p.patients_needed(1e-12, 1_000_000_000), 1_000_000_000);
+        assert_eq!(p.patients_needed(f64::MIN_POSITIVE, u64::MAX), u64::MAX);
+        assert!(smallest_reachable_se(1_000_000_000) > 1.5e-5);
     }
 
     #[test]
