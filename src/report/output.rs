@@ -160,7 +160,11 @@ impl Request {
         field("seed", there.seed.to_string(), self.seed.to_string());
         // With --target-se the recorded count is where the cohort ended, not where it began.
         if there.target_se.is_none() {
-            field("patients", there.patients.to_string(), self.patients.to_string());
+            field(
+                "patients",
+                there.patients.to_string(),
+                self.patients.to_string(),
+            );
         }
         field("shard", shard(there.shard), shard(self.shard));
         field(
@@ -258,7 +262,10 @@ fn judge_result(dir: &Path, m: &serde_json::Value, asked: &Request) -> Found {
             a.iter()
                 .map(|f| {
                     (
-                        f.get("name").and_then(|n| n.as_str()).unwrap_or("").to_owned(),
+                        f.get("name")
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("")
+                            .to_owned(),
                         f.get("bytes").and_then(|b| b.as_u64()),
                     )
                 })
@@ -364,10 +371,9 @@ pub fn place(
         Found::Other(how) => format!("it holds a different result ({how})"),
         Found::Refused(e) => e.to_string(),
     };
-    let name = out.file_name().map_or_else(
-        || "result".to_owned(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = out
+        .file_name()
+        .map_or_else(|| "result".to_owned(), |n| n.to_string_lossy().into_owned());
     let alt = out.with_file_name(format!("{name}-{}", request.short()));
     if tidy {
         tidy_set_asides(&alt);
@@ -405,8 +411,8 @@ pub fn refuse_unsafe(out: &Path) -> Result<PathBuf, OutputError> {
             }));
         }
         let home = std::env::var_os("HOME").and_then(|h| fs::canonicalize(h).ok());
-        if home.is_some_and(|h| h == real) {
-            return Err(unsafe_out("the home folder"));
+        if home.is_some_and(|h| h.starts_with(&real)) {
+            return Err(unsafe_out("the home folder, or a folder that contains it"));
         }
     }
     if out.as_os_str().is_empty() || out.file_name().is_none() {
@@ -509,12 +515,15 @@ pub fn tidy_set_asides(final_dir: &Path) {
     }
     set_aside.sort();
     for aside in set_aside {
-        if fs::symlink_metadata(final_dir).is_err() {
-            if fs::rename(&aside, final_dir).is_ok() {
-                continue;
-            }
+        if fs::symlink_metadata(final_dir).is_ok() {
+            // Its run got the new result into place and died before removing the earlier one.
+            let _ = fs::remove_dir_all(&aside);
+        } else {
+            // Its run died between moving the earlier result aside and the new one into place.
+            // If the rename fails (another run's result arrived meanwhile), the aside stays for
+            // a later run to judge.
+            let _ = fs::rename(&aside, final_dir);
         }
-        let _ = fs::remove_dir_all(&aside);
     }
     if let Some(old) = old {
         if fs::symlink_metadata(final_dir).is_err() {
@@ -577,17 +586,13 @@ impl Staging {
     }
 
     fn move_into_place(&self) -> Result<PathBuf, OutputError> {
-        let into_place = io_err(&self.final_dir, "cannot move the result into place");
         tidy_set_asides(&self.final_dir);
         if !self.force {
             // rename() replaces at most an empty folder: a result another run put there
             // meanwhile stays, and this one is the loser.
             return match fs::rename(&self.dir, &self.final_dir) {
                 Ok(()) => Ok(self.final_dir.clone()),
-                Err(_) if fs::symlink_metadata(&self.final_dir).is_ok() => {
-                    Err(OutputError::WrittenMeanwhile(self.final_dir.clone()))
-                }
-                Err(e) => Err(into_place(e)),
+                Err(e) => Err(self.not_placed(e)),
             };
         }
         // Another run may commit between these steps: try again a few times.
@@ -596,8 +601,10 @@ impl Staging {
                 Found::Refused(e) => return Err(e),
                 Found::Free => match fs::rename(&self.dir, &self.final_dir) {
                     Ok(()) => return Ok(self.final_dir.clone()),
-                    Err(_) if fs::symlink_metadata(&self.final_dir).is_ok() => continue,
-                    Err(e) => return Err(into_place(e)),
+                    Err(e) => match self.not_placed(e) {
+                        OutputError::WrittenMeanwhile(_) => continue,
+                        e => return Err(e),
+                    },
                 },
                 Found::Identical | Found::Other(_) => {
                     let aside = hidden_name(&self.final_dir, "replaced");
@@ -619,16 +626,35 @@ impl Staging {
                             return Ok(self.final_dir.clone());
                         }
                         Err(e) => {
-                            // Put the earlier result back (if another run's result took its
-                            // place, a later run removes the aside).
+                            // Put the earlier result back. If another run's result took its
+                            // place meanwhile, that one stays and a later run removes the
+                            // aside (the earlier result was to be replaced anyway).
                             let _ = fs::rename(&aside, &self.final_dir);
-                            return Err(into_place(e));
+                            return Err(self.not_placed(e));
                         }
                     }
                 }
             }
         }
         Err(OutputError::WrittenMeanwhile(self.final_dir.clone()))
+    }
+
+    /// Why renaming the staging folder onto the destination failed: rename() replaces at most
+    /// an empty folder, so a folder that is not empty (or a file) there now arrived while this
+    /// run computed.
+    fn not_placed(&self, e: io::Error) -> OutputError {
+        match fs::symlink_metadata(&self.final_dir) {
+            Ok(meta) if !meta.is_dir() => OutputError::NotAFolder(self.final_dir.clone()),
+            Ok(_)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists
+                ) =>
+            {
+                OutputError::WrittenMeanwhile(self.final_dir.clone())
+            }
+            _ => io_err(&self.final_dir, "cannot move the result into place")(e),
+        }
     }
 
     /// Remove the staging folder (after a failure or an interruption).
