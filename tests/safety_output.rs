@@ -7,6 +7,7 @@
 //! touched whatever the binary does.
 
 use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::SystemTime;
@@ -93,15 +94,17 @@ fn hidden_beside(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Every file of a folder with its bytes and modification time.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, SystemTime)> {
+/// Every file of a folder with a hash of its bytes and its modification time.
+fn snapshot(dir: &Path) -> Vec<(String, u64, SystemTime)> {
     let mut v: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
+            let mut h = DefaultHasher::new();
+            fs::read(&p).unwrap().hash(&mut h);
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
+                h.finish(),
                 fs::metadata(&p).unwrap().modified().unwrap(),
             )
         })
