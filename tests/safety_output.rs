@@ -304,6 +304,11 @@ fn a_set_aside_result_of_a_dead_run_is_put_back_when_its_destination_is_missing(
         "the earlier result is back, untouched"
     );
     assert!(hidden_beside(&out).is_empty());
+    // The same, left by an earlier version under its one fixed name.
+    fs::rename(&out, sb.at(".r.replaced")).unwrap();
+    sb.run(&out, &[]).success();
+    assert_eq!(snapshot(&out), before, "put back from the old-format name");
+    assert!(hidden_beside(&out).is_empty());
 }
 
 #[test]

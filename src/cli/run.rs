@@ -13,11 +13,11 @@ use super::{
     refuse_unsafe_out, runtime, say, watch_for_interruption, Failure,
 };
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
+use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::patients::{
     ConversionPatientTable, PathwayPatientTable, PatientRows, PatientTable,
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
-use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::{self, convergence, Manifest};
 use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
@@ -283,7 +283,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     if cfg.dry_run {
         let into = match &placement {
             Placement::Done(dir) => {
-                return say(format!("{}; nothing written (--dry-run)", cfg.already_done(dir)))
+                return say(format!(
+                    "{}; nothing written (--dry-run)",
+                    cfg.already_done(dir)
+                ))
             }
             Placement::Write {
                 dir,
