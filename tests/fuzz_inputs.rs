@@ -1569,11 +1569,9 @@ fn command_lines_never_panic_and_exit_0_1_or_2() {
             let args = command_line(&first, base, &tokens, tmp.path());
             let code = execute_checked(&args)?;
             codes[code as usize].fetch_add(1, Ordering::Relaxed);
-            // An existing result is never replaced without --force.
-            if !args.iter().any(|a| a == "--force") {
-                let kept = std::fs::read_to_string(tmp.path().join("existing/keep")).ok();
-                prop_assert_eq!(kept.as_deref(), Some("x"), "{:?}", args);
-            }
+            // A folder that is not a remnant result is never replaced, even with --force.
+            let kept = std::fs::read_to_string(tmp.path().join("existing/keep")).ok();
+            prop_assert_eq!(kept.as_deref(), Some("x"), "{:?}", args);
             Ok(())
         },
     );
@@ -1665,9 +1663,11 @@ fn known_bad_command_lines_exit_2() {
             Err(e) => panic!("{e}"),
         }
     }
-    // An existing result without --force is bad input too, and is left alone.
+    // An existing folder that is not empty, without --force, is bad input too, and is left
+    // alone (an empty one may be used: it loses nothing).
     let out = tmp.path().join("out").display().to_string();
     std::fs::create_dir(&out).unwrap();
+    std::fs::write(Path::new(&out).join("notes.txt"), "kept").unwrap();
     for args in [
         vec!["run", "--dry-run", "--out", &out],
         vec![
@@ -1684,7 +1684,11 @@ fn known_bad_command_lines_exit_2() {
     ] {
         assert_eq!(execute_checked(&argv(&args)).unwrap(), 2, "{args:?}");
     }
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(Path::new(&out).join("notes.txt")).unwrap(),
+        "kept"
+    );
 }
 
 // ------------------------------------------------------------------ accepted scenarios run

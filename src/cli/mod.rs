@@ -7,14 +7,15 @@ mod plan;
 mod run;
 mod validate;
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand};
 
-use crate::report::output::Staging;
+use crate::report::output::{self, OutputError, Staging};
 use plan::PlanArgs;
 use run::{MergeArgs, RunArgs};
 use validate::ValidateArgs;
@@ -88,7 +89,13 @@ where
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            // Help and version go to standard output, which may be closed or full.
+            if let Err(w) = e.print().and_then(|_| std::io::stdout().flush()) {
+                if code == 0 {
+                    complain(&cannot_write(w).message);
+                    return 1;
+                }
+            }
             return code;
         }
     };
@@ -102,10 +109,35 @@ where
     match result {
         Ok(()) => 0,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            complain(&f.message);
             f.code
         }
     }
+}
+
+/// An error on standard error; if even that is closed, the exit code still says it.
+fn complain(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+}
+
+fn cannot_write(e: std::io::Error) -> Failure {
+    runtime(format!(
+        "cannot write to standard output: {e} (was it closed, or is the disk full?)"
+    ))
+}
+
+/// A line on standard output. A closed pipe or a full disk is a runtime failure (exit 1), never
+/// a panic as with `println!`; a result already committed stays.
+fn say(text: impl std::fmt::Display) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|_| out.flush())
+        .map_err(cannot_write)
+}
+
+/// A note on standard error (where a result went instead of the default folder).
+fn note(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {text}");
 }
 
 fn parse_count(flag: &str, text: &str, lo: u64, hi: u64) -> Result<u64, Failure> {
@@ -118,10 +150,52 @@ fn parse_count(flag: &str, text: &str, lo: u64, hi: u64) -> Result<u64, Failure>
     }
 }
 
-/// An existing result without `--force`, or an output folder that cannot be created, is bad
-/// input (exit 2): the user must choose another `--out`.
+/// An existing result without `--force`, a folder `--force` may not replace, or an output
+/// folder that cannot be created is bad input (exit 2): the user must choose another `--out`.
 fn begin_staging(out: &Path, force: bool) -> Result<Staging, Failure> {
     Staging::begin(out, force).map_err(|e| bad_input(e.to_string()))
+}
+
+/// Exit 2 for what the user must change (another `--out`, or `--force`), 1 for the machine.
+fn output_failure(e: OutputError) -> Failure {
+    if e.is_bad_input() {
+        bad_input(e.to_string())
+    } else {
+        runtime(e)
+    }
+}
+
+/// Refuse the root, home and working folders (and any containing the working folder) as
+/// `--out` before anything is read or computed, with or without `--force`.
+fn refuse_unsafe_out(out: Option<&Path>) -> Result<(), Failure> {
+    match out {
+        Some(out) => output::refuse_unsafe(out)
+            .map(|_| ())
+            .map_err(output_failure),
+        None => Ok(()),
+    }
+}
+
+/// Commit a complete result, or remove the staging folder after a failure or a signal.
+fn finish_staging<T>(
+    staging: Staging,
+    result: Result<T, Failure>,
+    stop: &AtomicBool,
+) -> Result<(T, PathBuf), Failure> {
+    match result {
+        Ok(_) if stop.load(Ordering::SeqCst) => {
+            staging.abandon();
+            Err(interrupted())
+        }
+        Ok(value) => {
+            let dir = staging.commit().map_err(output_failure)?;
+            Ok((value, dir))
+        }
+        Err(f) => {
+            staging.abandon();
+            Err(f)
+        }
+    }
 }
 
 /// Set by the first Ctrl-C or SIGTERM; a running simulation stops at its next block and leaves

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{bad_input, begin_staging, runtime, Failure};
+use super::{
+    bad_input, begin_staging, finish_staging, interrupted, refuse_unsafe_out, runtime, say,
+    watch_for_interruption, Failure,
+};
 use crate::engine::{self, Control, RunPlan};
 use crate::model::dist::Dist;
 use crate::model::liver::{LiverQuality, RegimenClass, WEEKS_PER_CYCLE};
@@ -12,7 +15,7 @@ use crate::model::patient::{Cohort, LiverGroup, RemnantSource};
 use crate::model::procedure::Procedure;
 use crate::model::volumetry::mosteller_bsa;
 use crate::model::Strategy;
-use crate::report;
+use crate::report::{self, output};
 use crate::scenario::{Scenario, Study};
 
 #[derive(Debug, Args)]
@@ -78,6 +81,7 @@ fn finite_in(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64, Fa
 pub const PLAN_SCENARIO: &str = "scenarios/hypertrophy-windows.toml";
 
 pub fn plan(a: PlanArgs) -> Result<(), Failure> {
+    refuse_unsafe_out(a.out.as_deref())?;
     let path = a
         .scenario
         .clone()
@@ -192,6 +196,8 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
     scenario.run.seed = a.seed;
     scenario.run.name = "plan".into();
 
+    // Signals are watched before the staging folder exists, so that a SIGTERM never leaves it.
+    let stop = watch_for_interruption();
     let staging = match &a.out {
         Some(out) => Some(begin_staging(out, a.force)?),
         None => None,
@@ -200,35 +206,53 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         quantiles: true,
         ..RunPlan::new(a.seed, 0..a.draws)
     };
-    let tally = engine::run(&model, &plan, &Control::default(), |_| Ok::<(), ()>(()))
-        .map_err(|_| runtime("plan simulation failed"))?;
+    let control = Control {
+        stop: Some(stop),
+        ..Control::default()
+    };
+    let tally = match engine::run(&model, &plan, &control, |_| Ok::<(), ()>(())) {
+        Ok(t) => t,
+        Err(e) => {
+            if let Some(st) = staging {
+                st.abandon();
+            }
+            return Err(match e {
+                engine::EngineError::Interrupted { .. } => interrupted(),
+                engine::EngineError::Sink(()) => runtime("plan simulation failed"),
+            });
+        }
+    };
     let table = report::tables::plan(&model, &tally, &[1, 2, 3, 4, 6, 8]);
     let thr = 100.0
         * model
             .safe_remnant
             .threshold(quality, cycles * WEEKS_PER_CYCLE);
-    println!(
+    // The folder is committed before the terminal output, which may fail (a closed pipe).
+    let written = match staging {
+        Some(st) => {
+            let result = (|| -> Result<(), report::ReportError> {
+                let mut files = report::write_table(&st.dir, &table)?;
+                files.extend(report::hypertrophy_plots(
+                    &st.dir,
+                    scenario.run.quantiles,
+                    &model,
+                    &tally,
+                )?);
+                output::write_plain_manifest(&st.dir, &files)
+            })()
+            .map_err(runtime);
+            Some(finish_staging(st, result, stop)?.1)
+        }
+        None => None,
+    };
+    say(format!(
         "Patient: BSA {bsa:.2} m², sTLV {stlv:.0} mL, FLR {flr:.0} mL, sFLR {:.1}% ({} liver, {cycles} cycles); safe sFLR {thr:.0}%",
         100.0 * flr / stlv,
         a.liver
-    );
-    println!("{}", report::tables::plan_text(&table));
-    if let Some(st) = staging {
-        let result = (|| -> Result<(), report::ReportError> {
-            report::write_table(&st.dir, &table)?;
-            report::hypertrophy_plots(&st.dir, scenario.run.quantiles, &model, &tally)?;
-            Ok(())
-        })();
-        match result {
-            Ok(()) => {
-                let dir = st.commit().map_err(runtime)?;
-                println!("written: {}", dir.display());
-            }
-            Err(e) => {
-                st.abandon();
-                return Err(runtime(e));
-            }
-        }
+    ))?;
+    say(report::tables::plan_text(&table))?;
+    if let Some(dir) = written {
+        say(format!("written: {}", dir.display()))?;
     }
     Ok(())
 }

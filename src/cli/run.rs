@@ -9,14 +9,16 @@ use clap::Args;
 use rayon::prelude::*;
 
 use super::{
-    bad_input, begin_staging, interrupted, parse_count, runtime, watch_for_interruption, Failure,
+    bad_input, begin_staging, finish_staging, interrupted, note, output_failure, parse_count,
+    refuse_unsafe_out, runtime, say, watch_for_interruption, Failure,
 };
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
+use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::patients::{
     ConversionPatientTable, PathwayPatientTable, PatientRows, PatientTable,
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
-use crate::report::{self, convergence, output::Staging, Manifest};
+use crate::report::{self, convergence, Manifest};
 use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
 
@@ -89,6 +91,8 @@ struct RunConfig {
     scenario_text: String,
     shard: Option<ShardSpec>,
     out: PathBuf,
+    /// Whether `out` was given (`--out`) rather than the default folder.
+    explicit_out: bool,
     threads: usize,
     block: u64,
     force: bool,
@@ -171,6 +175,7 @@ impl RunConfig {
                 Some(spec)
             }
         };
+        let explicit_out = a.output.out.is_some();
         let out = a.output.out.unwrap_or_else(|| {
             let name = match shard {
                 Some(spec) => spec.folder_name(&scenario.run.name),
@@ -183,6 +188,7 @@ impl RunConfig {
             scenario_text,
             shard,
             out,
+            explicit_out,
             threads,
             block,
             force: a.output.force,
@@ -233,34 +239,67 @@ impl RunConfig {
         }
     }
 
-    /// A complete result of this very shard already in `out` (a resubmitted job).
-    fn shard_already_done(&self) -> Option<ShardManifest> {
-        let spec = self.shard?;
-        let (done, _) = shard::verify(&self.out).ok()?;
-        done.is_result_of(&self.shard_manifest(spec, String::new(), 0.0))
-            .then_some(done)
+    /// Everything that determines this run's result (a resubmitted run, or shard, whose complete
+    /// result is already in place is not computed again).
+    fn request(&self) -> Request {
+        let s = &self.scenario;
+        Request {
+            patient_table: self.patient_table,
+            convergence: self.convergence,
+            target_se: self.target_se,
+            shard: self.shard,
+            ..Request::new(&s.sha256, s.run.seed, s.run.patients)
+        }
+    }
+
+    /// What to say when the result asked for is already complete in `dir`.
+    fn already_done(&self, dir: &Path) -> String {
+        match self.shard {
+            Some(spec) => format!(
+                "shard {}/{} of {} (seed {}) is already complete in {}; not computed again",
+                spec.k,
+                spec.n,
+                self.scenario.run.name,
+                self.scenario.run.seed,
+                dir.display()
+            ),
+            None => format!(
+                "identical result already in {}; nothing computed",
+                dir.display()
+            ),
+        }
     }
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    refuse_unsafe_out(args.output.out.as_deref())?;
     let cfg = RunConfig::from_args(args)?;
-    if !cfg.force {
-        if let Some(done) = cfg.shard_already_done() {
-            if !cfg.quiet {
-                println!(
-                    "shard {}/{} of {} (seed {}) is already complete in {}; not computed again",
-                    done.shard.k,
-                    done.shard.n,
-                    done.run_name,
-                    done.seed,
-                    cfg.out.display()
-                );
-            }
-            return Ok(());
-        }
-    }
+    // Where the result goes is settled before anything is computed.
+    let placement = output::place(
+        &cfg.out,
+        cfg.explicit_out,
+        cfg.force,
+        &cfg.request(),
+        !cfg.dry_run,
+    )
+    .map_err(output_failure)?;
     if cfg.dry_run {
-        Staging::check_destination(&cfg.out, cfg.force).map_err(|e| bad_input(e.to_string()))?;
+        let into = match &placement {
+            Placement::Done(dir) => {
+                return say(format!(
+                    "{}; nothing written (--dry-run)",
+                    cfg.already_done(dir)
+                ))
+            }
+            Placement::Write {
+                dir,
+                diverted: None,
+            } => dir.display().to_string(),
+            Placement::Write {
+                dir,
+                diverted: Some(why),
+            } => format!("{} ({why})", dir.display()),
+        };
         let s = &cfg.scenario;
         let share = cfg.shard.map_or(String::new(), |spec| {
             let r = cfg.patients();
@@ -269,50 +308,52 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
                 spec.k, spec.n, r.start, r.end
             )
         });
-        println!(
-            "{} ({}): {} patients{share} × {} strategies, seed {}, {} threads, into {}; nothing written (--dry-run)",
+        return say(format!(
+            "{} ({}): {} patients{share} × {} strategies, seed {}, {} threads, into {into}; nothing written (--dry-run)",
             s.run.name,
             s.file,
             s.run.patients,
             s.study.strategy_names().len(),
             s.run.seed,
             cfg.threads,
-            cfg.out.display()
-        );
-        return Ok(());
+        ));
     }
+    let out = match placement {
+        Placement::Done(dir) => {
+            return if cfg.quiet {
+                Ok(())
+            } else {
+                say(cfg.already_done(&dir))
+            };
+        }
+        Placement::Write { dir, diverted } => {
+            if let Some(why) = diverted {
+                note(why);
+            }
+            dir
+        }
+    };
     let stop = watch_for_interruption();
     let started_utc = report::utc_now();
-    let staging = begin_staging(&cfg.out, cfg.force)?;
+    let staging = begin_staging(&out, cfg.force)?;
     let result = run_into(&cfg, &staging, started_utc, stop);
     commit_or_abandon(staging, result, cfg.quiet, stop)
 }
 
-/// Move a complete result into place, or remove the staging folder after a failure or a signal.
+/// Move a complete result into place, or remove the staging folder after a failure or a signal;
+/// then the summary (a closed or full terminal leaves the committed result in place).
 fn commit_or_abandon(
     staging: Staging,
     result: Result<String, Failure>,
     quiet: bool,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<(), Failure> {
-    match result {
-        Ok(_) if stop.load(Ordering::SeqCst) => {
-            staging.abandon();
-            Err(interrupted())
-        }
-        Ok(summary) => {
-            let dir = staging.commit().map_err(runtime)?;
-            if !quiet {
-                println!("{summary}");
-                println!("results: {}", dir.display());
-            }
-            Ok(())
-        }
-        Err(f) => {
-            staging.abandon();
-            Err(f)
-        }
+    let (summary, dir) = finish_staging(staging, result, stop)?;
+    if !quiet {
+        say(summary.trim_end_matches('\n'))?;
+        say(format!("results: {}", dir.display()))?;
     }
+    Ok(())
 }
 
 /// Simulate and write every output into the staging folder; returns the terminal summary.
@@ -392,6 +433,7 @@ fn run_into(
         None => None,
     };
     let provenance = Provenance {
+        request_sha256: cfg.request().sha256(),
         threads: cfg.threads,
         started_utc,
         elapsed_s: elapsed,
@@ -719,6 +761,8 @@ fn simulate<S: Simulation, E: std::fmt::Display + Send>(
 
 /// How a result came about, for its manifest.
 struct Provenance {
+    /// SHA-256 of the request (`output::Request`) the result answers.
+    request_sha256: String,
     threads: usize,
     started_utc: String,
     /// Simulation time (for a merge: the shards' simulation times added up).
@@ -785,6 +829,7 @@ fn write_results(
         target_se_reached: target.map(|t| t.1),
         remnant_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
+        request_sha256: provenance.request_sha256.clone(),
         scenario_path: s.file.clone(),
         scenario_sha256: s.sha256.clone(),
         run_name: s.run.name.clone(),
@@ -866,6 +911,7 @@ fn run_identity(m: &ShardManifest) -> [(&'static str, String); 6] {
 }
 
 pub fn merge(a: MergeArgs) -> Result<(), Failure> {
+    refuse_unsafe_out(a.output.out.as_deref())?;
     let stop = watch_for_interruption();
     let started_utc = report::utc_now();
     let mut shards = Vec::with_capacity(a.shards.len());
@@ -950,12 +996,36 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         )));
     }
 
+    // The request of the unsharded run: a merge gives its result, byte for byte.
+    let request = Request::new(&scenario.sha256, scenario.run.seed, scenario.run.patients);
+    let explicit = a.output.out.is_some();
     let out = a
         .output
         .out
         .unwrap_or_else(|| Path::new("output").join(&scenario.run.name));
+    let out = match output::place(&out, explicit, a.output.force, &request, true)
+        .map_err(output_failure)?
+    {
+        Placement::Done(dir) => {
+            return if a.output.quiet {
+                Ok(())
+            } else {
+                say(format!(
+                    "identical result already in {}; nothing computed",
+                    dir.display()
+                ))
+            };
+        }
+        Placement::Write { dir, diverted } => {
+            if let Some(why) = diverted {
+                note(why);
+            }
+            dir
+        }
+    };
     let staging = begin_staging(&out, a.output.force)?;
     let provenance = Provenance {
+        request_sha256: request.sha256(),
         threads: shards.iter().map(|(_, m, _)| m.threads).max().unwrap_or(1),
         started_utc,
         elapsed_s: shards.iter().map(|(_, m, _)| m.elapsed_s).sum(),

@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
-use super::{bad_input, begin_staging, runtime, Failure};
+use super::{
+    bad_input, begin_staging, finish_staging, refuse_unsafe_out, runtime, say,
+    watch_for_interruption, Failure,
+};
 use crate::engine::{self, Control, RunPlan, StudyTally};
 use crate::report::forest::{forest_chart, ForestRow};
 use crate::report::stats::{share, Z95};
 use crate::report::table::{Col, Table};
-use crate::report::{self, file_name};
+use crate::report::{self, file_name, output};
 use crate::scenario::{Scenario, Study};
 
 #[derive(Debug, Args)]
@@ -92,6 +95,7 @@ struct Verdict {
 }
 
 pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
+    refuse_unsafe_out(a.out.as_deref())?;
     let files = validation_files(&a.folder)?;
     let mut checked = Vec::new();
     for path in &files {
@@ -110,17 +114,19 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
     let out = a
         .out
         .unwrap_or_else(|| Path::new("output").join("validation"));
+    // Watched once, before the staging folder exists: a signal at any point leaves nothing.
+    let stop = watch_for_interruption();
     let staging = begin_staging(&out, a.force)?;
     let result = (|| {
         let mut verdicts = Vec::new();
         for (path, (file, scenario)) in checked {
-            let tables = simulate(&scenario, &pool)?;
+            let tables = simulate(&scenario, &pool, stop)?;
             for target in file.targets {
                 verdicts.push(judge(&path, &file.description, &tables, target)?);
             }
         }
         let table = verdict_table(&verdicts);
-        report::write_table(&staging.dir, &table).map_err(runtime)?;
+        let mut files = report::write_table(&staging.dir, &table).map_err(runtime)?;
         let rows: Vec<ForestRow> = verdicts
             .iter()
             .map(|v| ForestRow {
@@ -135,35 +141,30 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 calibrated: v.target.calibrated,
             })
             .collect();
-        forest_chart(
+        let forest = forest_chart(
             &staging.dir.join("validation_forest"),
             "Simulated against published (ratio to the published value)",
             &rows,
         )
         .map_err(runtime)?;
+        files.extend(forest.iter().map(|p| file_name(p)));
+        output::write_plain_manifest(&staging.dir, &files).map_err(runtime)?;
         Ok(verdicts)
     })();
-    let verdicts = match result {
-        Ok(v) => v,
-        Err(f) => {
-            staging.abandon();
-            return Err(f);
-        }
-    };
-    let dir = staging.commit().map_err(runtime)?;
+    let (verdicts, dir) = finish_staging(staging, result, stop)?;
     let failed_held_out = verdicts
         .iter()
         .filter(|v| !v.pass && !v.target.calibrated)
         .count();
     if !a.quiet {
-        print!("{}", terminal_table(&verdicts));
-        println!(
+        say(terminal_table(&verdicts).trim_end_matches('\n'))?;
+        say(format!(
             "{} targets, {} held out: {} of them failed. results: {}",
             verdicts.len(),
             verdicts.iter().filter(|v| !v.target.calibrated).count(),
             failed_held_out,
             dir.display()
-        );
+        ))?;
     }
     if failed_held_out > 0 {
         Err(Failure {
@@ -262,13 +263,17 @@ fn read(path: &Path) -> Result<(ValidationFile, Scenario), Failure> {
 }
 
 /// The tables a plain run of `scenario` writes.
-fn simulate(scenario: &Scenario, pool: &rayon::ThreadPool) -> Result<Vec<Table>, Failure> {
+fn simulate(
+    scenario: &Scenario,
+    pool: &rayon::ThreadPool,
+    stop: &'static std::sync::atomic::AtomicBool,
+) -> Result<Vec<Table>, Failure> {
     let plan = RunPlan {
         quantiles: scenario.run.quantiles,
         ..RunPlan::new(scenario.run.seed, 0..scenario.run.patients)
     };
     let control = Control {
-        stop: Some(super::watch_for_interruption()),
+        stop: Some(stop),
         ..Control::default()
     };
     let tally = pool

@@ -307,6 +307,9 @@ pub(crate) fn file_name(p: &Path) -> String {
 pub struct Manifest {
     pub remnant_version: &'static str,
     pub git_commit: &'static str,
+    /// SHA-256 of everything that determines this result's bytes (`output::Request`): a run
+    /// asked for the same finds this result instead of computing it again.
+    pub request_sha256: String,
     pub scenario_path: String,
     pub scenario_sha256: String,
     pub run_name: String,
