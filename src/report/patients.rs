@@ -10,10 +10,11 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::table::TableError;
 use super::ReportError;
@@ -28,9 +29,10 @@ use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
 
-/// Blocks encoded or waiting to be: enough to keep the writer busy while the simulation runs
-/// ahead, few enough that memory stays flat.
-const QUEUED_BLOCKS: usize = 2;
+/// Blocks waiting to be written, and the most encoded at once: enough to keep the writer busy
+/// while the simulation runs ahead, few enough that memory stays flat (a block of 8,192
+/// patients is a few megabytes).
+const QUEUED_BLOCKS: usize = 4;
 
 /// One column of a block, by type.
 enum Values<'a> {
@@ -189,7 +191,7 @@ impl ParquetStream {
             let path = self.path.clone();
             let thread = std::thread::Builder::new()
                 .name("patient-table".into())
-                .spawn(move || write_blocks(&path, receive.into_iter()))
+                .spawn(move || write_blocks(&path, receive))
                 .map_err(|e| err(&self.path, e))?;
             self.writer = Some((send, thread));
         }
@@ -228,18 +230,35 @@ impl Drop for ParquetStream {
 }
 
 /// The writer thread: blocks in the order received, then the footer. Whether any was written.
-fn write_blocks(path: &Path, blocks: impl Iterator<Item = DataFrame>) -> Result<bool, ReportError> {
+/// Blocks waiting in the queue are encoded and compressed together, in parallel (each block is
+/// a row group of its own, compressed on its own), and written in order.
+fn write_blocks(path: &Path, blocks: Receiver<DataFrame>) -> Result<bool, ReportError> {
     let mut writer = None;
-    for df in blocks {
+    while let Ok(first) = blocks.recv() {
+        let mut batch = vec![first];
+        while batch.len() < QUEUED_BLOCKS {
+            match blocks.try_recv() {
+                Ok(df) => batch.push(df),
+                Err(_) => break,
+            }
+        }
         if writer.is_none() {
             let f = File::create(path).map_err(|e| err(path, e))?;
             let w = ParquetWriter::new(f)
-                .batched(df.schema())
+                .batched(batch[0].schema())
                 .map_err(|e| err(path, e))?;
             writer = Some(w);
         }
-        let w = writer.as_mut().expect("created above");
-        w.write_batch(&df).map_err(|e| err(path, e))?;
+        let w = writer.as_ref().expect("created above");
+        let encoded: Vec<PolarsResult<Vec<_>>> = batch
+            .par_iter()
+            .map(|df| w.encode_and_compress(df).collect())
+            .collect();
+        drop(batch);
+        for groups in encoded {
+            w.write_row_groups(groups.map_err(|e| err(path, e))?)
+                .map_err(|e| err(path, e))?;
+        }
     }
     match writer {
         None => Ok(false),
