@@ -167,8 +167,11 @@ struct ParquetStream {
     path: PathBuf,
     /// Rows handed over so far (for error messages).
     rows: u64,
-    writer: Option<(SyncSender<DataFrame>, JoinHandle<Result<bool, ReportError>>)>,
+    writer: Option<(SyncSender<DataFrame>, WriterThread)>,
 }
+
+/// The writer thread; it returns whether it wrote anything.
+type WriterThread = JoinHandle<Result<bool, ReportError>>;
 
 impl ParquetStream {
     fn new(dir: &Path) -> Self {
