@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::stats::{count_quantile_interval, quantile_bracket, share, Share, Z95};
+use super::stats::{count_quantile_interval, enclosing, quantile_bracket, share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
 use crate::engine::accumulators::{ExactSum, Histogram};
@@ -40,30 +40,46 @@ fn timing_key(t: Timing) -> (&'static str, u64) {
 
 /// Median and 95% interval of a time recorded on a fixed grid. Times here fall on whole
 /// weeks (cycles, washout), so the median is the grid point, not an interpolation inside a bin.
-fn grid_median(h: &Histogram) -> (f64, f64, f64) {
+/// `None` without values.
+fn grid_median(h: &Histogram) -> Option<(f64, f64, f64)> {
     let at = |i: f64| h.lo + i * h.width;
-    count_quantile_interval(&h.clamped_counts(), 0.5)
-        .map_or((0.0, 0.0, 0.0), |(m, lo, hi)| (at(m), at(lo), at(hi)))
+    count_quantile_interval(&h.clamped_counts(), 0.5).map(|(m, lo, hi)| (at(m), at(lo), at(hi)))
 }
 
-/// Adds `<name>`, `<name>_lo95` and `<name>_hi95`.
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95`; null without a denominator.
 pub(crate) fn with_share<'t>(
     row: super::table::Row<'t>,
     name: &str,
     s: Share,
 ) -> super::table::Row<'t> {
-    with_interval(row, name, (s.value, s.lo, s.hi))
+    with_interval(row, name, s.estimate())
 }
 
-/// Adds `<name>`, `<name>_lo95` and `<name>_hi95` from a point estimate and its interval.
+/// Adds `<name>`, `<name>_lo95` and `<name>_hi95` from a point estimate and its interval; all
+/// three null when the estimate is undefined (a mean, median or share over nobody).
 pub(crate) fn with_interval<'t>(
     row: super::table::Row<'t>,
     name: &str,
-    (v, lo, hi): (f64, f64, f64),
+    estimate: impl Into<Option<(f64, f64, f64)>>,
 ) -> super::table::Row<'t> {
-    row.real(name, v)
-        .real(&format!("{name}_lo95"), lo)
-        .real(&format!("{name}_hi95"), hi)
+    with_columns(
+        row,
+        [name, &format!("{name}_lo95"), &format!("{name}_hi95")],
+        estimate,
+    )
+}
+
+/// Writes an estimate and its interval into the three named columns, the interval made to
+/// contain the estimate (see [`enclosing`]); nulls for `None`.
+pub(crate) fn with_columns<'t>(
+    row: super::table::Row<'t>,
+    [value, lo, hi]: [&str; 3],
+    estimate: impl Into<Option<(f64, f64, f64)>>,
+) -> super::table::Row<'t> {
+    let e = estimate.into().map(enclosing);
+    row.maybe_real(value, e.map(|e| e.0))
+        .maybe_real(lo, e.map(|e| e.1))
+        .maybe_real(hi, e.map(|e| e.2))
 }
 
 /// An estimate with its normal 95% interval, ± 1.96 standard errors.
@@ -71,10 +87,11 @@ pub(crate) fn normal_interval(value: f64, se: f64) -> (f64, f64, f64) {
     (value, value - Z95 * se, value + Z95 * se)
 }
 
-/// Mean of an exact sum with a normal 95% interval, mean ± 1.96 standard errors (0 without
-/// values; a zero-width interval from a single value).
-pub(crate) fn mean_interval(s: &ExactSum) -> (f64, f64, f64) {
-    normal_interval(s.mean().unwrap_or(0.0), s.se().unwrap_or(0.0))
+/// Mean of an exact sum with a normal 95% interval, mean ± 1.96 standard errors (`None`
+/// without values; a zero-width interval from a single value).
+pub(crate) fn mean_interval(s: &ExactSum) -> Option<(f64, f64, f64)> {
+    s.mean()
+        .map(|mean| normal_interval(mean, s.se().unwrap_or(0.0)))
 }
 
 /// Adds the mean of an exact sum as `<name>`, `<name>_lo95` and `<name>_hi95`.
@@ -99,7 +116,7 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             .filter(|o| o.progressed())
             .map(|&o| w.count(o))
             .sum();
-        let cycles = count_quantile_interval(&w.cycles_resected, 0.5).unwrap_or((0.0, 0.0, 0.0));
+        let cycles = count_quantile_interval(&w.cycles_resected, 0.5);
         let weeks = grid_median(&w.weeks_to_resection);
         let palliative = grid_median(&w.weeks_to_palliative);
         let mut row = table
@@ -140,16 +157,9 @@ pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
             "mortality_90d_among_resected",
             share(w.deaths_90_days, resected),
         );
-        row = row
-            .real("median_cycles_resected", cycles.0)
-            .real("median_cycles_resected_lo95", cycles.1)
-            .real("median_cycles_resected_hi95", cycles.2)
-            .real("median_weeks_to_resection", weeks.0)
-            .real("median_weeks_to_resection_lo95", weeks.1)
-            .real("median_weeks_to_resection_hi95", weeks.2)
-            .real("median_weeks_to_palliative", palliative.0)
-            .real("median_weeks_to_palliative_lo95", palliative.1)
-            .real("median_weeks_to_palliative_hi95", palliative.2);
+        row = with_interval(row, "median_cycles_resected", cycles);
+        row = with_interval(row, "median_weeks_to_resection", weeks);
+        row = with_interval(row, "median_weeks_to_palliative", palliative);
         row = with_mean(row, "mean_weeks_to_resection", &w.weeks_resected);
         row = with_mean(row, "mean_sflr_at_resection_pct", &w.sflr_resected_pct);
         row = with_share(row, "major_among_resected", share(w.major, resected));
@@ -172,15 +182,12 @@ pub fn outcomes(m: &ConversionModel, t: &ConversionTally) -> Table {
     for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
         for o in Outcome::ALL {
             let k = w.count(o);
-            let s = share(k, w.n);
-            table
+            let row = table
                 .row()
                 .text("strategy", &strategy.name)
                 .text("outcome", o.key())
-                .count("patients", k)
-                .real("share", s.value)
-                .real("lo95", s.lo)
-                .real("hi95", s.hi);
+                .count("patients", k);
+            with_columns(row, ["share", "lo95", "hi95"], share(k, w.n).estimate());
         }
     }
     table
@@ -208,15 +215,16 @@ pub fn resections(m: &ConversionModel, t: &ConversionTally) -> Table {
                 ("liver_injury".to_string(), w.injury_resected),
             ]);
         for (measure, k) in rows {
-            let s = share(k, resected);
-            table
+            let row = table
                 .row()
                 .text("strategy", &strategy.name)
                 .text("measure", measure)
-                .count("patients", k)
-                .real("share_of_resected", s.value)
-                .real("lo95", s.lo)
-                .real("hi95", s.hi);
+                .count("patients", k);
+            with_columns(
+                row,
+                ["share_of_resected", "lo95", "hi95"],
+                share(k, resected).estimate(),
+            );
         }
     }
     table
@@ -239,30 +247,25 @@ pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
         }
         row = with_share(row, "early_shrinkage", share(r.early_shrinkage, r.n));
         let (q_lo, q_hi) = quantile_bracket(r.n, 0.5);
-        let nadir = count_quantile_interval(&r.nadir_cycle, 0.5).unwrap_or((0.0, 0.0, 0.0));
-        row = row
-            .real(
-                "median_depth_pct",
-                r.depth_hist.quantile(0.5).unwrap_or(0.0),
-            )
-            .real(
-                "median_depth_pct_lo95",
-                r.depth_hist.quantile(q_lo).unwrap_or(0.0),
-            )
-            .real(
-                "median_depth_pct_hi95",
-                r.depth_hist.quantile(q_hi).unwrap_or(0.0),
-            );
-        row = with_mean(row, "mean_depth_pct", &r.depth_pct)
-            .real("median_weeks_to_best_response", nadir.0 * WEEKS_PER_CYCLE)
-            .real(
-                "median_weeks_to_best_response_lo95",
-                nadir.1 * WEEKS_PER_CYCLE,
-            )
-            .real(
-                "median_weeks_to_best_response_hi95",
-                nadir.2 * WEEKS_PER_CYCLE,
-            );
+        let nadir = count_quantile_interval(&r.nadir_cycle, 0.5);
+        let depth = |q: f64| r.depth_hist.quantile(q);
+        let median_depth = depth(0.5)
+            .zip(depth(q_lo))
+            .zip(depth(q_hi))
+            .map(|((m, lo), hi)| (m, lo, hi));
+        row = with_interval(row, "median_depth_pct", median_depth);
+        row = with_mean(row, "mean_depth_pct", &r.depth_pct);
+        row = with_interval(
+            row,
+            "median_weeks_to_best_response",
+            nadir.map(|(m, lo, hi)| {
+                (
+                    m * WEEKS_PER_CYCLE,
+                    lo * WEEKS_PER_CYCLE,
+                    hi * WEEKS_PER_CYCLE,
+                )
+            }),
+        );
         row = with_share(row, "any_dlm", share(r.any_dlm, r.n));
         row = with_share(row, "progressed_by_cap", share(r.progressed, r.n));
         let _ = row;
@@ -291,7 +294,7 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
             ("tumour_volume_ml", &c.tumour_ml),
         ] {
             row = with_mean(row, &format!("{name}_mean"), s)
-                .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
+                .maybe_real(&format!("{name}_sd"), s.sd());
         }
         let _ = row;
     }
@@ -303,19 +306,20 @@ pub fn burden(t: &ConversionTally) -> Table {
     let mut table = Table::new("burden");
     let b = &t.burden;
     let n = t.patients;
-    // A share or a mean carries its 95% interval; a standard deviation has none (null).
-    let sh = |k: u64| {
-        let s = share(k, n);
-        (s.value, Some((s.lo, s.hi)))
+    // A share or a mean carries its 95% interval; a standard deviation has none (null); all
+    // three are null when nobody is in the denominator.
+    type Value = (Option<f64>, Option<(f64, f64)>);
+    let sh = |k: u64| -> Value {
+        let s = share(k, n).estimate().map(enclosing);
+        (s.map(|s| s.0), s.map(|s| (s.1, s.2)))
     };
-    let mean = |s: &ExactSum| {
-        let (v, lo, hi) = mean_interval(s);
-        (v, Some((lo, hi)))
+    let mean = |s: &ExactSum| -> Value {
+        let m = mean_interval(s).map(enclosing);
+        (m.map(|m| m.0), m.map(|m| (m.1, m.2)))
     };
-    type Value = (f64, Option<(f64, f64)>);
     let mut rows: Vec<(String, Value)> = vec![
         ("lesions_mean".into(), mean(&b.lesions)),
-        ("lesions_sd".into(), (b.lesions.sd().unwrap_or(0.0), None)),
+        ("lesions_sd".into(), (b.lesions.sd(), None)),
         ("largest_mm_mean".into(), mean(&b.largest_mm)),
         ("occult_liver_lesions_mean".into(), mean(&b.occult_lesions)),
         ("bilobar_share".into(), sh(b.bilobar)),
@@ -347,7 +351,7 @@ pub fn burden(t: &ConversionTally) -> Table {
             .row()
             .text("key", key)
             .count("patients", n)
-            .real("value", value)
+            .maybe_real("value", value)
             .maybe_real("value_lo95", interval.map(|i| i.0))
             .maybe_real("value_hi95", interval.map(|i| i.1));
     }

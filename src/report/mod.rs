@@ -361,19 +361,40 @@ pub struct ManifestFile {
     pub sha256: String,
 }
 
+/// Size and SHA-256 of each output file, read in fixed-size pieces so that memory does not
+/// grow with the file (a patient table can be gigabytes).
 pub fn describe_files(dir: &Path, names: &[String]) -> Result<Vec<ManifestFile>, ReportError> {
     names
         .iter()
         .map(|name| {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| write_err(&path, e))?;
+            let (bytes, sha256) = hash_file(&path).map_err(|e| write_err(&path, e))?;
             Ok(ManifestFile {
                 name: name.clone(),
-                bytes: bytes.len() as u64,
-                sha256: hex(&Sha256::digest(&bytes)),
+                bytes,
+                sha256,
             })
         })
         .collect()
+}
+
+/// Length and SHA-256 (hex) of a file, streamed.
+fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = match std::io::Read::read(&mut file, &mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
+    Ok((bytes, hex(&hasher.finalize())))
 }
 
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), ReportError> {
@@ -418,6 +439,20 @@ pub fn utc_now() -> String {
 mod tests {
     use super::*;
     use crate::engine::empty_tally;
+
+    /// The streamed hash is the hash of the whole file, across several read buffers.
+    #[test]
+    fn streamed_file_hash_matches_the_hash_of_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let content: Vec<u8> = (0..200_003u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(dir.path().join("a.bin"), &content).unwrap();
+        std::fs::write(dir.path().join("empty"), b"").unwrap();
+        let files = describe_files(dir.path(), &["a.bin".into(), "empty".into()]).unwrap();
+        assert_eq!(files[0].bytes, content.len() as u64);
+        assert_eq!(files[0].sha256, hex(&Sha256::digest(&content)));
+        assert_eq!(files[1].bytes, 0);
+        assert_eq!(files[1].sha256, hex(&Sha256::digest(b"")));
+    }
 
     /// Protects "NaN never reaches a table" in a conversion study too: a value the tally had
     /// to reject stops the report and names the strategy and the scenario tables behind it.

@@ -4,6 +4,7 @@
 //! it against two independent cohorts of the same size.
 
 use super::pathway::{paired_difference, se_ratio, unpaired_se};
+use super::stats::enclosing;
 use super::table::Table;
 use crate::engine::conversion::ConversionTally;
 use crate::engine::tally::Tally;
@@ -24,15 +25,17 @@ fn table(outcome: &str, n: u64, reference: (&str, u64), others: &[Pair<'_>]) -> 
     for p in others {
         let d = paired_difference(p.here_only, p.reference_only, n);
         let unpaired = unpaired_se(p.k, reference.1, n);
-        t.row()
+        let row = t
+            .row()
             .text("strategy", p.name)
             .text("reference", reference.0)
             .text("outcome", outcome)
-            .count("patients", n)
-            .real("difference", d.value)
-            .real("difference_se", d.se)
-            .real("difference_lo95", d.lo)
-            .real("difference_hi95", d.hi)
+            .count("patients", n);
+        let e = d.estimate().map(enclosing);
+        row.maybe_real("difference", e.map(|e| e.0))
+            .maybe_real("difference_se", d.defined.then_some(d.se))
+            .maybe_real("difference_lo95", e.map(|e| e.1))
+            .maybe_real("difference_hi95", e.map(|e| e.2))
             .count("better_here", p.here_only)
             .count("better_under_reference", p.reference_only)
             .real("independent_se", unpaired)

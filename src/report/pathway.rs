@@ -25,7 +25,9 @@
 
 use std::path::Path;
 
-use super::conversion::{burden, cohort, mean_interval, with_interval, with_mean, with_share};
+use super::conversion::{
+    burden, cohort, mean_interval, with_columns, with_interval, with_mean, with_share,
+};
 use super::stats::{share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
@@ -139,19 +141,24 @@ impl Curve {
 
 /// Median survival on the monthly grid with its 95% interval, and whether the median was
 /// reached: the first months where the estimate, its lower and its upper Wilson bound are at
-/// most 0.5 (each `HORIZON_MONTHS` if never).
-pub(crate) fn median_months(curve: &[Share]) -> ((f64, f64, f64), bool) {
+/// most 0.5 (each `HORIZON_MONTHS` if never). `None` for a curve without patients.
+pub(crate) fn median_months(curve: &[Share]) -> Option<((f64, f64, f64), bool)> {
+    if curve.first().is_none_or(|s| s.n == 0) {
+        return None;
+    }
     let first = |f: &dyn Fn(&Share) -> f64| curve.iter().position(|s| f(s) <= 0.5);
     let cap = |m: Option<usize>| m.map_or(HORIZON_MONTHS as f64, |m| m as f64);
     let median = first(&|s| s.value);
     let lo = first(&|s| s.lo);
     let hi = first(&|s| s.hi);
-    ((cap(median), cap(lo), cap(hi)), median.is_some())
+    Some(((cap(median), cap(lo), cap(hi)), median.is_some()))
 }
 
 /// A paired difference of proportions from the discordant pairs: estimate, standard error and
 /// 95% interval (clamped to [−1, 1]).
 pub(crate) struct PairedDifference {
+    /// False without patients: the difference is undefined (written as null).
+    pub defined: bool,
     pub value: f64,
     pub se: f64,
     pub lo: f64,
@@ -161,6 +168,7 @@ pub(crate) struct PairedDifference {
 pub(crate) fn paired_difference(better: u64, worse: u64, n: u64) -> PairedDifference {
     if n == 0 {
         return PairedDifference {
+            defined: false,
             value: 0.0,
             se: 0.0,
             lo: -1.0,
@@ -172,10 +180,18 @@ pub(crate) fn paired_difference(better: u64, worse: u64, n: u64) -> PairedDiffer
     let var = ((better + worse) as f64 / nf - value * value).max(0.0);
     let se = (var / nf).sqrt();
     PairedDifference {
+        defined: true,
         value,
         se,
         lo: (value - Z95 * se).max(-1.0),
         hi: (value + Z95 * se).min(1.0),
+    }
+}
+
+impl PairedDifference {
+    /// The difference and its interval, or `None` without patients.
+    pub fn estimate(&self) -> Option<(f64, f64, f64)> {
+        self.defined.then_some((self.value, self.lo, self.hi))
     }
 }
 
@@ -261,9 +277,15 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             &format!("os_{}_disease_free", landmark_name(last)),
             share(w.disease_free_alive_at(last), rdf),
         );
-        let (median, reached) = median_months(&Curve::Overall.shares(w));
-        row = with_interval(row, "median_os_months", median)
-            .text("median_os_reached", if reached { "yes" } else { "no" });
+        let median = median_months(&Curve::Overall.shares(w));
+        row = with_interval(row, "median_os_months", median.map(|m| m.0)).text(
+            "median_os_reached",
+            match median {
+                Some((_, true)) => "yes",
+                Some((_, false)) => "no",
+                None => "",
+            },
+        );
         row = with_mean(row, "rmst_5y_months", &w.rmst);
         row = with_mean(row, "mean_months_to_recurrence", &w.months_to_recurrence);
         row = with_mean(row, "mean_cycles", &w.cycles);
@@ -293,19 +315,19 @@ pub(crate) fn paired_differences(strategies: &[Strategy]) -> Table {
             let (b, wo) = (w.better_at_landmark[i], w.worse_at_landmark[i]);
             let d = paired_difference(b, wo, n);
             let name = format!("os_{}_difference", landmark_name(l));
-            row = row
-                .real(&name, d.value)
-                .real(&format!("{name}_lo95"), d.lo)
-                .real(&format!("{name}_hi95"), d.hi)
+            row = with_interval(row, &name, d.estimate())
                 .count(&format!("os_{}_better", landmark_name(l)), b)
                 .count(&format!("os_{}_worse", landmark_name(l)), wo);
             ratio = se_ratio(d.se, unpaired_se(w.alive_at(l), reference.t.alive_at(l), n));
         }
-        let (mean, lo, hi) = mean_interval(&w.rmst_difference);
         let unpaired_rmst = (w.rmst.se().unwrap_or(0.0).powi(2)
             + reference.t.rmst.se().unwrap_or(0.0).powi(2))
         .sqrt();
-        row = with_interval(row, "rmst_5y_difference_months", (mean, lo, hi))
+        row = with_interval(
+            row,
+            "rmst_5y_difference_months",
+            mean_interval(&w.rmst_difference),
+        )
             .real("pairing_se_ratio", ratio)
             .real(
                 "rmst_pairing_se_ratio",
@@ -323,16 +345,14 @@ pub(crate) fn survival(strategies: &[Strategy]) -> Table {
         for curve in Curve::ALL {
             let n = curve.patients(s.t);
             for (month, sh) in curve.shares(s.t).into_iter().enumerate() {
-                table
+                let row = table
                     .row()
                     .text("strategy", s.name)
                     .text("curve", curve.key())
                     .count("month", month as u64)
                     .count("patients", n)
-                    .count("at_risk", curve.event_free_at(s.t, month))
-                    .real("survival", sh.value)
-                    .real("survival_lo95", sh.lo)
-                    .real("survival_hi95", sh.hi);
+                    .count("at_risk", curve.event_free_at(s.t, month));
+                with_interval(row, "survival", sh.estimate());
             }
         }
     }
@@ -381,15 +401,12 @@ pub(crate) fn steps(strategies: &[Strategy]) -> Table {
 
 /// One row of a strategy × category table: the count and its share of all patients.
 fn count_row(table: &mut Table, s: &Strategy, (column, key): (&str, &str), k: u64) {
-    let sh = share(k, s.t.n);
-    table
+    let row = table
         .row()
         .text("strategy", s.name)
         .text(column, key)
-        .count("patients", k)
-        .real("share", sh.value)
-        .real("lo95", sh.lo)
-        .real("hi95", sh.hi);
+        .count("patients", k);
+    with_columns(row, ["share", "lo95", "hi95"], share(k, s.t.n).estimate());
 }
 
 /// Strategy × cause of death (or alive at the horizon).
@@ -461,13 +478,10 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
         row = with_mean(row, "mean_sflr_at_final_resection_pct", &w.sflr_pct);
         row = with_share(row, "liver_injury", share(w.injury, n));
         row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
-        row = row.real(
+        row = row.maybe_real(
             "repeat_treatments_per_disease_free",
-            if w.rendered_disease_free > 0 {
-                w.repeat_treatments as f64 / w.rendered_disease_free as f64
-            } else {
-                0.0
-            },
+            (w.rendered_disease_free > 0)
+                .then(|| w.repeat_treatments as f64 / w.rendered_disease_free as f64),
         );
         let _ = row;
     }
@@ -634,6 +648,11 @@ mod tests {
         rows.map(|r| t.real(name, r).unwrap()).collect()
     }
 
+    /// A column that may hold nulls.
+    fn maybe_column(t: &Table, name: &str, rows: impl Iterator<Item = usize>) -> Vec<Option<f64>> {
+        rows.map(|r| t.real(name, r)).collect()
+    }
+
     /// Protects the landmark recurrence columns: a recurrence in month bin m counts from the
     /// landmark after it (bin 11 by one year, bin 12 not), the shares never fall with time, and
     /// recurrences after five years count only in the whole-horizon `recurrence`.
@@ -660,8 +679,8 @@ mod tests {
         assert_eq!(at("recurrence"), 0.180);
     }
 
-    /// Protects the survival table: every curve starts at 1 (or 0 without patients), never
-    /// rises, and its interval holds the estimate.
+    /// Protects the survival table: every curve starts at 1 (null throughout without
+    /// patients), never rises, and its interval holds the estimate.
     #[test]
     fn survival_curves_never_rise_and_hold_their_estimate() {
         let a = tally_with_deaths(1000, &[(0, 3), (5, 40), (20, 100), (119, 7)]);
@@ -681,10 +700,17 @@ mod tests {
                 let cond = [("strategy", st), ("curve", c.key())];
                 let rows: Vec<usize> = table.rows_where(&cond).collect();
                 assert_eq!(rows.len(), HORIZON_MONTHS + 1);
+                if st == "empty" {
+                    for name in ["survival", "survival_lo95", "survival_hi95"] {
+                        let v = maybe_column(&table, name, rows.iter().copied());
+                        assert!(v.iter().all(Option::is_none), "{name}: {v:?}");
+                    }
+                    continue;
+                }
                 let y = column(&table, "survival", rows.iter().copied());
                 let lo = column(&table, "survival_lo95", rows.iter().copied());
                 let hi = column(&table, "survival_hi95", rows.iter().copied());
-                assert_eq!(y[0], if st == "empty" { 0.0 } else { 1.0 });
+                assert_eq!(y[0], 1.0);
                 for m in 1..y.len() {
                     assert!(y[m] <= y[m - 1], "{st} {c:?} rises at month {m}");
                 }
@@ -709,7 +735,7 @@ mod tests {
         // 21. The lower bound of S at 21 is 0.469 → lower limit 21; the upper bound stays at
         // 0.531 → never reached, written as 120. The median itself is reached.
         let t = tally_with_deaths(1000, &[(20, 500)]);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
         assert_eq!(m, (21.0, 21.0, 120.0));
         assert!(reached);
 
@@ -718,13 +744,13 @@ mod tests {
         // S(53) = 0.47 has upper bound 0.501, S(54) = 0.46 has 0.491 → upper limit 54.
         let deaths: Vec<(usize, u64)> = (0..100).map(|m| (m, 10)).collect();
         let t = tally_with_deaths(1000, &deaths);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
         assert_eq!(m, (50.0, 47.0, 54.0));
         assert!(reached);
 
         // 40% die: never reached; written as the horizon and flagged.
         let t = tally_with_deaths(1000, &[(10, 400)]);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t));
+        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
         assert_eq!(m.0, 120.0);
         assert!(!reached);
         let table = summary(&[strategy("x", &t)]);

@@ -1,64 +1,273 @@
 //! The per-patient table (`--patient-table`): one row per patient and strategy, streamed to
 //! Parquet block by block, so memory does not grow with the cohort. Both studies write it; the
 //! columns follow the study.
+//!
+//! Each block's columns are filled as typed vectors (text as references to names the model
+//! owns, so nothing is allocated per row) on the simulation thread; encoding and compressing
+//! them into Parquet runs on a writer thread fed through a bounded queue, while the next blocks
+//! are simulated. The file holds the blocks in patient order, so its bytes do not depend on the
+//! thread count.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
-use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::table::{Row, Table};
+use super::table::TableError;
 use super::ReportError;
 use crate::engine::conversion::ConversionRecords;
 use crate::engine::pathway::PathwayRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{Immediate, WaitEnd};
 use crate::model::conversion::ConversionModel;
-use crate::model::pathway::PathwayModel;
+use crate::model::pathway::{DeathCause, PathwayModel, HORIZON_MONTHS};
 use crate::model::patient::Patient;
 use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
 
-/// The Parquet file, opened with the first block's schema.
+/// Blocks waiting to be written, and the most encoded at once: enough to keep the writer busy
+/// while the simulation runs ahead, few enough that memory stays flat (a block of 8,192
+/// patients is a few megabytes).
+const QUEUED_BLOCKS: usize = 4;
+
+/// One column of a block, by type.
+enum Values<'a> {
+    Text(Vec<&'a str>),
+    Real(Vec<f64>),
+    /// A real that may be missing (null).
+    MaybeReal(Vec<Option<f64>>),
+    Count(Vec<u64>),
+    Flag(Vec<bool>),
+}
+
+/// The columns of one block of patient rows, filled row by row; the first row names them.
+struct Block<'a> {
+    columns: Vec<(&'static str, Values<'a>)>,
+    rows: usize,
+    at: usize,
+}
+
+impl<'a> Block<'a> {
+    fn new() -> Self {
+        Block {
+            columns: Vec::new(),
+            rows: 0,
+            at: 0,
+        }
+    }
+
+    fn row(&mut self) -> &mut Self {
+        self.rows += 1;
+        self.at = 0;
+        self
+    }
+
+    /// The next column of the row: created by the first row, the same order in every row.
+    fn next(&mut self, name: &'static str, make: fn() -> Values<'a>) -> &mut Values<'a> {
+        if self.rows == 1 && self.columns.len() == self.at {
+            self.columns.push((name, make()));
+        }
+        let at = self.at;
+        self.at += 1;
+        let (col_name, values) = &mut self.columns[at];
+        debug_assert_eq!(
+            *col_name, name,
+            "columns must be filled in the same order in every row"
+        );
+        values
+    }
+
+    fn text(&mut self, name: &'static str, v: &'a str) -> &mut Self {
+        if let Values::Text(x) = self.next(name, || Values::Text(Vec::new())) {
+            x.push(v);
+        }
+        self
+    }
+
+    fn real(&mut self, name: &'static str, v: f64) -> &mut Self {
+        if let Values::Real(x) = self.next(name, || Values::Real(Vec::new())) {
+            x.push(v);
+        }
+        self
+    }
+
+    fn maybe_real(&mut self, name: &'static str, v: Option<f64>) -> &mut Self {
+        if let Values::MaybeReal(x) = self.next(name, || Values::MaybeReal(Vec::new())) {
+            x.push(v);
+        }
+        self
+    }
+
+    fn count(&mut self, name: &'static str, v: u64) -> &mut Self {
+        if let Values::Count(x) = self.next(name, || Values::Count(Vec::new())) {
+            x.push(v);
+        }
+        self
+    }
+
+    fn flag(&mut self, name: &'static str, v: bool) -> &mut Self {
+        if let Values::Flag(x) = self.next(name, || Values::Flag(Vec::new())) {
+            x.push(v);
+        }
+        self
+    }
+
+    /// NaN or infinity must never reach the file.
+    fn check_finite(&self, first_row: u64) -> Result<(), TableError> {
+        for (name, values) in &self.columns {
+            let bad = match values {
+                Values::Real(v) => v.iter().position(|x| !x.is_finite()).map(|r| (r, v[r])),
+                Values::MaybeReal(v) => v
+                    .iter()
+                    .position(|x| x.is_some_and(|x| !x.is_finite()))
+                    .map(|r| (r, v[r].unwrap_or(0.0))),
+                _ => None,
+            };
+            if let Some((row, value)) = bad {
+                return Err(TableError::NotFinite {
+                    table: "patients".into(),
+                    column: (*name).into(),
+                    row,
+                    value,
+                    context: format!("patient row {}", first_row + row as u64),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn into_dataframe(self) -> Result<DataFrame, TableError> {
+        let columns: Vec<Column> = self
+            .columns
+            .into_iter()
+            .map(|(name, values)| {
+                let name = PlSmallStr::from_static(name);
+                match values {
+                    Values::Text(v) => Column::new(name, v),
+                    Values::Real(v) => Column::new(name, v),
+                    Values::MaybeReal(v) => Column::new(name, v),
+                    Values::Count(v) => Column::new(name, v),
+                    Values::Flag(v) => Column::new(name, v),
+                }
+            })
+            .collect();
+        DataFrame::new(columns).map_err(|e| TableError::Polars {
+            table: "patients".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The Parquet file, written by a thread of its own; opened with the first block's schema.
 struct ParquetStream {
     path: PathBuf,
-    writer: Option<BatchedWriter<File>>,
+    /// Rows handed over so far (for error messages).
+    rows: u64,
+    writer: Option<(SyncSender<DataFrame>, WriterThread)>,
 }
+
+/// The writer thread; it returns whether it wrote anything.
+type WriterThread = JoinHandle<Result<bool, ReportError>>;
 
 impl ParquetStream {
     fn new(dir: &Path) -> Self {
         ParquetStream {
             path: dir.join(FILE),
+            rows: 0,
             writer: None,
         }
     }
 
-    fn append(&mut self, t: &Table) -> Result<(), ReportError> {
-        if t.rows() == 0 {
+    fn append(&mut self, block: Block<'_>) -> Result<(), ReportError> {
+        if block.rows == 0 {
             return Ok(());
         }
-        t.check_finite(|row| format!("patient row {row}"))?;
-        let df = t.to_dataframe()?;
+        block.check_finite(self.rows)?;
+        self.rows += block.rows as u64;
+        let df = block.into_dataframe()?;
         if self.writer.is_none() {
-            let f = File::create(&self.path).map_err(|e| err(&self.path, e))?;
-            let w = ParquetWriter::new(f)
-                .batched(df.schema())
+            let (send, receive) = sync_channel::<DataFrame>(QUEUED_BLOCKS);
+            let path = self.path.clone();
+            let thread = std::thread::Builder::new()
+                .name("patient-table".into())
+                .spawn(move || write_blocks(&path, receive))
                 .map_err(|e| err(&self.path, e))?;
-            self.writer = Some(w);
+            self.writer = Some((send, thread));
         }
-        let w = self.writer.as_mut().expect("created above");
-        w.write_batch(&df).map_err(|e| err(&self.path, e))
+        let (send, _) = self.writer.as_ref().expect("started above");
+        if send.send(df).is_err() {
+            // The writer stopped on an error: report it.
+            return match self.stop() {
+                Err(e) => Err(e),
+                Ok(_) => Err(err(&self.path, "the patient table writer stopped")),
+            };
+        }
+        Ok(())
     }
 
-    fn finish(self) -> Result<Option<String>, ReportError> {
-        match self.writer {
-            None => Ok(None),
-            Some(w) => {
-                w.finish().map_err(|e| err(&self.path, e))?;
-                Ok(Some(FILE.to_owned()))
+    /// Waits for the writer to finish the file; whether anything was written.
+    fn stop(&mut self) -> Result<bool, ReportError> {
+        let Some((send, thread)) = self.writer.take() else {
+            return Ok(false);
+        };
+        drop(send);
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(err(&self.path, "the patient table writer panicked")))
+    }
+
+    fn finish(mut self) -> Result<Option<String>, ReportError> {
+        Ok(self.stop()?.then(|| FILE.to_owned()))
+    }
+}
+
+impl Drop for ParquetStream {
+    /// An abandoned run still waits for its writer, so no thread outlives the result folder.
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// The writer thread: blocks in the order received, then the footer. Whether any was written.
+/// Blocks waiting in the queue are encoded and compressed together, in parallel (each block is
+/// a row group of its own, compressed on its own), and written in order.
+fn write_blocks(path: &Path, blocks: Receiver<DataFrame>) -> Result<bool, ReportError> {
+    let mut writer = None;
+    while let Ok(first) = blocks.recv() {
+        let mut batch = vec![first];
+        while batch.len() < QUEUED_BLOCKS {
+            match blocks.try_recv() {
+                Ok(df) => batch.push(df),
+                Err(_) => break,
             }
+        }
+        if writer.is_none() {
+            let f = File::create(path).map_err(|e| err(path, e))?;
+            let w = ParquetWriter::new(f)
+                .batched(batch[0].schema())
+                .map_err(|e| err(path, e))?;
+            writer = Some(w);
+        }
+        let w = writer.as_ref().expect("created above");
+        let encoded: Vec<PolarsResult<Vec<_>>> = batch
+            .par_iter()
+            .map(|df| w.encode_and_compress(df).collect())
+            .collect();
+        drop(batch);
+        for groups in encoded {
+            w.write_row_groups(groups.map_err(|e| err(path, e))?)
+                .map_err(|e| err(path, e))?;
+        }
+    }
+    match writer {
+        None => Ok(false),
+        Some(w) => {
+            w.finish().map_err(|e| err(path, e))?;
+            Ok(true)
         }
     }
 }
@@ -78,7 +287,7 @@ pub struct PatientTable<'m> {
 }
 
 /// The columns every patient row starts with: who, under which strategy, body and liver size.
-fn person<'t>(row: Row<'t>, p: &Patient, strategy: &str) -> Row<'t> {
+fn person<'b, 'a>(row: &'b mut Block<'a>, p: &Patient, strategy: &'a str) -> &'b mut Block<'a> {
     row.count("patient", p.index)
         .text("strategy", strategy)
         .real("age_years", p.age_years)
@@ -110,7 +319,7 @@ impl PatientRows for PatientTable<'_> {
     fn write(&mut self, records: &Records) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Table::new("patients");
+        let mut t = Block::new();
         for (i, p) in records.patients.iter().enumerate() {
             for (s, strategy) in m.strategies.iter().enumerate() {
                 let (course, end) = &records.courses[i * per + s];
@@ -146,7 +355,7 @@ impl PatientRows for PatientTable<'_> {
                     .count("end_check", end_check as u64);
             }
         }
-        self.stream.append(&t)
+        self.stream.append(t)
     }
 
     fn finish(self) -> Result<Option<String>, ReportError> {
@@ -176,7 +385,7 @@ impl PatientRows for ConversionPatientTable<'_> {
     fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Table::new("patients");
+        let mut t = Block::new();
         for (i, s) in records.patients.iter().enumerate() {
             let p = &s.patient;
             for (k, strategy) in m.strategies.iter().enumerate() {
@@ -241,7 +450,7 @@ impl PatientRows for ConversionPatientTable<'_> {
                     .count("occult_left", r.map_or(0, |r| r.occult_left as u64));
             }
         }
-        self.stream.append(&t)
+        self.stream.append(t)
     }
 
     fn finish(self) -> Result<Option<String>, ReportError> {
@@ -272,7 +481,7 @@ impl PatientRows for PathwayPatientTable<'_> {
         let m = self.model;
         let per = m.pathways.len().max(1);
         let yes = |b: bool| if b { "yes" } else { "no" };
-        let mut t = Table::new("patients");
+        let mut t = Block::new();
         for (i, (index, c)) in records.courses.iter().enumerate() {
             let strategy = &m.pathways[i % per];
             let step = strategy
@@ -280,6 +489,14 @@ impl PatientRows for PathwayPatientTable<'_> {
                 .get(c.exit_step as usize)
                 .map_or("end", |s| s.key());
             let r = c.recurrence.as_ref();
+            // Survivors are censored at the horizon: exactly its length (the simulated weeks,
+            // turned back into months, come to 119.99999999999999), and no death observed.
+            let alive = c.death_cause == DeathCause::Alive;
+            let death_months = if alive {
+                HORIZON_MONTHS as f64
+            } else {
+                c.death_months
+            };
             t.row()
                 .count("patient", *index)
                 .text("strategy", &strategy.name)
@@ -309,10 +526,11 @@ impl PatientRows for PathwayPatientTable<'_> {
                     yes(r.is_some_and(|r| r.extrahepatic)),
                 )
                 .count("repeat_treatments", c.repeat_treatments as u64)
-                .real("death_months", c.death_months)
+                .real("death_months", death_months)
+                .flag("death_observed", !alive)
                 .text("death_cause", c.death_cause.key());
         }
-        self.stream.append(&t)
+        self.stream.append(t)
     }
 
     fn finish(self) -> Result<Option<String>, ReportError> {

@@ -7,6 +7,8 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// inside [0, 1] and behaves at shares near 0 or 1, unlike the Wald interval).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Share {
+    /// The denominator; with none the share is undefined (written as null).
+    pub n: u64,
     pub value: f64,
     pub se: f64,
     pub lo: f64,
@@ -16,6 +18,7 @@ pub struct Share {
 pub fn share(k: u64, n: u64) -> Share {
     if n == 0 {
         return Share {
+            n,
             value: 0.0,
             se: 0.0,
             lo: 0.0,
@@ -27,12 +30,31 @@ pub fn share(k: u64, n: u64) -> Share {
     let z2 = Z95 * Z95;
     let centre = (p + z2 / (2.0 * nf)) / (1.0 + z2 / nf);
     let half = Z95 / (1.0 + z2 / nf) * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    // At 0 and at n the Wilson bound is exactly 0 or 1, but `centre ∓ half` rounds to 1e-19 or
+    // 1 − 1e-16; and a bound must never cross its own estimate.
+    let lo = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let hi = if k >= n { 1.0 } else { (centre + half).min(1.0) };
+    let (value, lo, hi) = enclosing((p, lo, hi));
     Share {
-        value: p,
+        n,
+        value,
         se: (p * (1.0 - p) / nf).sqrt(),
-        lo: (centre - half).max(0.0),
-        hi: (centre + half).min(1.0),
+        lo,
+        hi,
     }
+}
+
+impl Share {
+    /// The share and its interval, or `None` without a denominator.
+    pub fn estimate(&self) -> Option<(f64, f64, f64)> {
+        (self.n > 0).then_some((self.value, self.lo, self.hi))
+    }
+}
+
+/// An estimate with its interval widened, where rounding moved a bound past it, to contain it:
+/// lo ≤ estimate ≤ hi exactly in every written row.
+pub fn enclosing((value, lo, hi): (f64, f64, f64)) -> (f64, f64, f64) {
+    (value, lo.min(value), hi.max(value))
 }
 
 /// Probabilities bracketing the q-quantile with 95% confidence, from the binomial law of the
@@ -100,5 +122,30 @@ mod tests {
         let z = share(0, 100);
         assert!(z.lo < 1e-12);
         assert!(z.hi > 0.03 && z.hi < 0.04);
+    }
+
+    /// Regression: a share of 0 had `lo = 1e-19` and a share of 1 had `hi = 1 − 1e-16`, so the
+    /// interval excluded its own estimate.
+    #[test]
+    fn wilson_interval_at_0_and_n_is_exactly_0_and_1() {
+        for n in [1, 2, 3, 7, 100, 263, 3_000, 1_000_003] {
+            let none = share(0, n);
+            assert_eq!((none.value, none.lo), (0.0, 0.0), "0 of {n}");
+            assert!(none.hi > 0.0);
+            let all = share(n, n);
+            assert_eq!((all.value, all.hi), (1.0, 1.0), "{n} of {n}");
+            assert!(all.lo < 1.0);
+            for k in 0..=n.min(300) {
+                let s = share(k, n);
+                assert!(s.lo <= s.value && s.value <= s.hi, "{k} of {n}: {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn enclosing_widens_only_a_bound_past_the_estimate() {
+        assert_eq!(enclosing((0.5, 0.6, 0.7)), (0.5, 0.5, 0.7));
+        assert_eq!(enclosing((0.5, 0.1, 0.4)), (0.5, 0.1, 0.5));
+        assert_eq!(enclosing((0.5, 0.1, 0.7)), (0.5, 0.1, 0.7));
     }
 }

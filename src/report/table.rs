@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Col {
     Text(Vec<String>),
     Real(Vec<f64>),
@@ -172,25 +172,27 @@ impl Row<'_> {
     }
 
     pub fn real(self, name: &str, v: f64) -> Self {
-        self.put(
-            name,
-            || Col::Real(Vec::new()),
-            |c| {
-                if let Col::Real(x) = c {
-                    x.push(v)
-                }
-            },
-        )
+        self.maybe_real(name, Some(v))
     }
 
-    /// A real that may be missing (null in the files).
+    /// A real that may be missing (null in the files: empty in CSV, null in Parquet). A column
+    /// stays a plain real column until its first missing value.
     pub fn maybe_real(self, name: &str, v: Option<f64>) -> Self {
         self.put(
             name,
-            || Col::MaybeReal(Vec::new()),
+            || match v {
+                Some(_) => Col::Real(Vec::new()),
+                None => Col::MaybeReal(Vec::new()),
+            },
             |c| {
-                if let Col::MaybeReal(x) = c {
-                    x.push(v)
+                if let (Col::Real(x), None) = (&mut *c, v) {
+                    let x = std::mem::take(x);
+                    *c = Col::MaybeReal(x.into_iter().map(Some).collect());
+                }
+                match (c, v) {
+                    (Col::Real(x), Some(v)) => x.push(v),
+                    (Col::MaybeReal(x), v) => x.push(v),
+                    _ => {}
                 }
             },
         )
@@ -206,5 +208,30 @@ impl Row<'_> {
                 }
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value missing in a later row turns the column into one with nulls, earlier values kept
+    /// (before, a missing value was written as 0 or dropped).
+    #[test]
+    fn a_missing_real_becomes_null_and_keeps_the_earlier_values() {
+        let mut t = Table::new("t");
+        t.row().real("mean", 1.5);
+        t.row().maybe_real("mean", None);
+        t.row().real("mean", 2.5);
+        assert_eq!(
+            t.column("mean"),
+            Some(&Col::MaybeReal(vec![Some(1.5), None, Some(2.5)]))
+        );
+        let df = t.to_dataframe().unwrap();
+        assert_eq!(df.column("mean").unwrap().null_count(), 1);
+        let mut whole = Table::new("t");
+        whole.row().real("mean", 1.5);
+        whole.row().maybe_real("mean", Some(2.0));
+        assert_eq!(whole.column("mean"), Some(&Col::Real(vec![1.5, 2.0])));
     }
 }

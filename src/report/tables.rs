@@ -1,6 +1,8 @@
 //! The result tables of a hypertrophy-windows run, built from the tallies.
 
-use super::conversion::{mean_interval, normal_interval, with_interval, with_mean, with_share};
+use super::conversion::{
+    mean_interval, normal_interval, with_columns, with_interval, with_mean, with_share,
+};
 use super::stats::{quantile_bracket, share};
 use super::table::Table;
 use crate::engine::accumulators::{FixedMoments, Histogram};
@@ -28,35 +30,34 @@ fn groups<'a>(model: &'a Model, tally: &'a Tally, strategy: usize) -> Vec<(&'a s
     out
 }
 
-fn mean_or_zero(s: &FixedMoments) -> f64 {
-    s.mean().unwrap_or(0.0)
-}
-
-/// Mean with its normal 95% interval, mean ± 1.96 standard errors (0 without values).
-fn fixed_interval(s: &FixedMoments) -> (f64, f64, f64) {
-    normal_interval(mean_or_zero(s), s.se().unwrap_or(0.0))
+/// Mean with its normal 95% interval, mean ± 1.96 standard errors; `None` without values.
+fn fixed_interval(s: &FixedMoments) -> Option<(f64, f64, f64)> {
+    s.mean()
+        .map(|mean| normal_interval(mean, s.se().unwrap_or(0.0)))
 }
 
 /// Divides an estimate and its interval by a positive constant.
-fn scaled((v, lo, hi): (f64, f64, f64), by: f64) -> (f64, f64, f64) {
-    (v / by, lo / by, hi / by)
+fn scaled(e: Option<(f64, f64, f64)>, by: f64) -> Option<(f64, f64, f64)> {
+    e.map(|(v, lo, hi)| (v / by, lo / by, hi / by))
 }
 
 /// A quantile of all values of a histogram with its distribution-free 95% interval: the
 /// quantiles at the probabilities bracketing q (see [`quantile_bracket`]), as for the medians
-/// of the conversion study. 0 without values.
-fn quantile_interval(h: &Histogram, q: f64) -> (f64, f64, f64) {
+/// of the conversion study. `None` without values.
+fn quantile_interval(h: &Histogram, q: f64) -> Option<(f64, f64, f64)> {
     let (lo, hi) = quantile_bracket(h.total(), q);
-    let at = |p: f64| h.quantile(p).unwrap_or(0.0);
-    (at(q), at(lo), at(hi))
+    Some((h.quantile(q)?, h.quantile(lo)?, h.quantile(hi)?))
 }
 
-/// As [`quantile_interval`], among the values inside the grid only; `missing` without any.
-fn quantile_within_interval(h: &Histogram, q: f64, missing: f64) -> (f64, f64, f64) {
+/// As [`quantile_interval`], among the values inside the grid only; `None` without any.
+fn quantile_within_interval(h: &Histogram, q: f64) -> Option<(f64, f64, f64)> {
     let within = h.total() - h.overflow() - h.underflow();
     let (lo, hi) = quantile_bracket(within, q);
-    let at = |p: f64| h.quantile_within(p).unwrap_or(missing);
-    (at(q), at(lo), at(hi))
+    Some((
+        h.quantile_within(q)?,
+        h.quantile_within(lo)?,
+        h.quantile_within(hi)?,
+    ))
 }
 
 /// Hypertrophy windows: by strategy, liver group and check.
@@ -80,20 +81,24 @@ pub fn windows(model: &Model, tally: &Tally) -> Table {
                     .count("check", k as u64)
                     .real("day", day)
                     .real("week", day / DAYS_PER_WEEK)
-                    .count("patients", w.n)
-                    .real("adequate_share", adequate.value)
-                    .real("adequate_lo95", adequate.lo)
-                    .real("adequate_hi95", adequate.hi)
-                    .real("ready_share", ready.value)
-                    .real("ready_lo95", ready.lo)
-                    .real("ready_hi95", ready.hi);
+                    .count("patients", w.n);
+                row = with_columns(
+                    row,
+                    ["adequate_share", "adequate_lo95", "adequate_hi95"],
+                    adequate.estimate(),
+                );
+                row = with_columns(
+                    row,
+                    ["ready_share", "ready_lo95", "ready_hi95"],
+                    ready.estimate(),
+                );
                 row = with_share(row, "dropped_out_share", share(dropped_cum, w.n));
                 // Kept at every check unless the scenario asks for the assessment check only;
                 // then the growth and summary tables carry them.
                 if w.moments_at_every_check() {
                     let sflr = w.sflr_at(k).expect("kept at every check");
                     row = with_interval(row, "sflr_mean_pct", fixed_interval(&sflr))
-                        .real("sflr_sd_pct", sflr.sd().unwrap_or(0.0));
+                        .maybe_real("sflr_sd_pct", sflr.sd());
                 }
                 if let Some(h) = w.sflr_hist.get(k) {
                     for (q, name) in QUANTILES {
@@ -129,15 +134,15 @@ pub fn growth(model: &Model, tally: &Tally) -> Table {
                     .real("week", weeks)
                     .count("patients", w.n);
                 let mut row = with_interval(row, "dh_mean_pp", fixed_interval(dh))
-                    .real("dh_sd_pp", dh.sd().unwrap_or(0.0))
-                    .real("dh_se_pp", dh.se().unwrap_or(0.0));
+                    .maybe_real("dh_sd_pp", dh.sd())
+                    .maybe_real("dh_se_pp", dh.se());
                 row = with_interval(
                     row,
                     "kgr_mean_pp_per_week",
                     scaled(fixed_interval(dh), weeks),
                 )
-                .real("kgr_sd_pp_per_week", dh.sd().unwrap_or(0.0) / weeks)
-                .real("kgr_se_pp_per_week", dh.se().unwrap_or(0.0) / weeks);
+                .maybe_real("kgr_sd_pp_per_week", dh.sd().map(|x| x / weeks))
+                .maybe_real("kgr_se_pp_per_week", dh.se().map(|x| x / weeks));
                 if let Some(h) = w.dh_hist.get(k) {
                     for (q, name) in QUANTILES {
                         row = with_interval(row, &format!("dh_{name}_pp"), quantile_interval(h, q));
@@ -177,15 +182,13 @@ pub fn dropouts(model: &Model, tally: &Tally) -> Table {
                 w.immediate[Immediate::MajorComplication as usize],
             ));
             for (outcome, k) in outcomes {
-                let sh = share(k, w.n);
-                t.row()
+                let row = t
+                    .row()
                     .text("strategy", &strategy.name)
                     .text("liver_group", group)
                     .text("outcome", outcome)
-                    .count("patients", k)
-                    .real("share", sh.value)
-                    .real("lo95", sh.lo)
-                    .real("hi95", sh.hi);
+                    .count("patients", k);
+                with_columns(row, ["share", "lo95", "hi95"], share(k, w.n).estimate());
             }
         }
     }
@@ -211,24 +214,21 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             let ready_check = w.ready_check();
             // Checks to weeks, in the order of operations the estimate has always used.
             let weeks = |checks: f64| checks * model.schedule.interval_days / DAYS_PER_WEEK;
-            let (ready_mean, ready_lo, ready_hi) = mean_interval(&ready_check);
+            let ready_weeks = mean_interval(&ready_check).map(|(m, lo, hi)| (weeks(m), weeks(lo), weeks(hi)));
             let row = t
                 .row()
                 .text("strategy", &strategy.name)
                 .text("procedure", strategy.procedure.label())
                 .text("liver_group", group)
-                .count("patients", w.n)
-                .real("ready_share", ready.value)
-                .real("ready_lo95", ready.lo)
-                .real("ready_hi95", ready.hi);
-            let mut row = with_interval(
+                .count("patients", w.n);
+            let row = with_columns(
                 row,
-                "mean_weeks_to_ready",
-                (weeks(ready_mean), weeks(ready_lo), weeks(ready_hi)),
-            )
-            .real(
+                ["ready_share", "ready_lo95", "ready_hi95"],
+                ready.estimate(),
+            );
+            let mut row = with_interval(row, "mean_weeks_to_ready", ready_weeks).maybe_real(
                 "mean_weeks_to_ready_se",
-                weeks(ready_check.se().unwrap_or(0.0)),
+                ready_check.se().map(weeks),
             );
             row = with_share(row, "not_ready_share", not_ready);
             row = with_share(row, "dropped_out_share", dropped);
@@ -246,7 +246,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             // The time-to-threshold distribution is kept with the quantiles.
             if let Some(days) = &w.days_to_threshold {
                 let within = days.total() - days.overflow();
-                let dq = |q: f64| quantile_within_interval(days, q, 0.0);
+                let dq = |q: f64| quantile_within_interval(days, q);
                 row = with_share(row, "reaches_threshold_share", share(within, w.n));
                 row = with_interval(row, "days_to_threshold_p25", dq(0.25));
                 row = with_interval(row, "days_to_threshold_median", dq(0.5));
@@ -254,21 +254,21 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             }
             row = row.real("assessment_week", a_weeks);
             row = with_interval(row, "dh_mean_pp", fixed_interval(dh))
-                .real("dh_sd_pp", dh.sd().unwrap_or(0.0))
-                .real("dh_se_pp", dh.se().unwrap_or(0.0));
+                .maybe_real("dh_sd_pp", dh.sd())
+                .maybe_real("dh_se_pp", dh.se());
             row = with_interval(
                 row,
                 "kgr_mean_pp_per_week",
                 scaled(fixed_interval(dh), a_weeks),
             )
-            .real("kgr_se_pp_per_week", dh.se().unwrap_or(0.0) / a_weeks);
-            let (growth, growth_se) = relative_growth_pct(&w, a);
+            .maybe_real("kgr_se_pp_per_week", dh.se().map(|x| x / a_weeks));
+            let growth = relative_growth_pct(&w, a);
             row = with_interval(
                 row,
                 "relative_growth_mean_pct",
-                normal_interval(growth, growth_se),
+                growth.map(|(g, se)| normal_interval(g, se)),
             )
-            .real("relative_growth_se_pct", growth_se);
+            .maybe_real("relative_growth_se_pct", growth.map(|(_, se)| se));
             row = with_share(
                 row,
                 "major_complication_share",
@@ -289,24 +289,23 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
 /// hypertrophy" as a ratio of means; with its Monte Carlo standard error by the delta method.
 /// DH = sFLR − sFLR0 for each patient, so the covariance of the means of DH and sFLR0 follows
 /// from the three standard errors: cov = (se(sFLR)² − se(DH)² − se(sFLR0)²) / 2.
-fn relative_growth_pct(w: &WaitTally, check: usize) -> (f64, f64) {
+/// `None` without patients (or without a baseline FLR).
+fn relative_growth_pct(w: &WaitTally, check: usize) -> Option<(f64, f64)> {
     let moments = |m: Option<FixedMoments>| m.expect("kept at the baseline and assessment check");
     let (base, dh, sflr) = (
         moments(w.sflr_at(0)),
         moments(w.dh_at(check)),
         moments(w.sflr_at(check)),
     );
-    let base_mean = mean_or_zero(&base);
-    if base_mean <= 0.0 {
-        return (0.0, 0.0);
-    }
-    let growth = 100.0 * mean_or_zero(&dh) / base_mean;
-    let r = mean_or_zero(&dh) / base_mean;
+    let base_mean = base.mean().filter(|&m| m > 0.0)?;
+    let dh_mean = dh.mean()?;
+    let growth = 100.0 * dh_mean / base_mean;
+    let r = dh_mean / base_mean;
     let se = |m: &FixedMoments| m.se().unwrap_or(0.0);
     let (se_x, se_y, se_z) = (se(&dh), se(&base), se(&sflr));
     let cov = (se_z * se_z - se_x * se_x - se_y * se_y) / 2.0;
     let var = (se_x * se_x - 2.0 * r * cov + r * r * se_y * se_y) / (base_mean * base_mean);
-    (growth, 100.0 * var.max(0.0).sqrt())
+    Some((growth, 100.0 * var.max(0.0).sqrt()))
 }
 
 /// The leading columns of a cohort row, the same in every study: the liver group, its
@@ -340,7 +339,7 @@ pub fn cohort(model: &Model, tally: &Tally) -> Table {
         let mut row = cohort_row(t.row(), group, &c, tally.patients);
         for (name, s) in names.iter().zip(c.sums()) {
             row = with_mean(row, &format!("{name}_mean"), s)
-                .real(&format!("{name}_sd"), s.sd().unwrap_or(0.0));
+                .maybe_real(&format!("{name}_sd"), s.sd());
         }
         let _ = row;
     }
@@ -372,7 +371,7 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             .days_to_threshold
             .as_ref()
             .expect("plan keeps the quantiles");
-        let median_days = quantile_within_interval(days, 0.5, -1.0);
+        let median_days = quantile_within_interval(days, 0.5);
         let reach = share(days.total() - days.overflow(), w.n);
         let mut ready_cum = 0;
         for k in 0..=model.schedule.checks as usize {
@@ -381,11 +380,7 @@ pub fn plan(model: &Model, tally: &Tally, weeks: &[u32]) -> Table {
             if !weeks.iter().any(|&x| (x as f64 - week).abs() < 1e-9) {
                 continue;
             }
-            let q = |p: f64| {
-                w.sflr_hist
-                    .get(k)
-                    .map_or((0.0, 0.0, 0.0), |h| quantile_interval(h, p))
-            };
+            let q = |p: f64| w.sflr_hist.get(k).and_then(|h| quantile_interval(h, p));
             let row = t.row().text("procedure", &strategy.name).real("week", week);
             let mut row = with_share(row, "adequate_probability", share(w.adequate_at[k], w.n));
             row = with_share(row, "ready_probability", share(ready_cum, w.n));
@@ -409,7 +404,7 @@ pub fn plan_text(t: &Table) -> String {
     );
     for r in 0..t.rows() {
         let g = |c: &str| t.real(c, r).unwrap_or(0.0);
-        let median = g("median_days_to_threshold");
+        let median = t.real("median_days_to_threshold", r);
         out.push_str(&format!(
             "{:<10} {:>5} {:>9.1}% {:>9.1}% {:>9.1}% {:>7.1}–{:>5.1}% {:>14}\n",
             t.text("procedure", r).unwrap_or(""),
@@ -419,11 +414,7 @@ pub fn plan_text(t: &Table) -> String {
             g("sflr_mean_pct"),
             g("sflr_p5_pct"),
             g("sflr_p95_pct"),
-            if median < 0.0 {
-                "not reached".to_owned()
-            } else {
-                format!("{median:.1}")
-            },
+            median.map_or("not reached".to_owned(), |m| format!("{m:.1}")),
         ));
     }
     out.push_str("adequate: sFLR at or above the safe threshold; ready: adequate and not dropped out by then.\n");
