@@ -209,9 +209,8 @@ impl RunConfig {
         ShardManifest {
             format: SHARD_FORMAT.into(),
             remnant_version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: option_env!("REMNANT_GIT_COMMIT")
-                .unwrap_or("unknown")
-                .into(),
+            git_commit: report::GIT_COMMIT.into(),
+            source_sha256: report::SOURCE_SHA256.into(),
             scenario_path: s.file.clone(),
             scenario_sha256: s.sha256.clone(),
             scenario_text: self.scenario_text.clone(),
@@ -779,7 +778,8 @@ fn write_results(
         target_se: target.map(|t| t.0),
         target_se_reached: target.map(|t| t.1),
         remnant_version: env!("CARGO_PKG_VERSION"),
-        git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
+        git_commit: report::GIT_COMMIT,
+        source_sha256: report::SOURCE_SHA256,
         scenario_path: s.file.clone(),
         scenario_sha256: s.sha256.clone(),
         run_name: s.run.name.clone(),
