@@ -17,12 +17,12 @@ use crate::report::patients::{
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, output::Staging, Manifest};
-use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
+use crate::scenario::{builtin, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML); default: scenarios/default.toml, built into the binary.
     scenario: Option<PathBuf>,
     /// Number of virtual patients (overrides run.patients).
     #[arg(long, allow_hyphen_values = true)]
@@ -102,17 +102,28 @@ struct RunConfig {
 
 impl RunConfig {
     fn from_args(a: RunArgs) -> Result<RunConfig, Failure> {
-        let path = a.scenario.unwrap_or_else(default_scenario_path);
-        let mut scenario = Scenario::load(&path).map_err(|e| bad_input(e.to_string()))?;
-        let scenario_text = std::fs::read_to_string(&path)
-            .ok()
-            .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
-            .ok_or_else(|| {
-                runtime(format!(
-                    "{}: the file changed while it was read",
-                    path.display()
-                ))
-            })?;
+        let (mut scenario, scenario_text) = match &a.scenario {
+            Some(path) => {
+                let scenario = Scenario::load(path).map_err(|e| bad_input(e.to_string()))?;
+                let text = std::fs::read_to_string(path)
+                    .ok()
+                    .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
+                    .ok_or_else(|| {
+                        runtime(format!(
+                            "{}: the file changed while it was read",
+                            path.display()
+                        ))
+                    })?;
+                (scenario, text)
+            }
+            // Built in, so that `remnant` runs from any folder.
+            None => {
+                let scenario = builtin::DEFAULT
+                    .scenario()
+                    .map_err(|e| bad_input(e.to_string()))?;
+                (scenario, builtin::DEFAULT.text.to_owned())
+            }
+        };
         if let Some(p) = &a.patients {
             scenario.run.patients = parse_count("--patients", p, 1, MAX_PATIENTS)?;
         }
