@@ -232,8 +232,8 @@ fn validation_files(folder: &Path) -> Result<Vec<Source>, Failure> {
 fn read(source: &Source) -> Result<(ValidationFile, Scenario), Failure> {
     let path = &source.path;
     let shown = path.display();
-    let text = &source.text;
-    let file: ValidationFile = toml::from_str(&text).map_err(|e| {
+    let text = source.text.as_str();
+    let file: ValidationFile = toml::from_str(text).map_err(|e| {
         let at = e
             .span()
             .map(|s| {
