@@ -221,7 +221,9 @@ fn plan_refuses_an_flr_ml_whose_sflr_is_outside_the_sflr_range() {
 fn plan_refuses_a_remnant_as_large_as_the_whole_liver() {
     plan(&["--bsa", "1.9", "--flr-ml", "1000", "--tlv-ml", "1000"])
         .code(2)
-        .stderr(contains("smaller than the whole liver"))
+        .stderr(contains(
+            "cannot be larger than the whole liver, nor all of it",
+        ))
         .stderr(contains("--tlv-ml"));
 }
 

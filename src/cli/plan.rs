@@ -75,10 +75,10 @@ pub struct PlanArgs {
 }
 
 const PLAN_NOTES: &str = "\
-The sFLR must also be low enough that, after the fastest-growing procedure planned, fewer than \
-1 course in 100 exceeds 100% of the sTLV, where the planning table's sFLR distribution ends \
-(about 35% with the default scenario). A remnant already at or above the patient's safe sFLR \
-is planned with a warning: conditioning is not needed.";
+A remnant already at or above the patient's safe sFLR is planned with a warning: conditioning \
+is not needed. It is refused when more than 1 course in 100 after the fastest-growing procedure \
+planned would exceed 100% of the sTLV, where the planning table's sFLR distribution ends (above \
+about 35% with the default scenario).";
 
 /// `--bsa`, m² (assumption: adults, about 1.3 to 2.7 m², with room on both sides; the
 /// standard liver volume formulas are fitted on adults).
@@ -264,7 +264,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
                     "the standard liver volume for the BSA; give the measured --tlv-ml"
                 };
                 return Err(bad_input(format!(
-                    "the remnant (--flr-ml {f:.0} mL) must be smaller than the whole liver ({tlv:.0} mL, {tlv_from}); check --flr-ml and --tlv-ml"
+                    "the remnant (--flr-ml {f:.0} mL) cannot be larger than the whole liver, nor all of it (whole liver {tlv:.0} mL, {tlv_from}); check --flr-ml and --tlv-ml"
                 )));
             }
             let pct = 100.0 * f / stlv;
@@ -278,7 +278,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
             let f = p / 100.0 * stlv;
             if f >= tlv {
                 return Err(bad_input(format!(
-                    "--sflr-pct {p} is a remnant of {f:.0} mL, not smaller than the whole liver (--tlv-ml {tlv:.0} mL); check --sflr-pct and --tlv-ml"
+                    "--sflr-pct {p} is a remnant of {f:.0} mL, which cannot be larger than the whole liver, nor all of it (--tlv-ml {tlv:.0} mL); check --sflr-pct and --tlv-ml"
                 )));
             }
             (f, format!("--sflr-pct {p}"))
@@ -299,15 +299,22 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
     );
     let (ceiling, fastest) = sflr_ceiling_pct(m, &procedures, regeneration);
     if sflr_pct > ceiling {
-        let why = if sflr_pct >= thr {
-            format!("the remnant is already above this patient's safe sFLR of {thr:.0}%: conditioning is not needed")
-        } else {
-            "plan the other procedures with --procedure".to_owned()
-        };
-        return Err(bad_input(format!(
-            "{given} is above {ceiling:.1}%, the largest sFLR planned for this patient with {fastest}: above it, more than 1 course in 100 grows beyond {:.0}% of the standard liver volume, where the planning table's sFLR distribution ends; {why}",
+        let beyond = format!(
+            "more than 1 course in 100 after {fastest} grows beyond {:.0}% of the standard liver volume, where the planning table's sFLR distribution ends",
             SFLR_GRID_PCT.1
-        )));
+        );
+        // Conditioning an adequate remnant is never planned: refuse rather than print centiles
+        // clipped below their mean.
+        if sflr_pct >= thr {
+            return Err(bad_input(format!(
+                "{given} is above {ceiling:.1}%, the largest sFLR planned for this patient: {beyond}; the remnant is already above this patient's safe sFLR of {thr:.0}%: conditioning is not needed"
+            )));
+        }
+        // Only a scenario with very fast growth gets here with an inadequate remnant.
+        eprintln!(
+            "warning: at an sFLR of {sflr_pct:.1}% (above {ceiling:.1}%), {beyond}: the upper sFLR centiles are cut at {:.0}%",
+            SFLR_GRID_PCT.1
+        );
     }
     if sflr_pct >= thr {
         eprintln!(
