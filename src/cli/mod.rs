@@ -22,13 +22,13 @@ use validate::ValidateArgs;
 
 const EXAMPLES: &str = "\
 Examples:
-  remnant                                   run scenarios/default.toml into output/<run name>/
+  remnant                                   run scenarios/default.toml (built in) into output/<run name>/
   remnant run scenarios/hypertrophy-windows.toml --patients 1000000 --seed 7
   remnant run scenarios/default.toml --out /tmp/r --force --patient-table
   remnant run scenarios/default.toml --shard 2/4 --out shards/s2   (then: remnant merge shards/s* --out merged)
   remnant plan --bsa 1.9 --sflr-pct 18 --liver chemo --procedure all
   remnant plan --height-cm 172 --weight-kg 80 --flr-ml 380 --tlv-ml 1700 --procedure alpps --out plan1
-  remnant validate                          the model against published results (scenarios/validation/)
+  remnant validate                          the model against published results (scenarios/validation/, built in)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad input.";
 
@@ -48,7 +48,7 @@ enum Command {
     Merge(MergeArgs),
     /// One patient at the tumour board: chance of an adequate remnant by week after PVE, PVL or ALPPS.
     Plan(PlanArgs),
-    /// Run every validation file (default: scenarios/validation/) and compare the simulated
+    /// Run every validation file (default: scenarios/validation/, built in) and compare the simulated
     /// results with the published ones; exit 0 when every held-out target passes, 1 otherwise.
     Validate(ValidateArgs),
 }

@@ -19,12 +19,12 @@ use crate::report::patients::{
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, Manifest};
-use crate::scenario::{default_scenario_path, hex, Scenario, Study, MAX_PATIENTS};
+use crate::scenario::{builtin, hex, Scenario, Study, MAX_PATIENTS};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML); default: scenarios/default.toml, built into the binary.
     scenario: Option<PathBuf>,
     /// Number of virtual patients (overrides run.patients).
     #[arg(long, allow_hyphen_values = true)]
@@ -106,17 +106,28 @@ struct RunConfig {
 
 impl RunConfig {
     fn from_args(a: RunArgs) -> Result<RunConfig, Failure> {
-        let path = a.scenario.unwrap_or_else(default_scenario_path);
-        let mut scenario = Scenario::load(&path).map_err(|e| bad_input(e.to_string()))?;
-        let scenario_text = std::fs::read_to_string(&path)
-            .ok()
-            .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
-            .ok_or_else(|| {
-                runtime(format!(
-                    "{}: the file changed while it was read",
-                    path.display()
-                ))
-            })?;
+        let (mut scenario, scenario_text) = match &a.scenario {
+            Some(path) => {
+                let scenario = Scenario::load(path).map_err(|e| bad_input(e.to_string()))?;
+                let text = std::fs::read_to_string(path)
+                    .ok()
+                    .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
+                    .ok_or_else(|| {
+                        runtime(format!(
+                            "{}: the file changed while it was read",
+                            path.display()
+                        ))
+                    })?;
+                (scenario, text)
+            }
+            // Built in, so that `remnant` runs from any folder.
+            None => {
+                let scenario = builtin::DEFAULT
+                    .scenario()
+                    .map_err(|e| bad_input(e.to_string()))?;
+                (scenario, builtin::DEFAULT.text.to_owned())
+            }
+        };
         if let Some(p) = &a.patients {
             scenario.run.patients = parse_count("--patients", p, 1, MAX_PATIENTS)?;
         }
@@ -218,9 +229,8 @@ impl RunConfig {
         ShardManifest {
             format: SHARD_FORMAT.into(),
             remnant_version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: option_env!("REMNANT_GIT_COMMIT")
-                .unwrap_or("unknown")
-                .into(),
+            git_commit: report::GIT_COMMIT.into(),
+            source_sha256: report::SOURCE_SHA256.into(),
             scenario_path: s.file.clone(),
             scenario_sha256: s.sha256.clone(),
             scenario_text: self.scenario_text.clone(),
@@ -828,7 +838,8 @@ fn write_results(
         target_se: target.map(|t| t.0),
         target_se_reached: target.map(|t| t.1),
         remnant_version: env!("CARGO_PKG_VERSION"),
-        git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
+        git_commit: report::GIT_COMMIT,
+        source_sha256: report::SOURCE_SHA256,
         request_sha256: provenance.request_sha256.clone(),
         scenario_path: s.file.clone(),
         scenario_sha256: s.sha256.clone(),

@@ -22,13 +22,13 @@ use crate::report::forest::{forest_chart, ForestRow};
 use crate::report::stats::{share, Z95};
 use crate::report::table::{Col, Table};
 use crate::report::{self, file_name, output};
-use crate::scenario::{Scenario, Study};
+use crate::scenario::{builtin, Scenario, Study};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Folder of validation files.
-    #[arg(default_value = "scenarios/validation")]
-    folder: PathBuf,
+    /// Folder of validation files (default: scenarios/validation/ as built into the binary,
+    /// with the scenarios its files name).
+    folder: Option<PathBuf>,
     /// Result folder (default: output/validation).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -96,10 +96,21 @@ struct Verdict {
 
 pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
     refuse_unsafe_out(a.out.as_deref())?;
-    let files = validation_files(&a.folder)?;
+    let files = match &a.folder {
+        Some(folder) => validation_files(folder)?,
+        // Built in, so that `remnant validate` runs from any folder.
+        None => builtin::VALIDATION
+            .iter()
+            .map(|b| Source {
+                path: PathBuf::from(b.path),
+                text: b.text.to_owned(),
+                built_in: true,
+            })
+            .collect(),
+    };
     let mut checked = Vec::new();
-    for path in &files {
-        checked.push((path.clone(), read(path)?));
+    for source in &files {
+        checked.push((source.path.clone(), read(source)?));
     }
     let threads = a
         .threads
@@ -178,7 +189,15 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
     }
 }
 
-fn validation_files(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
+/// A validation file to check: its path (in the repository, for a built-in one), its text, and
+/// whether its scenario is built in too.
+struct Source {
+    path: PathBuf,
+    text: String,
+    built_in: bool,
+}
+
+fn validation_files(folder: &Path) -> Result<Vec<Source>, Failure> {
     let entries = std::fs::read_dir(folder).map_err(|e| {
         bad_input(format!(
             "{}: cannot read the validation folder: {e}",
@@ -196,14 +215,26 @@ fn validation_files(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
             folder.display()
         )));
     }
-    Ok(files)
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+            Ok(Source {
+                path,
+                text,
+                built_in: false,
+            })
+        })
+        .collect()
 }
 
 /// A validation file and its scenario, checked before anything runs.
-fn read(path: &Path) -> Result<(ValidationFile, Scenario), Failure> {
+fn read(source: &Source) -> Result<(ValidationFile, Scenario), Failure> {
+    let path = &source.path;
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("{shown}: {e}")))?;
-    let file: ValidationFile = toml::from_str(&text).map_err(|e| {
+    let text = source.text.as_str();
+    let file: ValidationFile = toml::from_str(text).map_err(|e| {
         let at = e
             .span()
             .map(|s| {
@@ -215,8 +246,19 @@ fn read(path: &Path) -> Result<(ValidationFile, Scenario), Failure> {
         bad_input(format!("{shown}:{at}{}", e.message()))
     })?;
     let here = path.parent().unwrap_or(Path::new("."));
-    let mut scenario = Scenario::load(&here.join(&file.scenario))
-        .map_err(|e| bad_input(format!("{shown}: scenario: {e}")))?;
+    let scenario_path = here.join(&file.scenario);
+    let mut scenario = if source.built_in {
+        let b = builtin::scenario(&scenario_path).ok_or_else(|| {
+            bad_input(format!(
+                "{shown}: scenario: {} is not built in; give the validation folder on the command line",
+                scenario_path.display()
+            ))
+        })?;
+        b.scenario()
+    } else {
+        Scenario::load(&scenario_path)
+    }
+    .map_err(|e| bad_input(format!("{shown}: scenario: {e}")))?;
     if let Some(n) = file.patients {
         if n == 0 {
             return Err(bad_input(format!("{shown}: patients must be at least 1")));

@@ -99,7 +99,10 @@ fn run_record(h: &mut String, m: &Manifest) {
     item("strategies", &m.strategies.join("; "));
     item(
         "remnant version",
-        &format!("{} (commit {})", m.remnant_version, m.git_commit),
+        &format!(
+            "{} (commit {}, sources SHA-256 {})",
+            m.remnant_version, m.git_commit, m.source_sha256
+        ),
     );
     item("random number generator", m.rng_algorithm);
     if let (Some(target), Some(reached)) = (m.target_se, m.target_se_reached) {

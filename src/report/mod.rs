@@ -302,11 +302,23 @@ pub(crate) fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The commit the binary was built from, `-dirty` when its sources differed from it, or
+/// `unknown` when built without git (see build.rs).
+pub const GIT_COMMIT: &str = match option_env!("REMNANT_GIT_COMMIT") {
+    Some(c) => c,
+    None => "unknown",
+};
+
+/// SHA-256 of the sources the binary was built from (see build.rs); recorded even when the
+/// commit is unknown.
+pub const SOURCE_SHA256: &str = env!("REMNANT_SOURCE_SHA256");
+
 /// Provenance of a run, written last.
 #[derive(Debug, Serialize)]
 pub struct Manifest {
     pub remnant_version: &'static str,
     pub git_commit: &'static str,
+    pub source_sha256: &'static str,
     /// SHA-256 of everything that determines this result's bytes (`output::Request`): a run
     /// asked for the same finds this result instead of computing it again.
     pub request_sha256: String,

@@ -82,6 +82,9 @@ pub struct Request {
     pub shard: Option<ShardSpec>,
     pub remnant_version: String,
     pub git_commit: String,
+    /// The sources the binary was built from: tells apart two builds of one commit with
+    /// uncommitted changes, or builds outside a git checkout.
+    pub source_sha256: String,
 }
 
 impl Request {
@@ -96,9 +99,8 @@ impl Request {
             target_se: None,
             shard: None,
             remnant_version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: option_env!("REMNANT_GIT_COMMIT")
-                .unwrap_or("unknown")
-                .into(),
+            git_commit: super::GIT_COMMIT.into(),
+            source_sha256: super::SOURCE_SHA256.into(),
         }
     }
 
@@ -108,6 +110,7 @@ impl Request {
             shard: Some(m.shard),
             remnant_version: m.remnant_version.clone(),
             git_commit: m.git_commit.clone(),
+            source_sha256: m.source_sha256.clone(),
             ..Request::new(&m.scenario_sha256, m.seed, m.patients)
         }
     }
@@ -121,14 +124,15 @@ impl Request {
             .target_se
             .map_or_else(|| "none".to_owned(), |t| format!("{t:?}"));
         let text = format!(
-            "remnant-request/1\nscenario_sha256={}\nseed={}\npatients={}\npatient_table={}\nconvergence={}\ntarget_se={target}\nshard={shard}\nremnant_version={}\ngit_commit={}\n",
+            "remnant-request/2\nscenario_sha256={}\nseed={}\npatients={}\npatient_table={}\nconvergence={}\ntarget_se={target}\nshard={shard}\nremnant_version={}\ngit_commit={}\nsource_sha256={}\n",
             self.scenario_sha256,
             self.seed,
             self.patients,
             self.patient_table,
             self.convergence,
             self.remnant_version,
-            self.git_commit
+            self.git_commit,
+            self.source_sha256
         );
         hex(&Sha256::digest(text.as_bytes()))
     }
@@ -187,6 +191,11 @@ impl Request {
             "git commit",
             there.git_commit.clone(),
             self.git_commit.clone(),
+        );
+        field(
+            "sources SHA-256",
+            short(&there.source_sha256),
+            short(&self.source_sha256),
         );
         d
     }
@@ -299,6 +308,7 @@ fn judge_result(dir: &Path, m: &serde_json::Value, asked: &Request) -> Found {
         shard: None,
         remnant_version: text("remnant_version"),
         git_commit: text("git_commit"),
+        source_sha256: text("source_sha256"),
     };
     let d = asked.differences(&there);
     Found::Other(if !d.is_empty() {
@@ -669,6 +679,7 @@ impl Staging {
 struct PlainManifest {
     remnant_version: &'static str,
     git_commit: &'static str,
+    source_sha256: &'static str,
     command_line: Vec<String>,
     files: Vec<ManifestFile>,
 }
@@ -677,7 +688,8 @@ struct PlainManifest {
 pub fn write_plain_manifest(dir: &Path, files: &[String]) -> Result<(), ReportError> {
     let manifest = PlainManifest {
         remnant_version: env!("CARGO_PKG_VERSION"),
-        git_commit: option_env!("REMNANT_GIT_COMMIT").unwrap_or("unknown"),
+        git_commit: super::GIT_COMMIT,
+        source_sha256: super::SOURCE_SHA256,
         command_line: std::env::args().collect(),
         files: describe_files(dir, files)?,
     };

@@ -59,6 +59,9 @@ pub struct ShardManifest {
     pub format: String,
     pub remnant_version: String,
     pub git_commit: String,
+    /// Absent in shards of versions before it was recorded.
+    #[serde(default)]
+    pub source_sha256: String,
     pub scenario_path: String,
     pub scenario_sha256: String,
     /// The whole scenario file, so that merging needs nothing but the shard folders.

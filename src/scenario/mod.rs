@@ -5,6 +5,7 @@
 //! value and builds the typed model. Every error names the file, line, column and key, what was
 //! expected and what was found. Nothing downstream re-checks what is validated here.
 
+pub mod builtin;
 mod conversion;
 pub mod locate;
 mod pathway;
@@ -1716,7 +1717,8 @@ fn list_or_value(fields: &[&str]) -> String {
     }
 }
 
-/// Bundled scenario files, resolved relative to the working directory.
+/// The repository path of the default scenario. The scenario itself is built into the binary
+/// ([`builtin::DEFAULT`]), so `remnant` needs no file in the working directory.
 pub fn default_scenario_path() -> PathBuf {
-    PathBuf::from("scenarios/default.toml")
+    PathBuf::from(builtin::DEFAULT.path)
 }
