@@ -104,7 +104,7 @@ impl RunConfig {
     fn from_args(a: RunArgs) -> Result<RunConfig, Failure> {
         let path = a.scenario.unwrap_or_else(default_scenario_path);
         let mut scenario = Scenario::load(&path).map_err(|e| bad_input(e.to_string()))?;
-        let scenario_text = std::fs::read_to_string(&path)
+        let scenario_text = crate::scenario::input::read_scenario_text(&path)
             .ok()
             .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
             .ok_or_else(|| {

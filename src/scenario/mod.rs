@@ -6,9 +6,11 @@
 //! expected and what was found. Nothing downstream re-checks what is validated here.
 
 mod conversion;
+pub mod input;
 pub mod locate;
 mod pathway;
 mod raw;
+mod rules;
 
 use crate::random::StreamKey;
 use std::fmt;
@@ -58,6 +60,9 @@ const MAX_ERLANG_SHAPE: f64 = 4.0;
 pub enum ScenarioError {
     #[error("{file}: cannot read the scenario file: {reason}")]
     Read { file: String, reason: String },
+    /// Not a regular file, or larger than a scenario can be.
+    #[error(transparent)]
+    File(input::InputFileError),
     #[error("{file}:{}:{}: {message}", .position.line, .position.column)]
     Invalid {
         file: String,
@@ -198,10 +203,14 @@ impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(path: &Path) -> std::result::Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = input::read_input_file(path, input::MAX_SCENARIO_BYTES, "scenario files")
+            .map_err(|e| match e {
+                input::InputFileError::Read { reason, .. } => ScenarioError::Read {
+                    file: file.clone(),
+                    reason,
+                },
+                e => ScenarioError::File(e),
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();
             let text = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
@@ -273,14 +282,19 @@ impl Scenario {
                 message,
             }
         })?;
+        let uncertainty = raw.uncertainty.take();
         let mut v = Validator {
             file,
             index: &index,
             parameters: Vec::new(),
             laws: Vec::new(),
             values,
+            one_way: uncertainty
+                .as_ref()
+                .map(|u| u.one_way.clone())
+                .unwrap_or_default(),
+            reach: std::collections::BTreeMap::new(),
         };
-        let uncertainty = raw.uncertainty.take();
         let (mut run, study) = match raw.run.study.as_deref().map(str::trim) {
             None | Some("hypertrophy") => {
                 let (run, model) = v.scenario(raw)?;
@@ -453,6 +467,13 @@ struct Validator<'a> {
     laws: Vec<(String, Dist)>,
     /// Which values the model numbers given as laws take.
     values: Values<'a>,
+    /// `uncertainty.one_way` as written, by key: checked with the number it names.
+    one_way: std::collections::BTreeMap<String, Vec<f64>>,
+    /// The smallest and largest value every number can take in any run of the scenario: the
+    /// law's support (truncation included) and, for a model number, its one-way range. The
+    /// rules between numbers are checked over these ranges, so that no parameter draw or
+    /// one-way arm can break a rule the base case keeps.
+    reach: std::collections::BTreeMap<String, (f64, f64)>,
 }
 
 /// Which values the model numbers given as laws take in a scenario being validated.
@@ -602,6 +623,7 @@ impl Validator<'_> {
                     );
                 }
                 self.record(key, x, "fixed", source);
+                self.reach.insert(key.to_owned(), (x, x));
                 return Ok(Dist::fixed(x));
             }
             "normal" => {
@@ -824,6 +846,7 @@ impl Validator<'_> {
             );
         }
         self.record(key, mean, &description, source);
+        self.reach.insert(key.to_owned(), (lo, hi));
         Ok(d)
     }
 
@@ -1002,6 +1025,7 @@ impl Validator<'_> {
         }
         if uncertain {
             self.laws.push((key.to_owned(), law.clone()));
+            self.one_way_range(key, allowed)?;
         }
         match self.values {
             Values::Draw { stream, correlated } if uncertain => {
@@ -1323,6 +1347,10 @@ impl Validator<'_> {
             if death + technical_failure + major_complication > 1.0 {
                 return self.err(&k("major_complication"), "together with death and technical_failure must not exceed 1 (they are exclusive outcomes)");
             }
+            self.exclusive_in_every_draw(
+                &[k("death"), k("technical_failure"), k("major_complication")],
+                &k("major_complication"),
+            )?;
             let growth = GrowthLaw::new(median, log_sd, shape, tau_mean).map_or_else(
                 || self.err(&k("tau_shape"), "gives an invalid gamma law"),
                 Ok,
@@ -1562,6 +1590,10 @@ impl Validator<'_> {
                 format!("shares must add up to 1 (they add up to {})", show(total)),
             );
         }
+        let share_keys: Vec<String> = (0..groups.len())
+            .map(|i| format!("cohort.liver_groups[{i}].share"))
+            .collect();
+        self.fixed_in_every_draw(&share_keys, "the liver group shares")?;
         Ok(Cohort::new(
             age,
             female,
@@ -1617,6 +1649,13 @@ impl Validator<'_> {
         if !(smallest >= MIN_SHAPE) {
             return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
         }
+        let smallest_share = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(s / total));
+        self.product_at_least(
+            "cohort.remnant.dirichlet_concentration",
+            smallest_share,
+            MIN_SHAPE,
+            "its product with the smallest segment share",
+        )?;
         let mut dirichlet = Vec::with_capacity(SEGMENTS);
         for (i, s) in shares.values.iter().enumerate() {
             let alpha = conc * s / total;

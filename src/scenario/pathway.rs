@@ -129,12 +129,20 @@ impl Validator<'_> {
                 "together with ablation_death must not exceed 1 (they are exclusive outcomes)",
             );
         }
+        self.exclusive_in_every_draw(
+            &[k("ablation_death"), k("ablation_major_complication")],
+            &k("ablation_major_complication"),
+        )?;
         if risk.primary_death + risk.primary_major_morbidity > 1.0 {
             return self.err(
                 &k("primary_major_morbidity"),
                 "together with primary_death must not exceed 1 (they are exclusive outcomes)",
             );
         }
+        self.exclusive_in_every_draw(
+            &[k("primary_death"), k("primary_major_morbidity")],
+            &k("primary_major_morbidity"),
+        )?;
         Ok(risk)
     }
 

@@ -1,0 +1,180 @@
+//! A scenario that `remnant run --dry-run` accepts must run to the end: every check that a run
+//! would otherwise fail late is made at load, with the file, line and key.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn remnant() -> Command {
+    Command::cargo_bin("remnant").unwrap()
+}
+
+const HYPERTROPHY: &str = include_str!("../scenarios/hypertrophy-windows.toml");
+const PSA: &str = include_str!("../scenarios/alpps-vs-two-stage-psa.toml");
+const ALPPS: &str = include_str!("../scenarios/alpps-vs-two-stage.toml");
+
+/// `text` with `from` (which must occur once) replaced by `to`.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
+    text.replacen(from, to, 1)
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).expect("needle in text")]
+        .matches('\n')
+        .count()
+        + 1
+}
+
+/// Writes `text` to a scenario file in `dir`.
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("scenario.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// `remnant run --dry-run` on `path`: the exit code and stderr.
+fn dry_run(path: &Path) -> (i32, String) {
+    let out = remnant()
+        .args(["run", "--dry-run", "--quiet"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts that the scenario `text` is refused at load with exit 2, a message naming
+/// `scenario.toml:<line>:` and containing every one of `words`.
+fn refused_at(text: &str, line: usize, words: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), text);
+    let (code, stderr) = dry_run(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("scenario.toml:{line}:")),
+        "expected line {line}: {stderr}"
+    );
+    for w in words {
+        assert!(stderr.contains(w), "expected {w:?}: {stderr}");
+    }
+    stderr
+}
+
+// ---------------------------------------------------------------------------------------
+// Input files: regular files only, at most 1 MiB
+// ---------------------------------------------------------------------------------------
+
+/// Regression: `remnant run /dev/zero` read until memory ran out.
+#[cfg(unix)]
+#[test]
+fn run_dev_zero_is_refused_as_not_a_regular_file() {
+    let out = remnant()
+        .args(["run", "/dev/zero", "--dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero is not a regular file"),
+        "{stderr}"
+    );
+}
+
+/// Makes a FIFO at `path` (no writer ever opens it: reading it would block forever).
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo");
+}
+
+/// Regression: a FIFO given as the scenario hung the run (and `plan --scenario`).
+#[cfg(unix)]
+#[test]
+fn run_and_plan_refuse_a_fifo_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("scenario.toml");
+    mkfifo(&fifo);
+    let out = remnant()
+        .args(["run", "--dry-run"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    assert!(stderr.contains("FIFO"), "{stderr}");
+    let out = remnant()
+        .args(["plan", "--bsa", "1.9", "--sflr-pct", "18", "--scenario"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
+
+/// Regression: a FIFO named *.toml in the validation folder hung `remnant validate`.
+#[cfg(unix)]
+#[test]
+fn validate_refuses_a_fifo_in_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("a.toml"));
+    let out = remnant().arg("validate").arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
+
+/// Regression: a shard whose tally is a FIFO hung `remnant merge`.
+#[cfg(unix)]
+#[test]
+fn merge_refuses_a_fifo_shard_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("s1");
+    remnant()
+        .args([
+            "run",
+            "scenarios/hypertrophy-windows.toml",
+            "--patients",
+            "200",
+            "--shard",
+            "1/1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&shard)
+        .assert()
+        .success();
+    fs::remove_file(shard.join("tally.json")).unwrap();
+    mkfifo(&shard.join("tally.json"));
+    let out = remnant()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tally.json is not a regular file"), "{stderr}");
+}
+
+/// Protects the size cap: a scenario file over 1 MiB is refused before it is parsed.
+#[test]
+fn scenario_over_one_mib_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{HYPERTROPHY}\n{}", "# padding\n".repeat(110_000));
+    let path = write(dir.path(), &text);
+    let (code, stderr) = dry_run(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is larger than 1 MiB"), "{stderr}");
+}
