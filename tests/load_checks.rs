@@ -178,3 +178,84 @@ fn scenario_over_one_mib_is_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is larger than 1 MiB"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Laws and one-way ranges against the rules between model numbers
+// ---------------------------------------------------------------------------------------
+
+const ALPPS_DEATH: &str = r#"death = { dist = "beta", mean = 0.02, sd = 0.007, source"#;
+const ALPPS_MAJOR: &str = r#"major_complication = { value = 0.10, source = "Linecker"#;
+
+/// The PSA scenario with a small run: few patients, two draws of 50 patients.
+fn small_psa(text: &str) -> String {
+    let text = edit(text, "patients = 30_000", "patients = 100");
+    let text = edit(&text, "draws = 200 ", "draws = 2 ");
+    edit(&text, "patients_per_draw = 2_000", "patients_per_draw = 50")
+}
+
+/// Regression: ALPPS death and major complication as beta laws whose base case adds up to
+/// 0.52 passed load and failed at "parameter draw 1" when a draw added up to more than 1.
+#[test]
+fn exclusive_outcome_laws_that_can_add_up_above_one_are_refused_at_load() {
+    let text = edit(
+        PSA,
+        ALPPS_MAJOR,
+        r#"major_complication = { dist = "beta", mean = 0.5, sd = 0.2, source = "Linecker"#,
+    );
+    let line = line_of(&text, r#"major_complication = { dist = "beta""#);
+    refused_at(
+        &text,
+        line,
+        &["procedures.alpps.major_complication", "above 1", "truncate"],
+    );
+}
+
+/// Protects the other side: the same laws truncated so that the sum stays at most 1, with a
+/// declared one-way range, pass load and run to the end.
+#[test]
+fn truncated_exclusive_outcome_laws_run_to_the_end() {
+    let text = edit(
+        PSA,
+        ALPPS_MAJOR,
+        r#"major_complication = { dist = "beta", mean = 0.5, sd = 0.2, truncate = [0, 0.9], source = "Linecker"#,
+    );
+    let text = edit(
+        &text,
+        ALPPS_DEATH,
+        r#"death = { dist = "beta", mean = 0.02, sd = 0.007, truncate = [0, 0.1], source"#,
+    );
+    let text = edit(
+        &text,
+        "\n[cohort]\n",
+        "one_way = { \"procedures.alpps.death\" = [0.01, 0.08] }\n\n[cohort]\n",
+    );
+    let text = small_psa(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), &text);
+    let out = remnant()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("r"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(dir.path().join("r").join("manifest.json").is_file());
+}
+
+/// Regression: a one-way range outside the key's allowed range ([0, 1] for a probability)
+/// failed after all the draws, pointing at the law's line instead of the `one_way` line.
+#[test]
+fn one_way_range_outside_the_allowed_range_is_refused_at_its_line() {
+    let text = edit(
+        PSA,
+        "\n[cohort]\n",
+        "one_way = { \"procedures.alpps.death\" = [0.01, 1.5] }\n\n[cohort]\n",
+    );
+    let line = line_of(&text, "one_way = {");
+    refused_at(
+        &text,
+        line,
+        &["uncertainty.one_way.procedures.alpps.death", "high 1.5", "[0, 1]"],
+    );
+}
