@@ -259,3 +259,65 @@ fn one_way_range_outside_the_allowed_range_is_refused_at_its_line() {
         &["uncertainty.one_way.procedures.alpps.death", "high 1.5", "[0, 1]"],
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Staged hepatectomy: step sequences that can happen
+// ---------------------------------------------------------------------------------------
+
+const ALPPS_STAGE1: &str = r#"  { step = "alpps_stage1", days = 10, policy = "anatomical", ablation = "all_small" },
+"#;
+
+/// Regression: a repeated alpps_stage1 / alpps_stage2 pair was accepted and simulated as two
+/// partitions.
+#[test]
+fn repeated_alpps_stages_are_refused_at_the_second_first_stage() {
+    let from = "  { step = \"alpps_stage2\" },\n";
+    let text = edit(ALPPS, from, &format!("{from}{ALPPS_STAGE1}{from}"));
+    let second = text.rfind(ALPPS_STAGE1).unwrap();
+    let line = text[..second].matches('\n').count() + 1;
+    refused_at(&text, line, &["strategies[0].steps[3].step", "second first stage"]);
+}
+
+/// Regression: a second stage repeated after its first stage, a second stage of the other
+/// kind, and a second stage before its first were accepted.
+#[test]
+fn impossible_stage_orders_are_refused() {
+    let stage2 = "  { step = \"alpps_stage2\" },\n";
+    // Twice.
+    let text = edit(ALPPS, stage2, &format!("{stage2}{stage2}"));
+    let line = line_of(&text, stage2) + 1;
+    refused_at(&text, line, &["strategies[0].steps[3].step", "second stage again"]);
+    // The other kind.
+    let text = edit(ALPPS, stage2, "  { step = \"two_stage_second\" },\n");
+    let line = line_of(&text, "two_stage_second\" },");
+    refused_at(&text, line, &["strategies[0].steps[2].step", "alpps_stage2"]);
+    // Before its first stage.
+    let text = edit(ALPPS, &format!("{ALPPS_STAGE1}{stage2}"), &format!("{stage2}{ALPPS_STAGE1}"));
+    let line = line_of(&text, stage2);
+    refused_at(&text, line, &["strategies[0].steps[1].step", "without a first stage"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Control characters in names and texts
+// ---------------------------------------------------------------------------------------
+
+/// Regression: an escape character in a strategy name was echoed raw to the terminal.
+#[test]
+fn control_character_in_a_strategy_name_is_refused() {
+    let from = "name = \"ALPPS\"\n";
+    let text = edit(ALPPS, from, "name = \"ALPPS\\u001b[2J\"\n");
+    let line = line_of(&text, "\\u001b");
+    refused_at(&text, line, &["strategies[0].name", "U+001B"]);
+}
+
+/// Regression: control characters in a liver group name and in the run description were
+/// accepted; a line feed is refused in a name (one line), allowed in a description.
+#[test]
+fn control_characters_in_group_names_and_descriptions_are_refused() {
+    let text = edit(HYPERTROPHY, "name = \"normal\"", "name = \"nor\\tmal\"");
+    let line = line_of(&text, "nor\\tmal");
+    refused_at(&text, line, &["cohort.liver_groups[0].name", "U+0009"]);
+    let text = edit(HYPERTROPHY, "description = \"CRLM,", "description = \"a\\u0007b CRLM,");
+    let line = line_of(&text, "a\\u0007b");
+    refused_at(&text, line, &["run.description", "U+0007"]);
+}

@@ -282,6 +282,21 @@ impl Scenario {
                 message,
             }
         })?;
+        // Names and texts are echoed to the terminal and written into tables: an escape sequence
+        // in them would reach the user's terminal as a command.
+        if let Some((path, c)) = index.first_unprintable() {
+            // The path itself may hold the character (a key): shown escaped.
+            let shown = path.escape_debug().to_string();
+            return Err(ScenarioError::Invalid {
+                file: file.to_owned(),
+                position: index.position(path),
+                key: shown.clone(),
+                message: format!(
+                    "{shown} contains the control character U+{:04X}; names and texts must be printable (remove it, or write a line break as a new line in a \"\"\"…\"\"\" text)",
+                    c as u32
+                ),
+            });
+        }
         let uncertainty = raw.uncertainty.take();
         let mut v = Validator {
             file,
