@@ -321,3 +321,44 @@ fn control_characters_in_group_names_and_descriptions_are_refused() {
     let line = line_of(&text, "a\\u0007b");
     refused_at(&text, line, &["run.description", "U+0007"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Many strategies
+// ---------------------------------------------------------------------------------------
+
+/// The hypertrophy scenario with `extra` more strategies (PVE under other names).
+fn with_extra_strategies(extra: usize) -> String {
+    let mut text = HYPERTROPHY.to_owned();
+    for i in 0..extra {
+        text.push_str(&format!(
+            "\n[[strategies]]\nname = \"PVE again {}\"\nprocedure = \"pve\"\n",
+            i + 1
+        ));
+    }
+    text
+}
+
+/// Regression: 17 strategies passed load and failed at the end ("fan chart has 17 panels; at
+/// most 16 fit"); the fan chart now lays out any number of panels in more rows.
+#[test]
+fn seventeen_hypertrophy_strategies_run_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), &with_extra_strategies(13));
+    let out = remnant()
+        .args(["run", "--quiet", "--patients", "200", "--out"])
+        .arg(dir.path().join("r"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(dir.path().join("r").join("sflr_fan.png").is_file());
+}
+
+/// Protects the strategy limit: the 61st strategy is refused at load, at its line.
+#[test]
+fn sixty_first_strategy_is_refused_at_its_line() {
+    let text = with_extra_strategies(57);
+    let line = line_of(&text, "name = \"PVE again 57\"") - 1;
+    refused_at(&text, line, &["strategies[60]", "at most 60 strategies"]);
+}

@@ -86,6 +86,13 @@ pub struct RunSettings {
     pub uncertainty: Option<Uncertainty>,
 }
 
+/// Most strategies a scenario may compare (after a cycle sweep is expanded): the charts that
+/// draw one bar per strategy hold this many.
+pub const MAX_STRATEGIES: usize = crate::report::conversion_plots::MAX_BARS;
+
+/// Most model numbers given as laws: the one-way tornado chart draws one bar for each.
+pub const MAX_UNCERTAIN: usize = crate::report::tornado::MAX_BARS;
+
 /// Most parameter draws a probabilistic sensitivity analysis may ask for.
 pub const MAX_DRAWS: u32 = 100_000;
 
@@ -905,6 +912,17 @@ impl Validator<'_> {
                 ),
             );
         }
+        if let Some(p) = self
+            .parameters
+            .iter()
+            .filter(|p| p.uncertain)
+            .nth(MAX_UNCERTAIN)
+        {
+            return self.err(
+                &p.key,
+                format!("is model number {} given as a law; at most {MAX_UNCERTAIN} can be (the one-way chart shows one bar for each): give the least influential ones as fixed values", MAX_UNCERTAIN + 1),
+            );
+        }
         for key in u.one_way.keys() {
             if !self.parameters.iter().any(|p| p.uncertain && &p.key == key) {
                 return self.err(
@@ -1209,6 +1227,7 @@ impl Validator<'_> {
         let mut strategies: Vec<Strategy> = Vec::new();
         for (i, s) in raw.strategies.iter().enumerate() {
             let key = format!("strategies[{i}]");
+            self.within_strategy_limit(&key, i + 1)?;
             let name = s.name.trim();
             if name.is_empty() || name.chars().count() > 64 {
                 return self.err(
@@ -1683,6 +1702,17 @@ impl Validator<'_> {
             dirichlet.push(Gamma::new(alpha, 1.0).expect("alpha > 0"));
         }
         Ok(dirichlet.try_into().expect("eight segments"))
+    }
+
+    /// The strategy at `key` would be strategy number `count`: at most [`MAX_STRATEGIES`].
+    fn within_strategy_limit(&self, key: &str, count: usize) -> Result<()> {
+        if count > MAX_STRATEGIES {
+            return self.err(
+                key,
+                format!("would be strategy {count}; a scenario compares at most {MAX_STRATEGIES} strategies (the charts draw one bar for each): split the comparison into several scenarios"),
+            );
+        }
+        Ok(())
     }
 
     /// Rejects `key`, which belongs to the other study.

@@ -284,6 +284,7 @@ impl Validator<'_> {
         let mut out: Vec<Pathway> = Vec::new();
         for (i, s) in raw.iter().enumerate() {
             let key = format!("strategies[{i}]");
+            self.within_strategy_limit(&key, i + 1)?;
             let name = s.name.trim();
             if name.is_empty() || name.chars().count() > 80 {
                 return self.err(
