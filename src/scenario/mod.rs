@@ -513,6 +513,11 @@ enum Values<'a> {
     OneWay { key: &'a str, value: f64 },
 }
 
+/// Share of a law left out at each end of the range over which the rules between numbers are
+/// checked: with at most [`MAX_DRAWS`] draws, a draw beyond it has a chance below 10^-9 in a
+/// whole analysis; the law's far tail (a beta up to 1) would refuse every untruncated law.
+const REACH_TAIL: f64 = 1e-15;
+
 /// Values drawn from a law to find its 2.5th and 97.5th percentiles, the default low and high
 /// values of a one-way sensitivity analysis.
 const RANGE_SAMPLES: usize = 4000;
@@ -868,7 +873,13 @@ impl Validator<'_> {
             );
         }
         self.record(key, mean, &description, source);
-        self.reach.insert(key.to_owned(), (lo, hi));
+        // The rules between numbers are checked over the values a draw can take in practice:
+        // an untruncated beta reaches 1 only with a probability far below one in 10^15.
+        let reach = (
+            d.quantile(REACH_TAIL).max(lo),
+            d.quantile(1.0 - REACH_TAIL).min(hi),
+        );
+        self.reach.insert(key.to_owned(), reach);
         Ok(d)
     }
 
