@@ -109,7 +109,7 @@ impl RunConfig {
         let (mut scenario, scenario_text) = match &a.scenario {
             Some(path) => {
                 let scenario = Scenario::load(path).map_err(|e| bad_input(e.to_string()))?;
-                let text = std::fs::read_to_string(path)
+                let text = crate::scenario::input::read_scenario_text(path)
                     .ok()
                     .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
                     .ok_or_else(|| {

@@ -218,8 +218,9 @@ fn validation_files(folder: &Path) -> Result<Vec<Source>, Failure> {
     files
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+            // Regular files of bounded size only (a FIFO or /dev/zero must not hang the run).
+            let text = crate::scenario::input::read_scenario_text(&path)
+                .map_err(|e| bad_input(e.to_string()))?;
             Ok(Source {
                 path,
                 text,

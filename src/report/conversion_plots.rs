@@ -82,7 +82,7 @@ const FLOW_PALETTE: [RGBColor; 10] = [
 ];
 
 /// The most strategies a flow chart draws; beyond this the bars become unreadable slivers.
-const MAX_BARS: usize = 60;
+pub(crate) const MAX_BARS: usize = 60;
 
 /// Spider lines are clamped to this range of change (%): below −100 is impossible and a
 /// tenfold axis for a few fast-growing tumours would flatten everyone else.

@@ -14,11 +14,17 @@ use sha2::{Digest, Sha256};
 use super::{write_err, write_json, ReportError};
 use crate::engine::StudyTally;
 use crate::scenario::hex;
+use crate::scenario::input::read_input_file;
 
 /// Format tag of `shard.json`; bump when the layout of the saved state changes.
 pub const SHARD_FORMAT: &str = "remnant-shard/2";
 pub const SHARD_MANIFEST: &str = "shard.json";
 pub const SHARD_TALLY: &str = "tally.json";
+/// Largest `shard.json` merge reads: it holds the scenario text (at most 1 MiB) escaped as JSON.
+const MAX_MANIFEST_BYTES: u64 = 8 << 20;
+/// Largest `tally.json` merge reads: far above the tally of any scenario (its size does not
+/// grow with the patients), far below what would exhaust memory.
+const MAX_TALLY_BYTES: u64 = 1 << 30;
 
 /// Which share of the patients a shard holds: shard `k` of `n` (1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,8 +130,10 @@ pub fn write(
 /// Read a shard's manifest only (enough to decide whether a resubmitted shard is done).
 pub fn read_manifest(dir: &Path) -> Result<ShardManifest, ShardError> {
     let path = dir.join(SHARD_MANIFEST);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| incomplete(dir, format!("cannot read {SHARD_MANIFEST}: {e}")))?;
+    let bytes = read_input_file(&path, MAX_MANIFEST_BYTES, "shard manifests")
+        .map_err(|e| incomplete(dir, e.to_string()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| incomplete(dir, format!("{SHARD_MANIFEST} is not UTF-8 text: {e}")))?;
     let m: ShardManifest = serde_json::from_str(&text).map_err(|e| {
         incomplete(
             dir,
@@ -161,8 +169,8 @@ pub fn read_manifest(dir: &Path) -> Result<ShardManifest, ShardError> {
 /// Whether `dir` holds a complete shard: a readable manifest whose tally matches its hash.
 pub fn verify(dir: &Path) -> Result<(ShardManifest, Vec<u8>), ShardError> {
     let m = read_manifest(dir)?;
-    let bytes = std::fs::read(dir.join(SHARD_TALLY))
-        .map_err(|e| incomplete(dir, format!("cannot read {SHARD_TALLY}: {e}")))?;
+    let bytes = read_input_file(&dir.join(SHARD_TALLY), MAX_TALLY_BYTES, "shard tallies")
+        .map_err(|e| incomplete(dir, e.to_string()))?;
     if hex(&Sha256::digest(&bytes)) != m.tally_sha256 {
         return Err(incomplete(
             dir,

@@ -67,7 +67,7 @@ const WIDTH: u32 = 1200;
 /// Height of one row in pixels; the image grows with the number of bars.
 const ROW_H: u32 = 34;
 /// Beyond this many bars the image becomes enormous; callers should split the chart.
-const MAX_BARS: usize = 100;
+pub(crate) const MAX_BARS: usize = 100;
 const TITLE_FONT: u32 = 26;
 const LABEL_FONT: u32 = 15;
 /// The low – high values beside each label, and their column heading.

@@ -855,6 +855,7 @@ impl Validator<'_> {
                     Some(procedure)
                 }
             };
+            self.within_strategy_limit(&key, strategies.len() + timings.len())?;
             for (full, timing) in timings {
                 if let Some(&other) = given_by.get(&full) {
                     let what = if other == i {

@@ -37,6 +37,8 @@ pub struct SpanIndex {
     text: String,
     /// path → (key span, value span).
     spans: BTreeMap<String, KeyValueSpans>,
+    /// Every key and string value, by path, in file order (a key under its own path).
+    texts: Vec<(String, String)>,
 }
 
 impl SpanIndex {
@@ -45,6 +47,7 @@ impl SpanIndex {
         let mut index = SpanIndex {
             text: text.to_owned(),
             spans: BTreeMap::new(),
+            texts: Vec::new(),
         };
         if let Ok(doc) = ImDocument::parse(text.to_owned()) {
             index.table("", doc.as_table());
@@ -63,6 +66,7 @@ impl SpanIndex {
     fn table(&mut self, prefix: &str, table: &Table) {
         for (k, item) in table.iter() {
             let path = Self::join(prefix, k);
+            self.texts.push((path.clone(), k.to_owned()));
             let key_span = table.key(k).and_then(|key| key.span());
             self.spans.insert(path.clone(), (key_span, item.span()));
             match item {
@@ -85,6 +89,7 @@ impl SpanIndex {
             Value::InlineTable(t) => {
                 for (k, v) in t.iter() {
                     let p = Self::join(path, k);
+                    self.texts.push((p.clone(), k.to_owned()));
                     let key_span = t.key(k).and_then(|key| key.span());
                     self.spans.insert(p.clone(), (key_span, v.span()));
                     self.value(&p, v);
@@ -97,8 +102,22 @@ impl SpanIndex {
                     self.value(&p, v);
                 }
             }
+            Value::String(s) => self.texts.push((path.to_owned(), s.value().clone())),
             _ => {}
         }
+    }
+
+    /// The first key or string value holding a character that must not reach a terminal or a
+    /// file: a control character (line feed and tab allowed outside names) or a bidirectional
+    /// override, which can make text display as something else. Gives the path, the character
+    /// and whether the text is a name.
+    pub fn first_unprintable(&self) -> Option<(&str, char)> {
+        self.texts.iter().find_map(|(path, text)| {
+            let name = path.ends_with(".name");
+            text.chars()
+                .find(|&c| unprintable(c, name))
+                .map(|c| (path.as_str(), c))
+        })
     }
 
     pub fn position_of_offset(&self, offset: usize) -> Position {
@@ -141,6 +160,12 @@ impl SpanIndex {
             })
             .map(|(path, _)| path.clone())
     }
+}
+
+/// Whether `c` must not appear in a text (`name`: a name, which is one line).
+fn unprintable(c: char, name: bool) -> bool {
+    let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    (c.is_control() && (name || !matches!(c, '\n' | '\t'))) || bidi
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 
 pub mod builtin;
 mod conversion;
+pub mod input;
 pub mod locate;
 mod pathway;
 mod raw;
+mod rules;
 
 use crate::random::StreamKey;
 use std::fmt;
@@ -59,6 +61,9 @@ const MAX_ERLANG_SHAPE: f64 = 4.0;
 pub enum ScenarioError {
     #[error("{file}: cannot read the scenario file: {reason}")]
     Read { file: String, reason: String },
+    /// Not a regular file, or larger than a scenario can be.
+    #[error(transparent)]
+    File(input::InputFileError),
     #[error("{file}:{}:{}: {message}", .position.line, .position.column)]
     Invalid {
         file: String,
@@ -81,6 +86,13 @@ pub struct RunSettings {
     /// `[uncertainty]`: the probabilistic sensitivity analysis, when declared.
     pub uncertainty: Option<Uncertainty>,
 }
+
+/// Most strategies a scenario may compare (after a cycle sweep is expanded): the charts that
+/// draw one bar per strategy hold this many.
+pub const MAX_STRATEGIES: usize = crate::report::conversion_plots::MAX_BARS;
+
+/// Most model numbers given as laws: the one-way tornado chart draws one bar for each.
+pub const MAX_UNCERTAIN: usize = crate::report::tornado::MAX_BARS;
 
 /// Most parameter draws a probabilistic sensitivity analysis may ask for.
 pub const MAX_DRAWS: u32 = 100_000;
@@ -199,10 +211,14 @@ impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(path: &Path) -> std::result::Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = input::read_input_file(path, input::MAX_SCENARIO_BYTES, "scenario files")
+            .map_err(|e| match e {
+                input::InputFileError::Read { reason, .. } => ScenarioError::Read {
+                    file: file.clone(),
+                    reason,
+                },
+                e => ScenarioError::File(e),
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();
             let text = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
@@ -274,14 +290,34 @@ impl Scenario {
                 message,
             }
         })?;
+        // Names and texts are echoed to the terminal and written into tables: an escape sequence
+        // in them would reach the user's terminal as a command.
+        if let Some((path, c)) = index.first_unprintable() {
+            // The path itself may hold the character (a key): shown escaped.
+            let shown = path.escape_debug().to_string();
+            return Err(ScenarioError::Invalid {
+                file: file.to_owned(),
+                position: index.position(path),
+                key: shown.clone(),
+                message: format!(
+                    "{shown} contains the control character U+{:04X}; names and texts must be printable (remove it, or write a line break as a new line in a \"\"\"…\"\"\" text)",
+                    c as u32
+                ),
+            });
+        }
+        let uncertainty = raw.uncertainty.take();
         let mut v = Validator {
             file,
             index: &index,
             parameters: Vec::new(),
             laws: Vec::new(),
             values,
+            one_way: uncertainty
+                .as_ref()
+                .map(|u| u.one_way.clone())
+                .unwrap_or_default(),
+            reach: std::collections::BTreeMap::new(),
         };
-        let uncertainty = raw.uncertainty.take();
         let (mut run, study) = match raw.run.study.as_deref().map(str::trim) {
             None | Some("hypertrophy") => {
                 let (run, model) = v.scenario(raw)?;
@@ -454,6 +490,13 @@ struct Validator<'a> {
     laws: Vec<(String, Dist)>,
     /// Which values the model numbers given as laws take.
     values: Values<'a>,
+    /// `uncertainty.one_way` as written, by key: checked with the number it names.
+    one_way: std::collections::BTreeMap<String, Vec<f64>>,
+    /// The smallest and largest value every number can take in any run of the scenario: the
+    /// law's support (truncation included) and, for a model number, its one-way range. The
+    /// rules between numbers are checked over these ranges, so that no parameter draw or
+    /// one-way arm can break a rule the base case keeps.
+    reach: std::collections::BTreeMap<String, (f64, f64)>,
 }
 
 /// Which values the model numbers given as laws take in a scenario being validated.
@@ -470,6 +513,11 @@ enum Values<'a> {
     /// One number set to a value, the others at their means.
     OneWay { key: &'a str, value: f64 },
 }
+
+/// Share of a law left out at each end of the range over which the rules between numbers are
+/// checked: with at most [`MAX_DRAWS`] draws, a draw beyond it has a chance below 10^-9 in a
+/// whole analysis; the law's far tail (a beta up to 1) would refuse every untruncated law.
+const REACH_TAIL: f64 = 1e-15;
 
 /// Values drawn from a law to find its 2.5th and 97.5th percentiles, the default low and high
 /// values of a one-way sensitivity analysis.
@@ -603,6 +651,7 @@ impl Validator<'_> {
                     );
                 }
                 self.record(key, x, "fixed", source);
+                self.reach.insert(key.to_owned(), (x, x));
                 return Ok(Dist::fixed(x));
             }
             "normal" => {
@@ -825,6 +874,13 @@ impl Validator<'_> {
             );
         }
         self.record(key, mean, &description, source);
+        // The rules between numbers are checked over the values a draw can take in practice:
+        // an untruncated beta reaches 1 only with a probability far below one in 10^15.
+        let reach = (
+            d.quantile(REACH_TAIL).max(lo),
+            d.quantile(1.0 - REACH_TAIL).min(hi),
+        );
+        self.reach.insert(key.to_owned(), reach);
         Ok(d)
     }
 
@@ -866,6 +922,17 @@ impl Validator<'_> {
                     "needs at least one model number given as a law (for instance {{ dist = \"beta\", mean = 0.1, sd = 0.02, source = \"…\" }}); all {} are fixed",
                     self.parameters.len()
                 ),
+            );
+        }
+        if let Some(p) = self
+            .parameters
+            .iter()
+            .filter(|p| p.uncertain)
+            .nth(MAX_UNCERTAIN)
+        {
+            return self.err(
+                &p.key,
+                format!("is model number {} given as a law; at most {MAX_UNCERTAIN} can be (the one-way chart shows one bar for each): give the least influential ones as fixed values", MAX_UNCERTAIN + 1),
             );
         }
         for key in u.one_way.keys() {
@@ -1003,6 +1070,7 @@ impl Validator<'_> {
         }
         if uncertain {
             self.laws.push((key.to_owned(), law.clone()));
+            self.one_way_range(key, allowed)?;
         }
         match self.values {
             Values::Draw { stream, correlated } if uncertain => {
@@ -1171,6 +1239,7 @@ impl Validator<'_> {
         let mut strategies: Vec<Strategy> = Vec::new();
         for (i, s) in raw.strategies.iter().enumerate() {
             let key = format!("strategies[{i}]");
+            self.within_strategy_limit(&key, i + 1)?;
             let name = s.name.trim();
             if name.is_empty() || name.chars().count() > 64 {
                 return self.err(
@@ -1324,6 +1393,10 @@ impl Validator<'_> {
             if death + technical_failure + major_complication > 1.0 {
                 return self.err(&k("major_complication"), "together with death and technical_failure must not exceed 1 (they are exclusive outcomes)");
             }
+            self.exclusive_in_every_draw(
+                &[k("death"), k("technical_failure"), k("major_complication")],
+                &k("major_complication"),
+            )?;
             let growth = GrowthLaw::new(median, log_sd, shape, tau_mean).map_or_else(
                 || self.err(&k("tau_shape"), "gives an invalid gamma law"),
                 Ok,
@@ -1563,6 +1636,10 @@ impl Validator<'_> {
                 format!("shares must add up to 1 (they add up to {})", show(total)),
             );
         }
+        let share_keys: Vec<String> = (0..groups.len())
+            .map(|i| format!("cohort.liver_groups[{i}].share"))
+            .collect();
+        self.fixed_in_every_draw(&share_keys, "the liver group shares")?;
         Ok(Cohort::new(
             age,
             female,
@@ -1618,6 +1695,13 @@ impl Validator<'_> {
         if !(smallest >= MIN_SHAPE) {
             return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
         }
+        let smallest_share = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(s / total));
+        self.product_at_least(
+            "cohort.remnant.dirichlet_concentration",
+            smallest_share,
+            MIN_SHAPE,
+            "its product with the smallest segment share",
+        )?;
         let mut dirichlet = Vec::with_capacity(SEGMENTS);
         for (i, s) in shares.values.iter().enumerate() {
             let alpha = conc * s / total;
@@ -1630,6 +1714,17 @@ impl Validator<'_> {
             dirichlet.push(Gamma::new(alpha, 1.0).expect("alpha > 0"));
         }
         Ok(dirichlet.try_into().expect("eight segments"))
+    }
+
+    /// The strategy at `key` would be strategy number `count`: at most [`MAX_STRATEGIES`].
+    fn within_strategy_limit(&self, key: &str, count: usize) -> Result<()> {
+        if count > MAX_STRATEGIES {
+            return self.err(
+                key,
+                format!("would be strategy {count}; a scenario compares at most {MAX_STRATEGIES} strategies (the charts draw one bar for each): split the comparison into several scenarios"),
+            );
+        }
+        Ok(())
     }
 
     /// Rejects `key`, which belongs to the other study.

@@ -129,12 +129,20 @@ impl Validator<'_> {
                 "together with ablation_death must not exceed 1 (they are exclusive outcomes)",
             );
         }
+        self.exclusive_in_every_draw(
+            &[k("ablation_death"), k("ablation_major_complication")],
+            &k("ablation_major_complication"),
+        )?;
         if risk.primary_death + risk.primary_major_morbidity > 1.0 {
             return self.err(
                 &k("primary_major_morbidity"),
                 "together with primary_death must not exceed 1 (they are exclusive outcomes)",
             );
         }
+        self.exclusive_in_every_draw(
+            &[k("primary_death"), k("primary_major_morbidity")],
+            &k("primary_major_morbidity"),
+        )?;
         Ok(risk)
     }
 
@@ -276,6 +284,7 @@ impl Validator<'_> {
         let mut out: Vec<Pathway> = Vec::new();
         for (i, s) in raw.iter().enumerate() {
             let key = format!("strategies[{i}]");
+            self.within_strategy_limit(&key, i + 1)?;
             let name = s.name.trim();
             if name.is_empty() || name.chars().count() > 80 {
                 return self.err(
@@ -308,23 +317,7 @@ impl Validator<'_> {
                 let sk = format!("{key}.steps[{j}]");
                 steps.push(self.step(&sk, st, regimens, procedures, max_cycles)?);
             }
-            // A second stage needs its first stage before it.
-            for (j, st) in steps.iter().enumerate() {
-                if let Step::Resect {
-                    second_stage: true, ..
-                } = st
-                {
-                    let first = steps[..j]
-                        .iter()
-                        .any(|x| matches!(x, Step::FirstStage { .. } | Step::Conditioning { .. }));
-                    if !first {
-                        return self.err(
-                            &format!("{key}.steps[{j}].step"),
-                            "is a second stage without a first stage (alpps_stage1, two_stage_first or a portal occlusion) before it",
-                        );
-                    }
-                }
-            }
+            self.staged_sequence(&key, raw_steps)?;
             let liver = steps.iter().any(|x| {
                 matches!(
                     x,
@@ -343,6 +336,71 @@ impl Validator<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// The stages of a staged hepatectomy in an order that can happen: one first stage
+    /// (alpps_stage1 or two_stage_first) at most; each second stage after its own first stage
+    /// (two_stage_second also after a portal occlusion), once.
+    fn staged_sequence(&self, key: &str, raw_steps: &[raw::RawStep]) -> Result<()> {
+        // The first stage waiting for its second stage, and where it is.
+        let mut open: Option<(&str, usize)> = None;
+        let mut first: Option<usize> = None;
+        let mut second: Option<usize> = None;
+        let mut occlusion = false;
+        for (j, st) in raw_steps.iter().enumerate() {
+            let at = format!("{key}.steps[{j}].step");
+            match st.step.trim() {
+                kind @ ("alpps_stage1" | "two_stage_first") => {
+                    if let Some(f) = first {
+                        return self.err(
+                            &at,
+                            format!("is a second first stage (steps[{f}] is {:?}): a staged hepatectomy has one first stage; to compare two, write two strategies", raw_steps[f].step.trim()),
+                        );
+                    }
+                    first = Some(j);
+                    open = Some((kind, j));
+                }
+                kind @ ("alpps_stage2" | "two_stage_second") => {
+                    let own = if kind == "alpps_stage2" {
+                        "alpps_stage1"
+                    } else {
+                        "two_stage_first"
+                    };
+                    match open {
+                        Some((f, _)) if f == own => {}
+                        Some((f, fj)) => {
+                            let fits = if f == "alpps_stage1" {
+                                "alpps_stage2"
+                            } else {
+                                "two_stage_second"
+                            };
+                            return self.err(
+                                &at,
+                                format!("follows the first stage {f:?} of steps[{fj}], whose second stage is {fits:?}"),
+                            );
+                        }
+                        None if second.is_some() => {
+                            return self.err(
+                                &at,
+                                format!("is a second stage again (steps[{}] is one already): each first stage has one second stage", second.unwrap_or(0)),
+                            );
+                        }
+                        None if kind == "two_stage_second" && occlusion && first.is_none() => {}
+                        None => {
+                            return self.err(
+                                &at,
+                                format!("is a second stage without a first stage ({own}{}) before it", if kind == "two_stage_second" { " or a portal occlusion" } else { "" }),
+                            );
+                        }
+                    }
+                    open = None;
+                    second = Some(j);
+                }
+                "pve" | "pve4" | "pvl" => occlusion = true,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn step(
