@@ -201,8 +201,8 @@ fn validation_files(folder: &Path) -> Result<Vec<PathBuf>, Failure> {
 /// A validation file and its scenario, checked before anything runs.
 fn read(path: &Path) -> Result<(ValidationFile, Scenario), Failure> {
     let shown = path.display();
-    let text = crate::scenario::input::read_scenario_text(path)
-        .map_err(|e| bad_input(e.to_string()))?;
+    let text =
+        crate::scenario::input::read_scenario_text(path).map_err(|e| bad_input(e.to_string()))?;
     let file: ValidationFile = toml::from_str(&text).map_err(|e| {
         let at = e
             .span()
