@@ -80,7 +80,7 @@ fn run_dev_zero_is_refused_as_not_a_regular_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("/dev/zero is not a regular file"),
+        stderr.contains("/dev/zero: is not a regular file"),
         "{stderr}"
     );
 }
@@ -165,7 +165,10 @@ fn merge_refuses_a_fifo_shard_file() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("tally.json is not a regular file"), "{stderr}");
+    assert!(
+        stderr.contains("tally.json is not a regular file"),
+        "{stderr}"
+    );
 }
 
 /// Protects the size cap: a scenario file over 1 MiB is refused before it is parsed.
@@ -256,7 +259,11 @@ fn one_way_range_outside_the_allowed_range_is_refused_at_its_line() {
     refused_at(
         &text,
         line,
-        &["uncertainty.one_way.procedures.alpps.death", "high 1.5", "[0, 1]"],
+        &[
+            "uncertainty.one_way.procedures.alpps.death",
+            "high 1.5",
+            "[0, 1]",
+        ],
     );
 }
 
@@ -275,7 +282,11 @@ fn repeated_alpps_stages_are_refused_at_the_second_first_stage() {
     let text = edit(ALPPS, from, &format!("{from}{ALPPS_STAGE1}{from}"));
     let second = text.rfind(ALPPS_STAGE1).unwrap();
     let line = text[..second].matches('\n').count() + 1;
-    refused_at(&text, line, &["strategies[0].steps[3].step", "second first stage"]);
+    refused_at(
+        &text,
+        line,
+        &["strategies[0].steps[3].step", "second first stage"],
+    );
 }
 
 /// Regression: a second stage repeated after its first stage, a second stage of the other
@@ -286,15 +297,31 @@ fn impossible_stage_orders_are_refused() {
     // Twice.
     let text = edit(ALPPS, stage2, &format!("{stage2}{stage2}"));
     let line = line_of(&text, stage2) + 1;
-    refused_at(&text, line, &["strategies[0].steps[3].step", "second stage again"]);
+    refused_at(
+        &text,
+        line,
+        &["strategies[0].steps[3].step", "second stage again"],
+    );
     // The other kind.
     let text = edit(ALPPS, stage2, "  { step = \"two_stage_second\" },\n");
     let line = line_of(&text, "two_stage_second\" },");
-    refused_at(&text, line, &["strategies[0].steps[2].step", "alpps_stage2"]);
+    refused_at(
+        &text,
+        line,
+        &["strategies[0].steps[2].step", "alpps_stage2"],
+    );
     // Before its first stage.
-    let text = edit(ALPPS, &format!("{ALPPS_STAGE1}{stage2}"), &format!("{stage2}{ALPPS_STAGE1}"));
+    let text = edit(
+        ALPPS,
+        &format!("{ALPPS_STAGE1}{stage2}"),
+        &format!("{stage2}{ALPPS_STAGE1}"),
+    );
     let line = line_of(&text, stage2);
-    refused_at(&text, line, &["strategies[0].steps[1].step", "without a first stage"]);
+    refused_at(
+        &text,
+        line,
+        &["strategies[0].steps[1].step", "without a first stage"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -317,7 +344,11 @@ fn control_characters_in_group_names_and_descriptions_are_refused() {
     let text = edit(HYPERTROPHY, "name = \"normal\"", "name = \"nor\\tmal\"");
     let line = line_of(&text, "nor\\tmal");
     refused_at(&text, line, &["cohort.liver_groups[0].name", "U+0009"]);
-    let text = edit(HYPERTROPHY, "description = \"CRLM,", "description = \"a\\u0007b CRLM,");
+    let text = edit(
+        HYPERTROPHY,
+        "description = \"CRLM,",
+        "description = \"a\\u0007b CRLM,",
+    );
     let line = line_of(&text, "a\\u0007b");
     refused_at(&text, line, &["run.description", "U+0007"]);
 }

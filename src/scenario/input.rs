@@ -17,11 +17,11 @@ pub struct SizeCap(pub u64);
 impl fmt::Display for SizeCap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        if b >= 1 << 30 && b % (1 << 30) == 0 {
+        if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
             write!(f, "{} GiB", b >> 30)
-        } else if b >= 1 << 20 && b % (1 << 20) == 0 {
+        } else if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
             write!(f, "{} MiB", b >> 20)
-        } else if b >= 1 << 10 && b % (1 << 10) == 0 {
+        } else if b >= 1 << 10 && b.is_multiple_of(1 << 10) {
             write!(f, "{} KiB", b >> 10)
         } else {
             write!(f, "{b} bytes")
@@ -42,6 +42,21 @@ pub enum InputFileError {
         cap: SizeCap,
         what: &'static str,
     },
+}
+
+impl InputFileError {
+    /// The message without the leading path, for callers that show the path themselves.
+    pub fn reason(&self) -> String {
+        let path = match self {
+            InputFileError::Read { path, .. }
+            | InputFileError::NotRegular { path, .. }
+            | InputFileError::TooLarge { path, .. } => path.display().to_string(),
+        };
+        let full = self.to_string();
+        full.strip_prefix(&path)
+            .map(|r| r.trim_start_matches(':').trim_start().to_owned())
+            .unwrap_or(full)
+    }
 }
 
 /// What kind of file system object `t` is, for messages.
@@ -73,7 +88,11 @@ fn kind_of(t: std::fs::FileType) -> &'static str {
 /// `what` names the files the cap is for ("scenario files"). The type is checked before the
 /// file is opened (opening a FIFO blocks), and the read stops past the cap even if the file
 /// grows after the check.
-pub fn read_input_file(path: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, InputFileError> {
+pub fn read_input_file(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+) -> Result<Vec<u8>, InputFileError> {
     let read_err = |e: std::io::Error| InputFileError::Read {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -103,7 +122,9 @@ pub fn read_input_file(path: &Path, cap: u64, what: &'static str) -> Result<Vec<
         });
     }
     let mut bytes = Vec::with_capacity(opened.len().min(cap) as usize);
-    file.take(cap + 1).read_to_end(&mut bytes).map_err(read_err)?;
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
     if bytes.len() as u64 > cap {
         return Err(too_large());
     }

@@ -59,11 +59,9 @@ const MAX_ERLANG_SHAPE: f64 = 4.0;
 /// A scenario file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{file}: cannot read the scenario file: {reason}")]
+    /// Missing, unreadable, not a regular file, or larger than a scenario can be.
+    #[error("{file}: {reason}")]
     Read { file: String, reason: String },
-    /// Not a regular file, or larger than a scenario can be.
-    #[error(transparent)]
-    File(input::InputFileError),
     #[error("{file}:{}:{}: {message}", .position.line, .position.column)]
     Invalid {
         file: String,
@@ -212,12 +210,14 @@ impl Scenario {
     pub fn load(path: &Path) -> std::result::Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let bytes = input::read_input_file(path, input::MAX_SCENARIO_BYTES, "scenario files")
-            .map_err(|e| match e {
-                input::InputFileError::Read { reason, .. } => ScenarioError::Read {
-                    file: file.clone(),
-                    reason,
+            .map_err(|e| ScenarioError::Read {
+                file: file.clone(),
+                reason: match e {
+                    input::InputFileError::Read { reason, .. } => {
+                        format!("cannot read the scenario file: {reason}")
+                    }
+                    e => e.reason(),
                 },
-                e => ScenarioError::File(e),
             })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();
@@ -1695,7 +1695,10 @@ impl Validator<'_> {
         if !(smallest >= MIN_SHAPE) {
             return self.err("cohort.remnant.dirichlet_concentration", format!("times the smallest segment share must be at least {MIN_SHAPE} (got {}); below that, segment volumes can round to zero", show(smallest)));
         }
-        let smallest_share = shares.values.iter().fold(f64::INFINITY, |m, s| m.min(s / total));
+        let smallest_share = shares
+            .values
+            .iter()
+            .fold(f64::INFINITY, |m, s| m.min(s / total));
         self.product_at_least(
             "cohort.remnant.dirichlet_concentration",
             smallest_share,

@@ -389,7 +389,14 @@ impl Validator<'_> {
                         None => {
                             return self.err(
                                 &at,
-                                format!("is a second stage without a first stage ({own}{}) before it", if kind == "two_stage_second" { " or a portal occlusion" } else { "" }),
+                                format!(
+                                    "is a second stage without a first stage ({own}{}) before it",
+                                    if kind == "two_stage_second" {
+                                        " or a portal occlusion"
+                                    } else {
+                                        ""
+                                    }
+                                ),
                             );
                         }
                     }

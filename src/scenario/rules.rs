@@ -49,7 +49,9 @@ impl Validator<'_> {
     /// every corner is holding everywhere.
     fn corner_breaking(&self, keys: &[String], rule: impl Fn(&[f64]) -> bool) -> Option<Vec<f64>> {
         let reach: Vec<(f64, f64)> = keys.iter().map(|k| self.reach_of(k)).collect();
-        let varying: Vec<usize> = (0..keys.len()).filter(|&i| reach[i].0 < reach[i].1).collect();
+        let varying: Vec<usize> = (0..keys.len())
+            .filter(|&i| reach[i].0 < reach[i].1)
+            .collect();
         // Three numbers at most in a rule today; the cap keeps a future long rule cheap.
         if varying.len() > 16 {
             return None;
