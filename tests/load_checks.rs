@@ -235,15 +235,7 @@ fn truncated_exclusive_outcome_laws_run_to_the_end() {
     let text = small_psa(&text);
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &text);
-    let out = remnant()
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.path().join("r"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(dir.path().join("r").join("manifest.json").is_file());
+    runs_to_the_end(dir.path(), &path, &[], "manifest.json");
 }
 
 /// Regression: a one-way range outside the key's allowed range ([0, 1] for a probability)
@@ -375,15 +367,22 @@ fn with_extra_strategies(extra: usize) -> String {
 fn seventeen_hypertrophy_strategies_run_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &with_extra_strategies(13));
+    runs_to_the_end(dir.path(), &path, &["--patients", "200"], "sflr_fan.png");
+}
+
+/// Runs `path` into `dir/r` with `extra` arguments: exit 0 and `file` written.
+fn runs_to_the_end(dir: &Path, path: &Path, extra: &[&str], file: &str) {
     let out = remnant()
-        .args(["run", "--quiet", "--patients", "200", "--out"])
-        .arg(dir.path().join("r"))
-        .arg(&path)
+        .args(["run", "--quiet"])
+        .args(extra)
+        .arg("--out")
+        .arg(dir.join("r"))
+        .arg(path)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(dir.path().join("r").join("sflr_fan.png").is_file());
+    assert!(dir.join("r").join(file).is_file(), "{file} missing");
 }
 
 /// Protects the strategy limit: the 61st strategy is refused at load, at its line.

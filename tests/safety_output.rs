@@ -20,6 +20,18 @@ const SCENARIO: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/scenarios/hypertrophy-windows.toml"
 );
+/// `remnant plan` on one small patient (the last argument is the number of courses).
+const PLAN: [&str; 9] = [
+    "plan",
+    "--scenario",
+    SCENARIO,
+    "--bsa",
+    "1.9",
+    "--sflr-pct",
+    "18",
+    "--draws",
+    "2000",
+];
 const DEFAULT_SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml");
 const MARKER: &str = "marker.txt";
 
@@ -171,17 +183,7 @@ fn force_keeps_a_folder_that_is_not_a_remnant_result_and_computes_nothing() {
 
     // plan and validate are held to the same rule.
     sb.remnant()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa",
-            "1.9",
-            "--sflr-pct",
-            "18",
-            "--draws",
-            "2000",
-        ])
+        .args(PLAN)
         .arg("--out")
         .arg(&thesis)
         .arg("--force")
@@ -210,17 +212,7 @@ fn force_replaces_a_remnant_result_and_an_empty_folder_may_be_used() {
     let plan = sb.at("plan1");
     for _ in 0..2 {
         sb.remnant()
-            .args([
-                "plan",
-                "--scenario",
-                SCENARIO,
-                "--bsa",
-                "1.9",
-                "--sflr-pct",
-                "18",
-                "--draws",
-                "2000",
-            ])
+            .args(PLAN)
             .arg("--out")
             .arg(&plan)
             .arg("--force")
@@ -248,17 +240,7 @@ fn home_working_folder_and_folders_containing_them_are_refused_as_out() {
             let commands: [Vec<&str>; 4] = [
                 vec!["run", SCENARIO, "--patients", "2000", "--quiet"],
                 vec!["merge", "no-such-shard"],
-                vec![
-                    "plan",
-                    "--scenario",
-                    SCENARIO,
-                    "--bsa",
-                    "1.9",
-                    "--sflr-pct",
-                    "18",
-                    "--draws",
-                    "2000",
-                ],
+                PLAN.to_vec(),
                 vec!["validate", "--quiet"],
             ];
             for cmd in commands {
@@ -412,17 +394,7 @@ fn sigterm_to_plan_with_out_removes_its_staging_folder_and_exits_1() {
     let out = sb.at("p");
     let mut child = sb
         .process()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa",
-            "1.9",
-            "--sflr-pct",
-            "18",
-            "--draws",
-            "100000000",
-        ])
+        .args([&PLAN[..PLAN.len() - 1], &["100000000"]].concat())
         .arg("--out")
         .arg(&out)
         .stdout(Stdio::null())
@@ -646,17 +618,7 @@ fn plan_into_a_closed_pipe_exits_1_without_panic() {
     let sb = Sandbox::new();
     let mut child = sb
         .process()
-        .args([
-            "plan",
-            "--scenario",
-            SCENARIO,
-            "--bsa",
-            "1.9",
-            "--sflr-pct",
-            "18",
-            "--draws",
-            "2000",
-        ])
+        .args(PLAN)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
