@@ -377,7 +377,7 @@ fn log_or(k1: u64, n1: u64, k2: u64, n2: u64) -> (f64, f64) {
 
 /// Protects the staged strategies against the published series. Held out: ALPPS completes
 /// stage 2 more often than two-stage hepatectomy (meta-analysis of CRLM, Front Oncol 2020:
-/// 98% vs 78%, completion RR 1.32 in MODEL.md), ALPPS 90-day mortality (4% Linecker 2017 to
+/// 98% vs 78%, completion RR 1.32), ALPPS 90-day mortality (4% Linecker 2017 to
 /// 9% Schadde 2014; 7% of 486 CRLM, Huiskens 2019), resection after PVE (from the lower 95%
 /// bound of Shindoh 2013 BJS, 87 of 139, 62.6%, to the 87% van Lienden 2013 implies: 3.9% PVE
 /// failure, 2.8% insufficient growth and 6.1% progression not resected), and liver failure more frequent when the remnant grew slowly (Shindoh

@@ -1,5 +1,5 @@
 //! remnant against the exact expected values of the reference hypertrophy model
-//! (../shared/peers/REFERENCE_MODEL.md §6, computed by quadrature). Protects the whole chain:
+//! (the reference hypertrophy model's expected values, computed by quadrature). Protects the whole chain:
 //! scenario format, samplers, growth law, weekly checks with drop-out, tallies and tables.
 
 use std::path::Path;
@@ -126,7 +126,7 @@ fn reference_model_outputs_match_the_exact_values_within_4_monte_carlo_se() {
             );
         }
     }
-    // Patient-level diagnostics (REFERENCE_MODEL.md §6).
+    // Patient-level diagnostics (the reference model's expected values).
     let cohort = tables::cohort(s.hypertrophy().unwrap(), &tally);
     let all = cohort.find(&[("liver_group", "all")]).unwrap();
     for (col, mean, sd) in [

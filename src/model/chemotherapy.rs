@@ -5,7 +5,7 @@
 
 use super::tumour::DrugEffect;
 
-/// Weeks per cycle (MODEL.md §1: 2-week cycles).
+/// Weeks per cycle (2-week cycles of FOLFOX, FOLFIRI and FOLFOXIRI).
 pub const WEEKS_PER_CYCLE: f64 = super::liver::WEEKS_PER_CYCLE;
 
 /// A regimen's drugs, which decide the kind of liver injury and who may receive it.

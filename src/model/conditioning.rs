@@ -230,7 +230,7 @@ mod tests {
         }
     }
 
-    /// MODEL.md's thresholds: 20% for a normal liver, 40% with cirrhosis, 30% after more than
+    /// The published thresholds (Kishi 2009; Shindoh 2013; Kawaguchi 2019): 20% for a normal liver, 40% with cirrhosis, 30% after more than
     /// 12 weeks of chemotherapy. The tests use a normal liver only.
     fn rule(min_kgr: Option<f64>) -> SafeRemnantRule {
         SafeRemnantRule {

@@ -7,7 +7,7 @@
 //! they stop chemotherapy and operate, and in how they resect; so every difference between
 //! strategies is paired.
 //!
-//! Timing strategies (MODEL.md §2):
+//! Timing strategies:
 //! * upfront: resect at diagnosis if resectable, without chemotherapy;
 //! * as soon as resectable: restage every k cycles, resect at the first restaging where the
 //!   patient is resectable;

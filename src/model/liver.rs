@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Weeks per chemotherapy cycle: FOLFOX/FOLFIRI/FOLFOXIRI are given every 2 weeks (MODEL.md §1).
+/// Weeks per chemotherapy cycle: FOLFOX/FOLFIRI/FOLFOXIRI are given every 2 weeks (the FOLFOX, FOLFIRI and FOLFOXIRI schedules of the conversion trials).
 pub const WEEKS_PER_CYCLE: f64 = 2.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::fmt;
 /// by Ribero 2013 (Ann Surg) and Kawaguchi 2019 (J Surg Oncol, PMID 30825223).
 pub const VAUTHEY_INTERCEPT_ML: f64 = -794.41;
 pub const VAUTHEY_SLOPE_ML_PER_M2: f64 = 1267.28;
-/// SLV (mL) = slope × BSA + intercept. Urata et al. 1995, Hepatology 21:1317 (MODEL.md, S).
+/// SLV (mL) = slope × BSA + intercept. Urata et al. 1995, Hepatology 21:1317.
 pub const URATA_SLOPE_ML_PER_M2: f64 = 706.2;
 pub const URATA_INTERCEPT_ML: f64 = 2.4;
 
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn vauthey_formula_reference_values() {
-        // 1.90 m² → -794.41 + 1267.28 × 1.9 = 1613.422 mL (REFERENCE_MODEL.md uses the same line).
+        // 1.90 m² → -794.41 + 1267.28 × 1.9 = 1613.422 mL (the reference hypertrophy model uses the same line).
         let v = StandardLiverVolume::Vauthey.stlv_ml(1.9);
         assert!((v - 1613.422).abs() < 1e-9, "{v}");
         let u = StandardLiverVolume::Urata.stlv_ml(1.9);
