@@ -14,6 +14,12 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use polars::prelude::*;
+use polars_parquet::write::{
+    array_to_columns, compress, fallible_streaming_iterator, to_parquet_schema,
+    ColumnWriteOptions, CompressedPage, CompressionOptions, DynIter, DynStreamingIterator,
+    Encoding, FieldWriteOptions, FileWriter, ParquetType, StatisticsOptions, Version,
+    WriteOptions,
+};
 use rayon::prelude::*;
 
 use super::table::TableError;
@@ -29,10 +35,14 @@ use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
 
-/// Blocks waiting to be written, and the most encoded at once: enough to keep the writer busy
-/// while the simulation runs ahead, few enough that memory stays flat (a block of 8,192
-/// patients is a few megabytes).
-const QUEUED_BLOCKS: usize = 4;
+/// Blocks waiting for the writer thread: one, so that at most three blocks of rows (a few
+/// megabytes each) are held at once: being filled, waiting, being compressed.
+const QUEUED_BLOCKS: usize = 1;
+
+/// Blocks per row group. The file keeps some metadata per row group and column until the
+/// footer, so a row group per block would make memory grow with the cohort (70 MB at 10⁷
+/// patients); only compressed pages wait for their row group.
+const BLOCKS_PER_ROW_GROUP: usize = 8;
 
 /// One column of a block, by type.
 enum Values<'a> {
@@ -148,9 +158,10 @@ impl<'a> Block<'a> {
                 let name = PlSmallStr::from_static(name);
                 match values {
                     Values::Text(v) => Column::new(name, v),
-                    Values::Real(v) => Column::new(name, v),
+                    // Numbers move into the column without a copy.
+                    Values::Real(v) => Float64Chunked::from_vec(name, v).into_column(),
                     Values::MaybeReal(v) => Column::new(name, v),
-                    Values::Count(v) => Column::new(name, v),
+                    Values::Count(v) => UInt64Chunked::from_vec(name, v).into_column(),
                     Values::Flag(v) => Column::new(name, v),
                 }
             })
@@ -233,42 +244,123 @@ impl Drop for ParquetStream {
 }
 
 /// The writer thread: blocks in the order received, then the footer. Whether any was written.
-/// Blocks waiting in the queue are encoded and compressed together, in parallel (each block is
-/// a row group of its own, compressed on its own), and written in order.
 fn write_blocks(path: &Path, blocks: Receiver<DataFrame>) -> Result<bool, ReportError> {
-    let mut writer = None;
-    while let Ok(first) = blocks.recv() {
-        let mut batch = vec![first];
-        while batch.len() < QUEUED_BLOCKS {
-            match blocks.try_recv() {
-                Ok(df) => batch.push(df),
-                Err(_) => break,
-            }
+    let mut file: Option<TableFile> = None;
+    while let Ok(df) = blocks.recv() {
+        if file.is_none() {
+            file = Some(TableFile::create(path, &df).map_err(|e| err(path, e))?);
         }
-        if writer.is_none() {
-            let f = File::create(path).map_err(|e| err(path, e))?;
-            let w = ParquetWriter::new(f)
-                .batched(batch[0].schema())
-                .map_err(|e| err(path, e))?;
-            writer = Some(w);
-        }
-        let w = writer.as_ref().expect("created above");
-        let encoded: Vec<PolarsResult<Vec<_>>> = batch
-            .par_iter()
-            .map(|df| w.encode_and_compress(df).collect())
-            .collect();
-        drop(batch);
-        for groups in encoded {
-            w.write_row_groups(groups.map_err(|e| err(path, e))?)
-                .map_err(|e| err(path, e))?;
-        }
+        let f = file.as_mut().expect("created above");
+        f.add(&df).map_err(|e| err(path, e))?;
     }
-    match writer {
+    match file {
         None => Ok(false),
-        Some(w) => {
-            w.finish().map_err(|e| err(path, e))?;
+        Some(f) => {
+            f.finish().map_err(|e| err(path, e))?;
             Ok(true)
         }
+    }
+}
+
+/// The Parquet file being written: each block is encoded and compressed as it arrives (its
+/// columns in parallel), and its compressed pages wait until [`BLOCKS_PER_ROW_GROUP`] blocks
+/// make a row group. Every column is plainly encoded, so a block's pages carry no dictionary
+/// and the pages of several blocks can share one column chunk.
+struct TableFile {
+    writer: FileWriter<File>,
+    fields: Vec<ParquetType>,
+    columns: Vec<ColumnWriteOptions>,
+    options: WriteOptions,
+    /// Per column, the compressed pages of the row group being gathered.
+    pages: Vec<Vec<CompressedPage>>,
+    blocks: usize,
+}
+
+impl TableFile {
+    /// Opens the file with the columns of the first block.
+    fn create(path: &Path, first: &DataFrame) -> PolarsResult<Self> {
+        let schema = first.schema().to_arrow(CompatLevel::newest());
+        let columns: Vec<ColumnWriteOptions> = (0..schema.len())
+            .map(|_| {
+                FieldWriteOptions::default_with_encoding(Encoding::Plain)
+                    .into_default_column_write_options()
+            })
+            .collect();
+        let parquet_schema = to_parquet_schema(&schema, &columns)?;
+        let fields = parquet_schema.fields().to_vec();
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            version: Version::V1,
+            compression: CompressionOptions::Zstd(None),
+            data_page_size: None,
+        };
+        let f = File::create(path)?;
+        Ok(TableFile {
+            writer: FileWriter::new_with_parquet_schema(f, schema, parquet_schema, options),
+            pages: fields.iter().map(|_| Vec::new()).collect(),
+            fields,
+            columns,
+            options,
+            blocks: 0,
+        })
+    }
+
+    /// Encodes and compresses one block; writes the row group once it is complete.
+    fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let options = self.options;
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            let compressed: Vec<PolarsResult<Vec<CompressedPage>>> = batch
+                .columns()
+                .par_iter()
+                .zip(&self.fields)
+                .zip(&self.columns)
+                .map(|((array, field), column)| {
+                    let mut out = Vec::new();
+                    for leaf in array_to_columns(array, field.clone(), column, options)? {
+                        for page in leaf {
+                            let mut page = compress(page?, Vec::new(), options.compression)?;
+                            // The codec reserves room for the uncompressed size; a page
+                            // waiting for its row group keeps only what it needs.
+                            if let CompressedPage::Data(p) = &mut page {
+                                p.slice_mut().to_mut().shrink_to_fit();
+                            }
+                            out.push(page);
+                        }
+                    }
+                    Ok(out)
+                })
+                .collect();
+            for (pages, block) in self.pages.iter_mut().zip(compressed) {
+                pages.extend(block?);
+            }
+        }
+        self.blocks += 1;
+        if self.blocks == BLOCKS_PER_ROW_GROUP {
+            self.write_row_group()?;
+        }
+        Ok(())
+    }
+
+    fn write_row_group(&mut self) -> PolarsResult<()> {
+        if self.blocks == 0 {
+            return Ok(());
+        }
+        self.blocks = 0;
+        let group = DynIter::new(self.pages.iter().map(|pages| {
+            Ok(DynStreamingIterator::new(
+                fallible_streaming_iterator::convert(pages.iter().map(Ok::<_, PolarsError>)),
+            ))
+        }));
+        self.writer.write(group)?;
+        self.pages.iter_mut().for_each(Vec::clear);
+        Ok(())
+    }
+
+    /// The last, partial row group, then the footer.
+    fn finish(mut self) -> PolarsResult<()> {
+        self.write_row_group()?;
+        self.writer.end(None, &self.columns)?;
+        Ok(())
     }
 }
 
