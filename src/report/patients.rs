@@ -629,3 +629,57 @@ impl PatientRows for PathwayPatientTable<'_> {
         self.stream.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks of `rows` rows, patient numbers counting on across blocks.
+    fn blocks<'a>(count: usize, rows: usize) -> Vec<Block<'a>> {
+        (0..count)
+            .map(|b| {
+                let mut t = Block::new();
+                for r in 0..rows {
+                    let patient = (b * rows + r) as u64;
+                    t.row()
+                        .count("patient", patient)
+                        .text("strategy", if r % 2 == 0 { "pve" } else { "lvd" })
+                        .real("flr_ml", patient as f64 * 0.5)
+                        .maybe_real("sflr_at_resection_pct", (r % 3 != 0).then_some(30.0))
+                        .flag("death_observed", r % 5 == 0);
+                }
+                t
+            })
+            .collect()
+    }
+
+    /// One row group per block kept kilobytes per block and column in memory until the
+    /// footer, so memory grew with the cohort: blocks now share row groups, the rows unchanged.
+    #[test]
+    fn row_groups_gather_several_blocks_so_memory_does_not_grow_with_the_cohort() {
+        let dir = std::env::temp_dir().join(format!("remnant-pt-groups-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut stream = ParquetStream::new(&dir);
+        let count = 2 * BLOCKS_PER_ROW_GROUP + 3;
+        for block in blocks(count, 100) {
+            stream.append(block).unwrap();
+        }
+        assert_eq!(stream.finish().unwrap().as_deref(), Some(FILE));
+
+        let mut reader = ParquetReader::new(File::open(dir.join(FILE)).unwrap());
+        let groups = reader.get_metadata().unwrap().row_groups.len();
+        assert_eq!(groups, 3, "{count} blocks make 3 row groups");
+        let read = reader.finish().unwrap();
+        let mut expected = blocks(count, 100)
+            .into_iter()
+            .map(|b| b.into_dataframe().unwrap())
+            .reduce(|mut a, b| {
+                a.vstack_mut(&b).unwrap();
+                a
+            })
+            .unwrap();
+        expected.rechunk_mut();
+        assert!(read.equals_missing(&expected), "{read} != {expected}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
