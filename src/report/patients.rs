@@ -59,14 +59,17 @@ struct Block<'a> {
     columns: Vec<(&'static str, Values<'a>)>,
     rows: usize,
     at: usize,
+    /// The rows expected, so each column is allocated once, to size.
+    capacity: usize,
 }
 
 impl<'a> Block<'a> {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Block {
             columns: Vec::new(),
             rows: 0,
             at: 0,
+            capacity,
         }
     }
 
@@ -77,9 +80,9 @@ impl<'a> Block<'a> {
     }
 
     /// The next column of the row: created by the first row, the same order in every row.
-    fn next(&mut self, name: &'static str, make: fn() -> Values<'a>) -> &mut Values<'a> {
+    fn next(&mut self, name: &'static str, make: fn(usize) -> Values<'a>) -> &mut Values<'a> {
         if self.rows == 1 && self.columns.len() == self.at {
-            self.columns.push((name, make()));
+            self.columns.push((name, make(self.capacity)));
         }
         let at = self.at;
         self.at += 1;
@@ -92,35 +95,35 @@ impl<'a> Block<'a> {
     }
 
     fn text(&mut self, name: &'static str, v: &'a str) -> &mut Self {
-        if let Values::Text(x) = self.next(name, || Values::Text(Vec::new())) {
+        if let Values::Text(x) = self.next(name, |n| Values::Text(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn real(&mut self, name: &'static str, v: f64) -> &mut Self {
-        if let Values::Real(x) = self.next(name, || Values::Real(Vec::new())) {
+        if let Values::Real(x) = self.next(name, |n| Values::Real(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn maybe_real(&mut self, name: &'static str, v: Option<f64>) -> &mut Self {
-        if let Values::MaybeReal(x) = self.next(name, || Values::MaybeReal(Vec::new())) {
+        if let Values::MaybeReal(x) = self.next(name, |n| Values::MaybeReal(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn count(&mut self, name: &'static str, v: u64) -> &mut Self {
-        if let Values::Count(x) = self.next(name, || Values::Count(Vec::new())) {
+        if let Values::Count(x) = self.next(name, |n| Values::Count(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn flag(&mut self, name: &'static str, v: bool) -> &mut Self {
-        if let Values::Flag(x) = self.next(name, || Values::Flag(Vec::new())) {
+        if let Values::Flag(x) = self.next(name, |n| Values::Flag(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
@@ -411,7 +414,7 @@ impl PatientRows for PatientTable<'_> {
     fn write(&mut self, records: &Records) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, p) in records.patients.iter().enumerate() {
             for (s, strategy) in m.strategies.iter().enumerate() {
                 let (course, end) = &records.courses[i * per + s];
@@ -477,7 +480,7 @@ impl PatientRows for ConversionPatientTable<'_> {
     fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, s) in records.patients.iter().enumerate() {
             let p = &s.patient;
             for (k, strategy) in m.strategies.iter().enumerate() {
@@ -573,7 +576,7 @@ impl PatientRows for PathwayPatientTable<'_> {
         let m = self.model;
         let per = m.pathways.len().max(1);
         let yes = |b: bool| if b { "yes" } else { "no" };
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, (index, c)) in records.courses.iter().enumerate() {
             let strategy = &m.pathways[i % per];
             let step = strategy
@@ -638,7 +641,7 @@ mod tests {
     fn blocks<'a>(count: usize, rows: usize) -> Vec<Block<'a>> {
         (0..count)
             .map(|b| {
-                let mut t = Block::new();
+                let mut t = Block::new(rows);
                 for r in 0..rows {
                     let patient = (b * rows + r) as u64;
                     t.row()
