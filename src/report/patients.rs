@@ -8,6 +8,7 @@
 //! are simulated. The file holds the blocks in patient order, so its bytes do not depend on the
 //! thread count.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -20,6 +21,10 @@ use polars_parquet::write::{
     Encoding, FieldWriteOptions, FileWriter, ParquetType, StatisticsOptions, Version,
     WriteOptions,
 };
+use polars_parquet::parquet::compression::Compression;
+use polars_parquet::parquet::page::{CompressedDataPage, DataPageHeader};
+use polars_parquet::parquet::CowBuffer;
+use polars_parquet::write::Page;
 use rayon::prelude::*;
 
 use super::table::TableError;
@@ -321,13 +326,7 @@ impl TableFile {
                     let mut out = Vec::new();
                     for leaf in array_to_columns(array, field.clone(), column, options)? {
                         for page in leaf {
-                            let mut page = compress(page?, Vec::new(), options.compression)?;
-                            // The codec reserves room for the uncompressed size; a page
-                            // waiting for its row group keeps only what it needs.
-                            if let CompressedPage::Data(p) = &mut page {
-                                p.slice_mut().to_mut().shrink_to_fit();
-                            }
-                            out.push(page);
+                            out.push(compress_page(page?, options.compression)?);
                         }
                     }
                     Ok(out)
@@ -365,6 +364,50 @@ impl TableFile {
         self.writer.end(None, &self.columns)?;
         Ok(())
     }
+}
+
+thread_local! {
+    /// A zstd context per thread, reused from page to page: a fresh one per page costs a
+    /// megabyte of zeroed tables.
+    static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Compresses one page; a page waiting for its row group keeps only the bytes it needs.
+fn compress_page(page: Page, compression: CompressionOptions) -> PolarsResult<CompressedPage> {
+    let data = match page {
+        Page::Data(data)
+            if compression == CompressionOptions::Zstd(None)
+                && matches!(data.header(), DataPageHeader::V1(_)) =>
+        {
+            data
+        }
+        other => {
+            let mut page = compress(other, Vec::new(), compression)?;
+            if let CompressedPage::Data(p) = &mut page {
+                p.slice_mut().to_mut().shrink_to_fit();
+            }
+            return Ok(page);
+        }
+    };
+    let mut bytes = ZSTD
+        .with(|z| {
+            let mut z = z.borrow_mut();
+            if z.is_none() {
+                // Level 0 is zstd's default, the level of `CompressionOptions::Zstd(None)`.
+                *z = Some(zstd::bulk::Compressor::new(0)?);
+            }
+            z.as_mut().expect("created above").compress(data.buffer())
+        })
+        .map_err(|e| PolarsError::ComputeError(format!("zstd: {e}").into()))?;
+    bytes.shrink_to_fit();
+    Ok(CompressedPage::Data(CompressedDataPage::new(
+        data.header().clone(),
+        CowBuffer::Owned(bytes),
+        Compression::Zstd,
+        data.buffer().len(),
+        data.descriptor.clone(),
+        data.num_rows.unwrap_or(0),
+    )))
 }
 
 /// A per-patient table, written block by block as a run streams its records, in patient order.
