@@ -223,7 +223,8 @@ pub fn run<S: Simulation, E: Send>(
     // Otherwise blocks run in waves, merged in order after each; a wave ends in a barrier where
     // threads that finish early wait, so waves are long unless per-patient records must be held.
     // A stop skips the blocks of the wave not yet started, so it is not kept waiting for it.
-    let per_thread = if plan.records { 4 } else { 32 };
+    // Records of a block take a few megabytes, so a wave holding them is two blocks a thread.
+    let per_thread = if plan.records { 2 } else { 32 };
     let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let mut total = study.empty_tally(plan.quantiles);
     let mut first = 0;

@@ -8,12 +8,23 @@
 //! are simulated. The file holds the blocks in patient order, so its bytes do not depend on the
 //! thread count.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use polars::prelude::*;
+use polars_parquet::write::{
+    array_to_columns, compress, fallible_streaming_iterator, to_parquet_schema,
+    ColumnWriteOptions, CompressedPage, CompressionOptions, DynIter, DynStreamingIterator,
+    Encoding, FieldWriteOptions, FileWriter, ParquetType, StatisticsOptions, Version,
+    WriteOptions,
+};
+use polars_parquet::parquet::compression::Compression;
+use polars_parquet::parquet::page::{CompressedDataPage, DataPageHeader};
+use polars_parquet::parquet::CowBuffer;
+use polars_parquet::write::Page;
 use rayon::prelude::*;
 
 use super::table::TableError;
@@ -29,10 +40,14 @@ use crate::model::Model;
 
 pub const FILE: &str = "patients.parquet";
 
-/// Blocks waiting to be written, and the most encoded at once: enough to keep the writer busy
-/// while the simulation runs ahead, few enough that memory stays flat (a block of 8,192
-/// patients is a few megabytes).
-const QUEUED_BLOCKS: usize = 4;
+/// Blocks waiting for the writer thread: one, so that at most three blocks of rows (a few
+/// megabytes each) are held at once: being filled, waiting, being compressed.
+const QUEUED_BLOCKS: usize = 1;
+
+/// Blocks per row group. The file keeps some metadata per row group and column until the
+/// footer, so a row group per block would make memory grow with the cohort (70 MB at 10⁷
+/// patients); only compressed pages wait for their row group.
+const BLOCKS_PER_ROW_GROUP: usize = 8;
 
 /// One column of a block, by type.
 enum Values<'a> {
@@ -49,14 +64,17 @@ struct Block<'a> {
     columns: Vec<(&'static str, Values<'a>)>,
     rows: usize,
     at: usize,
+    /// The rows expected, so each column is allocated once, to size.
+    capacity: usize,
 }
 
 impl<'a> Block<'a> {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Block {
             columns: Vec::new(),
             rows: 0,
             at: 0,
+            capacity,
         }
     }
 
@@ -67,9 +85,9 @@ impl<'a> Block<'a> {
     }
 
     /// The next column of the row: created by the first row, the same order in every row.
-    fn next(&mut self, name: &'static str, make: fn() -> Values<'a>) -> &mut Values<'a> {
+    fn next(&mut self, name: &'static str, make: fn(usize) -> Values<'a>) -> &mut Values<'a> {
         if self.rows == 1 && self.columns.len() == self.at {
-            self.columns.push((name, make()));
+            self.columns.push((name, make(self.capacity)));
         }
         let at = self.at;
         self.at += 1;
@@ -82,35 +100,35 @@ impl<'a> Block<'a> {
     }
 
     fn text(&mut self, name: &'static str, v: &'a str) -> &mut Self {
-        if let Values::Text(x) = self.next(name, || Values::Text(Vec::new())) {
+        if let Values::Text(x) = self.next(name, |n| Values::Text(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn real(&mut self, name: &'static str, v: f64) -> &mut Self {
-        if let Values::Real(x) = self.next(name, || Values::Real(Vec::new())) {
+        if let Values::Real(x) = self.next(name, |n| Values::Real(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn maybe_real(&mut self, name: &'static str, v: Option<f64>) -> &mut Self {
-        if let Values::MaybeReal(x) = self.next(name, || Values::MaybeReal(Vec::new())) {
+        if let Values::MaybeReal(x) = self.next(name, |n| Values::MaybeReal(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn count(&mut self, name: &'static str, v: u64) -> &mut Self {
-        if let Values::Count(x) = self.next(name, || Values::Count(Vec::new())) {
+        if let Values::Count(x) = self.next(name, |n| Values::Count(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
     }
 
     fn flag(&mut self, name: &'static str, v: bool) -> &mut Self {
-        if let Values::Flag(x) = self.next(name, || Values::Flag(Vec::new())) {
+        if let Values::Flag(x) = self.next(name, |n| Values::Flag(Vec::with_capacity(n))) {
             x.push(v);
         }
         self
@@ -148,9 +166,10 @@ impl<'a> Block<'a> {
                 let name = PlSmallStr::from_static(name);
                 match values {
                     Values::Text(v) => Column::new(name, v),
-                    Values::Real(v) => Column::new(name, v),
+                    // Numbers move into the column without a copy.
+                    Values::Real(v) => Float64Chunked::from_vec(name, v).into_column(),
                     Values::MaybeReal(v) => Column::new(name, v),
-                    Values::Count(v) => Column::new(name, v),
+                    Values::Count(v) => UInt64Chunked::from_vec(name, v).into_column(),
                     Values::Flag(v) => Column::new(name, v),
                 }
             })
@@ -233,43 +252,162 @@ impl Drop for ParquetStream {
 }
 
 /// The writer thread: blocks in the order received, then the footer. Whether any was written.
-/// Blocks waiting in the queue are encoded and compressed together, in parallel (each block is
-/// a row group of its own, compressed on its own), and written in order.
 fn write_blocks(path: &Path, blocks: Receiver<DataFrame>) -> Result<bool, ReportError> {
-    let mut writer = None;
-    while let Ok(first) = blocks.recv() {
-        let mut batch = vec![first];
-        while batch.len() < QUEUED_BLOCKS {
-            match blocks.try_recv() {
-                Ok(df) => batch.push(df),
-                Err(_) => break,
-            }
+    let mut file: Option<TableFile> = None;
+    while let Ok(df) = blocks.recv() {
+        if file.is_none() {
+            file = Some(TableFile::create(path, &df).map_err(|e| err(path, e))?);
         }
-        if writer.is_none() {
-            let f = File::create(path).map_err(|e| err(path, e))?;
-            let w = ParquetWriter::new(f)
-                .batched(batch[0].schema())
-                .map_err(|e| err(path, e))?;
-            writer = Some(w);
-        }
-        let w = writer.as_ref().expect("created above");
-        let encoded: Vec<PolarsResult<Vec<_>>> = batch
-            .par_iter()
-            .map(|df| w.encode_and_compress(df).collect())
-            .collect();
-        drop(batch);
-        for groups in encoded {
-            w.write_row_groups(groups.map_err(|e| err(path, e))?)
-                .map_err(|e| err(path, e))?;
-        }
+        let f = file.as_mut().expect("created above");
+        f.add(&df).map_err(|e| err(path, e))?;
     }
-    match writer {
+    match file {
         None => Ok(false),
-        Some(w) => {
-            w.finish().map_err(|e| err(path, e))?;
+        Some(f) => {
+            f.finish().map_err(|e| err(path, e))?;
             Ok(true)
         }
     }
+}
+
+/// The Parquet file being written: each block is encoded and compressed as it arrives (its
+/// columns in parallel), and its compressed pages wait until [`BLOCKS_PER_ROW_GROUP`] blocks
+/// make a row group. Every column is plainly encoded, so a block's pages carry no dictionary
+/// and the pages of several blocks can share one column chunk.
+struct TableFile {
+    writer: FileWriter<File>,
+    fields: Vec<ParquetType>,
+    columns: Vec<ColumnWriteOptions>,
+    options: WriteOptions,
+    /// Per column, the compressed pages of the row group being gathered.
+    pages: Vec<Vec<CompressedPage>>,
+    blocks: usize,
+}
+
+impl TableFile {
+    /// Opens the file with the columns of the first block.
+    fn create(path: &Path, first: &DataFrame) -> PolarsResult<Self> {
+        let schema = first.schema().to_arrow(CompatLevel::newest());
+        let columns: Vec<ColumnWriteOptions> = (0..schema.len())
+            .map(|_| {
+                FieldWriteOptions::default_with_encoding(Encoding::Plain)
+                    .into_default_column_write_options()
+            })
+            .collect();
+        let parquet_schema = to_parquet_schema(&schema, &columns)?;
+        let fields = parquet_schema.fields().to_vec();
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            version: Version::V1,
+            compression: CompressionOptions::Zstd(None),
+            data_page_size: None,
+        };
+        let f = File::create(path)?;
+        Ok(TableFile {
+            writer: FileWriter::new_with_parquet_schema(f, schema, parquet_schema, options),
+            pages: fields.iter().map(|_| Vec::new()).collect(),
+            fields,
+            columns,
+            options,
+            blocks: 0,
+        })
+    }
+
+    /// Encodes and compresses one block; writes the row group once it is complete.
+    fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let options = self.options;
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            let compressed: Vec<PolarsResult<Vec<CompressedPage>>> = batch
+                .columns()
+                .par_iter()
+                .zip(&self.fields)
+                .zip(&self.columns)
+                .map(|((array, field), column)| {
+                    let mut out = Vec::new();
+                    for leaf in array_to_columns(array, field.clone(), column, options)? {
+                        for page in leaf {
+                            out.push(compress_page(page?, options.compression)?);
+                        }
+                    }
+                    Ok(out)
+                })
+                .collect();
+            for (pages, block) in self.pages.iter_mut().zip(compressed) {
+                pages.extend(block?);
+            }
+        }
+        self.blocks += 1;
+        if self.blocks == BLOCKS_PER_ROW_GROUP {
+            self.write_row_group()?;
+        }
+        Ok(())
+    }
+
+    fn write_row_group(&mut self) -> PolarsResult<()> {
+        if self.blocks == 0 {
+            return Ok(());
+        }
+        self.blocks = 0;
+        let group = DynIter::new(self.pages.iter().map(|pages| {
+            Ok(DynStreamingIterator::new(
+                fallible_streaming_iterator::convert(pages.iter().map(Ok::<_, PolarsError>)),
+            ))
+        }));
+        self.writer.write(group)?;
+        self.pages.iter_mut().for_each(Vec::clear);
+        Ok(())
+    }
+
+    /// The last, partial row group, then the footer.
+    fn finish(mut self) -> PolarsResult<()> {
+        self.write_row_group()?;
+        self.writer.end(None, &self.columns)?;
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// A zstd context per thread, reused from page to page: a fresh one per page costs a
+    /// megabyte of zeroed tables.
+    static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Compresses one page; a page waiting for its row group keeps only the bytes it needs.
+fn compress_page(page: Page, compression: CompressionOptions) -> PolarsResult<CompressedPage> {
+    let data = match page {
+        Page::Data(data)
+            if compression == CompressionOptions::Zstd(None)
+                && matches!(data.header(), DataPageHeader::V1(_)) =>
+        {
+            data
+        }
+        other => {
+            let mut page = compress(other, Vec::new(), compression)?;
+            if let CompressedPage::Data(p) = &mut page {
+                p.slice_mut().to_mut().shrink_to_fit();
+            }
+            return Ok(page);
+        }
+    };
+    let mut bytes = ZSTD
+        .with(|z| {
+            let mut z = z.borrow_mut();
+            if z.is_none() {
+                // Level 0 is zstd's default, the level of `CompressionOptions::Zstd(None)`.
+                *z = Some(zstd::bulk::Compressor::new(0)?);
+            }
+            z.as_mut().expect("created above").compress(data.buffer())
+        })
+        .map_err(|e| PolarsError::ComputeError(format!("zstd: {e}").into()))?;
+    bytes.shrink_to_fit();
+    Ok(CompressedPage::Data(CompressedDataPage::new(
+        data.header().clone(),
+        CowBuffer::Owned(bytes),
+        Compression::Zstd,
+        data.buffer().len(),
+        data.descriptor.clone(),
+        data.num_rows.unwrap_or(0),
+    )))
 }
 
 /// A per-patient table, written block by block as a run streams its records, in patient order.
@@ -319,7 +457,7 @@ impl PatientRows for PatientTable<'_> {
     fn write(&mut self, records: &Records) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, p) in records.patients.iter().enumerate() {
             for (s, strategy) in m.strategies.iter().enumerate() {
                 let (course, end) = &records.courses[i * per + s];
@@ -385,7 +523,7 @@ impl PatientRows for ConversionPatientTable<'_> {
     fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
         let m = self.model;
         let per = m.strategies.len();
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, s) in records.patients.iter().enumerate() {
             let p = &s.patient;
             for (k, strategy) in m.strategies.iter().enumerate() {
@@ -481,7 +619,7 @@ impl PatientRows for PathwayPatientTable<'_> {
         let m = self.model;
         let per = m.pathways.len().max(1);
         let yes = |b: bool| if b { "yes" } else { "no" };
-        let mut t = Block::new();
+        let mut t = Block::new(records.courses.len());
         for (i, (index, c)) in records.courses.iter().enumerate() {
             let strategy = &m.pathways[i % per];
             let step = strategy
@@ -535,5 +673,59 @@ impl PatientRows for PathwayPatientTable<'_> {
 
     fn finish(self) -> Result<Option<String>, ReportError> {
         self.stream.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks of `rows` rows, patient numbers counting on across blocks.
+    fn blocks<'a>(count: usize, rows: usize) -> Vec<Block<'a>> {
+        (0..count)
+            .map(|b| {
+                let mut t = Block::new(rows);
+                for r in 0..rows {
+                    let patient = (b * rows + r) as u64;
+                    t.row()
+                        .count("patient", patient)
+                        .text("strategy", if r % 2 == 0 { "pve" } else { "lvd" })
+                        .real("flr_ml", patient as f64 * 0.5)
+                        .maybe_real("sflr_at_resection_pct", (r % 3 != 0).then_some(30.0))
+                        .flag("death_observed", r % 5 == 0);
+                }
+                t
+            })
+            .collect()
+    }
+
+    /// One row group per block kept kilobytes per block and column in memory until the
+    /// footer, so memory grew with the cohort: blocks now share row groups, the rows unchanged.
+    #[test]
+    fn row_groups_gather_several_blocks_so_memory_does_not_grow_with_the_cohort() {
+        let dir = std::env::temp_dir().join(format!("remnant-pt-groups-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut stream = ParquetStream::new(&dir);
+        let count = 2 * BLOCKS_PER_ROW_GROUP + 3;
+        for block in blocks(count, 100) {
+            stream.append(block).unwrap();
+        }
+        assert_eq!(stream.finish().unwrap().as_deref(), Some(FILE));
+
+        let mut reader = ParquetReader::new(File::open(dir.join(FILE)).unwrap());
+        let groups = reader.get_metadata().unwrap().row_groups.len();
+        assert_eq!(groups, 3, "{count} blocks make 3 row groups");
+        let read = reader.finish().unwrap();
+        let mut expected = blocks(count, 100)
+            .into_iter()
+            .map(|b| b.into_dataframe().unwrap())
+            .reduce(|mut a, b| {
+                a.vstack_mut(&b).unwrap();
+                a
+            })
+            .unwrap();
+        expected.rechunk_mut();
+        assert!(read.equals_missing(&expected), "{read} != {expected}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
