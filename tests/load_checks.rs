@@ -117,9 +117,7 @@ fn run_and_plan_refuse_a_fifo_scenario() {
         .arg(&fifo)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    refused_as_not_a_regular_file(&out);
 }
 
 /// Regression: a FIFO named *.toml in the validation folder hung `remnant validate`.
@@ -129,9 +127,7 @@ fn validate_refuses_a_fifo_in_the_folder() {
     let dir = tempfile::tempdir().unwrap();
     mkfifo(&dir.path().join("a.toml"));
     let out = remnant().arg("validate").arg(dir.path()).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    refused_as_not_a_regular_file(&out);
 }
 
 /// Regression: a shard whose tally is a FIFO hung `remnant merge`.
@@ -391,4 +387,11 @@ fn sixty_first_strategy_is_refused_at_its_line() {
     let text = with_extra_strategies(57);
     let line = line_of(&text, "name = \"PVE again 57\"") - 1;
     refused_at(&text, line, &["strategies[60]", "at most 60 strategies"]);
+}
+
+/// Exit 2, and the message says the input is not a regular file.
+fn refused_as_not_a_regular_file(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
 }

@@ -392,17 +392,12 @@ fn terminate(child: Child, out: &Path) {
 fn sigterm_to_plan_with_out_removes_its_staging_folder_and_exits_1() {
     let sb = Sandbox::new();
     let out = sb.at("p");
-    let mut child = sb
-        .process()
+    let mut process = sb.process();
+    let command = process
         .args([&PLAN[..PLAN.len() - 1], &["100000000"]].concat())
         .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_staging(&mut child, &out);
-    terminate(child, &out);
+        .arg(&out);
+    stop_once_staging(command, &out);
 }
 
 #[test]
@@ -421,17 +416,24 @@ fn sigterm_to_validate_with_out_removes_its_staging_folder_and_exits_1() {
     )
     .unwrap();
     let out = sb.at("v");
-    let mut child = sb
-        .process()
+    let mut process = sb.process();
+    let command = process
         .args(["validate", "--quiet", "--out"])
         .arg(&out)
-        .arg(&folder)
+        .arg(&folder);
+    stop_once_staging(command, &out);
+}
+
+/// Starts `command`, waits until its staging folder for `out` exists, sends SIGTERM and checks
+/// that it exits 1 leaving nothing behind.
+fn stop_once_staging(command: &mut std::process::Command, out: &Path) {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_staging(&mut child, &out);
-    terminate(child, &out);
+    wait_for_staging(&mut child, out);
+    terminate(child, out);
 }
 
 // 5. Asking again for a result finds it; a different one never replaces it.
