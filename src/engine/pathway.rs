@@ -8,14 +8,18 @@
 
 use std::ops::Range;
 
-use super::accumulators::ExactSum;
-use super::conversion::{cohort_rejections, BurdenTally};
+use super::accumulators::{ExactSum, Histogram};
+use super::conversion::{
+    cohort_rejections, BurdenTally, ResponseTally, SpiderTrace, SPIDER_PATIENTS, WEEKS_GRID,
+};
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
+use crate::model::conversion::{PlanCache, MAX_CYCLES, MAX_REGIMENS};
 use crate::model::pathway::{
-    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, HORIZON_MONTHS, MAX_STEPS,
-    RMST_MONTHS,
+    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, Step, HORIZON_MONTHS,
+    MAX_STEPS, RMST_MONTHS,
 };
+use crate::model::planner::Extent;
 use crate::model::surgery::Margin;
 use crate::random::{PatientStreams, StreamKey};
 
@@ -92,6 +96,38 @@ pub struct PathwayTally {
     /// the reference.
     pub better_at_landmark: Vec<u64>,
     pub worse_at_landmark: Vec<u64>,
+    // The timing view: what the trade-off of operating earlier or later turns on.
+    /// Patients who reached the final liver resection (the path's resection done).
+    pub resected: u64,
+    /// Resected patients by the extent of the final resection (`Extent::ALL` order), and the
+    /// major ones (three or more segments).
+    pub extents: Vec<u64>,
+    pub major: u64,
+    /// Among the resected: liver failure, any complication, death within 90 days.
+    pub phlf_resected: u64,
+    pub morbidity_resected: u64,
+    pub deaths_90_days_resected: u64,
+    /// Any complication, all patients.
+    pub morbidity: u64,
+    /// Patients with a lesion that disappeared before the first operation (or at the last
+    /// scan, without one); and of them, the resected.
+    pub dlm: u64,
+    pub dlm_resected: u64,
+    /// Liver injury by kind at the end of the path (all patients), and among the resected.
+    pub sos: u64,
+    pub cash: u64,
+    pub injury_resected: u64,
+    /// Cycles received by the resected (index: cycles, capped at `MAX_CYCLES`).
+    pub cycles_resected: Vec<u64>,
+    /// Weeks from the start to the final resection; to leaving the path unresected (the start
+    /// of the palliative course; deaths before completion excluded).
+    pub weeks_to_resection: Histogram,
+    pub weeks_to_palliative: Histogram,
+    pub weeks_resected: ExactSum,
+    /// Resected here and not on the reference strategy, and the reverse: the discordant pairs
+    /// of the paired comparison of resection.
+    pub resected_only_here: u64,
+    pub resected_only_by_reference: u64,
 }
 
 impl PathwayTally {
@@ -141,12 +177,63 @@ impl PathwayTally {
             rmst_difference: ExactSum::default(),
             better_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
             worse_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
+            resected: 0,
+            extents: vec![0; Extent::ALL.len()],
+            major: 0,
+            phlf_resected: 0,
+            morbidity_resected: 0,
+            deaths_90_days_resected: 0,
+            morbidity: 0,
+            dlm: 0,
+            dlm_resected: 0,
+            sos: 0,
+            cash: 0,
+            injury_resected: 0,
+            cycles_resected: vec![0; MAX_CYCLES as usize + 1],
+            weeks_to_resection: Histogram::new(WEEKS_GRID.0, WEEKS_GRID.1, WEEKS_GRID.2),
+            weeks_to_palliative: Histogram::new(WEEKS_GRID.0, WEEKS_GRID.1, WEEKS_GRID.2),
+            weeks_resected: ExactSum::default(),
+            resected_only_here: 0,
+            resected_only_by_reference: 0,
         }
+    }
+
+    /// The timing view of one course.
+    #[inline]
+    fn add_timing(&mut self, c: &PathwayCourse, reference: &PathwayCourse) {
+        let dlm = c.dlm > 0;
+        self.morbidity += c.morbidity as u64;
+        self.dlm += dlm as u64;
+        self.sos += c.injury.sos as u64;
+        self.cash += c.injury.cash as u64;
+        match c.extent {
+            Some(extent) => {
+                self.resected += 1;
+                self.extents[extent as usize] += 1;
+                self.major += c.major_resection as u64;
+                self.phlf_resected += c.phlf as u64;
+                self.morbidity_resected += c.morbidity as u64;
+                self.deaths_90_days_resected += c.died_90_days as u64;
+                self.dlm_resected += dlm as u64;
+                self.injury_resected += c.injury.any() as u64;
+                self.cycles_resected[c.cycles.min(MAX_CYCLES) as usize] += 1;
+                self.weeks_to_resection.add(c.last_operation_weeks);
+                self.weeks_resected.add(c.last_operation_weeks);
+            }
+            None if c.exit != Exit::Death && !c.died_90_days => {
+                self.weeks_to_palliative.add(c.path_weeks)
+            }
+            None => {}
+        }
+        let there = reference.extent.is_some();
+        self.resected_only_here += (c.extent.is_some() && !there) as u64;
+        self.resected_only_by_reference += (c.extent.is_none() && there) as u64;
     }
 
     #[inline]
     pub fn add(&mut self, c: &PathwayCourse, reference: &PathwayCourse, low_kgr: f64) {
         self.n += 1;
+        self.add_timing(c, reference);
         self.exits[c.exit as usize] += 1;
         for k in 0..self.reached.len().min(MAX_STEPS) {
             self.reached[k] += (c.reached >> k & 1) as u64;
@@ -275,6 +362,24 @@ impl PathwayTally {
         self.rmst_difference.merge(&o.rmst_difference);
         add(&mut self.better_at_landmark, &o.better_at_landmark);
         add(&mut self.worse_at_landmark, &o.worse_at_landmark);
+        self.resected += o.resected;
+        add(&mut self.extents, &o.extents);
+        self.major += o.major;
+        self.phlf_resected += o.phlf_resected;
+        self.morbidity_resected += o.morbidity_resected;
+        self.deaths_90_days_resected += o.deaths_90_days_resected;
+        self.morbidity += o.morbidity;
+        self.dlm += o.dlm;
+        self.dlm_resected += o.dlm_resected;
+        self.sos += o.sos;
+        self.cash += o.cash;
+        self.injury_resected += o.injury_resected;
+        add(&mut self.cycles_resected, &o.cycles_resected);
+        self.weeks_to_resection.merge(&o.weeks_to_resection);
+        self.weeks_to_palliative.merge(&o.weeks_to_palliative);
+        self.weeks_resected.merge(&o.weeks_resected);
+        self.resected_only_here += o.resected_only_here;
+        self.resected_only_by_reference += o.resected_only_by_reference;
     }
 
     fn same_shape(&self, o: &PathwayTally) -> bool {
@@ -287,6 +392,10 @@ impl PathwayTally {
             && self.recurrences_by_month.len() == o.recurrences_by_month.len()
             && self.margins.len() == o.margins.len()
             && self.better_at_landmark.len() == o.better_at_landmark.len()
+            && self.extents.len() == o.extents.len()
+            && self.cycles_resected.len() == o.cycles_resected.len()
+            && self.weeks_to_resection.same_grid(&o.weeks_to_resection)
+            && self.weeks_to_palliative.same_grid(&o.weeks_to_palliative)
     }
 
     pub fn count(&self, exit: Exit) -> u64 {
@@ -327,6 +436,10 @@ pub struct PathwayStudyTally {
     pub cohort: Vec<CohortTally>,
     pub burden: BurdenTally,
     pub strategies: Vec<PathwayTally>,
+    /// Per regimen: the response under continuous treatment (the calibration view).
+    pub responses: Vec<ResponseTally>,
+    /// Sampled target-lesion trajectories, in patient order (the spider plot).
+    pub spider: Vec<SpiderTrace>,
 }
 
 impl PathwayStudyTally {
@@ -340,6 +453,8 @@ impl PathwayStudyTally {
                 .iter()
                 .map(|p| PathwayTally::new(p.steps.len()))
                 .collect(),
+            responses: vec![ResponseTally::new(); model.base.regimens.len()],
+            spider: Vec::new(),
         }
     }
 
@@ -352,11 +467,22 @@ impl PathwayStudyTally {
         for (a, b) in self.strategies.iter_mut().zip(&o.strategies) {
             a.merge(b);
         }
+        for (a, b) in self.responses.iter_mut().zip(&o.responses) {
+            a.merge(b);
+        }
+        self.spider.extend(o.spider.iter().cloned());
+        self.spider.sort_by_key(|t| t.patient);
     }
 
     pub fn same_shape(&self, o: &PathwayStudyTally) -> bool {
         self.cohort.len() == o.cohort.len()
             && self.strategies.len() == o.strategies.len()
+            && self.responses.len() == o.responses.len()
+            && self
+                .responses
+                .iter()
+                .zip(&o.responses)
+                .all(|(a, b)| a.same_shape(b))
             && self
                 .strategies
                 .iter()
@@ -385,6 +511,15 @@ impl PathwayStudyTally {
             check(
                 format!("survival of strategy {name} (from [model.follow_up])"),
                 &t.rmst,
+            );
+        }
+        for (regimen, t) in model.base.regimens.iter().zip(&self.responses) {
+            check(
+                format!(
+                    "depth of response to {} (from [model.chemotherapy.regimens.{}], [cohort.tumours])",
+                    regimen.name, regimen.name
+                ),
+                &t.depth_pct,
             );
         }
         out
@@ -427,6 +562,29 @@ impl Simulation for PathwayModel {
             let n = (patients.end - patients.start) as usize;
             records.courses.reserve_exact(n * self.pathways.len());
         }
+        // Which regimens each RAS group receives on some strategy: their response under
+        // continuous treatment is tallied (the view trials report).
+        let mut used = [[false; MAX_REGIMENS]; 2];
+        for p in &self.pathways {
+            for step in &p.steps {
+                if let Step::Chemotherapy {
+                    wild_type, mutant, ..
+                } = *step
+                {
+                    used[0][wild_type] = true;
+                    used[1][mutant] = true;
+                }
+            }
+        }
+        let first_regimens = self.pathways.first().and_then(|p| {
+            p.steps.iter().find_map(|s| match *s {
+                Step::Chemotherapy {
+                    wild_type, mutant, ..
+                } => Some([wild_type, mutant]),
+                _ => None,
+            })
+        });
+        let mut plans = PlanCache::default();
         let mut openings = OpeningCache::default();
         let low_kgr = self.perioperative.low_kgr_pct_per_week;
         let mut streams = PatientStreams::for_block(key);
@@ -439,6 +597,18 @@ impl Simulation for PathwayModel {
             base.tumour_ml = patient.tumours.volume_ml();
             tally.cohort[patient.base.group].add(&base);
             tally.burden.add(&patient);
+            let ras = patient.tumours.biology.ras_mutant as usize;
+            plans.clear();
+            for (r, response) in tally.responses.iter_mut().enumerate() {
+                if used[ras][r] {
+                    response.add(&self.base.response_with_cache(&patient, r, None, &mut plans));
+                }
+            }
+            if let Some(regimens) = first_regimens.filter(|_| index < SPIDER_PATIENTS) {
+                tally
+                    .spider
+                    .push(self.base.spider_trace(&patient, index, regimens[ras]));
+            }
             let draws = self.draws(&patient, &streams);
             // The first strategy is the reference of the paired comparisons (a validated
             // scenario has at least one).

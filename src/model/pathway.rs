@@ -24,7 +24,7 @@ use rand_distr::StandardNormal;
 
 use super::chemotherapy::{Drugs, WEEKS_PER_CYCLE};
 use super::conditioning::Immediate;
-use super::conversion::{kill_factor, visible_mask, ConversionModel, ConversionPatient};
+use super::conversion::{kill_factor, visible_mask, ConversionModel, ConversionPatient, Timing};
 use super::hypertrophy::{Growth, DAYS_PER_WEEK};
 use super::imaging::Response;
 use super::injury::Injury;
@@ -59,6 +59,10 @@ pub enum ChemoStop {
     Cycles(u32),
     /// At the first restaging where the next liver step could be done.
     Resectable,
+    /// After this many cycles, then at the first restaging where the next liver step could be
+    /// done (a fixed number of cycles before surgery is a minimum: a patient not yet
+    /// resectable then goes on).
+    CyclesThenResectable(u32),
     /// When the target lesions shrink by less than the set fraction between restagings.
     MaximalResponse,
 }
@@ -188,6 +192,30 @@ impl Step {
 pub struct Pathway {
     pub name: String,
     pub steps: Vec<Step>,
+}
+
+impl Pathway {
+    /// When the strategy operates: read from the chemotherapy step before its first liver
+    /// treatment (none: upfront). The timing table groups strategies by it.
+    pub fn timing(&self) -> Timing {
+        let first_liver = self
+            .steps
+            .iter()
+            .position(Step::is_liver_treatment)
+            .unwrap_or(self.steps.len());
+        let stop = self.steps[..first_liver].iter().rev().find_map(|s| match s {
+            Step::Chemotherapy { stop, .. } => Some(*stop),
+            _ => None,
+        });
+        match stop {
+            None => Timing::Upfront,
+            Some(ChemoStop::Resectable) => Timing::AsSoonAsResectable,
+            Some(ChemoStop::Cycles(n) | ChemoStop::CyclesThenResectable(n)) => {
+                Timing::AfterCycles(n)
+            }
+            Some(ChemoStop::MaximalResponse) => Timing::MaximalResponse,
+        }
+    }
 }
 
 /// Perioperative risks beyond the resection model of the conversion study.
@@ -405,8 +433,18 @@ pub struct PathwayCourse {
     pub operations: u8,
     pub margin: Option<Margin>,
     pub phlf: bool,
+    /// Any postoperative complication (liver failure is one), and a major one (Clavien-Dindo
+    /// ≥ IIIa).
+    pub morbidity: bool,
     pub major_morbidity: bool,
     pub died_90_days: bool,
+    /// Extent of the final liver resection (`None`: the path never reached it), and whether it
+    /// was major (three or more segments).
+    pub extent: Option<Extent>,
+    pub major_resection: bool,
+    /// Lesions visible at diagnosis that had disappeared at the last scan before the first
+    /// liver operation (or, without one, at the last scan).
+    pub dlm: u8,
     /// sFLR at the final liver resection (fraction); `None` if the path never reached it (a
     /// first stage alone is not a final resection).
     pub sflr: Option<f64>,
@@ -661,8 +699,12 @@ impl PathwayModel {
             operations: 0,
             margin: None,
             phlf: false,
+            morbidity: false,
             major_morbidity: false,
             died_90_days: false,
+            extent: None,
+            major_resection: false,
+            dlm: 0,
             sflr: None,
             kgr_pct_per_week: None,
             injury: Injury::default(),
@@ -724,6 +766,9 @@ impl PathwayModel {
                 }
                 break;
             }
+        }
+        if track.operations == 0 && !track.watching {
+            c.dlm = Self::disappeared(p, &track);
         }
         c.cycles = track.cycles;
         c.path_weeks = track.weeks;
@@ -881,14 +926,20 @@ impl PathwayModel {
         let mut remnant_limited = false;
         loop {
             let room = m.restaging.max_cycles.saturating_sub(track.cycles);
+            // A fixed number of cycles is given to the end; under a stopping rule, chemotherapy
+            // goes on in whole restaging intervals up to the cap.
             let batch = match stop {
-                ChemoStop::Cycles(n) => every.min(n - given),
+                ChemoStop::Cycles(n) | ChemoStop::CyclesThenResectable(n) if given < n => {
+                    every.min(n - given).min(room)
+                }
+                _ if room < every => 0,
                 _ => every,
-            }
-            .min(room);
+            };
             if batch == 0 {
                 return match stop {
-                    ChemoStop::Cycles(_) => Ok(()),
+                    // At the cycle cap the response has stopped deepening by definition: the
+                    // liver step is tried.
+                    ChemoStop::Cycles(_) | ChemoStop::MaximalResponse => Ok(()),
                     _ if remnant_limited => Err(Exit::RemnantTooSmall),
                     _ => Err(Exit::NotResectable),
                 };
@@ -904,12 +955,14 @@ impl PathwayModel {
                         return Ok(());
                     }
                 }
-                ChemoStop::Resectable => match next {
+                ChemoStop::CyclesThenResectable(n) if given < n => {}
+                ChemoStop::Resectable | ChemoStop::CyclesThenResectable(_) => match next {
                     None => return Ok(()),
+                    // The reason for leaving at the cap is the last restaging's.
                     Some(step) => match self.ready_for(p, &step, track) {
                         Readiness::Ready => return Ok(()),
                         Readiness::RemnantLimited => remnant_limited = true,
-                        Readiness::NotYet => {}
+                        Readiness::NotYet => remnant_limited = false,
                     },
                 },
                 ChemoStop::MaximalResponse => {
@@ -1108,9 +1161,10 @@ impl PathwayModel {
         } else {
             0.0
         };
-        if track.nadir_mm > 0.0
-            && Response::read(change, scan.target_sum_mm, track.nadir_mm, false, false)
-                == Response::Progression
+        // A nadir of zero (every target disappeared) makes a reappearing target of 5 mm
+        // progression, as RECIST 1.1 reads it.
+        if Response::read(change, scan.target_sum_mm, track.nadir_mm, false, false)
+            == Response::Progression
         {
             return Err(Exit::ProgressionTargets);
         }
@@ -1593,6 +1647,7 @@ impl PathwayModel {
     /// Watch and wait after a complete radiological response under a leave-in-situ policy: the
     /// disappeared lesions that still hold tumour are left to grow.
     fn watch_and_wait(&self, p: &ConversionPatient, track: &mut Track, c: &mut PathwayCourse) {
+        c.dlm = Self::disappeared(p, track);
         for i in 0..p.tumours.visible as usize {
             if track.treated & (1 << i) == 0 {
                 self.leave_in_place(p, track, c, i);
@@ -1755,7 +1810,11 @@ impl PathwayModel {
         let died = u[1] < death_p;
         let complication = phlf || u[2] < morbidity_p;
         let major = died || (complication && u[3] < r.major_share);
+        if track.operations == 0 {
+            c.dlm = Self::disappeared(p, track);
+        }
         c.phlf |= phlf;
+        c.morbidity |= complication || died;
         c.died_90_days |= died;
         c.major_morbidity |= major;
         if major {
@@ -1763,6 +1822,8 @@ impl PathwayModel {
         }
         if final_stage {
             c.sflr = Some(sflr);
+            c.extent = Some(plan.extent);
+            c.major_resection = plan.major();
         }
         // Margins and what stays behind.
         let t = &p.tumours;
@@ -1852,6 +1913,12 @@ impl PathwayModel {
         // A death is recorded in `c`; the path stops after this step (completed if it was the
         // last one).
         Ok(())
+    }
+
+    /// Lesions visible at diagnosis, not yet treated, that the last scan no longer shows.
+    fn disappeared(p: &ConversionPatient, track: &Track) -> u8 {
+        let all = visible_mask(p);
+        (all & !track.seen & !track.treated).count_ones() as u8
     }
 
     /// After each liver operation the target sum is reset to what remains.

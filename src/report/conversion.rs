@@ -7,7 +7,9 @@ use super::stats::{count_quantile_interval, enclosing, quantile_bracket, share, 
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
 use crate::engine::accumulators::{ExactSum, Histogram};
-use crate::engine::conversion::{ConversionTally, ResponseTally, TimingTally, DEPTH_GRID_PCT};
+use crate::engine::conversion::{
+    ConversionTally, ResponseTally, SpiderTrace, TimingTally, DEPTH_GRID_PCT,
+};
 use crate::engine::tally::CohortTally;
 use crate::model::chemotherapy::WEEKS_PER_CYCLE;
 use crate::model::conversion::{ConversionModel, Outcome, Timing};
@@ -41,7 +43,7 @@ fn timing_key(t: Timing) -> (&'static str, u64) {
 /// Median and 95% interval of a time recorded on a fixed grid. Times here fall on whole
 /// weeks (cycles, washout), so the median is the grid point, not an interpolation inside a bin.
 /// `None` without values.
-fn grid_median(h: &Histogram) -> Option<(f64, f64, f64)> {
+pub(crate) fn grid_median(h: &Histogram) -> Option<(f64, f64, f64)> {
     let at = |i: f64| h.lo + i * h.width;
     count_quantile_interval(&h.clamped_counts(), 0.5).map(|(m, lo, hi)| (at(m), at(lo), at(hi)))
 }
@@ -447,55 +449,7 @@ pub fn plots(
         )?);
     }
 
-    let panels: Vec<cp::WaterfallPanel> = m
-        .regimens
-        .iter()
-        .zip(&t.responses)
-        .filter(|(_, r)| r.n > 0)
-        .map(|(g, r): (_, &ResponseTally)| cp::WaterfallPanel {
-            title: format!("{} ({} patients)", g.name, r.n),
-            lo: DEPTH_GRID_PCT.0,
-            width: DEPTH_GRID_PCT.2,
-            counts: r.depth_hist.clamped_counts(),
-        })
-        .collect();
-    if !panels.is_empty() {
-        push(cp::waterfall(
-            &dir.join("response_waterfall"),
-            "Best change of the target lesions under continuous chemotherapy",
-            &panels,
-        )?);
-    }
-
-    if !t.spider.is_empty() {
-        let every = m.restaging.every_cycles as f64 * WEEKS_PER_CYCLE;
-        let lines: Vec<cp::SpiderLine> = t
-            .spider
-            .iter()
-            .map(|s| {
-                let mut x = vec![0.0];
-                let mut y = vec![0.0];
-                for (j, c) in s.change_pct.iter().enumerate() {
-                    x.push((j + 1) as f64 * every);
-                    y.push(*c);
-                }
-                cp::SpiderLine {
-                    x,
-                    y,
-                    progressed_at: s.progression_cycle.map(|c| c as f64 * WEEKS_PER_CYCLE),
-                }
-            })
-            .collect();
-        push(cp::spider(
-            &dir.join("response_spider"),
-            &format!(
-                "Target lesions of the first {} patients under continuous chemotherapy",
-                lines.len()
-            ),
-            "weeks of chemotherapy",
-            &lines,
-        )?);
-    }
+    push(response_plots(dir, m, &t.responses, &t.spider)?);
 
     let categories: Vec<String> = Outcome::ALL
         .iter()
@@ -519,5 +473,66 @@ pub fn plots(
         &bars,
         &categories,
     )?);
+    Ok(files)
+}
+
+/// The response under continuous chemotherapy: the waterfall per regimen and the spider plot
+/// of the first patients.
+pub(crate) fn response_plots(
+    dir: &Path,
+    m: &ConversionModel,
+    responses: &[ResponseTally],
+    spider: &[SpiderTrace],
+) -> Result<Vec<std::path::PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    let panels: Vec<cp::WaterfallPanel> = m
+        .regimens
+        .iter()
+        .zip(responses)
+        .filter(|(_, r)| r.n > 0)
+        .map(|(g, r): (_, &ResponseTally)| cp::WaterfallPanel {
+            title: format!("{} ({} patients)", g.name, r.n),
+            lo: DEPTH_GRID_PCT.0,
+            width: DEPTH_GRID_PCT.2,
+            counts: r.depth_hist.clamped_counts(),
+        })
+        .collect();
+    if !panels.is_empty() {
+        files.extend(cp::waterfall(
+            &dir.join("response_waterfall"),
+            "Best change of the target lesions under continuous chemotherapy",
+            &panels,
+        )?);
+    }
+
+    if !spider.is_empty() {
+        let every = m.restaging.every_cycles as f64 * WEEKS_PER_CYCLE;
+        let lines: Vec<cp::SpiderLine> = spider
+            .iter()
+            .map(|s| {
+                let mut x = vec![0.0];
+                let mut y = vec![0.0];
+                for (j, c) in s.change_pct.iter().enumerate() {
+                    x.push((j + 1) as f64 * every);
+                    y.push(*c);
+                }
+                cp::SpiderLine {
+                    x,
+                    y,
+                    progressed_at: s.progression_cycle.map(|c| c as f64 * WEEKS_PER_CYCLE),
+                }
+            })
+            .collect();
+        files.extend(cp::spider(
+            &dir.join("response_spider"),
+            &format!(
+                "Target lesions of the first {} patients under continuous chemotherapy",
+                lines.len()
+            ),
+            "weeks of chemotherapy",
+            &lines,
+        )?);
+    }
+
     Ok(files)
 }

@@ -26,13 +26,15 @@
 use std::path::Path;
 
 use super::conversion::{
-    burden, cohort, mean_interval, with_columns, with_interval, with_mean, with_share,
+    burden, cohort, grid_median, response, response_plots, mean_interval, with_columns, with_interval, with_mean,
+    with_share,
 };
-use super::stats::{share, Share, Z95};
+use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
 use crate::engine::conversion::ConversionTally;
 use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
+use crate::model::conversion::Timing;
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
 use crate::model::surgery::Margin;
 use crate::scenario::Scenario;
@@ -41,6 +43,8 @@ use crate::scenario::Scenario;
 pub(crate) struct Strategy<'a> {
     pub name: &'a str,
     pub steps: Vec<&'static str>,
+    /// When it operates (read from its chemotherapy step).
+    pub timing: Timing,
     pub t: &'a PathwayTally,
 }
 
@@ -51,9 +55,149 @@ fn strategies<'a>(m: &'a PathwayModel, t: &'a PathwayStudyTally) -> Vec<Strategy
         .map(|(p, t)| Strategy {
             name: &p.name,
             steps: p.steps.iter().map(|s| s.key()).collect(),
+            timing: p.timing(),
             t,
         })
         .collect()
+}
+
+/// The timing of a strategy as the table writes it, and its number of cycles (`None` unless
+/// a fixed number of cycles is given).
+pub(crate) fn timing_key(t: Timing) -> (&'static str, Option<u64>) {
+    match t {
+        Timing::Upfront => ("upfront", None),
+        Timing::AsSoonAsResectable => ("as_soon_as_resectable", None),
+        Timing::AfterCycles(n) => ("after_cycles", Some(n as u64)),
+        Timing::MaximalResponse => ("maximal_response", None),
+    }
+}
+
+/// One row per strategy: the trade-off of when to operate, from resection and its short-term
+/// risks to survival, with the paired differences from the first strategy.
+pub(crate) fn timing(strategies: &[Strategy]) -> Table {
+    let mut table = Table::new("timing");
+    let Some(reference) = strategies.first() else {
+        return table;
+    };
+    for s in strategies {
+        let w = s.t;
+        let n = w.n;
+        let resected = w.resected;
+        let (timing, cycles_n) = timing_key(s.timing);
+        let mut row = table
+            .row()
+            .text("strategy", s.name)
+            .text("timing", timing)
+            .maybe_real("cycles_n", cycles_n.map(|c| c as f64))
+            .count("patients", n);
+        row = with_share(row, "resected", share(resected, n));
+        row = with_share(row, "r0", share(w.margins[Margin::R0 as usize], n));
+        for (name, margin) in [
+            ("r0_among_operated", Margin::R0),
+            ("r1_vascular_among_operated", Margin::R1Vascular),
+            ("r1_parenchymal_among_operated", Margin::R1Parenchymal),
+        ] {
+            row = with_share(row, name, share(w.margins[margin as usize], w.operated));
+        }
+        row = with_share(row, "dlm", share(w.dlm, n));
+        row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
+        row = with_share(row, "liver_injury", share(w.injury, n));
+        row = with_share(row, "sos", share(w.sos, n));
+        row = with_share(row, "cash", share(w.cash, n));
+        row = with_share(row, "liver_failure", share(w.phlf, n));
+        row = with_share(
+            row,
+            "liver_failure_among_resected",
+            share(w.phlf_resected, resected),
+        );
+        row = with_share(row, "morbidity", share(w.morbidity, n));
+        row = with_share(
+            row,
+            "morbidity_among_resected",
+            share(w.morbidity_resected, resected),
+        );
+        row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
+        row = with_share(
+            row,
+            "mortality_90d_among_resected",
+            share(w.deaths_90_days_resected, resected),
+        );
+        row = with_interval(
+            row,
+            "median_cycles_resected",
+            count_quantile_interval(&w.cycles_resected, 0.5),
+        );
+        row = with_interval(
+            row,
+            "median_weeks_to_resection",
+            grid_median(&w.weeks_to_resection),
+        );
+        row = with_interval(
+            row,
+            "median_weeks_to_palliative",
+            grid_median(&w.weeks_to_palliative),
+        );
+        row = with_mean(row, "mean_weeks_to_resection", &w.weeks_resected);
+        row = with_mean(row, "mean_sflr_at_resection_pct", &w.sflr_pct);
+        row = with_share(row, "major_among_resected", share(w.major, resected));
+        row = with_share(row, "conditioned", share(w.occluded, n));
+        let progressed: u64 = Exit::ALL
+            .iter()
+            .filter(|e| e.progressed())
+            .map(|&e| w.count(e))
+            .sum();
+        row = with_share(row, "progressed", share(progressed, n));
+        for e in [
+            Exit::NotResectable,
+            Exit::RemnantTooSmall,
+            Exit::InsufficientGrowth,
+            Exit::Death,
+            Exit::NotEligible,
+        ] {
+            row = with_share(row, e.key(), share(w.count(e), n));
+        }
+        // Survival, from the start of chemotherapy (recurrence-free: the rendered disease-free,
+        // from the end of their path).
+        let rdf = w.rendered_disease_free;
+        for &l in &LANDMARKS_MONTHS {
+            row = with_share(
+                row,
+                &format!("os_{}", landmark_name(l)),
+                share(w.alive_at(l), n),
+            );
+        }
+        for &l in &LANDMARKS_MONTHS {
+            row = with_share(
+                row,
+                &format!("rfs_{}", landmark_name(l)),
+                share(w.recurrence_free_at(l), rdf),
+            );
+        }
+        let median = median_months(&Curve::Overall.shares(w));
+        row = with_interval(row, "median_os_months", median.map(|m| m.0));
+        row = with_mean(row, "rmst_5y_months", &w.rmst);
+        // Paired with the first strategy (null on the first row itself).
+        let first = std::ptr::eq(s, reference);
+        let paired = |b: u64, wo: u64| (!first).then(|| paired_difference(b, wo, n).estimate()).flatten();
+        row = with_interval(
+            row,
+            "resected_difference",
+            paired(w.resected_only_here, w.resected_only_by_reference),
+        );
+        let last = LANDMARKS_MONTHS.len() - 1;
+        row = with_interval(
+            row,
+            &format!("os_{}_difference", landmark_name(LANDMARKS_MONTHS[last])),
+            paired(w.better_at_landmark[last], w.worse_at_landmark[last]),
+        );
+        row = with_interval(
+            row,
+            "rmst_5y_difference_months",
+            (!first).then(|| mean_interval(&w.rmst_difference)).flatten(),
+        );
+        let _ = row;
+    }
+    table
 }
 
 /// All tables of a pathway run; the first is the summary.
@@ -64,14 +208,17 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
     base.patients = t.patients;
     base.cohort = t.cohort.clone();
     base.burden = t.burden.clone();
+    base.responses = t.responses.clone();
     vec![
         summary(&s),
+        timing(&s),
         paired_differences(&s),
         survival(&s),
         exits(&s),
         steps(&s),
         deaths(&s),
         perioperative(&s),
+        response(&m.base, &base),
         cohort(&m.base, &base),
         burden(&base),
         tables::parameters(&scenario.parameters),
@@ -578,6 +725,10 @@ pub fn plots(
             &rfs,
         )?);
     }
+    if let Some(path) = timing_tradeoff(dir, &s)? {
+        push(path);
+    }
+    push(response_plots(dir, &m.base, &t.responses, &t.spider)?);
     let with_patients: Vec<&Strategy> = s.iter().filter(|s| s.t.n > 0).collect();
     if !with_patients.is_empty() {
         let categories: Vec<String> = Exit::ALL
@@ -614,6 +765,67 @@ pub fn plots(
     Ok(files)
 }
 
+/// Operating after N cycles: what more cycles buy and cost, from resection to 5-year survival,
+/// over the fixed-cycle strategies in order of N (none with fewer than two of them).
+fn timing_tradeoff(
+    dir: &Path,
+    s: &[Strategy],
+) -> Result<Option<Vec<std::path::PathBuf>>, ReportError> {
+    let mut fixed: Vec<(u32, &PathwayTally)> = s
+        .iter()
+        .filter_map(|s| match s.timing {
+            Timing::AfterCycles(n) if s.t.n > 0 => Some((n, s.t)),
+            _ => None,
+        })
+        .collect();
+    fixed.sort_by_key(|(n, _)| *n);
+    if fixed.len() < 2 {
+        return Ok(None);
+    }
+    let x: Vec<f64> = fixed.iter().map(|(n, _)| *n as f64).collect();
+    let five_years = LANDMARKS_MONTHS[LANDMARKS_MONTHS.len() - 1];
+    type Count = Box<dyn Fn(&PathwayTally) -> u64>;
+    let measures: [(&str, Count); 7] = [
+        ("resected", Box::new(|w| w.resected)),
+        ("R0 resection", Box::new(|w| w.margins[Margin::R0 as usize])),
+        ("liver injury grade ≥ 2", Box::new(|w| w.injury)),
+        ("postoperative complication", Box::new(|w| w.morbidity)),
+        ("liver failure (ISGLS B/C)", Box::new(|w| w.phlf)),
+        ("death within 90 days", Box::new(|w| w.deaths_90_days)),
+        (
+            "alive at 5 years",
+            Box::new(move |w| w.alive_at(five_years)),
+        ),
+    ];
+    let curves: Vec<plots::Curve> = measures
+        .iter()
+        .map(|(label, f)| {
+            let shares: Vec<Share> = fixed.iter().map(|(_, w)| share(f(w), w.n)).collect();
+            plots::Curve {
+                label: label.to_string(),
+                x: x.clone(),
+                y: shares.iter().map(|s| 100.0 * s.value).collect(),
+                lo: shares.iter().map(|s| 100.0 * s.lo).collect(),
+                hi: shares.iter().map(|s| 100.0 * s.hi).collect(),
+            }
+        })
+        .collect();
+    let top = curves
+        .iter()
+        .flat_map(|c| c.hi.iter().copied())
+        .fold(0.0f64, f64::max);
+    // The axis fits the data (rounded up to 10 points) so that small risks stay readable.
+    let top = ((top / 10.0).ceil() * 10.0).clamp(10.0, 100.0);
+    Ok(Some(plots::point_chart(
+        &dir.join("timing_tradeoff"),
+        "Operating after N cycles: resection, its risks and 5-year survival (all patients; 95% intervals)",
+        "cycles of chemotherapy before resection (N)",
+        "patients (%)",
+        top,
+        &curves,
+    )?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,6 +852,7 @@ mod tests {
         Strategy {
             name,
             steps: vec!["chemotherapy", "resect"],
+            timing: Timing::AsSoonAsResectable,
             t,
         }
     }

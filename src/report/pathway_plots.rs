@@ -429,6 +429,7 @@ mod tests {
         let s = Strategy {
             name: "a strategy with a name long enough to be noticed",
             steps: vec!["chemotherapy", "restage", "resect"],
+            timing: crate::model::conversion::Timing::AsSoonAsResectable,
             t: &t,
         };
         let d = FlowDiagram::of(&s);

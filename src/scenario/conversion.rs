@@ -139,8 +139,7 @@ impl Validator<'_> {
         let conditioned = raw
             .strategies
             .iter()
-            .position(|s| s.conditioning.is_some())
-            .filter(|_| timing);
+            .position(|s| s.conditioning.is_some());
         let conditioning_weeks = match (&m.conditioning, conditioned) {
             (Some(w), _) => self.param("model.conditioning.weeks", &w.weeks, positive(26.0))?,
             (None, Some(i)) => {
@@ -702,161 +701,10 @@ impl Validator<'_> {
         for (i, s) in raw.iter().enumerate() {
             let key = format!("strategies[{i}]");
             let k = |f: &str| format!("{key}.{f}");
-            let name = s.name.trim();
-            if name.is_empty() || name.chars().count() > MAX_STRATEGY_NAME {
-                return self.err(
-                    &k("name"),
-                    format!(
-                        "must be a name of 1 to {MAX_STRATEGY_NAME} characters (got {:?})",
-                        s.name
-                    ),
-                );
-            }
-            let Some(timing) = s.timing.as_deref() else {
-                return self.required(
-                    &k("timing"),
-                    "one of upfront, as_soon_as_resectable, after_cycles, maximal_response",
-                );
-            };
-            #[derive(Clone, Copy)]
-            enum Kind {
-                Upfront,
-                AsSoon,
-                After,
-                Maximal,
-            }
-            let kind = self.choice(
-                &k("timing"),
-                timing,
-                &[
-                    ("upfront", Kind::Upfront),
-                    ("as_soon_as_resectable", Kind::AsSoon),
-                    ("after_cycles", Kind::After),
-                    ("maximal_response", Kind::Maximal),
-                ],
-            )?;
-            let timings: Vec<(String, Timing)> = match (kind, &s.cycles) {
-                (Kind::After, None) => {
-                    return self.err(
-                        &k("cycles"),
-                        format!("is required with timing = \"after_cycles\": a whole number of cycles from 1 to max_cycles ({}), or a list of them", restaging.max_cycles),
-                    )
-                }
-                (Kind::After, Some(cycles)) => {
-                    let list: Vec<(String, i64)> = match cycles {
-                        RawCycles::One(n) => vec![(k("cycles"), *n)],
-                        RawCycles::Many(v) => {
-                            if v.is_empty() {
-                                return self.err(
-                                    &k("cycles"),
-                                    "must not be an empty list: give one or more cycle counts",
-                                );
-                            }
-                            v.iter()
-                                .enumerate()
-                                .map(|(j, n)| (format!("{key}.cycles[{j}]"), *n))
-                                .collect()
-                        }
-                    };
-                    let mut out = Vec::with_capacity(list.len());
-                    for (j, (ck, n)) in list.iter().enumerate() {
-                        if !(1..=restaging.max_cycles as i64).contains(n) {
-                            return self.err(
-                                ck,
-                                format!(
-                                    "must be a whole number of cycles from 1 to max_cycles ({}) (got {n})",
-                                    restaging.max_cycles
-                                ),
-                            );
-                        }
-                        if list[..j].iter().any(|(_, m)| m == n) {
-                            return self.err(ck, format!("lists {n} cycles twice; each count once"));
-                        }
-                        out.push((format!("{name} {n} cycles"), Timing::AfterCycles(*n as u32)));
-                    }
-                    out
-                }
-                (_, Some(_)) => {
-                    return self.err(
-                        &k("cycles"),
-                        format!("applies only to timing = \"after_cycles\" (this strategy's timing is {timing:?}): remove it"),
-                    )
-                }
-                (Kind::Upfront, None) => vec![(name.to_owned(), Timing::Upfront)],
-                (Kind::AsSoon, None) => vec![(name.to_owned(), Timing::AsSoonAsResectable)],
-                (Kind::Maximal, None) => vec![(name.to_owned(), Timing::MaximalResponse)],
-            };
-            let Some(policy) = s.policy.as_deref() else {
-                return self.required(&k("policy"), "one of parenchyma_sparing, anatomical");
-            };
-            let policy = self.choice(
-                &k("policy"),
-                policy,
-                &[
-                    ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
-                    ("anatomical", ResectionPolicy::Anatomical),
-                ],
-            )?;
-            let ablation = match s.ablation.as_deref() {
-                None => AblationUse::Never,
-                Some(a) => self.choice(
-                    &k("ablation"),
-                    a,
-                    &[
-                        ("never", AblationUse::Never),
-                        ("small_deep", AblationUse::SmallDeep),
-                        ("all_small", AblationUse::AllSmall),
-                    ],
-                )?,
-            };
-            let Some(dlm) = s.dlm.as_deref() else {
-                return self.required(&k("dlm"), "one of resect_blind, leave_in_situ");
-            };
-            let dlm = self.choice(
-                &k("dlm"),
-                dlm,
-                &[
-                    ("resect_blind", DlmPolicy::ResectBlind),
-                    ("leave_in_situ", DlmPolicy::LeaveInSitu),
-                ],
-            )?;
-            let regimen_ras_wild_type = self.regimen_ref(
-                &k("regimen_ras_wild_type"),
-                &s.regimen_ras_wild_type,
-                regimens,
-            )?;
-            let regimen_ras_mutant =
-                self.regimen_ref(&k("regimen_ras_mutant"), &s.regimen_ras_mutant, regimens)?;
-            if regimens[regimen_ras_mutant].drugs.anti_egfr {
-                return self.err(
-                    &k("regimen_ras_mutant"),
-                    format!(
-                        "names {:?}, which contains anti_egfr; anti-EGFR antibodies are given only for RAS wild-type tumours: choose a regimen without it",
-                        regimens[regimen_ras_mutant].name
-                    ),
-                );
-            }
-            let conditioning = match s.conditioning.as_deref() {
-                None => None,
-                Some(c) => {
-                    let Some(procedure) = Procedure::from_key(c) else {
-                        let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
-                        return self.err(
-                            &k("conditioning"),
-                            format!("must be one of {} (got {c:?})", names.join(", ")),
-                        );
-                    };
-                    if !procedures.iter().any(|p| p.procedure == procedure) {
-                        return self.err(
-                            &k("conditioning"),
-                            format!("{c:?} has no parameters: add a [procedures.{c}] table"),
-                        );
-                    }
-                    Some(procedure)
-                }
-            };
-            self.within_strategy_limit(&key, strategies.len() + timings.len())?;
-            for (full, timing) in timings {
+            let entry = self.timing_entry(i, s, regimens, restaging, procedures)?;
+            self.within_strategy_limit(&key, strategies.len() + entry.len())?;
+            for strategy in entry {
+                let full = strategy.name.clone();
                 if let Some(&other) = given_by.get(&full) {
                     let what = if other == i {
                         "twice by this entry".to_owned()
@@ -868,20 +716,191 @@ impl Validator<'_> {
                         format!("gives the strategy name {full:?}, which is given {what}; names must be unique"),
                     );
                 }
-                given_by.insert(full.clone(), i);
-                strategies.push(TimingStrategy {
-                    name: full,
-                    timing,
-                    policy,
-                    ablation,
-                    dlm,
-                    regimen_ras_wild_type,
-                    regimen_ras_mutant,
-                    conditioning,
-                });
+                given_by.insert(full, i);
+                strategies.push(strategy);
             }
         }
         Ok(strategies)
+    }
+
+    /// One `[[strategies]]` entry written as a timing strategy: one strategy, or one per cycle
+    /// count of an `after_cycles` sweep (named "NAME N cycles").
+    pub(super) fn timing_entry(
+        &mut self,
+        i: usize,
+        s: &raw::RawStrategy,
+        regimens: &[Regimen],
+        restaging: &RestagingSchedule,
+        procedures: &[ProcedureModel],
+    ) -> Result<Vec<TimingStrategy>> {
+        let key = format!("strategies[{i}]");
+        let k = |f: &str| format!("{key}.{f}");
+        let name = s.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_STRATEGY_NAME {
+            return self.err(
+                &k("name"),
+                format!(
+                    "must be a name of 1 to {MAX_STRATEGY_NAME} characters (got {:?})",
+                    s.name
+                ),
+            );
+        }
+        let Some(timing) = s.timing.as_deref() else {
+            return self.required(
+                &k("timing"),
+                "one of upfront, as_soon_as_resectable, after_cycles, maximal_response",
+            );
+        };
+        #[derive(Clone, Copy)]
+        enum Kind {
+            Upfront,
+            AsSoon,
+            After,
+            Maximal,
+        }
+        let kind = self.choice(
+            &k("timing"),
+            timing,
+            &[
+                ("upfront", Kind::Upfront),
+                ("as_soon_as_resectable", Kind::AsSoon),
+                ("after_cycles", Kind::After),
+                ("maximal_response", Kind::Maximal),
+            ],
+        )?;
+        let timings: Vec<(String, Timing)> = match (kind, &s.cycles) {
+            (Kind::After, None) => {
+                return self.err(
+                    &k("cycles"),
+                    format!("is required with timing = \"after_cycles\": a whole number of cycles from 1 to max_cycles ({}), or a list of them", restaging.max_cycles),
+                )
+            }
+            (Kind::After, Some(cycles)) => {
+                let list: Vec<(String, i64)> = match cycles {
+                    RawCycles::One(n) => vec![(k("cycles"), *n)],
+                    RawCycles::Many(v) => {
+                        if v.is_empty() {
+                            return self.err(
+                                &k("cycles"),
+                                "must not be an empty list: give one or more cycle counts",
+                            );
+                        }
+                        v.iter()
+                            .enumerate()
+                            .map(|(j, n)| (format!("{key}.cycles[{j}]"), *n))
+                            .collect()
+                    }
+                };
+                let mut out = Vec::with_capacity(list.len());
+                for (j, (ck, n)) in list.iter().enumerate() {
+                    if !(1..=restaging.max_cycles as i64).contains(n) {
+                        return self.err(
+                            ck,
+                            format!(
+                                "must be a whole number of cycles from 1 to max_cycles ({}) (got {n})",
+                                restaging.max_cycles
+                            ),
+                        );
+                    }
+                    if list[..j].iter().any(|(_, m)| m == n) {
+                        return self.err(ck, format!("lists {n} cycles twice; each count once"));
+                    }
+                    out.push((format!("{name} {n} cycles"), Timing::AfterCycles(*n as u32)));
+                }
+                out
+            }
+            (_, Some(_)) => {
+                return self.err(
+                    &k("cycles"),
+                    format!("applies only to timing = \"after_cycles\" (this strategy's timing is {timing:?}): remove it"),
+                )
+            }
+            (Kind::Upfront, None) => vec![(name.to_owned(), Timing::Upfront)],
+            (Kind::AsSoon, None) => vec![(name.to_owned(), Timing::AsSoonAsResectable)],
+            (Kind::Maximal, None) => vec![(name.to_owned(), Timing::MaximalResponse)],
+        };
+        let Some(policy) = s.policy.as_deref() else {
+            return self.required(&k("policy"), "one of parenchyma_sparing, anatomical");
+        };
+        let policy = self.choice(
+            &k("policy"),
+            policy,
+            &[
+                ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
+                ("anatomical", ResectionPolicy::Anatomical),
+            ],
+        )?;
+        let ablation = match s.ablation.as_deref() {
+            None => AblationUse::Never,
+            Some(a) => self.choice(
+                &k("ablation"),
+                a,
+                &[
+                    ("never", AblationUse::Never),
+                    ("small_deep", AblationUse::SmallDeep),
+                    ("all_small", AblationUse::AllSmall),
+                ],
+            )?,
+        };
+        let Some(dlm) = s.dlm.as_deref() else {
+            return self.required(&k("dlm"), "one of resect_blind, leave_in_situ");
+        };
+        let dlm = self.choice(
+            &k("dlm"),
+            dlm,
+            &[
+                ("resect_blind", DlmPolicy::ResectBlind),
+                ("leave_in_situ", DlmPolicy::LeaveInSitu),
+            ],
+        )?;
+        let regimen_ras_wild_type = self.regimen_ref(
+            &k("regimen_ras_wild_type"),
+            &s.regimen_ras_wild_type,
+            regimens,
+        )?;
+        let regimen_ras_mutant =
+            self.regimen_ref(&k("regimen_ras_mutant"), &s.regimen_ras_mutant, regimens)?;
+        if regimens[regimen_ras_mutant].drugs.anti_egfr {
+            return self.err(
+                &k("regimen_ras_mutant"),
+                format!(
+                    "names {:?}, which contains anti_egfr; anti-EGFR antibodies are given only for RAS wild-type tumours: choose a regimen without it",
+                    regimens[regimen_ras_mutant].name
+                ),
+            );
+        }
+        let conditioning = match s.conditioning.as_deref() {
+            None => None,
+            Some(c) => {
+                let Some(procedure) = Procedure::from_key(c) else {
+                    let names: Vec<&str> = Procedure::ALL.iter().map(|p| p.key()).collect();
+                    return self.err(
+                        &k("conditioning"),
+                        format!("must be one of {} (got {c:?})", names.join(", ")),
+                    );
+                };
+                if !procedures.iter().any(|p| p.procedure == procedure) {
+                    return self.err(
+                        &k("conditioning"),
+                        format!("{c:?} has no parameters: add a [procedures.{c}] table"),
+                    );
+                }
+                Some(procedure)
+            }
+        };
+        Ok(timings
+            .into_iter()
+            .map(|(name, timing)| TimingStrategy {
+                name,
+                timing,
+                policy,
+                ablation,
+                dlm,
+                regimen_ras_wild_type,
+                regimen_ras_mutant,
+                conditioning,
+            })
+            .collect())
     }
 
     /// The index of the regimen a strategy names.

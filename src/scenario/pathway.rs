@@ -5,7 +5,7 @@ use super::conversion::open;
 use super::raw::{self, RawScenario};
 use super::{closed, positive, Result, RunSettings, Validator, PROBABILITY};
 use crate::model::chemotherapy::Regimen;
-use crate::model::conversion::MAX_CYCLES;
+use crate::model::conversion::{ConversionModel, Timing, TimingStrategy, MAX_CYCLES};
 use crate::model::pathway::{
     Approach, ChemoStop, FollowUpModel, Gompertz, OnInsufficientGrowth, Pathway, PathwayModel,
     PerioperativeRisk, PrimaryTiming, Staged, Step, MAX_STEPS,
@@ -26,11 +26,14 @@ impl Validator<'_> {
         let (run, base) = self.conversion_model(&raw, false)?;
         for (i, s) in raw.strategies.iter().enumerate() {
             let k = |f: &str| format!("strategies[{i}].{f}");
+            if s.steps.is_none() {
+                continue; // a timing strategy, validated with the strategies
+            }
             let timing_keys = s.timing_keys();
             if let Some((key, _)) = timing_keys.iter().find(|(_, given)| *given) {
                 return self.err(
                     &k(key),
-                    "belongs to a conversion study's timing strategy; in a pathway study put it on a step of `steps`",
+                    "belongs to a timing strategy (timing = …), which is written instead of `steps`: give either `steps` or the timing keys, not both",
                 );
             }
         }
@@ -49,12 +52,7 @@ impl Validator<'_> {
             );
         };
         let follow_up = self.follow_up(fu)?;
-        let pathways = self.pathways(
-            &raw.strategies,
-            &base.regimens,
-            &base.procedures,
-            base.restaging.max_cycles,
-        )?;
+        let pathways = self.pathways(&raw.strategies, &base)?;
         Ok((
             run,
             PathwayModel {
@@ -267,24 +265,43 @@ impl Validator<'_> {
         })
     }
 
-    /// `[[strategies]]` with `steps`.
+    /// `[[strategies]]`: each with `steps`, or written as a timing strategy (`timing = …`, one
+    /// strategy per cycle count of an `after_cycles` sweep), which becomes the same steps.
     fn pathways(
         &mut self,
         raw: &[raw::RawStrategy],
-        regimens: &[Regimen],
-        procedures: &[ProcedureModel],
-        max_cycles: u32,
+        base: &ConversionModel,
     ) -> Result<Vec<Pathway>> {
+        let (regimens, procedures) = (&base.regimens[..], &base.procedures[..]);
+        let max_cycles = base.restaging.max_cycles;
         if raw.is_empty() {
             return self.err(
                 "strategies",
-                "must list at least one strategy ([[strategies]] with name and steps)",
+                "must list at least one strategy ([[strategies]] with name and steps, or name and timing)",
             );
         }
         let mut out: Vec<Pathway> = Vec::new();
         for (i, s) in raw.iter().enumerate() {
             let key = format!("strategies[{i}]");
-            self.within_strategy_limit(&key, i + 1)?;
+            if s.steps.is_none() && s.timing.is_some() {
+                let entry =
+                    self.timing_entry(i, s, regimens, &base.restaging, procedures)?;
+                self.within_strategy_limit(&key, out.len() + entry.len())?;
+                for t in entry {
+                    if let Some(j) = out.iter().position(|p| p.name == t.name) {
+                        return self.err(
+                            &format!("{key}.name"),
+                            format!("gives the strategy name {:?}, which strategies[{j}] gives too; names must be unique", t.name),
+                        );
+                    }
+                    out.push(Pathway {
+                        steps: timing_steps(&t, base.conditioning_weeks),
+                        name: t.name,
+                    });
+                }
+                continue;
+            }
+            self.within_strategy_limit(&key, out.len() + 1)?;
             let name = s.name.trim();
             if name.is_empty() || name.chars().count() > 80 {
                 return self.err(
@@ -730,6 +747,44 @@ impl Validator<'_> {
             _ => unreachable!("checked above"),
         })
     }
+}
+
+/// The steps of a timing strategy: chemotherapy with its stopping rule (none upfront), portal
+/// vein embolization when the remnant is too small (if the strategy conditions), resection.
+pub(crate) fn timing_steps(t: &TimingStrategy, conditioning_weeks: f64) -> Vec<Step> {
+    let approach = Approach {
+        policy: t.policy,
+        ablation: t.ablation,
+        dlm: t.dlm,
+    };
+    let stop = match t.timing {
+        Timing::Upfront => None,
+        Timing::AsSoonAsResectable => Some(ChemoStop::Resectable),
+        Timing::AfterCycles(n) => Some(ChemoStop::CyclesThenResectable(n)),
+        Timing::MaximalResponse => Some(ChemoStop::MaximalResponse),
+    };
+    let mut steps = Vec::with_capacity(3);
+    if let Some(stop) = stop {
+        steps.push(Step::Chemotherapy {
+            wild_type: t.regimen_ras_wild_type,
+            mutant: t.regimen_ras_mutant,
+            stop,
+        });
+    }
+    if let Some(procedure) = t.conditioning {
+        steps.push(Step::Conditioning {
+            procedure,
+            weeks: conditioning_weeks,
+            rule: OnInsufficientGrowth::DropOut,
+            approach,
+            continue_chemotherapy: false,
+        });
+    }
+    steps.push(Step::Resect {
+        approach,
+        second_stage: false,
+    });
+    steps
 }
 
 #[cfg(test)]
