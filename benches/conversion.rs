@@ -1,5 +1,6 @@
-//! Throughput of the cohort engine on the default scenario (the conversion-timing study):
-//! patient-strategy trajectories per second on 1 and 2 threads.
+//! Throughput of the cohort engine on the default scenario (the timing of surgery after
+//! conversion chemotherapy, walked to survival): patient-strategy trajectories per second on 1
+//! and 2 threads.
 //!
 //! `cargo bench --bench conversion`
 
@@ -13,10 +14,10 @@ const PATIENTS: u64 = 65_536;
 
 fn engine(c: &mut Criterion) {
     let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();
-    let Study::Conversion(m) = &s.study else {
-        panic!("the default scenario is a conversion study")
+    let Study::Pathway(m) = &s.study else {
+        panic!("the default scenario is a pathway study")
     };
-    let trajectories = PATIENTS * m.strategies.len() as u64;
+    let trajectories = PATIENTS * m.pathways.len() as u64;
     let mut g = c.benchmark_group("default_conversion");
     g.sample_size(10);
     g.throughput(Throughput::Elements(trajectories));

@@ -227,7 +227,7 @@ fn keys_of_the_other_study_are_rejected_with_their_line() {
         + 1;
     bad_scenario(
         &text,
-        &format!("bad.toml:{line}:1: model.conditioning is used only in a conversion study (run.study = \"conversion\")"),
+        &format!("bad.toml:{line}:1: model.conditioning is used only in a pathway study (run.study = \"pathway\")"),
     );
     let text = fs::read_to_string("scenarios/default.toml")
         .unwrap()
@@ -435,8 +435,8 @@ fn a_timing_run_writes_its_tables_plots_and_patient_rows() {
         .map(|l| {
             // Strategy names may hold commas inside quotes: count fields from the start, after
             // the quoted name.
-            let rest = if l.starts_with('"') {
-                &l[l[1..].find('"').unwrap() + 2..]
+            let rest = if let Some(quoted) = l.strip_prefix('"') {
+                &quoted[quoted.find('"').unwrap() + 1..]
             } else {
                 &l[l.find(',').unwrap()..]
             };
@@ -1139,8 +1139,18 @@ fn paired_differences_match_the_shares_and_pairing_narrows_them() {
         let r: f64 = ratios[i].parse().unwrap();
         assert!(r > 0.0 && r < 1.0, "{s}: pairing SE ratio {r}");
     }
+    // The timing study pairs survival and resection with its first strategy.
     let out = dir.path().join("c");
     run_scenario("scenarios/default.toml", "2000", &out, &[]);
-    let paired = fs::read_to_string(out.join("paired_differences.csv")).unwrap();
-    assert_eq!(csv_column(&paired, "outcome")[0], "resected");
+    let timing = fs::read_to_string(out.join("timing.csv")).unwrap();
+    let differences = csv_column(&timing, "resected_difference");
+    assert_eq!(differences[0], "", "the reference has no difference with itself");
+    let resected: Vec<f64> = csv_column(&timing, "resected")
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+    for (i, d) in differences.iter().enumerate().skip(1) {
+        let d: f64 = d.parse().unwrap();
+        assert!((d - (resected[i] - resected[0])).abs() < 1e-12, "{i}: {d}");
+    }
 }

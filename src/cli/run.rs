@@ -15,7 +15,7 @@ use super::{
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
 use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::patients::{
-    ConversionPatientTable, PathwayPatientTable, PatientRows, PatientTable,
+    PathwayPatientTable, PatientRows, PatientTable,
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, Manifest};
@@ -407,11 +407,6 @@ fn run_into(
             PatientTable::new(dir, m),
             convergence::hypertrophy,
         )?),
-        Study::Conversion(m) => StudyTally::Conversion(run.simulate(
-            m,
-            ConversionPatientTable::new(dir, m),
-            convergence::conversion,
-        )?),
         Study::Pathway(m) => StudyTally::Pathway(run.simulate(
             m,
             PathwayPatientTable::new(dir, m),
@@ -465,7 +460,6 @@ fn run_into(
 fn outcomes(tally: &StudyTally) -> Vec<convergence::Primary> {
     match tally {
         StudyTally::Hypertrophy(t) => convergence::hypertrophy_outcomes(t),
-        StudyTally::Conversion(t) => convergence::conversion_outcomes(t),
         StudyTally::Pathway(t) => convergence::pathway_outcomes(t),
     }
 }
@@ -474,7 +468,6 @@ fn outcomes(tally: &StudyTally) -> Vec<convergence::Primary> {
 fn primary(tally: &StudyTally) -> convergence::Primary {
     match tally {
         StudyTally::Hypertrophy(t) => convergence::hypertrophy(t),
-        StudyTally::Conversion(t) => convergence::conversion(t),
         StudyTally::Pathway(t) => convergence::pathway(t),
     }
 }
@@ -583,9 +576,6 @@ fn simulate_quietly(
         Ok(match &scenario.study {
             Study::Hypertrophy(m) => {
                 StudyTally::Hypertrophy(engine::run(m, plan, control, |_| Ok(()))?)
-            }
-            Study::Conversion(m) => {
-                StudyTally::Conversion(engine::run(m, plan, control, |_| Ok(()))?)
             }
             Study::Pathway(m) => StudyTally::Pathway(engine::run(m, plan, control, |_| Ok(()))?),
         })
@@ -877,7 +867,6 @@ fn write_results(
     );
     text.push_str(&match &s.study {
         Study::Hypertrophy(_) => summary_text(&tables[0]),
-        Study::Conversion(_) => report::conversion::timing_text(&tables[0]),
         Study::Pathway(_) => report::pathway::summary_text(tables.first()),
     });
     if let Some(p) = &provenance.psa {

@@ -325,9 +325,6 @@ fn simulate(
                 Study::Hypertrophy(m) => {
                     StudyTally::Hypertrophy(engine::run(m, &plan, &control, |_| Ok(()))?)
                 }
-                Study::Conversion(m) => {
-                    StudyTally::Conversion(engine::run(m, &plan, &control, |_| Ok(()))?)
-                }
                 Study::Pathway(m) => {
                     StudyTally::Pathway(engine::run(m, &plan, &control, |_| Ok(()))?)
                 }

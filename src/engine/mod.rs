@@ -370,9 +370,10 @@ fn simulate_patients(
 /// The tally of either study: what shards save and merge.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+// One tally per run or shard, moved a handful of times: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum StudyTally {
     Hypertrophy(Tally),
-    Conversion(conversion::ConversionTally),
     Pathway(pathway::PathwayStudyTally),
 }
 
@@ -383,9 +384,6 @@ impl StudyTally {
             crate::scenario::Study::Hypertrophy(m) => {
                 StudyTally::Hypertrophy(empty_tally(m, quantiles))
             }
-            crate::scenario::Study::Conversion(m) => {
-                StudyTally::Conversion(conversion::ConversionTally::new(m))
-            }
             crate::scenario::Study::Pathway(m) => {
                 StudyTally::Pathway(pathway::PathwayStudyTally::new(m))
             }
@@ -395,7 +393,6 @@ impl StudyTally {
     pub fn patients(&self) -> u64 {
         match self {
             StudyTally::Hypertrophy(t) => t.patients,
-            StudyTally::Conversion(t) => t.patients,
             StudyTally::Pathway(t) => t.patients,
         }
     }
@@ -404,7 +401,6 @@ impl StudyTally {
     pub fn same_shape(&self, o: &StudyTally) -> bool {
         match (self, o) {
             (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.same_shape(b),
-            (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.same_shape(b),
             (StudyTally::Pathway(a), StudyTally::Pathway(b)) => a.same_shape(b),
             _ => false,
         }
@@ -414,7 +410,6 @@ impl StudyTally {
     pub fn merge(&mut self, o: &StudyTally) {
         match (self, o) {
             (StudyTally::Hypertrophy(a), StudyTally::Hypertrophy(b)) => a.merge(b),
-            (StudyTally::Conversion(a), StudyTally::Conversion(b)) => a.merge(b),
             (StudyTally::Pathway(a), StudyTally::Pathway(b)) => a.merge(b),
             _ => debug_assert!(false, "merge of different studies"),
         }

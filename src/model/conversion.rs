@@ -1,13 +1,14 @@
-//! The conversion study: patients with colorectal liver metastases receive chemotherapy,
-//! are restaged every few cycles, and are resected according to a timing strategy.
+//! The clinical model the pathway study walks: the cohort with its tumours and biology, the
+//! regimens and their response (a tumour-growth-inhibition law), imaging, liver injury, the
+//! planner and the risks of resection, and the timing rules that stop chemotherapy.
 //!
 //! Every strategy sees the same patient: the same lesions with the same sensitivity to each
 //! regimen, the same susceptibility to liver injury, the same uniforms for the outcome of a
-//! resection and the same growth after portal vein embolization. Strategies differ only in when
-//! they stop chemotherapy and operate, and in how they resect; so every difference between
+//! resection and the same growth after portal vein embolization, so every difference between
 //! strategies is paired.
 //!
-//! Timing strategies:
+//! Timing strategies (written `timing = …` in a scenario; see `scenario::pathway::timing_steps`
+//! for the steps each becomes):
 //! * upfront: resect at diagnosis if resectable, without chemotherapy;
 //! * as soon as resectable: restage every k cycles, resect at the first restaging where the
 //!   patient is resectable;
@@ -22,17 +23,15 @@
 use rand::Rng;
 
 use super::chemotherapy::{Regimen, Washout, WEEKS_PER_CYCLE};
-use super::conditioning::Immediate;
-use super::hypertrophy::DAYS_PER_WEEK;
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
-use super::injury::{Injury, InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
+use super::injury::{InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
 use super::patient::{Cohort, CohortStreams, Patient, WeeklyRisk};
 use super::planner::{
-    AblationUse, DlmPolicy, Plan, PlannerSettings, ResectionPolicy, Target, Treatment,
+    AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy, Target,
 };
 use super::procedure::{Procedure, ProcedureModel};
-use super::surgery::{Margin, SurgeryRisk};
+use super::surgery::SurgeryRisk;
 use super::tumour::{Lesion, TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
 use super::volumetry::SEGMENTS;
 use crate::random::{PatientStreams, Purpose};
@@ -120,7 +119,6 @@ pub struct ConversionModel {
     pub procedures: Vec<ProcedureModel>,
     /// Weeks from portal vein embolization to resection.
     pub conditioning_weeks: f64,
-    pub strategies: Vec<TimingStrategy>,
 }
 
 /// Uniforms for the outcome of a resection, drawn once per patient (shared by strategies).
@@ -152,95 +150,6 @@ pub struct ConversionPatient {
     pub(crate) see_occult: [f64; MAX_OCCULT],
     pub(crate) see_extrahepatic: f64,
     pub(crate) baseline_sum_mm: f64,
-}
-
-/// Why a patient left the path, or that they were resected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Resected,
-    /// RECIST progression of the target lesions.
-    ProgressionTargets,
-    /// New liver lesions (occult disease becoming visible).
-    ProgressionNewLiver,
-    /// Extrahepatic disease becoming visible.
-    ProgressionExtrahepatic,
-    /// Never resectable (at diagnosis for upfront, at maximal response, or by the cap).
-    NotResectable,
-    /// Feasible but the remnant too small, without FLR conditioning in the strategy.
-    NeedsConditioning,
-    /// Remnant still too small after portal vein embolization.
-    InsufficientGrowth,
-    /// Died after the conditioning procedure.
-    ConditioningDeath,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 8] = [
-        Outcome::Resected,
-        Outcome::ProgressionTargets,
-        Outcome::ProgressionNewLiver,
-        Outcome::ProgressionExtrahepatic,
-        Outcome::NotResectable,
-        Outcome::NeedsConditioning,
-        Outcome::InsufficientGrowth,
-        Outcome::ConditioningDeath,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Outcome::Resected => "resected",
-            Outcome::ProgressionTargets => "progression_target_lesions",
-            Outcome::ProgressionNewLiver => "progression_new_liver_lesions",
-            Outcome::ProgressionExtrahepatic => "progression_extrahepatic",
-            Outcome::NotResectable => "never_resectable",
-            Outcome::NeedsConditioning => "remnant_too_small",
-            Outcome::InsufficientGrowth => "insufficient_growth_after_conditioning",
-            Outcome::ConditioningDeath => "death_after_conditioning",
-        }
-    }
-
-    pub fn progressed(self) -> bool {
-        matches!(
-            self,
-            Outcome::ProgressionTargets
-                | Outcome::ProgressionNewLiver
-                | Outcome::ProgressionExtrahepatic
-        )
-    }
-}
-
-/// The resection a patient received and its short-term outcome.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ResectionOutcome {
-    pub plan: Plan,
-    /// sFLR at resection (fraction) and the patient's threshold then.
-    pub sflr: f64,
-    pub threshold: f64,
-    pub conditioned: bool,
-    pub margin: Margin,
-    pub phlf: bool,
-    /// Any postoperative complication (Karoui 2006 definition); liver failure is one.
-    pub morbidity: bool,
-    pub died_90_days: bool,
-    /// Disappeared lesions at the last scan, and those left in place that hold viable tumour.
-    pub dlm_left_viable: u8,
-    /// Occult liver lesions still below detection (left behind).
-    pub occult_left: u8,
-}
-
-/// One patient's course under one strategy.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Course {
-    pub outcome: Outcome,
-    /// Cycles received.
-    pub cycles: u32,
-    /// Weeks from the start of treatment to resection (or to leaving the path).
-    pub weeks: f64,
-    /// Liver injury at resection (or when leaving the path).
-    pub injury: Injury,
-    /// Lesions visible at diagnosis that had disappeared at the last scan.
-    pub dlm: u8,
-    pub resection: Option<ResectionOutcome>,
 }
 
 /// Response under continuous treatment with one regimen up to the cap (the calibration view).
@@ -285,38 +194,21 @@ impl Exposure {
     }
 }
 
-/// What identifies a resection plan within one patient.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct PlanKey {
-    cycles: u32,
-    regimen: u8,
-    policy: ResectionPolicy,
-    ablation: AblationUse,
-    dlm: DlmPolicy,
-}
-
-/// Scans and plans already made for one patient (fixed-size tables: no allocation).
-/// Strategies with the same regimen restage at the same cycles and see the same scan.
+/// Restaging scans already made for one patient (a fixed-size table: no allocation): the
+/// response to each regimen is followed once per patient.
 #[derive(Clone, Debug)]
 pub struct PlanCache {
-    len: usize,
-    keys: [Option<PlanKey>; PLAN_CACHE],
-    plans: [(Plan, f64, Injury); PLAN_CACHE],
     scans: usize,
     scan_keys: [(u8, u32); PLAN_CACHE],
     scan_values: [Scan; PLAN_CACHE],
 }
 
-/// Plans (and scans) kept per patient; when full, later ones are recomputed (results do not
-/// change).
+/// Scans kept per patient; when full, later ones are recomputed (results do not change).
 const PLAN_CACHE: usize = 48;
 
 impl Default for PlanCache {
     fn default() -> Self {
         PlanCache {
-            len: 0,
-            keys: [None; PLAN_CACHE],
-            plans: [(Plan::default(), 0.0, Injury::default()); PLAN_CACHE],
             scans: 0,
             scan_keys: [(0, 0); PLAN_CACHE],
             scan_values: [Scan::default(); PLAN_CACHE],
@@ -327,7 +219,6 @@ impl Default for PlanCache {
 impl PlanCache {
     /// Forget every plan and scan (before the next patient).
     pub fn clear(&mut self) {
-        self.len = 0;
         self.scans = 0;
     }
 
@@ -344,20 +235,6 @@ impl PlanCache {
             self.scans += 1;
         }
         scan
-    }
-
-    fn get(&self, key: &PlanKey) -> Option<(Plan, f64, Injury)> {
-        (0..self.len)
-            .find(|&i| self.keys[i].as_ref() == Some(key))
-            .map(|i| self.plans[i])
-    }
-
-    fn put(&mut self, key: PlanKey, plan: (Plan, f64, Injury)) {
-        if self.len < PLAN_CACHE {
-            self.keys[self.len] = Some(key);
-            self.plans[self.len] = plan;
-            self.len += 1;
-        }
     }
 }
 
@@ -671,350 +548,6 @@ impl ConversionModel {
         }
         profile
     }
-
-    /// One patient's course under strategy `s`.
-    pub fn course(
-        &self,
-        p: &ConversionPatient,
-        s: &TimingStrategy,
-        streams: &PatientStreams<'_>,
-    ) -> Course {
-        self.course_with_cache(p, s, streams, &mut PlanCache::default())
-    }
-
-    /// [`course`](Self::course), reusing the plans `cache` holds for this patient (strategies
-    /// that restage at the same cycle with the same regimen and policy make the same plan).
-    pub fn course_with_cache(
-        &self,
-        p: &ConversionPatient,
-        s: &TimingStrategy,
-        streams: &PatientStreams<'_>,
-        cache: &mut PlanCache,
-    ) -> Course {
-        let regimen_index = s.regimen(p.tumours.biology.ras_mutant);
-        let regimen = &self.regimens[regimen_index];
-        let k = self.restaging.every_cycles;
-        if s.timing == Timing::Upfront {
-            let scan = cache.scan(regimen_index, 0, || self.scan(p, regimen, 0.0));
-            return match self.decide(p, s, regimen, &scan, 0, streams, cache) {
-                Ok(course) => course,
-                Err(_) => self.leave(p, Outcome::NotResectable, 0, regimen, &scan),
-            };
-        }
-        let mut nadir = p.baseline_sum_mm;
-        let mut previous = p.baseline_sum_mm;
-        let mut cycles = 0;
-        let mut last = Scan {
-            seen: visible_mask(p),
-            ..Scan::default()
-        };
-        let mut stalled_plan = false;
-        loop {
-            let next = match s.timing {
-                Timing::AfterCycles(n) if cycles < n => (cycles + k).min(n),
-                _ => cycles + k,
-            };
-            if next > self.restaging.max_cycles {
-                let outcome = if stalled_plan {
-                    Outcome::NeedsConditioning
-                } else {
-                    Outcome::NotResectable
-                };
-                return self.leave(p, outcome, cycles, regimen, &last);
-            }
-            cycles = next;
-            let scan = cache.scan(regimen_index, cycles, || {
-                self.scan(p, regimen, cycles as f64 * WEEKS_PER_CYCLE)
-            });
-            last = scan;
-            let base = p.baseline_sum_mm;
-            let change = if base > 0.0 {
-                scan.target_sum_mm / base - 1.0
-            } else {
-                0.0
-            };
-            let progression = if scan.extrahepatic {
-                Some(Outcome::ProgressionExtrahepatic)
-            } else if scan.new_liver {
-                Some(Outcome::ProgressionNewLiver)
-            } else if Response::read(change, scan.target_sum_mm, nadir, false, false)
-                == Response::Progression
-            {
-                Some(Outcome::ProgressionTargets)
-            } else {
-                None
-            };
-            if let Some(outcome) = progression {
-                return self.leave(p, outcome, cycles, regimen, &scan);
-            }
-            nadir = nadir.min(scan.target_sum_mm);
-            let shrinkage = if previous > 0.0 {
-                1.0 - scan.target_sum_mm / previous
-            } else {
-                0.0
-            };
-            previous = scan.target_sum_mm;
-            let decide_now = match s.timing {
-                Timing::AsSoonAsResectable => true,
-                Timing::AfterCycles(n) => cycles >= n,
-                Timing::MaximalResponse => {
-                    shrinkage < self.restaging.maximal_response_shrinkage
-                        || cycles + k > self.restaging.max_cycles
-                }
-                Timing::Upfront => unreachable!("handled above"),
-            };
-            if !decide_now {
-                continue;
-            }
-            match self.decide(p, s, regimen, &scan, cycles, streams, cache) {
-                Ok(course) => return course,
-                Err(remnant_limited) if s.timing == Timing::MaximalResponse => {
-                    let outcome = if remnant_limited {
-                        Outcome::NeedsConditioning
-                    } else {
-                        Outcome::NotResectable
-                    };
-                    return self.leave(p, outcome, cycles, regimen, &scan);
-                }
-                Err(remnant_limited) => stalled_plan = remnant_limited,
-            }
-        }
-    }
-
-    /// Leave the path with `outcome` after `cycles` cycles.
-    fn leave(
-        &self,
-        p: &ConversionPatient,
-        outcome: Outcome,
-        cycles: u32,
-        regimen: &Regimen,
-        scan: &Scan,
-    ) -> Course {
-        Course {
-            outcome,
-            cycles,
-            weeks: cycles as f64 * WEEKS_PER_CYCLE,
-            injury: self
-                .injury
-                .state(regimen.drugs, cycles as f64, 0.0, &p.susceptibility),
-            dlm: dlm_count(p, scan),
-            resection: None,
-        }
-    }
-
-    /// The plan the surgeon would make from `scan`, for surgery `off_weeks` after the last of
-    /// `cycles` cycles; returns the plan and the remnant threshold then.
-    fn plan_at(
-        &self,
-        p: &ConversionPatient,
-        s: &TimingStrategy,
-        regimen: &Regimen,
-        scan: &Scan,
-        cycles: u32,
-        off_weeks: f64,
-    ) -> (Plan, f64, Injury) {
-        let t = &p.tumours;
-        let on = cycles as f64 * WEEKS_PER_CYCLE;
-        let e = self.exposure(p, regimen, on, off_weeks);
-        let targets = t.visible_lesions().iter().enumerate().filter_map(|(i, l)| {
-            let seen = scan.seen & (1 << i) != 0;
-            let diameter_mm = s
-                .dlm
-                .planned_diameter(seen, || e.diameter_mm(l), l.diameter0_mm)?;
-            Some(Target {
-                lesion: l,
-                diameter_mm,
-            })
-        });
-        let plan = self
-            .planner
-            .plan(targets, &p.segment_ml, s.policy, s.ablation);
-        let injury = self
-            .injury
-            .state(regimen.drugs, cycles as f64, off_weeks, &p.susceptibility);
-        let mut threshold = self
-            .safe_remnant
-            .threshold(p.base.quality, on)
-            .max(p.base.safe_sflr);
-        if injury.cash {
-            threshold = threshold.max(self.safe_remnant.steatosis);
-        }
-        (plan, threshold, injury)
-    }
-
-    /// Resect (possibly after FLR conditioning) if the patient is resectable at this scan.
-    #[allow(clippy::too_many_arguments)]
-    fn decide(
-        &self,
-        p: &ConversionPatient,
-        s: &TimingStrategy,
-        regimen: &Regimen,
-        scan: &Scan,
-        cycles: u32,
-        streams: &PatientStreams<'_>,
-        cache: &mut PlanCache,
-    ) -> Result<Course, bool> {
-        let washout = if cycles == 0 {
-            0.0
-        } else {
-            regimen.washout_weeks(&self.washout)
-        };
-        let key = PlanKey {
-            cycles,
-            regimen: s.regimen(p.tumours.biology.ras_mutant) as u8,
-            policy: s.policy,
-            ablation: s.ablation,
-            dlm: s.dlm,
-        };
-        let (plan, threshold, injury) = match cache.get(&key) {
-            Some(hit) => hit,
-            None => {
-                let fresh = self.plan_at(p, s, regimen, scan, cycles, washout);
-                cache.put(key, fresh);
-                fresh
-            }
-        };
-        if !plan.r0_feasible {
-            return Err(false);
-        }
-        let sflr = plan.flr_ml / p.base.stlv_ml;
-        if sflr >= threshold {
-            return Ok(self.resect(
-                p, s, scan, cycles, washout, plan, sflr, threshold, injury, false,
-            ));
-        }
-        let remnant_limited = Err(true);
-        let Some(procedure) = s.conditioning else {
-            return remnant_limited;
-        };
-        if !plan.right_sided_major {
-            return remnant_limited;
-        }
-        // Portal vein embolization now; resection after the conditioning interval (at least
-        // the washout), with the tumours regrowing meanwhile.
-        let Some(model) = self.procedures.iter().find(|m| m.procedure == procedure) else {
-            return remnant_limited;
-        };
-        let wait = washout.max(self.conditioning_weeks);
-        let (plan, threshold, injury) = self.plan_at(p, s, regimen, scan, cycles, wait);
-        let multiplier = self.regeneration.multiplier(
-            p.base.quality,
-            cycles as f64 * WEEKS_PER_CYCLE > self.safe_remnant.long_chemotherapy_weeks,
-            p.base.age_years,
-        ) * if injury.sos {
-            self.sos_regeneration_multiplier
-        } else {
-            1.0
-        };
-        let course = model.course_with_regeneration(multiplier, streams);
-        let weeks = cycles as f64 * WEEKS_PER_CYCLE + wait;
-        if course.immediate == Immediate::Death {
-            return Ok(Course {
-                outcome: Outcome::ConditioningDeath,
-                cycles,
-                weeks,
-                injury,
-                dlm: dlm_count(p, scan),
-                resection: None,
-            });
-        }
-        let grown = plan.flr_ml * course.growth.relative_volume(wait * DAYS_PER_WEEK);
-        let sflr = grown / p.base.stlv_ml;
-        if plan.r0_feasible && sflr >= threshold {
-            let mut plan = plan;
-            plan.flr_ml = grown;
-            Ok(self.resect(
-                p, s, scan, cycles, wait, plan, sflr, threshold, injury, true,
-            ))
-        } else {
-            Ok(Course {
-                outcome: Outcome::InsufficientGrowth,
-                cycles,
-                weeks,
-                injury,
-                dlm: dlm_count(p, scan),
-                resection: None,
-            })
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn resect(
-        &self,
-        p: &ConversionPatient,
-        s: &TimingStrategy,
-        scan: &Scan,
-        cycles: u32,
-        off_weeks: f64,
-        plan: Plan,
-        sflr: f64,
-        threshold: f64,
-        injury: Injury,
-        conditioned: bool,
-    ) -> Course {
-        let t = &p.tumours;
-        let regimen = &self.regimens[s.regimen(t.biology.ras_mutant)];
-        let on = cycles as f64 * WEEKS_PER_CYCLE;
-        let e = self.exposure(p, regimen, on, off_weeks);
-        let mut margin = Margin::R0;
-        let mut dlm_left_viable = 0;
-        for (i, l) in t.visible_lesions().iter().enumerate() {
-            let seen = scan.seen & (1 << i) != 0;
-            if !seen && s.dlm == DlmPolicy::LeaveInSitu {
-                dlm_left_viable += !l.sterilised_if_vanished as u8;
-                continue;
-            }
-            if !seen && l.sterilised_if_vanished {
-                continue; // a blind resection of a sterilised site cannot leave tumour at the margin
-            }
-            let diameter_mm = if seen {
-                e.diameter_mm(l)
-            } else {
-                l.diameter0_mm
-            };
-            let (treatment, detached) = self.planner.treatment(
-                &Target {
-                    lesion: l,
-                    diameter_mm,
-                },
-                &p.segment_ml,
-                s.policy,
-                s.ablation,
-            );
-            if treatment == Treatment::Ablation {
-                continue;
-            }
-            if p.draws.margin[i] < self.surgery.r1_per_lesion {
-                margin = margin.max(Margin::R1Parenchymal);
-            } else if detached {
-                margin = margin.max(Margin::R1Vascular);
-            }
-        }
-        let weeks = on + off_weeks;
-        let occult_left = Self::occult_hidden(p, &e) as u8;
-        let phlf = p.draws.phlf < self.surgery.phlf(sflr, p.base.quality, injury);
-        let died_90_days = p.draws.death < self.surgery.death(plan.major(), phlf);
-        let morbidity = phlf || p.draws.morbidity < self.surgery.morbidity(plan.major(), cycles);
-        Course {
-            outcome: Outcome::Resected,
-            cycles,
-            weeks,
-            injury,
-            dlm: dlm_count(p, scan),
-            resection: Some(ResectionOutcome {
-                plan,
-                sflr,
-                threshold,
-                conditioned,
-                margin,
-                phlf,
-                morbidity,
-                died_90_days,
-                dlm_left_viable,
-                occult_left,
-            }),
-        }
-    }
 }
 
 /// (KD/λ)(1 − e^(−λ·t)): the log-kill of the TGI law after t weeks on treatment, per unit of a
@@ -1039,6 +572,3 @@ pub(crate) fn visible_mask(p: &ConversionPatient) -> u32 {
     }
 }
 
-fn dlm_count(p: &ConversionPatient, scan: &Scan) -> u8 {
-    (visible_mask(p) & !scan.seen).count_ones() as u8
-}

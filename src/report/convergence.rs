@@ -2,8 +2,8 @@
 //! convergence table and plot of `--convergence` and `--target-se` runs.
 //!
 //! The primary outcome is the share each study is first read for: ready for resection by the
-//! last check (hypertrophy windows), resected (conversion timing), alive five years after the
-//! start (pathway). It is a share of all patients, so its standard error is √(p(1 − p)/n) and
+//! last check (hypertrophy windows), alive five years after the start (pathway, the timing of
+//! surgery included). It is a share of all patients, so its standard error is √(p(1 − p)/n) and
 //! its interval the Wilson interval of every other share in remnant.
 
 use std::path::Path;
@@ -12,10 +12,8 @@ use super::plots::{self, Curve};
 use super::stats::{share, Share, Z95};
 use super::table::Table;
 use super::{file_name, ReportError};
-use crate::engine::conversion::ConversionTally;
 use crate::engine::pathway::PathwayStudyTally;
 use crate::engine::tally::Tally;
-use crate::model::conversion::Outcome;
 
 /// Months after the start at which the pathway study's primary outcome is read.
 pub const PRIMARY_SURVIVAL_MONTHS: usize = 60;
@@ -121,32 +119,6 @@ pub fn hypertrophy_outcomes(t: &Tally) -> Vec<Primary> {
 }
 
 /// See [`hypertrophy_outcomes`].
-pub fn conversion_outcomes(t: &ConversionTally) -> Vec<Primary> {
-    let r0 = crate::model::surgery::Margin::R0 as usize;
-    vec![
-        conversion(t),
-        outcome(
-            "r0_resection",
-            t.patients,
-            true,
-            t.strategies.iter().map(|s| (s.margins[r0], s.n)),
-        ),
-        outcome(
-            "liver_failure",
-            t.patients,
-            false,
-            t.strategies.iter().map(|s| (s.phlf, s.n)),
-        ),
-        outcome(
-            "mortality_90_days",
-            t.patients,
-            false,
-            t.strategies.iter().map(|s| (s.deaths_90_days, s.n)),
-        ),
-    ]
-}
-
-/// See [`hypertrophy_outcomes`].
 pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
     use crate::model::pathway::Exit;
     let alive = |months: usize| t.strategies.iter().map(move |s| (s.alive_at(months), s.n));
@@ -161,24 +133,18 @@ pub fn pathway_outcomes(t: &PathwayStudyTally) -> Vec<Primary> {
             t.strategies.iter().map(|s| (s.count(Exit::Completed), s.n)),
         ),
         outcome(
+            "resected",
+            t.patients,
+            true,
+            t.strategies.iter().map(|s| (s.resected, s.n)),
+        ),
+        outcome(
             "mortality_90_days",
             t.patients,
             false,
             t.strategies.iter().map(|s| (s.deaths_90_days, s.n)),
         ),
     ]
-}
-
-/// Conversion timing: resected.
-pub fn conversion(t: &ConversionTally) -> Primary {
-    outcome(
-        "resected",
-        t.patients,
-        true,
-        t.strategies
-            .iter()
-            .map(|s| (s.count(Outcome::Resected), s.n)),
-    )
 }
 
 /// Pathway: alive five years after the start of the strategy.

@@ -1,44 +1,18 @@
-//! Tables and plots of a conversion-study run: the timing table (one row per strategy), how
-//! each path ended, the resections, the response to each regimen, the cohort and its tumours.
+//! Tables and plots shared by the clinical studies: the response to each regimen under
+//! continuous treatment (table, waterfall and spider), the cohort and its tumour burden, and the
+//! helpers that write a share, mean or median with its 95% interval.
 
 use std::path::Path;
 
 use super::stats::{count_quantile_interval, enclosing, quantile_bracket, share, Share, Z95};
 use super::table::Table;
-use super::{conversion_plots as cp, file_name, plots, tables, ReportError};
+use super::{conversion_plots as cp, tables, ReportError};
 use crate::engine::accumulators::{ExactSum, Histogram};
-use crate::engine::conversion::{
-    ConversionTally, ResponseTally, SpiderTrace, TimingTally, DEPTH_GRID_PCT,
-};
+use crate::engine::conversion::{BurdenTally, ResponseTally, SpiderTrace, DEPTH_GRID_PCT};
 use crate::engine::tally::CohortTally;
 use crate::model::chemotherapy::WEEKS_PER_CYCLE;
-use crate::model::conversion::{ConversionModel, Outcome, Timing};
+use crate::model::conversion::ConversionModel;
 use crate::model::imaging::Response;
-use crate::model::planner::Extent;
-use crate::model::surgery::Margin;
-use crate::scenario::Scenario;
-
-/// All tables, the timing table first.
-pub fn tables(scenario: &Scenario, m: &ConversionModel, t: &ConversionTally) -> Vec<Table> {
-    vec![
-        timing(m, t),
-        outcomes(m, t),
-        resections(m, t),
-        response(m, t),
-        cohort(m, t),
-        burden(t),
-        tables::parameters(&scenario.parameters),
-    ]
-}
-
-fn timing_key(t: Timing) -> (&'static str, u64) {
-    match t {
-        Timing::Upfront => ("upfront", 0),
-        Timing::AsSoonAsResectable => ("as_soon_as_resectable", 0),
-        Timing::AfterCycles(n) => ("after_cycles", n as u64),
-        Timing::MaximalResponse => ("maximal_response", 0),
-    }
-}
 
 /// Median and 95% interval of a time recorded on a fixed grid. Times here fall on whole
 /// weeks (cycles, washout), so the median is the grid point, not an interpolation inside a bin.
@@ -105,137 +79,10 @@ pub(crate) fn with_mean<'t>(
     with_interval(row, name, mean_interval(s))
 }
 
-/// One row per strategy: the trade-off of timing.
-pub fn timing(m: &ConversionModel, t: &ConversionTally) -> Table {
-    let mut table = Table::new("timing");
-    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
-        let (timing, n_cycles) = timing_key(strategy.timing);
-        let n = w.n;
-        let resected = w.resected();
-        let r0 = w.margins[Margin::R0 as usize];
-        let progressed: u64 = Outcome::ALL
-            .iter()
-            .filter(|o| o.progressed())
-            .map(|&o| w.count(o))
-            .sum();
-        let cycles = count_quantile_interval(&w.cycles_resected, 0.5);
-        let weeks = grid_median(&w.weeks_to_resection);
-        let palliative = grid_median(&w.weeks_to_palliative);
-        let mut row = table
-            .row()
-            .text("strategy", &strategy.name)
-            .text("timing", timing)
-            .count("cycles_n", n_cycles)
-            .count("patients", n);
-        row = with_share(row, "resected", share(resected, n));
-        row = with_share(row, "r0", share(r0, n));
-        row = with_share(row, "r0_among_resected", share(r0, resected));
-        row = with_share(
-            row,
-            "r1_vascular_among_resected",
-            share(w.margins[Margin::R1Vascular as usize], resected),
-        );
-        row = with_share(
-            row,
-            "r1_parenchymal_among_resected",
-            share(w.margins[Margin::R1Parenchymal as usize], resected),
-        );
-        row = with_share(row, "dlm", share(w.dlm, n));
-        row = with_share(row, "dlm_left_viable", share(w.dlm_left_viable, n));
-        row = with_share(row, "liver_injury", share(w.injury_any, n));
-        row = with_share(row, "sos", share(w.sos, n));
-        row = with_share(row, "cash", share(w.cash, n));
-        row = with_share(row, "liver_failure", share(w.phlf, n));
-        row = with_share(row, "liver_failure_among_resected", share(w.phlf, resected));
-        row = with_share(row, "morbidity", share(w.morbidity, n));
-        row = with_share(
-            row,
-            "morbidity_among_resected",
-            share(w.morbidity, resected),
-        );
-        row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
-        row = with_share(
-            row,
-            "mortality_90d_among_resected",
-            share(w.deaths_90_days, resected),
-        );
-        row = with_interval(row, "median_cycles_resected", cycles);
-        row = with_interval(row, "median_weeks_to_resection", weeks);
-        row = with_interval(row, "median_weeks_to_palliative", palliative);
-        row = with_mean(row, "mean_weeks_to_resection", &w.weeks_resected);
-        row = with_mean(row, "mean_sflr_at_resection_pct", &w.sflr_resected_pct);
-        row = with_share(row, "major_among_resected", share(w.major, resected));
-        row = with_share(row, "conditioned", share(w.conditioned, n));
-        row = with_share(row, "progressed", share(progressed, n));
-        for o in Outcome::ALL
-            .iter()
-            .filter(|o| !o.progressed() && **o != Outcome::Resected)
-        {
-            row = with_share(row, o.key(), share(w.count(*o), n));
-        }
-        let _ = row;
-    }
-    table
-}
-
-/// Strategy × how the path ended.
-pub fn outcomes(m: &ConversionModel, t: &ConversionTally) -> Table {
-    let mut table = Table::new("outcomes");
-    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
-        for o in Outcome::ALL {
-            let k = w.count(o);
-            let row = table
-                .row()
-                .text("strategy", &strategy.name)
-                .text("outcome", o.key())
-                .count("patients", k);
-            with_columns(row, ["share", "lo95", "hi95"], share(k, w.n).estimate());
-        }
-    }
-    table
-}
-
-/// Strategy × extent and margin of the resections.
-pub fn resections(m: &ConversionModel, t: &ConversionTally) -> Table {
-    let mut table = Table::new("resections");
-    for (strategy, w) in m.strategies.iter().zip(&t.strategies) {
-        let resected = w.resected();
-        let rows = Extent::ALL
-            .iter()
-            .map(|e| (format!("extent_{}", e.key()), w.extents[*e as usize]))
-            .chain(
-                Margin::ALL
-                    .iter()
-                    .map(|g| (format!("margin_{}", g.key()), w.margins[*g as usize])),
-            )
-            .chain([
-                ("portal_vein_embolization".to_string(), w.conditioned),
-                ("major_hepatectomy".to_string(), w.major),
-                ("dlm_at_resection".to_string(), w.dlm_resected),
-                ("dlm_left_viable".to_string(), w.dlm_left_viable),
-                ("occult_liver_disease_left".to_string(), w.occult_left),
-                ("liver_injury".to_string(), w.injury_resected),
-            ]);
-        for (measure, k) in rows {
-            let row = table
-                .row()
-                .text("strategy", &strategy.name)
-                .text("measure", measure)
-                .count("patients", k);
-            with_columns(
-                row,
-                ["share_of_resected", "lo95", "hi95"],
-                share(k, resected).estimate(),
-            );
-        }
-    }
-    table
-}
-
 /// Per regimen: response under continuous treatment up to the cycle cap (RECIST 1.1).
-pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
+pub fn response(m: &ConversionModel, responses: &[ResponseTally]) -> Table {
     let mut table = Table::new("response");
-    for (regimen, r) in m.regimens.iter().zip(&t.responses) {
+    for (regimen, r) in m.regimens.iter().zip(responses) {
         if r.n == 0 {
             continue;
         }
@@ -276,18 +123,18 @@ pub fn response(m: &ConversionModel, t: &ConversionTally) -> Table {
 }
 
 /// Demographics and liver volumes per liver group.
-pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
+pub fn cohort(m: &ConversionModel, groups: &[CohortTally], patients: u64) -> Table {
     let mut table = Table::new("cohort");
     let mut all = CohortTally::default();
-    for c in &t.cohort {
+    for c in groups {
         all.merge(c);
     }
     let mut rows: Vec<(&str, &CohortTally)> = vec![("all", &all)];
     for (g, group) in m.cohort.groups.iter().enumerate() {
-        rows.push((group.name.as_str(), &t.cohort[g]));
+        rows.push((group.name.as_str(), &groups[g]));
     }
     for (group, c) in rows {
-        let mut row = tables::cohort_row(table.row(), group, c, t.patients);
+        let mut row = tables::cohort_row(table.row(), group, c, patients);
         for (name, s) in [
             ("age_years", &c.age_years),
             ("bsa_m2", &c.bsa_m2),
@@ -304,10 +151,8 @@ pub fn cohort(m: &ConversionModel, t: &ConversionTally) -> Table {
 }
 
 /// The tumour burden and biology of the cohort, as key–value rows.
-pub fn burden(t: &ConversionTally) -> Table {
+pub fn burden(b: &BurdenTally, n: u64) -> Table {
     let mut table = Table::new("burden");
-    let b = &t.burden;
-    let n = t.patients;
     // A share or a mean carries its 95% interval; a standard deviation has none (null); all
     // three are null when nobody is in the denominator.
     type Value = (Option<f64>, Option<(f64, f64)>);
@@ -358,122 +203,6 @@ pub fn burden(t: &ConversionTally) -> Table {
             .maybe_real("value_hi95", interval.map(|i| i.1));
     }
     table
-}
-
-/// The terminal summary of the timing table.
-pub fn timing_text(timing: &Table) -> String {
-    let mut out = format!(
-        "{:<40} {:>9} {:>17} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7}\n",
-        "strategy",
-        "resected",
-        "(95% interval)",
-        "R0",
-        "DLM",
-        "injury",
-        "PHLF",
-        "90d mort",
-        "cycles"
-    );
-    for r in 0..timing.rows() {
-        let g = |c: &str| timing.real(c, r).unwrap_or(0.0);
-        out.push_str(&format!(
-            "{:<40} {:>8.1}% {:>7.1}% – {:>5.1}% {:>6.1}% {:>6.1}% {:>7.1}% {:>6.1}% {:>7.1}% {:>7.0}\n",
-            timing.text("strategy", r).unwrap_or(""),
-            100.0 * g("resected"),
-            100.0 * g("resected_lo95"),
-            100.0 * g("resected_hi95"),
-            100.0 * g("r0"),
-            100.0 * g("dlm"),
-            100.0 * g("liver_injury"),
-            100.0 * g("liver_failure"),
-            100.0 * g("mortality_90d"),
-            g("median_cycles_resected"),
-        ));
-    }
-    out
-}
-
-/// The plots of a conversion run.
-pub fn plots(
-    dir: &Path,
-    m: &ConversionModel,
-    t: &ConversionTally,
-) -> Result<Vec<String>, ReportError> {
-    let mut files = Vec::new();
-    let mut push = |paths: Vec<std::path::PathBuf>| {
-        files.extend(paths.iter().map(|p| file_name(p)));
-    };
-
-    // Trade-off over N: the fixed-cycle strategies in order of N.
-    let mut fixed: Vec<(u32, &TimingTally)> = m
-        .strategies
-        .iter()
-        .zip(&t.strategies)
-        .filter_map(|(s, w)| match s.timing {
-            Timing::AfterCycles(n) => Some((n, w)),
-            _ => None,
-        })
-        .collect();
-    fixed.sort_by_key(|(n, _)| *n);
-    if fixed.len() >= 2 {
-        let x: Vec<f64> = fixed.iter().map(|(n, _)| *n as f64).collect();
-        type Count = fn(&TimingTally) -> u64;
-        let measures: [(&str, Count); 6] = [
-            ("resected", |w| w.resected()),
-            ("R0 resection", |w| w.margins[Margin::R0 as usize]),
-            ("disappearing metastases", |w| w.dlm),
-            ("liver injury grade ≥ 2", |w| w.injury_any),
-            ("postoperative complication", |w| w.morbidity),
-            ("liver failure (ISGLS B/C)", |w| w.phlf),
-        ];
-        let curves: Vec<plots::Curve> = measures
-            .iter()
-            .map(|(label, f)| {
-                let shares: Vec<Share> = fixed.iter().map(|(_, w)| share(f(w), w.n)).collect();
-                plots::Curve {
-                    label: label.to_string(),
-                    x: x.clone(),
-                    y: shares.iter().map(|s| 100.0 * s.value).collect(),
-                    lo: shares.iter().map(|s| 100.0 * s.lo).collect(),
-                    hi: shares.iter().map(|s| 100.0 * s.hi).collect(),
-                }
-            })
-            .collect();
-        push(plots::point_chart(
-            &dir.join("timing_tradeoff"),
-            "Resecting after N cycles: what more cycles buy and cost (95% intervals)",
-            "cycles of chemotherapy before resection (N)",
-            "patients (%)",
-            100.0,
-            &curves,
-        )?);
-    }
-
-    push(response_plots(dir, m, &t.responses, &t.spider)?);
-
-    let categories: Vec<String> = Outcome::ALL
-        .iter()
-        .map(|o| o.key().replace('_', " "))
-        .collect();
-    let bars: Vec<cp::FlowBar> = m
-        .strategies
-        .iter()
-        .zip(&t.strategies)
-        .map(|(s, w)| cp::FlowBar {
-            label: s.name.clone(),
-            shares: Outcome::ALL
-                .iter()
-                .map(|&o| share(w.count(o), w.n).value)
-                .collect(),
-        })
-        .collect();
-    push(cp::flow(
-        &dir.join("patient_flow"),
-        "Where patients end under each strategy",
-        &bars,
-        &categories,
-    )?);
-    Ok(files)
 }
 
 /// The response under continuous chemotherapy: the waterfall per regimen and the spider plot

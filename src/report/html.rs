@@ -153,16 +153,10 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
                 fmt_real(m.schedule.day(m.schedule.checks) / 7.0)
             ),
         ),
-        Study::Conversion(_) => (
-            "Conversion chemotherapy and the timing of resection: tumour response, vanishing \
-             lesions, liver injury and the resection each timing rule leads to.",
-            "From the start of chemotherapy to resection or the end of each strategy's \
-             treatment."
-                .to_owned(),
-        ),
         Study::Pathway(_) => (
-            "Whole treatment paths as steps (chemotherapy, conditioning, resection, ablation), \
-             followed through recurrence to death.",
+            "Whole treatment paths as steps (chemotherapy with its stopping rule, conditioning, \
+             resection, ablation), the timing of surgery after conversion chemotherapy among \
+             them, followed through recurrence to death.",
             format!(
                 "{HORIZON_MONTHS} months ({} years) from the start of each strategy; \
                  no discounting (outcomes are clinical, not economic).",

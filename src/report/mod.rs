@@ -95,14 +95,6 @@ fn refuse(rejections: Vec<(String, u64)>) -> Result<(), ReportError> {
 pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table>, ReportError> {
     let tables = match (&scenario.study, tally) {
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
-        (Study::Conversion(m), StudyTally::Conversion(t)) => {
-            refuse(t.rejections(m))?;
-            let mut tables = conversion::tables(scenario, m, t);
-            // After the timing table (the summary stays first).
-            let names = scenario.study.strategy_names();
-            tables.insert(1.min(tables.len()), paired::conversion(&names, t));
-            tables
-        }
         (Study::Pathway(m), StudyTally::Pathway(t)) => {
             refuse(t.rejections(m))?;
             pathway::tables(scenario, m, t)
@@ -186,7 +178,6 @@ pub fn write_plots(
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => {
             hypertrophy_plots(dir, scenario.run.quantiles, m, t)
         }
-        (Study::Conversion(m), StudyTally::Conversion(t)) => conversion::plots(dir, m, t),
         (Study::Pathway(m), StudyTally::Pathway(t)) => pathway::plots(dir, m, t),
         _ => Err(ReportError::Rejected {
             detail: "the tally is of another study than the scenario".into(),
@@ -466,25 +457,25 @@ mod tests {
         assert_eq!(files[1].sha256, hex(&Sha256::digest(b"")));
     }
 
-    /// Protects "NaN never reaches a table" in a conversion study too: a value the tally had
-    /// to reject stops the report and names the strategy and the scenario tables behind it.
+    /// Protects "NaN never reaches a table" in the timing study too: a value the tally had to
+    /// reject stops the report and names the strategy and the scenario tables behind it.
     #[test]
-    fn conversion_rejections_stop_the_report() {
+    fn timing_rejections_stop_the_report() {
         let s = Scenario::load(Path::new("scenarios/default.toml")).unwrap();
-        let Study::Conversion(m) = &s.study else {
-            panic!("a conversion study")
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
         };
-        let mut t = crate::engine::conversion::ConversionTally::new(m);
-        let tables = |t: &crate::engine::conversion::ConversionTally| {
-            build_tables(&s, &StudyTally::Conversion(t.clone()))
+        let mut t = crate::engine::pathway::PathwayStudyTally::new(m);
+        let tables = |t: &crate::engine::pathway::PathwayStudyTally| {
+            build_tables(&s, &StudyTally::Pathway(t.clone()))
         };
         assert!(tables(&t).is_ok());
-        t.strategies[2].sflr_resected_pct.add(f64::INFINITY);
+        t.strategies[2].sflr_pct.add(f64::INFINITY);
         let message = tables(&t).unwrap_err().to_string();
         assert!(
             message.contains(&format!(
                 "1 × sFLR at resection of strategy {}",
-                m.strategies[2].name
+                m.pathways[2].name
             )) && message.contains("[model.planner]"),
             "{message}"
         );

@@ -1,14 +1,12 @@
-//! Paired comparison of every strategy with the first on the primary outcome, for the
-//! conversion and hypertrophy studies (the pathway study has its own, at several landmarks):
+//! Paired comparison of every strategy with the first on the primary outcome of the
+//! hypertrophy study (the pathway study has its own, at several landmarks):
 //! the difference from the discordant pairs, its 95% interval, and how much pairing narrowed
 //! it against two independent cohorts of the same size.
 
 use super::pathway::{paired_difference, se_ratio, unpaired_se};
 use super::stats::enclosing;
 use super::table::Table;
-use crate::engine::conversion::ConversionTally;
 use crate::engine::tally::Tally;
-use crate::model::conversion::Outcome;
 
 /// One strategy against the reference on a share of `n` patients.
 struct Pair<'a> {
@@ -42,34 +40,6 @@ fn table(outcome: &str, n: u64, reference: (&str, u64), others: &[Pair<'_>]) -> 
             .real("pairing_se_ratio", se_ratio(d.se, unpaired));
     }
     t
-}
-
-/// Resected, against the first strategy.
-pub fn conversion(names: &[String], t: &ConversionTally) -> Table {
-    let Some(first) = t.strategies.first() else {
-        return Table::new("paired_differences");
-    };
-    let others: Vec<Pair<'_>> = t
-        .strategies
-        .iter()
-        .zip(names)
-        .skip(1)
-        .map(|(s, name)| Pair {
-            name,
-            k: s.count(Outcome::Resected),
-            here_only: s.resected_only_here,
-            reference_only: s.resected_only_by_reference,
-        })
-        .collect();
-    table(
-        "resected",
-        first.n,
-        (
-            names.first().map_or("", |s| s.as_str()),
-            first.count(Outcome::Resected),
-        ),
-        &others,
-    )
 }
 
 /// Ready by the last check, against the first strategy.

@@ -32,7 +32,6 @@ use super::conversion::{
 use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
 use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
-use crate::engine::conversion::ConversionTally;
 use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
 use crate::model::conversion::Timing;
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
@@ -203,12 +202,6 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
 /// All tables of a pathway run; the first is the summary.
 pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> Vec<Table> {
     let s = strategies(m, t);
-    // The cohort and burden tables of the conversion study read only these three fields.
-    let mut base = ConversionTally::new(&m.base);
-    base.patients = t.patients;
-    base.cohort = t.cohort.clone();
-    base.burden = t.burden.clone();
-    base.responses = t.responses.clone();
     vec![
         summary(&s),
         timing(&s),
@@ -218,9 +211,9 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
         steps(&s),
         deaths(&s),
         perioperative(&s),
-        response(&m.base, &base),
-        cohort(&m.base, &base),
-        burden(&base),
+        response(&m.base, &t.responses),
+        cohort(&m.base, &t.cohort, t.patients),
+        burden(&t.burden, t.patients),
         tables::parameters(&scenario.parameters),
     ]
 }

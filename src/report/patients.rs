@@ -29,11 +29,9 @@ use rayon::prelude::*;
 
 use super::table::TableError;
 use super::ReportError;
-use crate::engine::conversion::ConversionRecords;
 use crate::engine::pathway::PathwayRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{Immediate, WaitEnd};
-use crate::model::conversion::ConversionModel;
 use crate::model::pathway::{DeathCause, PathwayModel, HORIZON_MONTHS};
 use crate::model::patient::Patient;
 use crate::model::Model;
@@ -491,101 +489,6 @@ impl PatientRows for PatientTable<'_> {
                     )
                     .text("end_state", end_state)
                     .count("end_check", end_check as u64);
-            }
-        }
-        self.stream.append(t)
-    }
-
-    fn finish(self) -> Result<Option<String>, ReportError> {
-        self.stream.finish()
-    }
-}
-
-/// The patient table of a conversion study: the patient's tumours and, per strategy, how the
-/// path ended and the resection's outcome.
-pub struct ConversionPatientTable<'m> {
-    model: &'m ConversionModel,
-    stream: ParquetStream,
-}
-
-impl<'m> ConversionPatientTable<'m> {
-    pub fn new(dir: &Path, model: &'m ConversionModel) -> Self {
-        ConversionPatientTable {
-            model,
-            stream: ParquetStream::new(dir),
-        }
-    }
-}
-
-impl PatientRows for ConversionPatientTable<'_> {
-    type Records = ConversionRecords;
-
-    fn write(&mut self, records: &ConversionRecords) -> Result<(), ReportError> {
-        let m = self.model;
-        let per = m.strategies.len();
-        let mut t = Block::new(records.courses.len());
-        for (i, s) in records.patients.iter().enumerate() {
-            let p = &s.patient;
-            for (k, strategy) in m.strategies.iter().enumerate() {
-                let c = &records.courses[i * per + k];
-                let r = c.resection.as_ref();
-                person(t.row(), p, &strategy.name)
-                    .text("liver_group", &m.cohort.groups[p.group].name)
-                    .count("lesions", s.lesions as u64)
-                    .real("largest_mm", s.largest_mm)
-                    .real("tumour_ml", s.tumour_ml)
-                    .text("bilobar", if s.bilobar { "yes" } else { "no" })
-                    .count("occult_lesions", s.occult_lesions as u64)
-                    .text(
-                        "extrahepatic_occult",
-                        if s.extrahepatic_occult { "yes" } else { "no" },
-                    )
-                    .text("ras", if s.ras_mutant { "mutant" } else { "wild_type" })
-                    .text("braf", if s.braf_mutant { "mutant" } else { "wild_type" })
-                    .count("fong_score", s.fong_score as u64)
-                    .text("outcome", c.outcome.key())
-                    .count("cycles", c.cycles as u64)
-                    .real("weeks", c.weeks)
-                    .count("dlm", c.dlm as u64)
-                    .text("sos", if c.injury.sos { "yes" } else { "no" })
-                    .text("cash", if c.injury.cash { "yes" } else { "no" })
-                    .text("extent", r.map_or("none", |r| r.plan.extent.key()))
-                    .maybe_real("sflr_at_resection_pct", r.map(|r| 100.0 * r.sflr))
-                    .text("margin", r.map_or("none", |r| r.margin.key()))
-                    .text(
-                        "pve",
-                        if r.is_some_and(|r| r.conditioned) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                    )
-                    .text(
-                        "liver_failure",
-                        if r.is_some_and(|r| r.phlf) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                    )
-                    .text(
-                        "complication",
-                        if r.is_some_and(|r| r.morbidity) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                    )
-                    .text(
-                        "death_90_days",
-                        if r.is_some_and(|r| r.died_90_days) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                    )
-                    .count("dlm_left_viable", r.map_or(0, |r| r.dlm_left_viable as u64))
-                    .count("occult_left", r.map_or(0, |r| r.occult_left as u64));
             }
         }
         self.stream.append(t)

@@ -5,8 +5,6 @@
 //! The cohort's body, liver and segment volumes, the safe-remnant rule, regeneration and the
 //! conditioning procedures are validated by the same code as in a hypertrophy study.
 
-use std::collections::BTreeMap;
-
 use super::raw::{self, RawCycles, RawParam, RawScenario};
 use super::{
     closed, positive, Range, Result, RunSettings, StudyKind, Validator, PROBABILITY, SHARE_PCT,
@@ -45,25 +43,17 @@ pub(super) const fn open(lo: f64, hi: f64) -> Range {
 }
 
 impl Validator<'_> {
-    pub(super) fn conversion(
-        &mut self,
-        raw: RawScenario,
-    ) -> Result<(RunSettings, ConversionModel)> {
-        self.conversion_model(&raw, true)
-    }
-
-    /// The conversion model; with `timing`, its timing strategies too (a pathway study
-    /// validates its own strategies).
+    /// The clinical model: cohort, tumours, chemotherapy, imaging, liver injury, planner,
+    /// resection risk and procedures (the pathway study adds its strategies and follow-up).
     pub(super) fn conversion_model(
         &mut self,
         raw: &RawScenario,
-        timing: bool,
     ) -> Result<(RunSettings, ConversionModel)> {
         let mut run = self.run(&raw.run)?;
         run.cohort_description = raw.cohort.description.trim().to_owned();
         self.no_hypertrophy_keys(raw)?;
         let c = &raw.cohort;
-        let cohort = self.cohort(c, StudyKind::Conversion)?;
+        let cohort = self.cohort(c, StudyKind::Pathway)?;
         let initially_unresectable = match c.selection.as_deref() {
             None => true,
             Some(s) => self.choice(
@@ -170,12 +160,6 @@ impl Validator<'_> {
             }
         };
         let procedures = self.procedures(&raw.procedures)?;
-        let strategies = if timing {
-            self.no_pathway_keys(raw)?;
-            self.timing_strategies(&raw.strategies, &regimens, &restaging, &procedures)?
-        } else {
-            Vec::new()
-        };
 
         let model = ConversionModel {
             cohort,
@@ -195,7 +179,6 @@ impl Validator<'_> {
             surgery,
             procedures,
             conditioning_weeks,
-            strategies,
         };
         Ok((run, model))
     }
@@ -680,49 +663,6 @@ impl Validator<'_> {
         })
     }
 
-    /// `[[strategies]]`: one timing strategy per entry, or per cycle count of an
-    /// `after_cycles` sweep.
-    fn timing_strategies(
-        &mut self,
-        raw: &[raw::RawStrategy],
-        regimens: &[Regimen],
-        restaging: &RestagingSchedule,
-        procedures: &[ProcedureModel],
-    ) -> Result<Vec<TimingStrategy>> {
-        if raw.is_empty() {
-            return self.err(
-                "strategies",
-                "must list at least one strategy ([[strategies]] with name, timing, policy, dlm and the regimens)",
-            );
-        }
-        let mut strategies: Vec<TimingStrategy> = Vec::new();
-        // Which entry gave each name, for the message on a clash.
-        let mut given_by: BTreeMap<String, usize> = BTreeMap::new();
-        for (i, s) in raw.iter().enumerate() {
-            let key = format!("strategies[{i}]");
-            let k = |f: &str| format!("{key}.{f}");
-            let entry = self.timing_entry(i, s, regimens, restaging, procedures)?;
-            self.within_strategy_limit(&key, strategies.len() + entry.len())?;
-            for strategy in entry {
-                let full = strategy.name.clone();
-                if let Some(&other) = given_by.get(&full) {
-                    let what = if other == i {
-                        "twice by this entry".to_owned()
-                    } else {
-                        format!("by strategies[{other}] too")
-                    };
-                    return self.err(
-                        &k("name"),
-                        format!("gives the strategy name {full:?}, which is given {what}; names must be unique"),
-                    );
-                }
-                given_by.insert(full, i);
-                strategies.push(strategy);
-            }
-        }
-        Ok(strategies)
-    }
-
     /// One `[[strategies]]` entry written as a timing strategy: one strategy, or one per cycle
     /// count of an `after_cycles` sweep (named "NAME N cycles").
     pub(super) fn timing_entry(
@@ -971,12 +911,13 @@ mod tests {
     }
 
     #[test]
-    fn default_scenario_is_a_conversion_study_with_ten_strategies() {
+    fn default_scenario_walks_ten_timing_strategies() {
         let s = Scenario::parse("scenarios/default.toml", DEFAULT).unwrap();
-        let Study::Conversion(m) = &s.study else {
-            panic!("not a conversion study")
+        let Study::Pathway(walk) = &s.study else {
+            panic!("not a pathway study")
         };
-        let names: Vec<&str> = m.strategies.iter().map(|s| s.name.as_str()).collect();
+        let m = &walk.base;
+        let names: Vec<&str> = walk.pathways.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
             [
@@ -1004,15 +945,22 @@ mod tests {
                 "folfoxiri_bev"
             ]
         );
+        let crate::model::pathway::Step::Chemotherapy {
+            wild_type, mutant, ..
+        } = walk.pathways[0].steps[0]
+        else {
+            panic!("chemotherapy first")
+        };
+        assert_eq!(m.regimens[mutant].name, "folfox_bev");
+        assert_eq!(m.regimens[wild_type].name, "folfox_anti_egfr");
+        assert!(matches!(
+            walk.pathways[9].steps[1],
+            crate::model::pathway::Step::Conditioning { .. }
+        ));
         assert_eq!(
-            m.regimens[m.strategies[0].regimen_ras_mutant].name,
-            "folfox_bev"
+            walk.pathways[2].timing(),
+            crate::model::conversion::Timing::AfterCycles(6)
         );
-        assert_eq!(
-            m.regimens[m.strategies[0].regimen_ras_wild_type].name,
-            "folfox_anti_egfr"
-        );
-        assert!(m.strategies[9].conditioning.is_some());
         assert!(m.initially_unresectable);
         assert_eq!(m.restaging.every_cycles, 4);
         assert_eq!(m.restaging.max_cycles, 24);
@@ -1189,7 +1137,7 @@ mod tests {
     }
 
     #[test]
-    fn conversion_key_in_a_hypertrophy_study_is_located() {
+    fn pathway_key_in_a_hypertrophy_study_is_located() {
         let text = format!(
             "{WINDOWS}\n[model.chemotherapy]\nrestage_every_cycles = 4\nmax_cycles = 24\nmaximal_response_shrinkage = {{ value = 0.1, source = \"s\" }}\nearly_shrinkage_weeks = {{ value = 6, source = \"s\" }}\nwashout_weeks = {{ value = 4, source = \"s\" }}\nwashout_after_bevacizumab_weeks = {{ value = 6, source = \"s\" }}\nregimens = {{}}\n"
         );
@@ -1198,7 +1146,7 @@ mod tests {
         assert_eq!(line, line_of(&text, "[model.chemotherapy]"));
         assert!(
             message.contains(
-                "model.chemotherapy is used only in a conversion study (run.study = \"conversion\")"
+                "model.chemotherapy is used only in a pathway study (run.study = \"pathway\")"
             ),
             "{message}"
         );
@@ -1270,11 +1218,11 @@ mod tests {
         // until the names clash.
         let (key, _, message) = error(&text);
         assert_eq!(key, "strategies[2].name");
-        assert!(message.contains("by strategies[1] too"), "{message}");
+        assert!(message.contains("which strategies[1] gives too"), "{message}");
     }
 
     #[test]
-    fn prior_chemotherapy_names_a_declared_regimen_and_belongs_to_conversion() {
+    fn prior_chemotherapy_names_a_declared_regimen_and_belongs_to_pathway() {
         let block = "[cohort.prior_chemotherapy]\nregimen = \"capox\"\ncycles = { value = 6, source = \"s\" }\nweeks_since_last = { value = 8, source = \"s\" }\n\n";
         let text = edit(
             DEFAULT,
@@ -1287,10 +1235,10 @@ mod tests {
         assert!(message.contains("one of folfiri, folfox,"), "{message}");
         let ok = text.replace("\"capox\"", "\"folfox\"");
         let s = Scenario::parse("x.toml", &ok).unwrap();
-        let Study::Conversion(m) = &s.study else {
-            panic!("a conversion study")
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
         };
-        assert!(m.prior_chemotherapy.as_ref().unwrap().drugs.oxaliplatin);
+        assert!(m.base.prior_chemotherapy.as_ref().unwrap().drugs.oxaliplatin);
 
         let hypertrophy = edit(
             WINDOWS,
@@ -1299,6 +1247,6 @@ mod tests {
         );
         let (key, _, message) = error(&hypertrophy);
         assert_eq!(key, "cohort.prior_chemotherapy");
-        assert!(message.contains("only in a conversion study"), "{message}");
+        assert!(message.contains("only in a pathway study"), "{message}");
     }
 }

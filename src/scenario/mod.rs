@@ -21,7 +21,6 @@ use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, StandardNormal};
 use sha2::{Digest, Sha256};
 
 use crate::model::conditioning::{CheckSchedule, MAX_CHECKS};
-use crate::model::conversion::ConversionModel;
 use crate::model::copula::Copula;
 use crate::model::dist::{Dist, Law, MIN_TRUNCATED_MASS};
 use crate::model::hypertrophy::GrowthLaw;
@@ -159,10 +158,8 @@ pub struct ParameterRecord {
 pub enum Study {
     /// Growth of the future liver remnant after conditioning procedures (`study = "hypertrophy"`).
     Hypertrophy(Model),
-    /// Timing of resection after conversion chemotherapy (`study = "conversion"`).
-    Conversion(ConversionModel),
-    /// Whole treatment paths as steps, followed through recurrence to death
-    /// (`study = "pathway"`).
+    /// Whole treatment paths as steps (the timing of resection after conversion chemotherapy
+    /// among them), followed through recurrence to death (`study = "pathway"`).
     Pathway(PathwayModel),
 }
 
@@ -171,7 +168,6 @@ impl Study {
     pub fn key(&self) -> &'static str {
         match self {
             Study::Hypertrophy(_) => "hypertrophy",
-            Study::Conversion(_) => "conversion",
             Study::Pathway(_) => "pathway",
         }
     }
@@ -179,7 +175,6 @@ impl Study {
     pub fn strategy_names(&self) -> Vec<String> {
         match self {
             Study::Hypertrophy(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
-            Study::Conversion(m) => m.strategies.iter().map(|s| s.name.clone()).collect(),
             Study::Pathway(m) => m.pathways.iter().map(|s| s.name.clone()).collect(),
         }
     }
@@ -200,7 +195,7 @@ impl Scenario {
     pub fn hypertrophy(&self) -> Option<&Model> {
         match &self.study {
             Study::Hypertrophy(m) => Some(m),
-            Study::Conversion(_) | Study::Pathway(_) => None,
+            Study::Pathway(_) => None,
         }
     }
 }
@@ -324,8 +319,10 @@ impl Scenario {
                 (run, Study::Hypertrophy(model))
             }
             Some("conversion") => {
-                let (run, model) = v.conversion(raw)?;
-                (run, Study::Conversion(model))
+                return v.err(
+                    "run.study",
+                    "\"conversion\" is run as a pathway study now, followed to survival: set study = \"pathway\"; its timing strategies are written as before, and the study needs [model.perioperative] and [model.follow_up] (see scenarios/default.toml)",
+                )
             }
             Some("pathway") => {
                 let (run, model) = v.pathway(raw)?;
@@ -335,7 +332,7 @@ impl Scenario {
                 return v.err(
                     "run.study",
                     format!(
-                        "must be \"hypertrophy\", \"conversion\" or \"pathway\" (got {other:?})"
+                        "must be \"hypertrophy\" or \"pathway\" (got {other:?})"
                     ),
                 )
             }
@@ -529,7 +526,6 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StudyKind {
     Hypertrophy,
-    Conversion,
     Pathway,
 }
 
@@ -537,7 +533,6 @@ impl StudyKind {
     fn key(self) -> &'static str {
         match self {
             StudyKind::Hypertrophy => "hypertrophy",
-            StudyKind::Conversion => "conversion",
             StudyKind::Pathway => "pathway",
         }
     }
@@ -1175,7 +1170,7 @@ impl Validator<'_> {
     fn scenario(&mut self, raw: RawScenario) -> Result<(RunSettings, Model)> {
         let mut run = self.run(&raw.run)?;
         run.cohort_description = raw.cohort.description.trim().to_owned();
-        self.no_conversion_keys(&raw)?;
+        self.no_pathway_keys(&raw)?;
         let cohort = self.cohort(&raw.cohort, StudyKind::Hypertrophy)?;
         let m = &raw.model;
         let safe_remnant = self.safe_remnant(&m.safe_remnant)?;
@@ -1362,7 +1357,7 @@ impl Validator<'_> {
         })
     }
 
-    /// `[procedures]`, shared by both studies (optional in a conversion study).
+    /// `[procedures]`, shared by both studies (optional in a pathway study).
     fn procedures(
         &mut self,
         raw: &std::collections::BTreeMap<String, raw::RawProcedure>,
@@ -1494,14 +1489,14 @@ impl Validator<'_> {
                     "is required in a hypertrophy study: the tumour volume law in mL, e.g. { dist = \"lognormal\", median = 50, sdlog = 1.0, truncate = [1, 1500], source = \"…\" }",
                 )
             }
-            (StudyKind::Conversion | StudyKind::Pathway, Some(_)) => {
+            (StudyKind::Pathway, Some(_)) => {
                 return self.only_in(
                     "cohort.tumour_volume_ml",
                     StudyKind::Hypertrophy,
-                    "in a conversion study the tumour volume follows from the lesions of cohort.tumours",
+                    "in a pathway study the tumour volume follows from the lesions of cohort.tumours",
                 )
             }
-            (StudyKind::Conversion | StudyKind::Pathway, None) => None,
+            (StudyKind::Pathway, None) => None,
         };
         let r = &c.remnant;
         let remnant = match study {
@@ -1521,12 +1516,12 @@ impl Validator<'_> {
                     RemnantSource::Segments { resection: Some(resection), dirichlet }
                 }
             },
-            StudyKind::Conversion | StudyKind::Pathway => {
+            StudyKind::Pathway => {
                 if r.planned_resection.is_some() {
                     return self.only_in(
                         "cohort.remnant.planned_resection",
                         StudyKind::Hypertrophy,
-                        "in a conversion study the planner chooses each patient's resection from their lesions",
+                        "in a pathway study the planner chooses each patient's resection from their lesions",
                     );
                 }
                 if r.fraction.is_some() {
@@ -1536,7 +1531,7 @@ impl Validator<'_> {
                         "a conversion study places lesions in segments and needs segment_shares and dirichlet_concentration",
                     );
                 }
-                let dirichlet = self.segment_dirichlet(r, "needs, in a conversion study,")?;
+                let dirichlet = self.segment_dirichlet(r, "needs, in a pathway study,")?;
                 RemnantSource::Segments { resection: None, dirichlet }
             }
         };
@@ -1602,8 +1597,8 @@ impl Validator<'_> {
                     )?;
                     (regimen, cycles)
                 }
-                StudyKind::Conversion | StudyKind::Pathway => {
-                    let why = "in a conversion study chemotherapy is simulated with the strategies' regimens";
+                StudyKind::Pathway => {
+                    let why = "in a pathway study chemotherapy is simulated with the strategies' regimens";
                     if g.regimen.is_some() {
                         return self.only_in(
                             &format!("{key}.regimen"),
@@ -1734,7 +1729,6 @@ impl Validator<'_> {
     fn only_in<T>(&self, key: &str, study: StudyKind, why: &str) -> Result<T> {
         let setting = match study {
             StudyKind::Hypertrophy => "run.study = \"hypertrophy\", the default",
-            StudyKind::Conversion => "run.study = \"conversion\"",
             StudyKind::Pathway => "run.study = \"pathway\"",
         };
         let why = if why.is_empty() {
@@ -1751,25 +1745,8 @@ impl Validator<'_> {
         )
     }
 
-    /// Only a pathway study has perioperative and follow-up models and strategies of steps.
+    /// A hypertrophy study must not carry the keys of a pathway study.
     fn no_pathway_keys(&self, raw: &RawScenario) -> Result<()> {
-        let m = &raw.model;
-        if m.perioperative.is_some() {
-            return self.only_in("model.perioperative", StudyKind::Pathway, "");
-        }
-        if m.follow_up.is_some() {
-            return self.only_in("model.follow_up", StudyKind::Pathway, "");
-        }
-        for (i, s) in raw.strategies.iter().enumerate() {
-            if s.steps.is_some() {
-                return self.only_in(&format!("strategies[{i}].steps"), StudyKind::Pathway, "");
-            }
-        }
-        Ok(())
-    }
-
-    /// A hypertrophy study must not carry the keys of a conversion study.
-    fn no_conversion_keys(&self, raw: &RawScenario) -> Result<()> {
         let c = &raw.cohort;
         let m = &raw.model;
         let present = [
@@ -1786,15 +1763,23 @@ impl Validator<'_> {
             ("model.conditioning", m.conditioning.is_some()),
         ];
         if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
-            return self.only_in(key, StudyKind::Conversion, "");
+            return self.only_in(key, StudyKind::Pathway, "");
         }
-        self.no_pathway_keys(raw)?;
+        if m.perioperative.is_some() {
+            return self.only_in("model.perioperative", StudyKind::Pathway, "");
+        }
+        if m.follow_up.is_some() {
+            return self.only_in("model.follow_up", StudyKind::Pathway, "");
+        }
         for (i, s) in raw.strategies.iter().enumerate() {
+            if s.steps.is_some() {
+                return self.only_in(&format!("strategies[{i}].steps"), StudyKind::Pathway, "");
+            }
             let present = s.timing_keys();
             if let Some((field, _)) = present.iter().find(|(_, p)| *p) {
                 return self.only_in(
                     &format!("strategies[{i}].{field}"),
-                    StudyKind::Conversion,
+                    StudyKind::Pathway,
                     "",
                 );
             }

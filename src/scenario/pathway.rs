@@ -23,7 +23,7 @@ two_stage_first, two_stage_second, resect, ablate, primary, adjuvant, wait";
 
 impl Validator<'_> {
     pub(super) fn pathway(&mut self, raw: RawScenario) -> Result<(RunSettings, PathwayModel)> {
-        let (run, base) = self.conversion_model(&raw, false)?;
+        let (run, base) = self.conversion_model(&raw)?;
         for (i, s) in raw.strategies.iter().enumerate() {
             let k = |f: &str| format!("strategies[{i}].{f}");
             if s.steps.is_none() {
@@ -906,16 +906,14 @@ mod tests {
         assert_eq!(key, "strategies[0].steps[0].regimen_ras_mutant");
     }
 
-    /// Protects the separation of studies: a pathway's tables in a conversion study, and a
-    /// conversion strategy's keys in a pathway study, are located errors.
+    /// Protects the retirement of the conversion study (a located error saying what to write
+    /// instead), and a timing strategy's keys beside `steps`, a located error.
     #[test]
     fn keys_of_the_other_study_are_rejected() {
-        let start = ALPPS.find("[model.follow_up]").unwrap();
-        let end = start + ALPPS[start + 1..].find("\n[").unwrap() + 1;
-        let text = format!("{DEFAULT}\n{}", &ALPPS[start..end]);
+        let text = edit(DEFAULT, "study = \"pathway\"", "study = \"conversion\"");
         let (key, _, message) = error(&text);
-        assert_eq!(key, "model.follow_up");
-        assert!(message.contains("pathway"), "{message}");
+        assert_eq!(key, "run.study");
+        assert!(message.contains("set study = \"pathway\""), "{message}");
         let text = edit(
             ALPPS,
             "name = \"ALPPS\"\n",
