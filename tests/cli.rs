@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 fn remnant() -> Command {
@@ -19,6 +20,14 @@ fn run_scenario(scenario: &str, patients: &str, out: &Path, extra: &[&str]) {
         .args(extra)
         .assert()
         .success();
+}
+
+/// The strategies of [`SCENARIO`].
+fn scenario_strategies() -> usize {
+    fs::read_to_string(SCENARIO)
+        .unwrap()
+        .matches("[[strategies]]")
+        .count()
 }
 
 fn run_to(out: &Path, extra: &[&str]) {
@@ -302,6 +311,70 @@ fn plan_prints_probabilities_and_rejects_impossible_patients() {
     plan(&["--bsa", "1.9", "--flr-ml", "2000", "--tlv-ml", "1500"])
         .code(2)
         .stderr(contains("cannot be larger than the whole liver"));
+}
+
+/// Protects `remnant plan --procedure lvd`: it plans LVD alone, and the patient's mean sFLR
+/// follows LVD's growth law in the bundled scenario (median 0.53, log-sd 0.70, τ ~ Gamma(3,
+/// mean 7 days), no technical failure; a normal liver at 60 grows with multiplier 1):
+/// 18 × (1 + 0.53 e^(0.70²/2) E[1 − e^(−t/τ)]) = 26.25% at week 1 and 29.76% at week 4
+/// (the expectation over τ by numerical integration). The sFLR sd is about 9 points, so with
+/// 40,000 draws ±0.3 points is over 4 Monte Carlo SE.
+#[test]
+fn plan_lvd_plans_lvd_alone_and_follows_its_growth_law() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let args = [
+        "--bsa",
+        "1.9",
+        "--sflr-pct",
+        "18",
+        "--procedure",
+        "lvd",
+        "--draws",
+        "40000",
+    ];
+    plan(&args)
+        .success()
+        .stdout(contains("LVD"))
+        .stdout(contains("PVE").not())
+        .stdout(contains("ALPPS").not());
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", out.to_str().unwrap()]);
+    plan(&with_out).success();
+    let t = fs::read_to_string(out.join("plan.csv")).unwrap();
+    let procedures = csv_column(&t, "procedure");
+    assert!(!procedures.is_empty() && procedures.iter().all(|p| p == "LVD"));
+    let weeks = csv_column(&t, "week");
+    let means = csv_column(&t, "sflr_mean_pct");
+    let mean_at = |w: &str| -> f64 {
+        let i = weeks.iter().position(|x| x == w).unwrap();
+        means[i].parse().unwrap()
+    };
+    for (week, expected) in [("1.0", 26.25), ("4.0", 29.76)] {
+        let got = mean_at(week);
+        assert!(
+            (got - expected).abs() < 0.3,
+            "week {week}: {got} vs {expected}"
+        );
+    }
+    // Planned with PVE, the same patient grows less.
+    let pve_out = dir.path().join("pve");
+    plan(&[
+        "--bsa",
+        "1.9",
+        "--sflr-pct",
+        "18",
+        "--procedure",
+        "pve",
+        "--draws",
+        "40000",
+        "--out",
+        pve_out.to_str().unwrap(),
+    ])
+    .success();
+    let pve = fs::read_to_string(pve_out.join("plan.csv")).unwrap();
+    let pve_week4: f64 = csv_column(&pve, "sflr_mean_pct")[3].parse().unwrap();
+    assert!(pve_week4 + 2.0 < mean_at("4.0"), "PVE {pve_week4}");
 }
 
 /// The reference scenario with every output kept (it is benchmarked with the reference
@@ -599,7 +672,7 @@ fn convergence_rounds_change_no_result_and_end_at_the_summary() {
     assert!(rounds.join("convergence.svg").is_file());
     let c = fs::read_to_string(rounds.join("convergence.csv")).unwrap();
     let patients = csv_column(&c, "patients");
-    let strategies = 4;
+    let strategies = scenario_strategies();
     assert_eq!(patients.len(), 10 * strategies);
     assert_eq!(patients[0], "2000");
     assert_eq!(patients[9], "20000");
@@ -657,7 +730,7 @@ fn target_se_grows_the_cohort_until_it_is_met() {
         .filter(|(_, &p)| p == last)
         .map(|(se, _)| se.parse().unwrap())
         .collect();
-    assert_eq!(rows_at_end.len(), 4);
+    assert_eq!(rows_at_end.len(), scenario_strategies());
     assert!(rows_at_end.iter().all(|&se| se <= 0.006), "{rows_at_end:?}");
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(results[0].join("manifest.json")).unwrap())
@@ -1129,7 +1202,7 @@ fn paired_differences_match_the_shares_and_pairing_narrows_them() {
     let reference = &csv_column(&paired, "reference")[0];
     let differences = csv_column(&paired, "difference");
     let ratios = csv_column(&paired, "pairing_se_ratio");
-    assert_eq!(strategies.len(), 3);
+    assert_eq!(strategies.len(), scenario_strategies() - 1);
     for (i, s) in strategies.iter().enumerate() {
         let d: f64 = differences[i].parse().unwrap();
         assert!(

@@ -346,6 +346,11 @@ fn control_characters_in_group_names_and_descriptions_are_refused() {
 // ---------------------------------------------------------------------------------------
 
 /// The hypertrophy scenario with `extra` more strategies (PVE under other names).
+/// The strategies of the bundled hypertrophy scenario.
+fn base_strategies() -> usize {
+    HYPERTROPHY.matches("[[strategies]]").count()
+}
+
 fn with_extra_strategies(extra: usize) -> String {
     let mut text = HYPERTROPHY.to_owned();
     for i in 0..extra {
@@ -362,7 +367,7 @@ fn with_extra_strategies(extra: usize) -> String {
 #[test]
 fn seventeen_hypertrophy_strategies_run_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), &with_extra_strategies(13));
+    let path = write(dir.path(), &with_extra_strategies(17 - base_strategies()));
     runs_to_the_end(dir.path(), &path, &["--patients", "200"], "sflr_fan.png");
 }
 
@@ -384,8 +389,9 @@ fn runs_to_the_end(dir: &Path, path: &Path, extra: &[&str], file: &str) {
 /// Protects the strategy limit: the 61st strategy is refused at load, at its line.
 #[test]
 fn sixty_first_strategy_is_refused_at_its_line() {
-    let text = with_extra_strategies(57);
-    let line = line_of(&text, "name = \"PVE again 57\"") - 1;
+    let extra = 61 - base_strategies();
+    let text = with_extra_strategies(extra);
+    let line = line_of(&text, &format!("name = \"PVE again {extra}\"")) - 1;
     refused_at(&text, line, &["strategies[60]", "at most 60 strategies"]);
 }
 

@@ -56,7 +56,8 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = 60.0)]
     age: f64,
     /// pve (portal vein embolization), pve4 (PVE extended to segment IV), pvl (portal vein
-    /// ligation), alpps (ALPPS stage 1) or all.
+    /// ligation), lvd (liver venous deprivation: PVE with hepatic vein embolization), alpps
+    /// (ALPPS stage 1) or all.
     #[arg(long, default_value = "all")]
     procedure: String,
     /// Hypertrophy scenario whose procedure and liver parameters are used
@@ -81,7 +82,8 @@ const PLAN_NOTES: &str = "\
 A remnant already at or above the patient's safe sFLR is planned with a warning: conditioning \
 is not needed. It is refused when more than 1 course in 100 after the fastest-growing procedure \
 planned would exceed 100% of the sTLV, where the planning table's sFLR distribution ends (above \
-about 35% with the default scenario).";
+about 27% with the default scenario and every procedure, LVD's wide growth setting the limit; \
+about 35% without LVD).";
 
 /// `--bsa`, m² (assumption: adults, about 1.3 to 2.7 m², with room on both sides; the
 /// standard liver volume formulas are fitted on adults).
@@ -210,7 +212,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Failure> {
         "all" => m.procedures.iter().map(|p| p.procedure).collect(),
         key => vec![Procedure::from_key(key).ok_or_else(|| {
             bad_input(format!(
-                "--procedure must be pve, pve4, pvl, alpps or all (got \"{key}\")"
+                "--procedure must be pve, pve4, pvl, lvd, alpps or all (got \"{key}\")"
             ))
         })?],
     };
@@ -425,13 +427,27 @@ mod tests {
         let m = windows();
         let all: Vec<Procedure> = m.procedures.iter().map(|p| p.procedure).collect();
         let (ceiling, fastest) = sflr_ceiling_pct(&m, &all, 1.0);
-        // ALPPS: median growth 0.80, log-sd 0.35; its 99th centile 0.80·e^(2.326·0.35).
+        // LVD: median growth 0.53, log-sd 0.70; its 99th centile 0.53·e^(2.326·0.70) = 2.70,
+        // above ALPPS's 0.80·e^(2.326·0.35) = 1.81 (ALPPS grows more on average, LVD's spread
+        // is wider).
+        assert_eq!(fastest, Procedure::Lvd);
+        let g99 = 0.53 * (GROWTH_CENTILE_Z * 0.70).exp();
+        assert!((ceiling * (1.0 + g99) - SFLR_GRID_PCT.1).abs() < 1e-9);
+        // The normal liver's safe threshold lies below it: an adequate normal remnant up to
+        // about 27% is planned with a warning rather than refused.
+        assert!(ceiling > 100.0 * m.safe_remnant.normal);
+        assert!((26.0..28.0).contains(&ceiling), "{ceiling}");
+        // Without LVD, ALPPS sets it, and every safe threshold lies below it.
+        let no_lvd: Vec<Procedure> = all
+            .iter()
+            .copied()
+            .filter(|&p| p != Procedure::Lvd)
+            .collect();
+        let (without, fastest) = sflr_ceiling_pct(&m, &no_lvd, 1.0);
         assert_eq!(fastest, Procedure::Alpps);
         let g99 = 0.80 * (GROWTH_CENTILE_Z * 0.35).exp();
-        assert!((ceiling * (1.0 + g99) - SFLR_GRID_PCT.1).abs() < 1e-9);
-        // Every safe threshold of the scenario lies below it: an adequate remnant is planned
-        // with a warning rather than refused.
-        assert!(ceiling > 100.0 * m.safe_remnant.after_long_chemotherapy);
+        assert!((without * (1.0 + g99) - SFLR_GRID_PCT.1).abs() < 1e-9);
+        assert!(without > 100.0 * m.safe_remnant.after_long_chemotherapy);
         // Slower regeneration (cirrhosis, age) grows less and so allows a larger remnant.
         assert!(sflr_ceiling_pct(&m, &all, 0.6).0 > ceiling);
     }

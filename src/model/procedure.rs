@@ -2,7 +2,13 @@
 //!
 //! PVE: portal vein embolization of the liver to be resected; PVE4: PVE extended to the
 //! segment IV branches; PVL: portal vein ligation; ALPPS: associating liver partition and portal
-//! vein ligation for staged hepatectomy, stage 1 (partition plus ligation).
+//! vein ligation for staged hepatectomy, stage 1 (partition plus ligation); LVD: liver venous
+//! deprivation, the simultaneous embolization of the right portal vein and the right hepatic vein
+//! (PVE/HVE), which grows the same remnant as PVE (the left liver).
+//!
+//! Each procedure draws its random numbers from its own stream, identified by its key (see
+//! [`crate::random::Purpose::Conditioning`]), never by its place in [`Procedure::ALL`]: a
+//! procedure added anywhere in the list leaves every other procedure's numbers as they were.
 
 use std::fmt;
 
@@ -14,16 +20,20 @@ pub enum Procedure {
     PveSegment4,
     Pvl,
     Alpps,
+    Lvd,
 }
 
 impl Procedure {
-    pub const ALL: [Procedure; 4] = [
+    pub const ALL: [Procedure; 5] = [
         Procedure::Pve,
         Procedure::PveSegment4,
         Procedure::Pvl,
         Procedure::Alpps,
+        Procedure::Lvd,
     ];
 
+    /// The place in [`Procedure::ALL`]: for listing only, never for random streams (their ids
+    /// come from [`Procedure::key`]).
     pub fn index(self) -> usize {
         self as usize
     }
@@ -35,6 +45,7 @@ impl Procedure {
             Procedure::PveSegment4 => "pve4",
             Procedure::Pvl => "pvl",
             Procedure::Alpps => "alpps",
+            Procedure::Lvd => "lvd",
         }
     }
 
@@ -48,6 +59,7 @@ impl Procedure {
             Procedure::PveSegment4 => "PVE+seg4",
             Procedure::Pvl => "PVL",
             Procedure::Alpps => "ALPPS",
+            Procedure::Lvd => "LVD",
         }
     }
 }

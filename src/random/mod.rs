@@ -17,6 +17,13 @@
 //! Because the slot of a purpose and its reserved region depend on nothing else, drawing more or
 //! fewer numbers for one purpose (a strategy that diverges, a rejection sampler that retries)
 //! never shifts the numbers of another: this is what keeps common random numbers aligned.
+//!
+//! A purpose's id, and so its slot and its reserved region, is fixed by its name: the general
+//! purposes have fixed small ids; an FLR-conditioning procedure takes the id and slot listed for
+//! its key in [`LEGACY_CONDITIONING`] (the four procedures of the first releases, whose numbers
+//! must not move), and any other procedure an id hashed from its key ([`hashed_stream_id`]),
+//! with no slot: it draws from its reserved region only. Adding, removing or reordering
+//! procedures therefore never changes another procedure's numbers.
 
 mod keystream;
 
@@ -68,7 +75,7 @@ impl Purpose {
             Purpose::LiverInjury => 6,
             Purpose::Surgery => 7,
             Purpose::FollowUp => 8,
-            Purpose::Conditioning(p) => 16 + p.index() as u64,
+            Purpose::Conditioning(p) => conditioning_stream_id(p.key()),
         }
     }
 
@@ -92,10 +99,52 @@ impl Purpose {
                 (0, 0)
             }
             // Five words: complication uniform, growth normal, and the gamma sampler's
-            // normal and uniform, with a word to spare for a rejection.
-            Purpose::Conditioning(p) => (12 + 5 * p.index(), 5),
+            // normal and uniform, with a word to spare for a rejection. Procedures added since
+            // the primary words were all taken draw from their reserved region only.
+            Purpose::Conditioning(p) => legacy_conditioning(p.key()).map_or((0, 0), |l| (l.1, 5)),
         }
     }
+}
+
+/// The FLR-conditioning procedures whose streams were laid out by position before ids were
+/// derived from keys: (key, purpose id, first primary word of the five-word slot). Never edit an
+/// entry (it would change every published result that uses the procedure); never add one (the
+/// primary words are all taken; a new procedure gets [`hashed_stream_id`]).
+pub const LEGACY_CONDITIONING: [(&str, u64, usize); 4] = [
+    ("pve", 16, 12),
+    ("pve4", 17, 17),
+    ("pvl", 18, 22),
+    ("alpps", 19, 27),
+];
+
+fn legacy_conditioning(key: &str) -> Option<(u64, usize)> {
+    LEGACY_CONDITIONING
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|&(_, id, first)| (id, first))
+}
+
+/// The purpose id of the conditioning procedure with scenario key `key`: its legacy id, or one
+/// hashed from the key.
+pub fn conditioning_stream_id(key: &str) -> u64 {
+    legacy_conditioning(key).map_or_else(|| hashed_stream_id("conditioning", key), |l| l.0)
+}
+
+/// Hashed purpose ids lie in `[2^20, 2^21)`: far above the fixed small ids (below 2^5), and low
+/// enough that a reserved region, which starts at ChaCha block `(id + 1) << 36`, stays within
+/// the 64-bit block counter with room for 2^36 blocks.
+const HASHED_ID_BITS: u32 = 20;
+
+/// A stable purpose id from a kind ("conditioning") and a key ("lvd"): FNV-1a of
+/// `kind:key`, mixed, folded into `[2^20, 2^21)`. A pure function of the two strings, fixed
+/// forever (the golden tests pin it). Two keys could collide (about one chance in 2^20 per
+/// pair); a test checks that the procedures' ids are all different.
+pub fn hashed_stream_id(kind: &str, key: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.bytes().chain([b':']).chain(key.bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    (1 << HASHED_ID_BITS) | (mix64(h) & ((1 << HASHED_ID_BITS) - 1))
 }
 
 /// The run-wide part of every stream key: master seed and parameter draw.
@@ -402,6 +451,7 @@ mod tests {
                 Purpose::Demographics,
                 Purpose::Surgery,
                 Purpose::Conditioning(Procedure::Pve),
+                Purpose::Conditioning(Procedure::Lvd),
             ] {
                 let (_, len) = purpose.slot();
                 let mut s = streams.stream(purpose);
@@ -417,6 +467,93 @@ mod tests {
             }
         }
     }
+
+    /// Protects the key-derived stream ids: the four procedures of the first releases keep the
+    /// ids and slots their place in the list gave them (16 + i, words 12 + 5i), whatever the
+    /// list is now; every procedure's id differs from every other purpose's; a new procedure's
+    /// id is the hash of its key alone, in the hashed range, and its stream is its reserved
+    /// region of the keyed stream.
+    #[test]
+    fn procedure_streams_are_named_by_their_keys() {
+        for (i, key) in ["pve", "pve4", "pvl", "alpps"].into_iter().enumerate() {
+            let p = Procedure::from_key(key).unwrap();
+            let purpose = Purpose::Conditioning(p);
+            assert_eq!(purpose.id(), 16 + i as u64, "{key}");
+            assert_eq!(purpose.slot(), (12 + 5 * i, 5), "{key}");
+            assert_eq!(LEGACY_CONDITIONING[i].0, key);
+        }
+        let lvd = Purpose::Conditioning(Procedure::Lvd);
+        assert_eq!(lvd.id(), hashed_stream_id("conditioning", "lvd"));
+        assert_eq!(
+            lvd.id(),
+            LVD_STREAM_ID,
+            "the hash of a key must never change"
+        );
+        assert_eq!(lvd.slot(), (0, 0));
+        let mut ids: Vec<u64> = (1..=8).collect();
+        for p in Procedure::ALL {
+            let id = Purpose::Conditioning(p).id();
+            assert_eq!(id, conditioning_stream_id(p.key()));
+            if LEGACY_CONDITIONING.iter().all(|l| l.0 != p.key()) {
+                assert!((1 << 20..1 << 21).contains(&id), "{p:?}: {id}");
+            }
+            ids.push(id);
+        }
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "two purposes share a stream id");
+        // A procedure yet to be added: its id depends on its key only, and moves no other.
+        let new = hashed_stream_id("conditioning", "some_future_procedure");
+        assert!((1 << 20..1 << 21).contains(&new));
+        assert!(!ids.contains(&new));
+        assert_eq!(conditioning_stream_id("alpps"), 19);
+    }
+
+    /// The words after the hashed id's reserved region start are those of the keyed stream.
+    #[test]
+    fn a_hashed_procedure_draws_its_reserved_region() {
+        let key = StreamKey::new(31, 1);
+        for patient in [0u64, 5, u64::MAX] {
+            let streams = PatientStreams::new(&key, patient);
+            let got = take(
+                &mut streams.stream(Purpose::Conditioning(Procedure::Lvd)),
+                40,
+            );
+            let mut whole = key.rng(patient);
+            whole.set_word_pos(((LVD_STREAM_ID + 1) as u128) << 40);
+            let want: Vec<u64> = (0..40).map(|_| whole.next_u64()).collect();
+            assert_eq!(got, want, "patient {patient}");
+        }
+    }
+
+    /// Golden words of two procedure streams: ALPPS (a slot, then its reserved region) and LVD
+    /// (a hashed reserved region). A procedure added anywhere, or the list reordered, must leave
+    /// both unchanged; if this fails, published ALPPS or LVD results change.
+    #[test]
+    fn golden_words_of_the_procedure_streams() {
+        let k = StreamKey::new(20261127, 0);
+        let s = PatientStreams::new(&k, 3);
+        let alpps = take(&mut s.stream(Purpose::Conditioning(Procedure::Alpps)), 6);
+        let lvd = take(&mut s.stream(Purpose::Conditioning(Procedure::Lvd)), 3);
+        assert_eq!(alpps, GOLDEN_ALPPS, "got {alpps:?}");
+        assert_eq!(lvd, GOLDEN_LVD, "got {lvd:?}");
+    }
+
+    const LVD_STREAM_ID: u64 = 1_739_178;
+    const GOLDEN_ALPPS: [u64; 6] = [
+        8642475977754615187,
+        10160618976614405213,
+        8026173633203975441,
+        3966064592527871393,
+        18324620815050737954,
+        11298599140102082827,
+    ];
+    const GOLDEN_LVD: [u64; 3] = [
+        2490797528022251086,
+        562429171349789946,
+        13988282218959573154,
+    ];
 
     /// Golden values: pin the stream layout and the generator. If this fails, every published
     /// result of remnant changes; bump the major version and say so in the changelog.

@@ -18,7 +18,7 @@ const MAX_STEP_WEEKS: f64 = 104.0;
 /// Longest ALPPS interstage interval, days (a limit of plausibility).
 const MAX_INTERSTAGE_DAYS: f64 = 120.0;
 /// The step names, for messages.
-const STEPS: &str = "chemotherapy, restage, pve, pve4, pvl, alpps_stage1, alpps_stage2, \
+const STEPS: &str = "chemotherapy, restage, pve, pve4, pvl, lvd, alpps_stage1, alpps_stage2, \
 two_stage_first, two_stage_second, resect, ablate, primary, adjuvant, wait";
 
 impl Validator<'_> {
@@ -420,7 +420,7 @@ impl Validator<'_> {
                     open = None;
                     second = Some(j);
                 }
-                "pve" | "pve4" | "pvl" => occlusion = true,
+                "pve" | "pve4" | "pvl" | "lvd" => occlusion = true,
                 _ => {}
             }
         }
@@ -447,7 +447,7 @@ impl Validator<'_> {
                 "until",
             ],
             "restage" | "ablate" | "alpps_stage2" | "two_stage_second" => &[],
-            "pve" | "pve4" | "pvl" => &[
+            "pve" | "pve4" | "pvl" | "lvd" => &[
                 "weeks",
                 "on_insufficient_growth",
                 "rescue_days",
@@ -545,7 +545,7 @@ impl Validator<'_> {
             let Some(p) = Procedure::from_key(name) else {
                 return v.err(
                     &k(field),
-                    format!("must be one of pve, pve4, pvl, alpps (got {name:?})"),
+                    format!("must be one of pve, pve4, pvl, lvd, alpps (got {name:?})"),
                 );
             };
             if !procedures.iter().any(|m| m.procedure == p) {
@@ -655,7 +655,7 @@ impl Validator<'_> {
             }
             "restage" => Step::Restage,
             "ablate" => Step::Ablate,
-            "pve" | "pve4" | "pvl" => {
+            "pve" | "pve4" | "pvl" | "lvd" => {
                 let procedure = procedure_ref(self, "step", kind)?;
                 let rule = match st.on_insufficient_growth.as_deref() {
                     None | Some("drop_out") => {
@@ -694,7 +694,7 @@ impl Validator<'_> {
             "two_stage_first" => {
                 let name = st.procedure.as_deref().unwrap_or("pve");
                 if name == "alpps" {
-                    return self.err(&k("procedure"), "must be a portal occlusion (pve, pve4 or pvl); for ALPPS use the alpps_stage1 step");
+                    return self.err(&k("procedure"), "must be a portal occlusion (pve, pve4, pvl or lvd); for ALPPS use the alpps_stage1 step");
                 }
                 Step::FirstStage {
                     staged: Staged::TwoStage,
