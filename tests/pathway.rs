@@ -448,3 +448,40 @@ fn ablation_and_synchronous_comparisons() {
         l.exp()
     );
 }
+
+/// Regression (a bundled conclusion turned on it): the second stage of ALPPS and of a two-stage
+/// hepatectomy was an anatomical resection without ablation whatever the strategy said, so a
+/// patient whose first stage was skipped (one stage sufficed) was judged for the second stage
+/// by another policy than the one that found them ready: more than half of them then left
+/// without any operation. The second stage takes its first stage's surgical approach.
+#[test]
+fn a_skipped_first_stage_leaves_a_second_stage_the_strategy_can_do() {
+    let m = model("scenarios/alpps-vs-two-stage.toml");
+    let key = StreamKey::new(20261127, 0);
+    for (s, pathway) in m.pathways.iter().enumerate() {
+        let Some(first) = pathway
+            .steps
+            .iter()
+            .position(|st| matches!(st, remnant::model::pathway::Step::FirstStage { .. }))
+        else {
+            continue;
+        };
+        let (mut skipped, mut unoperated) = (0u64, 0u64);
+        for index in 0..20_000 {
+            let streams = PatientStreams::new(&key, index);
+            let p = m.base.patient(index, &streams);
+            let draws = m.draws(&p, &streams);
+            let c = m.course(&p, s, &draws, &streams);
+            if c.skipped >> first & 1 == 1 {
+                skipped += 1;
+                unoperated += (c.operations == 0 && c.exit != Exit::Death) as u64;
+            }
+        }
+        assert!(skipped > 500, "{}: too few skipped first stages ({skipped})", pathway.name);
+        assert!(
+            pct(unoperated, skipped) < 2.0,
+            "{}: {unoperated} of {skipped} with a skipped first stage had no operation",
+            pathway.name
+        );
+    }
+}

@@ -329,10 +329,29 @@ impl Validator<'_> {
                     format!("must list 1 to {MAX_STEPS} steps (got {})", raw_steps.len()),
                 );
             }
-            let mut steps = Vec::with_capacity(raw_steps.len());
+            let mut steps: Vec<Step> = Vec::with_capacity(raw_steps.len());
             for (j, st) in raw_steps.iter().enumerate() {
                 let sk = format!("{key}.steps[{j}]");
-                steps.push(self.step(&sk, st, regimens, procedures, max_cycles)?);
+                let mut step = self.step(&sk, st, regimens, procedures, max_cycles)?;
+                // A second stage without its own approach takes its first stage's (or its
+                // portal occlusion's): the strategy's policy, not a fixed one.
+                if let Step::Resect {
+                    approach,
+                    second_stage: true,
+                } = &mut step
+                {
+                    let own = st.policy.is_some() || st.ablation.is_some() || st.dlm.is_some();
+                    let first = steps.iter().rev().find_map(|earlier| match earlier {
+                        Step::FirstStage { approach, .. } | Step::Conditioning { approach, .. } => {
+                            Some(*approach)
+                        }
+                        _ => None,
+                    });
+                    if let (false, Some(first)) = (own, first) {
+                        *approach = first;
+                    }
+                }
+                steps.push(step);
             }
             self.staged_sequence(&key, raw_steps)?;
             let liver = steps.iter().any(|x| {
@@ -446,7 +465,8 @@ impl Validator<'_> {
                 "cycles",
                 "until",
             ],
-            "restage" | "ablate" | "alpps_stage2" | "two_stage_second" => &[],
+            "restage" | "ablate" => &[],
+            "alpps_stage2" | "two_stage_second" => &["policy", "ablation", "dlm"],
             "pve" | "pve4" | "pvl" | "lvd" => &[
                 "weeks",
                 "on_insufficient_growth",
@@ -704,11 +724,7 @@ impl Validator<'_> {
                 }
             }
             "alpps_stage2" | "two_stage_second" => Step::Resect {
-                approach: Approach {
-                    policy: ResectionPolicy::Anatomical,
-                    ablation: AblationUse::Never,
-                    dlm: DlmPolicy::ResectBlind,
-                },
+                approach: approach(self)?,
                 second_stage: true,
             },
             "resect" => Step::Resect {
