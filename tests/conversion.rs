@@ -325,3 +325,51 @@ fn recurrence_in_segment_vi_spares_liver_by_policy() {
     let chemo = row(timing, "strategy", "chemotherapy first 6 cycles");
     assert_eq!(timing.real("median_cycles_resected", chemo), Some(6.0));
 }
+
+/// Protects a regimen's own cycle length: CAPOX (3-week cycles) runs, a patient resected after
+/// N cycles of it has been treated for 3N weeks, and its response under continuous treatment
+/// reaches its best at a whole number of 3-week restaging intervals.
+#[test]
+fn a_three_weekly_regimen_runs_on_its_own_cycle() {
+    let text = std::fs::read_to_string("scenarios/default.toml").unwrap().replacen(
+        "regimen_ras_wild_type = \"folfox_anti_egfr\"\nregimen_ras_mutant = \"folfox_bev\"",
+        "regimen_ras_wild_type = \"capox\"\nregimen_ras_mutant = \"capox\"",
+        1,
+    );
+    let s = Scenario::parse("capox.toml", &text).unwrap();
+    let Study::Pathway(m) = &s.study else {
+        panic!("a pathway study")
+    };
+    let capox = m.base.regimens.iter().position(|r| r.name == "capox").unwrap();
+    assert_eq!(m.base.regimens[capox].weeks_per_cycle, 3.0);
+    let key = StreamKey::new(3, 0);
+    let mut resected = 0;
+    for index in 0..3000 {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.base.patient(index, &streams);
+        let draws = m.draws(&p, &streams);
+        let c = m.course(&p, 0, &draws, &streams);
+        if c.extent.is_some() {
+            resected += 1;
+            assert!(
+                c.last_operation_weeks >= 3.0 * c.cycles as f64 - 1e-9,
+                "{} cycles of CAPOX in {} weeks",
+                c.cycles,
+                c.last_operation_weeks
+            );
+        }
+        let r = m.base.response(&p, &m.base.regimens[capox], None);
+        assert_eq!(r.nadir_cycle % m.base.restaging.every_cycles, 0);
+    }
+    assert!(resected > 300, "too few resections after CAPOX: {resected}");
+    let tally = simulate(m, 3, 3000, 1000);
+    let tables = report::tables(&s, m, &tally);
+    let response = table(&tables, "response");
+    let weeks = response
+        .real(
+            "median_weeks_to_best_response",
+            row(response, "regimen", "capox"),
+        )
+        .unwrap();
+    assert_eq!(weeks % 12.0, 0.0, "best response at a 12-week restaging: {weeks}");
+}

@@ -1,12 +1,16 @@
 //! Conversion chemotherapy regimens: what each does to the tumours and to the liver.
 //!
 //! FOLFOX (oxaliplatin), FOLFIRI (irinotecan) and FOLFOXIRI (both), each optionally with
-//! bevacizumab or, for RAS wild-type tumours only, an anti-EGFR antibody; 2-week cycles.
+//! bevacizumab or, for RAS wild-type tumours only, an anti-EGFR antibody, in 2-week cycles;
+//! CAPOX (capecitabine and oxaliplatin) in 3-week cycles. A cycle's length is the regimen's.
 
 use super::tumour::DrugEffect;
 
-/// Weeks per cycle (2-week cycles of FOLFOX, FOLFIRI and FOLFOXIRI).
+/// Weeks per cycle of a regimen that does not say (the 2-week cycles of FOLFOX, FOLFIRI and
+/// FOLFOXIRI), and of the hypertrophy study's liver groups.
 pub const WEEKS_PER_CYCLE: f64 = super::liver::WEEKS_PER_CYCLE;
+/// The default of `weeks_per_cycle` in a regimen.
+pub const DEFAULT_WEEKS_PER_CYCLE: f64 = WEEKS_PER_CYCLE;
 
 /// A regimen's drugs, which decide the kind of liver injury and who may receive it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub struct Regimen {
     pub kd_per_week: f64,
     /// Resistance rate λ, per week (population median).
     pub lambda_per_week: f64,
+    /// Weeks per cycle: the regimen's schedule (2 for FOLFOX, 3 for CAPOX).
+    pub weeks_per_cycle: f64,
 }
 
 impl Regimen {

@@ -22,7 +22,7 @@
 
 use rand::Rng;
 
-use super::chemotherapy::{Regimen, Washout, WEEKS_PER_CYCLE};
+use super::chemotherapy::{Regimen, Washout};
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
 use super::injury::{InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
@@ -461,7 +461,7 @@ impl ConversionModel {
         trace: Option<&mut [f64]>,
     ) -> ResponseProfile {
         self.response_from(p, regimen, trace, |c| {
-            self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE)
+            self.scan(p, regimen, c as f64 * regimen.weeks_per_cycle)
         })
     }
 
@@ -477,7 +477,7 @@ impl ConversionModel {
         let regimen = &self.regimens[regimen_index];
         self.response_from(p, regimen, trace, |c| {
             cache.scan(regimen_index, c, || {
-                self.scan(p, regimen, c as f64 * WEEKS_PER_CYCLE)
+                self.scan(p, regimen, c as f64 * regimen.weeks_per_cycle)
             })
         })
     }

@@ -587,6 +587,13 @@ struct Track {
 }
 
 impl Track {
+    /// Cycles of a 2-week regimen with the same weeks of treatment: the liver-injury hazards are
+    /// per such cycle (assumption: a 3-week CAPOX cycle carries 130 mg/m² of oxaliplatin where a
+    /// 2-week FOLFOX cycle carries 85, the same dose per week).
+    fn dose_cycles(&self) -> f64 {
+        self.on_weeks / WEEKS_PER_CYCLE
+    }
+
     /// Nothing given, nothing done, no liver (the start of a course is this with the patient's
     /// liver and lesions; also the placeholder of fixed-size caches).
     fn empty() -> Track {
@@ -894,7 +901,7 @@ impl PathwayModel {
         let regimen = &self.base.regimens[r];
         let t = &p.tumours;
         let effect = regimen.effect(t.kd_patient, t.lambda_patient);
-        let on = cycles as f64 * WEEKS_PER_CYCLE;
+        let on = cycles as f64 * regimen.weeks_per_cycle;
         track.kill += kill_factor(effect.kd, effect.lambda, track.on_weeks + on)
             - kill_factor(effect.kd, effect.lambda, track.on_weeks);
         track.on_weeks += on;
@@ -1052,7 +1059,7 @@ impl PathwayModel {
     fn injury_now(&self, p: &ConversionPatient, track: &Track) -> Injury {
         self.base.injury.state(
             track.drugs,
-            track.cycles as f64,
+            track.dose_cycles(),
             track.weeks - track.last_dose_weeks,
             &p.susceptibility,
         )
@@ -1067,7 +1074,7 @@ impl PathwayModel {
             .max(p.base.safe_sflr);
         let injury = m.injury.state(
             track.drugs,
-            track.cycles as f64,
+            track.dose_cycles(),
             track.weeks + ahead - track.last_dose_weeks,
             &p.susceptibility,
         );
@@ -1362,9 +1369,10 @@ impl PathwayModel {
             (true, Some(r)) => {
                 // Chemotherapy continues during the wait (it does not reduce hypertrophy:
                 // van Lienden 2013).
-                let cycles = (weeks / WEEKS_PER_CYCLE).floor() as u32;
+                let per = self.base.regimens[r].weeks_per_cycle;
+                let cycles = (weeks / per).floor() as u32;
                 self.give(p, r, cycles, track);
-                track.weeks += weeks - cycles as f64 * WEEKS_PER_CYCLE;
+                track.weeks += weeks - cycles as f64 * per;
             }
             _ => track.weeks += weeks,
         }

@@ -10,7 +10,6 @@ use super::{conversion_plots as cp, tables, ReportError};
 use crate::engine::accumulators::{ExactSum, Histogram};
 use crate::engine::conversion::{BurdenTally, ResponseTally, SpiderTrace, DEPTH_GRID_PCT};
 use crate::engine::tally::CohortTally;
-use crate::model::chemotherapy::WEEKS_PER_CYCLE;
 use crate::model::conversion::ConversionModel;
 use crate::model::imaging::Response;
 
@@ -109,9 +108,9 @@ pub fn response(m: &ConversionModel, responses: &[ResponseTally]) -> Table {
             "median_weeks_to_best_response",
             nadir.map(|(m, lo, hi)| {
                 (
-                    m * WEEKS_PER_CYCLE,
-                    lo * WEEKS_PER_CYCLE,
-                    hi * WEEKS_PER_CYCLE,
+                    m * regimen.weeks_per_cycle,
+                    lo * regimen.weeks_per_cycle,
+                    hi * regimen.weeks_per_cycle,
                 )
             }),
         );
@@ -235,20 +234,23 @@ pub(crate) fn response_plots(
     }
 
     if !spider.is_empty() {
-        let every = m.restaging.every_cycles as f64 * WEEKS_PER_CYCLE;
+        let every = m.restaging.every_cycles as f64;
         let lines: Vec<cp::SpiderLine> = spider
             .iter()
             .map(|s| {
+                let weeks = every * m.regimens[s.regimen].weeks_per_cycle;
                 let mut x = vec![0.0];
                 let mut y = vec![0.0];
                 for (j, c) in s.change_pct.iter().enumerate() {
-                    x.push((j + 1) as f64 * every);
+                    x.push((j + 1) as f64 * weeks);
                     y.push(*c);
                 }
                 cp::SpiderLine {
                     x,
                     y,
-                    progressed_at: s.progression_cycle.map(|c| c as f64 * WEEKS_PER_CYCLE),
+                    progressed_at: s
+                        .progression_cycle
+                        .map(|c| c as f64 * m.regimens[s.regimen].weeks_per_cycle),
                 }
             })
             .collect();

@@ -9,7 +9,7 @@ use super::raw::{self, RawCycles, RawParam, RawScenario};
 use super::{
     closed, positive, Range, Result, RunSettings, StudyKind, Validator, PROBABILITY, SHARE_PCT,
 };
-use crate::model::chemotherapy::{Drugs, Regimen, Washout};
+use crate::model::chemotherapy::{Drugs, Regimen, Washout, DEFAULT_WEEKS_PER_CYCLE};
 use crate::model::conversion::{
     ConversionModel, RestagingSchedule, Timing, TimingStrategy, MAX_CYCLES, MAX_REGIMENS,
     MAX_TARGETS,
@@ -510,11 +510,22 @@ impl Validator<'_> {
             &r.lambda_per_week,
             closed(0.0, 5.0),
         )?;
+        let weeks_per_cycle = match r.weeks_per_cycle {
+            None => DEFAULT_WEEKS_PER_CYCLE,
+            Some(w) if [1.0, 2.0, 3.0, 4.0].contains(&w) => w,
+            Some(w) => {
+                return self.err(
+                    &format!("{key}.weeks_per_cycle"),
+                    format!("must be 1, 2, 3 or 4 weeks (got {w}): 2 for FOLFOX or FOLFIRI, 3 for CAPOX"),
+                )
+            }
+        };
         Ok(Regimen {
             name: name.to_owned(),
             drugs,
             kd_per_week,
             lambda_per_week,
+            weeks_per_cycle,
         })
     }
 
@@ -938,6 +949,7 @@ mod tests {
         assert_eq!(
             regimens,
             [
+                "capox",
                 "folfiri",
                 "folfox",
                 "folfox_anti_egfr",
@@ -1072,12 +1084,12 @@ mod tests {
         let text = edit(
             DEFAULT,
             "regimen_ras_mutant = \"folfox_bev\"\nconditioning",
-            "regimen_ras_mutant = \"capox\"\nconditioning",
+            "regimen_ras_mutant = \"irinox\"\nconditioning",
         );
         let (key, line, message) = error(&text);
         assert_eq!(key, "strategies[4].regimen_ras_mutant");
-        assert_eq!(line, line_of(&text, "\"capox\""));
-        assert!(message.contains("one of folfiri, folfox,"), "{message}");
+        assert_eq!(line, line_of(&text, "\"irinox\""));
+        assert!(message.contains("one of capox, folfiri, folfox,"), "{message}");
     }
 
     #[test]
@@ -1223,7 +1235,7 @@ mod tests {
 
     #[test]
     fn prior_chemotherapy_names_a_declared_regimen_and_belongs_to_pathway() {
-        let block = "[cohort.prior_chemotherapy]\nregimen = \"capox\"\ncycles = { value = 6, source = \"s\" }\nweeks_since_last = { value = 8, source = \"s\" }\n\n";
+        let block = "[cohort.prior_chemotherapy]\nregimen = \"irinox\"\ncycles = { value = 6, source = \"s\" }\nweeks_since_last = { value = 8, source = \"s\" }\n\n";
         let text = edit(
             DEFAULT,
             "[cohort.tumours]\n",
@@ -1231,9 +1243,9 @@ mod tests {
         );
         let (key, line, message) = error(&text);
         assert_eq!(key, "cohort.prior_chemotherapy.regimen");
-        assert_eq!(line, line_of(&text, "\"capox\""));
-        assert!(message.contains("one of folfiri, folfox,"), "{message}");
-        let ok = text.replace("\"capox\"", "\"folfox\"");
+        assert_eq!(line, line_of(&text, "\"irinox\""));
+        assert!(message.contains("one of capox, folfiri, folfox,"), "{message}");
+        let ok = text.replace("\"irinox\"", "\"folfox\"");
         let s = Scenario::parse("x.toml", &ok).unwrap();
         let Study::Pathway(m) = &s.study else {
             panic!("a pathway study")
@@ -1243,7 +1255,7 @@ mod tests {
         let hypertrophy = edit(
             WINDOWS,
             "[cohort.remnant]\n",
-            &format!("{}[cohort.remnant]\n", block.replace("capox", "folfox")),
+            &format!("{}[cohort.remnant]\n", block.replace("irinox", "folfox")),
         );
         let (key, _, message) = error(&hypertrophy);
         assert_eq!(key, "cohort.prior_chemotherapy");

@@ -301,6 +301,8 @@ pub struct RawRegimen {
     pub drugs: Vec<String>,
     pub kd_per_week: RawParam,
     pub lambda_per_week: RawParam,
+    /// Weeks per cycle: 2 (FOLFOX, FOLFIRI, the default) or 3 (CAPOX/XELOX).
+    pub weeks_per_cycle: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
