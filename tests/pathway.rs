@@ -485,3 +485,27 @@ fn a_skipped_first_stage_leaves_a_second_stage_the_strategy_can_do() {
         );
     }
 }
+
+/// Protects cohort selection by the remnant in a clinical study: every patient of the bundled
+/// PVE / LVD / ALPPS comparison has a left liver of 20-25% of the standardized volume (and is
+/// initially unresectable), and a range the cohort cannot fill is refused at load, at its key,
+/// instead of drawing to the limit for every patient.
+#[test]
+fn a_cohort_selected_by_its_left_liver_is_within_the_range() {
+    let m = model("scenarios/pve-alpps-lvd.toml");
+    let key = StreamKey::new(5, 0);
+    for index in 0..500 {
+        let p = m.base.patient(index, &PatientStreams::new(&key, index));
+        let sflr = remnant::model::conversion::left_liver_sflr_pct(&p.base, &p.segment_ml);
+        assert!((20.0..=25.0).contains(&sflr), "patient {index}: {sflr}");
+        assert!(!p.selection_missed && !p.resectable_at_diagnosis);
+    }
+    let text = std::fs::read_to_string("scenarios/pve-alpps-lvd.toml")
+        .unwrap()
+        .replace("left_liver_sflr_pct = [20, 25]", "left_liver_sflr_pct = [95, 100]");
+    let e = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("cohort.left_liver_sflr_pct") && e.contains("cannot be filled"),
+        "{e}"
+    );
+}

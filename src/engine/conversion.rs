@@ -34,7 +34,8 @@ pub struct BurdenTally {
     pub extrahepatic_occult: u64,
     pub resectable_at_diagnosis: u64,
     pub selection_tries: ExactSum,
-    /// Patients kept although no initially unresectable burden was found in the allowed tries.
+    /// Patients kept although the selection (initially unresectable, the left liver's range)
+    /// was not met in the allowed draws.
     pub selection_exhausted: u64,
 }
 
@@ -78,9 +79,7 @@ impl BurdenTally {
         b.extrahepatic_occult += (t.extrahepatic_mm > 0.0) as u64;
         b.resectable_at_diagnosis += p.resectable_at_diagnosis as u64;
         b.selection_tries.add(p.selection_tries as f64);
-        b.selection_exhausted += (p.selection_tries
-            >= crate::model::conversion::MAX_SELECTION_TRIES
-            && p.resectable_at_diagnosis) as u64;
+        b.selection_exhausted += p.selection_missed as u64;
     }
 }
 

@@ -107,6 +107,9 @@ pub struct ConversionModel {
     pub prior_chemotherapy: Option<PriorChemotherapy>,
     /// Keep only patients not resectable at diagnosis (the initially unresectable population).
     pub initially_unresectable: bool,
+    /// Keep only patients whose left liver (segments I–IV, the remnant of a right
+    /// hepatectomy) is within this range of the standardized liver volume, percent.
+    pub left_liver_sflr_pct: Option<(f64, f64)>,
     pub regimens: Vec<Regimen>,
     pub restaging: RestagingSchedule,
     pub washout: Washout,
@@ -142,6 +145,8 @@ pub struct ConversionPatient {
     pub selection_tries: u32,
     /// Whether the patient was resectable at diagnosis.
     pub resectable_at_diagnosis: bool,
+    /// Kept although the selection was not met in the allowed draws.
+    pub selection_missed: bool,
     /// Target lesions (indices of visible lesions), largest first.
     pub targets: [u8; MAX_TARGETS],
     pub n_targets: u8,
@@ -254,11 +259,9 @@ impl ConversionModel {
         // Selection on unresectability draws the whole patient again (anatomy, liver and
         // tumours together), so the selected cohort follows the joint law given unresectable:
         // small remnants are as over-represented among them as they are in clinic.
-        let max_tries = if self.initially_unresectable {
-            MAX_SELECTION_TRIES
-        } else {
-            1
-        };
+        let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
+        let max_tries = if selecting { MAX_SELECTION_TRIES } else { 1 };
+        let mut outside_range;
         let mut own = CohortStreams::new(streams);
         let mut rng = streams.stream(Purpose::Tumours);
         let mut tumours = Tumours::default();
@@ -275,7 +278,17 @@ impl ConversionModel {
             );
             self.burden
                 .draw_visible(&segment_ml, &mut rng, &mut tumours);
+            // The remnant first: it is cheap to check and, when a range is asked, rejects most.
+            outside_range = self
+                .left_liver_sflr_pct
+                .is_some_and(|(lo, hi)| !(lo..=hi).contains(&left_liver_sflr_pct(&base, &segment_ml)));
             if tries >= max_tries {
+                break (base, segment_ml);
+            }
+            if outside_range {
+                continue;
+            }
+            if !self.initially_unresectable {
                 break (base, segment_ml);
             }
             resectable_at_diagnosis = self.resectable_at_diagnosis(&base, &segment_ml, &tumours);
@@ -362,6 +375,8 @@ impl ConversionModel {
             susceptibility,
             draws,
             selection_tries: tries,
+            selection_missed: outside_range
+                || (tries >= MAX_SELECTION_TRIES && resectable_at_diagnosis),
             resectable_at_diagnosis,
             targets,
             n_targets,
@@ -548,6 +563,12 @@ impl ConversionModel {
         }
         profile
     }
+}
+
+/// The left liver (segments I–IV) as a percentage of the standardized liver volume: the sFLR
+/// of a right hepatectomy at baseline.
+pub fn left_liver_sflr_pct(base: &Patient, segment_ml: &[f64; SEGMENTS]) -> f64 {
+    100.0 * segment_ml[..4].iter().sum::<f64>() / base.stlv_ml
 }
 
 /// (KD/λ)(1 − e^(−λ·t)): the log-kill of the TGI law after t weeks on treatment, per unit of a

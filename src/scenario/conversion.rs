@@ -160,6 +160,20 @@ impl Validator<'_> {
             }
         };
         let procedures = self.procedures(&raw.procedures)?;
+        let left_liver_sflr_pct = match &c.left_liver_sflr_pct {
+            None => None,
+            Some(range) => match range[..] {
+                [lo, hi] if lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < hi && hi <= 100.0 => {
+                    Some((lo, hi))
+                }
+                _ => {
+                    return self.err(
+                        "cohort.left_liver_sflr_pct",
+                        format!("must be [low, high] with 0 <= low < high <= 100, percent of the standardized liver volume (got {range:?})"),
+                    )
+                }
+            },
+        };
 
         let model = ConversionModel {
             cohort,
@@ -169,6 +183,7 @@ impl Validator<'_> {
             obesity_share,
             prior_chemotherapy,
             initially_unresectable,
+            left_liver_sflr_pct,
             regimens,
             restaging,
             washout,
@@ -180,7 +195,35 @@ impl Validator<'_> {
             procedures,
             conditioning_weeks,
         };
+        self.selection_can_be_filled(&run, &model)?;
         Ok((run, model))
+    }
+
+    /// A selection by the left liver's size that the cohort can hardly meet is refused at load
+    /// (instead of drawing up to the limit for every patient and keeping misses): 200 pilot
+    /// patients, of whom at most 2% may miss.
+    fn selection_can_be_filled(&self, run: &RunSettings, m: &ConversionModel) -> Result<()> {
+        let Some((lo, hi)) = m.left_liver_sflr_pct else {
+            return Ok(());
+        };
+        const PILOT: u64 = 200;
+        let key = crate::random::StreamKey::new(run.seed, u32::MAX);
+        let missed = (0..PILOT)
+            .filter(|&i| {
+                m.patient(i, &crate::random::PatientStreams::new(&key, i))
+                    .selection_missed
+            })
+            .count() as u64;
+        if missed * 50 > PILOT {
+            return self.err(
+                "cohort.left_liver_sflr_pct",
+                format!(
+                    "[{lo}, {hi}] cannot be filled: {missed} of {PILOT} pilot patients had no left liver in that range (with the cohort's other selection) in {} draws each; widen the range or change the cohort",
+                    crate::model::conversion::MAX_SELECTION_TRIES
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// A key a conversion (or pathway) study needs is missing.

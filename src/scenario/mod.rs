@@ -1751,6 +1751,7 @@ impl Validator<'_> {
         let m = &raw.model;
         let present = [
             ("cohort.selection", c.selection.is_some()),
+            ("cohort.left_liver_sflr_pct", c.left_liver_sflr_pct.is_some()),
             ("cohort.obesity_share", c.obesity_share.is_some()),
             ("cohort.tumours", c.tumours.is_some()),
             ("cohort.biology", c.biology.is_some()),

@@ -111,8 +111,11 @@ pub struct RawCohort {
     pub remnant: RawRemnant,
     pub prior_hepatectomy: Option<RawPriorHepatectomy>,
     pub liver_groups: Vec<RawLiverGroup>,
-    /// Conversion study only: `initially_unresectable` or `all`.
+    /// Pathway study only: `initially_unresectable` or `all`.
     pub selection: Option<String>,
+    /// Pathway study only: keep patients whose left liver (segments I–IV) is this share of
+    /// the standardized liver volume, percent, `[low, high]`.
+    pub left_liver_sflr_pct: Option<Vec<f64>>,
     /// Conversion study only.
     pub obesity_share: Option<RawParam>,
     pub tumours: Option<RawTumours>,
