@@ -558,9 +558,10 @@ fn a_pathway_run_writes_survival_tables_plots_and_patient_rows() {
     let rows = ParquetReader::new(file).finish().unwrap();
     assert_eq!(rows.height(), 500 * 3);
     // Deaths within 5 years of the first strategy, from the patient rows and from the curve.
-    let strategy = rows.column("strategy").unwrap().str().unwrap();
+    let text = |name: &str| rows.column(name).unwrap().cast(&DataType::String).unwrap();
+    let (strategy, cause) = (text("strategy"), text("death_cause"));
+    let (strategy, cause) = (strategy.str().unwrap(), cause.str().unwrap());
     let months = rows.column("death_months").unwrap().f64().unwrap();
-    let cause = rows.column("death_cause").unwrap().str().unwrap();
     let dead = (0..rows.height())
         .filter(|&i| {
             strategy.get(i) == Some("ALPPS")

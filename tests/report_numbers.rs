@@ -155,7 +155,10 @@ fn a_mean_or_share_over_nobody_is_null_not_zero() {
     );
     let df = read_parquet(&out.join("perioperative.parquet"));
     let conditioned = reals(&df, "conditioned");
-    assert!(conditioned.iter().all(|&c| c == Some(0.0)), "{conditioned:?}");
+    assert!(
+        conditioned.iter().all(|&c| c == Some(0.0)),
+        "{conditioned:?}"
+    );
     for col in [
         "mean_kgr_pct_per_week",
         "mean_kgr_pct_per_week_lo95",
@@ -208,7 +211,14 @@ fn survivors_are_censored_at_the_horizon_exactly_in_the_patient_table() {
         .bool()
         .unwrap()
         .clone();
-    let cause = rows.column("death_cause").unwrap().str().unwrap().clone();
+    let cause = rows
+        .column("death_cause")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
     let (mut alive, mut dead) = (0, 0);
     for i in 0..rows.height() {
         let m = months.get(i).unwrap();
@@ -250,5 +260,120 @@ fn patient_table_bytes_are_the_same_for_1_and_3_threads() {
             files.push(fs::read(out.join("patients.parquet")).unwrap());
         }
         assert!(files[0] == files[1], "{scenario}: patients.parquet differs");
+    }
+}
+
+/// The patient tables are data, not text: booleans are booleans, categories are Enums of fixed
+/// levels, a value that does not apply is null (never "none" or 0), and every clinical study
+/// (the timing study of the default scenario among them) starts every row with the same
+/// baseline columns, the same for one patient under every strategy.
+#[test]
+fn patient_tables_are_typed_with_nulls_and_a_shared_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = [
+        "patient",
+        "strategy",
+        "age_years",
+        "sex",
+        "bsa_m2",
+        "stlv_ml",
+        "tlv_ml",
+        "flr_ml",
+        "sflr_pct",
+        "liver_group",
+        "ras_mutant",
+        "braf_mutant",
+        "right_sided_primary",
+        "synchronous",
+        "fong_score",
+        "lesions",
+        "largest_mm",
+        "tumour_ml",
+        "bilobar",
+        "occult_lesions",
+        "extrahepatic_occult",
+    ];
+    for (scenario, strategies, applies, only_then) in [
+        (
+            "scenarios/alpps-vs-two-stage.toml",
+            3,
+            "operations",
+            &[
+                "liver_failure",
+                "major_complication",
+                "death_90_days",
+                "dlm_left_viable",
+            ][..],
+        ),
+        (
+            "scenarios/default.toml",
+            10,
+            "extent",
+            &["sflr_at_resection_pct"][..],
+        ),
+    ] {
+        let out = dir.path().join(Path::new(scenario).file_stem().unwrap());
+        let patients = 400;
+        run(Path::new(scenario), "400", &out, &["--patient-table"]);
+        let rows = read_parquet(&out.join("patients.parquet"));
+        assert_eq!(rows.height(), patients * strategies, "{scenario}");
+        let names: Vec<&str> = rows.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(&names[..baseline.len()], &baseline[..], "{scenario}");
+        let dtype = |name: &str| rows.column(name).unwrap().dtype().clone();
+        for flag in ["ras_mutant", "bilobar", "liver_failure", "death_90_days"] {
+            assert_eq!(dtype(flag), DataType::Boolean, "{scenario}: {flag}");
+        }
+        for category in ["strategy", "sex", "liver_group", "margin"] {
+            assert!(
+                matches!(dtype(category), DataType::Enum(..)),
+                "{scenario}: {category} is {:?}",
+                dtype(category)
+            );
+        }
+        // Row i·strategies + s is patient i under strategy s: the baseline is one person's.
+        let index = rows.column("patient").unwrap().u64().unwrap().clone();
+        for column in &baseline[2..] {
+            let c = rows
+                .column(column)
+                .unwrap()
+                .cast(&DataType::String)
+                .unwrap();
+            let c = c.str().unwrap();
+            for i in 0..patients {
+                for s in 0..strategies {
+                    let row = i * strategies + s;
+                    assert_eq!(index.get(row), Some(i as u64), "{scenario}: row {row}");
+                    assert_eq!(
+                        c.get(row),
+                        c.get(i * strategies),
+                        "{scenario}: {column}, row {row}"
+                    );
+                }
+            }
+        }
+        // The baseline sFLR is the left liver over the standard liver volume.
+        let flr = reals(&rows, "flr_ml");
+        let stlv = reals(&rows, "stlv_ml");
+        let sflr = reals(&rows, "sflr_pct");
+        for i in 0..rows.height() {
+            let expected = 100.0 * flr[i].unwrap() / stlv[i].unwrap();
+            assert!((sflr[i].unwrap() - expected).abs() < 1e-9, "row {i}");
+        }
+        // Outcomes of an operation are null exactly when there was none.
+        let applies_to: Vec<bool> = if applies == "operations" {
+            let ops = rows.column("operations").unwrap().u32().unwrap().clone();
+            ops.into_iter().map(|o| o.unwrap() > 0).collect()
+        } else {
+            // The final resection's outcomes exist exactly when it was reached.
+            let extent = rows.column("extent").unwrap().is_null();
+            extent.into_iter().map(|null| null == Some(false)).collect()
+        };
+        assert!(applies_to.iter().any(|&a| a) && applies_to.iter().any(|&a| !a));
+        for column in only_then {
+            let nulls = rows.column(column).unwrap().is_null();
+            for (i, (null, applies)) in nulls.into_iter().zip(&applies_to).enumerate() {
+                assert_eq!(null, Some(!applies), "{scenario}: {column}, row {i}");
+            }
+        }
     }
 }

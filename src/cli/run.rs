@@ -15,7 +15,7 @@ use super::{
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
 use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::patients::{
-    PathwayPatientTable, PatientRows, PatientTable,
+    PathwayPatientTable, PatientRows, PatientStream, PatientTable, BLOCKS_PER_THREAD,
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, Manifest};
@@ -391,25 +391,27 @@ fn run_into(
         ..Control::default()
     };
     let mut files = Vec::new();
+    let mut described = Vec::new();
     let t0 = Instant::now();
-    let dir = &staging.dir;
     let mut run = StudyRun {
         plan: &plan,
         pool: &pool,
         control: &control,
         quiet: cfg.quiet,
         rounds: &mut rounds,
+        dir: &staging.dir,
         files: &mut files,
+        described: &mut described,
     };
     let tally = match &s.study {
         Study::Hypertrophy(m) => StudyTally::Hypertrophy(run.simulate(
             m,
-            PatientTable::new(dir, m),
+            PatientTable::new(m),
             convergence::hypertrophy,
         )?),
         Study::Pathway(m) => StudyTally::Pathway(run.simulate(
             m,
-            PathwayPatientTable::new(dir, m),
+            PathwayPatientTable::new(m),
             convergence::pathway,
         )?),
     };
@@ -445,6 +447,7 @@ fn run_into(
         shards: Vec::new(),
         convergence: rounds.finish(),
         psa,
+        described,
     };
     if tally.patients() == s.run.patients {
         write_results(staging, s, &tally, files, provenance)
@@ -680,37 +683,44 @@ struct Convergence {
 }
 
 /// What the run of any study shares: the plan, the pool and its control, the rounds that grow
-/// the cohort, and the list of files written.
+/// the cohort, the result folder, and the files written (with those already described: size and
+/// SHA-256 taken as they were written).
 struct StudyRun<'a> {
     plan: &'a RunPlan,
     pool: &'a rayon::ThreadPool,
     control: &'a Control,
     quiet: bool,
     rounds: &'a mut Rounds,
+    dir: &'a Path,
     files: &'a mut Vec<String>,
+    described: &'a mut Vec<report::ManifestFile>,
 }
 
 impl StudyRun<'_> {
-    /// Simulate `model`, streaming its records into `table` and growing the cohort while the
-    /// rounds ask for more on the study's `primary` outcome; the table's file joins the files.
+    /// Simulate `model`, encoding its records as `table`'s rows on the simulation threads and
+    /// streaming them into the patient table's file, growing the cohort while the rounds ask
+    /// for more on the study's `primary` outcome; the table's file joins the files.
     fn simulate<S: Simulation, T: PatientRows<Records = S::Records>>(
         &mut self,
         model: &S,
-        mut table: T,
+        table: T,
         primary: fn(&S::Tally) -> convergence::Primary,
     ) -> Result<S::Tally, Failure> {
         let rounds = &mut *self.rounds;
+        let mut stream = PatientStream::new(self.dir);
         let tally = simulate(
             model,
             self.plan,
             self.pool,
             self.control,
             self.quiet,
-            |records| table.write(records),
+            |records| table.encode(records),
+            |block| stream.append(block?),
             |t, end| rounds.next(primary(t), end),
         )?;
-        if let Some(f) = table.finish().map_err(runtime)? {
-            self.files.push(f);
+        if let Some(f) = stream.finish().map_err(runtime)? {
+            self.files.push(f.name.clone());
+            self.described.push(f);
         }
         Ok(tally)
     }
@@ -720,13 +730,15 @@ impl StudyRun<'_> {
 /// The patients of `plan` are the first round; after each round `next` sees the tally so far
 /// and the end of the round, and returns where the next round ends (`None`: stop). Rounds
 /// follow the patients in order, so the tally is the same as one round over them all.
-fn simulate<S: Simulation, E: std::fmt::Display + Send>(
+#[allow(clippy::too_many_arguments)]
+fn simulate<S: Simulation, P: Send, E: std::fmt::Display + Send>(
     study: &S,
     plan: &RunPlan,
     pool: &rayon::ThreadPool,
     control: &Control,
     quiet: bool,
-    mut sink: impl FnMut(&S::Records) -> Result<(), E> + Send,
+    prepare: impl Fn(S::Records) -> P + Sync,
+    mut sink: impl FnMut(P) -> Result<(), E> + Send,
     mut next: impl FnMut(&S::Tally, u64) -> Option<u64> + Send,
 ) -> Result<S::Tally, Failure> {
     let total = plan.patients.end - plan.patients.start;
@@ -734,14 +746,17 @@ fn simulate<S: Simulation, E: std::fmt::Display + Send>(
         let show = !quiet && std::io::stderr().is_terminal();
         let progress = show.then(|| scope.spawn(move || progress_bar(control, total)));
         let r = pool.install(|| {
-            let mut tally = engine::run(study, plan, control, &mut sink)?;
+            let run = |plan: &RunPlan, sink: &mut dyn FnMut(P) -> Result<(), E>| {
+                engine::run_prepared(study, plan, control, &prepare, BLOCKS_PER_THREAD, sink)
+            };
+            let mut tally = run(plan, &mut sink)?;
             let mut end = plan.patients.end;
             while let Some(e) = next(&tally, end).filter(|&e| e > end) {
                 let round = RunPlan {
                     patients: end..e,
                     ..plan.clone()
                 };
-                let part = engine::run(study, &round, control, &mut sink)?;
+                let part = run(&round, &mut sink)?;
                 S::merge(&mut tally, &part);
                 end = e;
             }
@@ -772,6 +787,8 @@ struct Provenance {
     convergence: Option<Convergence>,
     /// The probabilistic sensitivity analysis (`[uncertainty]`).
     psa: Option<Psa>,
+    /// Files already described as they were written (the patient table).
+    described: Vec<report::ManifestFile>,
 }
 
 /// Tables, plots and manifest of a whole run, from its tally; returns the terminal summary.
@@ -844,13 +861,16 @@ fn write_results(
         patients_per_second: s.run.patients as f64 / elapsed.max(1e-9),
         command_line: std::env::args().collect(),
         shards: provenance.shards,
-        files: report::describe_files(&staging.dir, &files).map_err(runtime)?,
+        files: report::describe_files_known(&staging.dir, &files, &provenance.described)
+            .map_err(runtime)?,
     };
     // The report shows the manifest of everything written before it; the manifest then
     // lists the report too.
     files
         .push(report::html::write(&staging.dir, s, &manifest, &tables, &figures).map_err(runtime)?);
-    manifest.files = report::describe_files(&staging.dir, &files).map_err(runtime)?;
+    // Only the report is new: the files before it were described above.
+    manifest.files =
+        report::describe_files_known(&staging.dir, &files, &manifest.files).map_err(runtime)?;
     report::write_manifest(&staging.dir, &manifest).map_err(runtime)?;
 
     let strategies = s.study.strategy_names().len() as u64;
@@ -1044,6 +1064,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
             .collect(),
         convergence: None,
         psa: None,
+        described: Vec::new(),
     };
     let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
     commit_or_abandon(staging, result, a.output.quiet, stop)

@@ -8,6 +8,8 @@ use super::tally::CohortTally;
 use crate::model::conversion::{ConversionModel, ConversionPatient, ResponseProfile, MAX_CYCLES};
 use crate::model::imaging::Response;
 use crate::model::tumour::FONG_CEA_NG_ML;
+use crate::model::patient::Patient;
+use crate::model::volumetry::Resection;
 
 /// Patients whose trajectories are kept for the spider plot (the first ones of the cohort).
 pub const SPIDER_PATIENTS: u64 = 40;
@@ -213,3 +215,46 @@ fn add(a: &mut [u64], b: &[u64]) {
         *x += y;
     }
 }
+
+/// What the patient table shows of one patient at baseline: plain data, kept only when asked
+/// for (by the conversion and the pathway study alike).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PatientSummary {
+    pub patient: Patient,
+    /// The left liver (segments I–IV, functional), mL: the remnant of a right hepatectomy, the
+    /// one right portal occlusion grows.
+    pub left_liver_ml: f64,
+    pub lesions: u8,
+    pub largest_mm: f64,
+    pub tumour_ml: f64,
+    pub bilobar: bool,
+    pub occult_lesions: u8,
+    pub extrahepatic_occult: bool,
+    pub ras_mutant: bool,
+    pub braf_mutant: bool,
+    pub right_sided_primary: bool,
+    pub synchronous: bool,
+    pub fong_score: u8,
+}
+
+impl PatientSummary {
+    pub fn of(p: &ConversionPatient) -> Self {
+        let t = &p.tumours;
+        PatientSummary {
+            patient: p.base,
+            left_liver_ml: Resection::RightHepatectomy.remnant_ml(&p.segment_ml),
+            lesions: t.visible,
+            largest_mm: t.largest_mm(),
+            tumour_ml: t.volume_ml(),
+            bilobar: t.bilobar(),
+            occult_lesions: t.occult,
+            extrahepatic_occult: t.extrahepatic_mm > 0.0,
+            ras_mutant: t.biology.ras_mutant,
+            braf_mutant: t.biology.braf_mutant,
+            right_sided_primary: t.biology.right_sided_primary,
+            synchronous: t.biology.synchronous,
+            fong_score: t.fong_score(),
+        }
+    }
+}
+

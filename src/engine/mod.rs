@@ -178,6 +178,21 @@ pub fn run<S: Simulation, E: Send>(
     control: &Control,
     mut sink: impl FnMut(&S::Records) -> Result<(), E>,
 ) -> Result<S::Tally, EngineError<E>> {
+    run_prepared(study, plan, control, |r| r, 2, |r| sink(&r))
+}
+
+/// [`run`], with each block's records first turned into `prepare`'s output on the thread that
+/// simulated the block (in parallel, in any order), then handed to `sink` in patient order.
+/// A wave holds `per_thread` blocks a thread of that output, so a small output (a block's
+/// compressed rows, say) allows longer waves, with less waiting at their ends.
+pub fn run_prepared<S: Simulation, P: Send, E: Send>(
+    study: &S,
+    plan: &RunPlan,
+    control: &Control,
+    prepare: impl Fn(S::Records) -> P + Sync,
+    per_thread: u64,
+    mut sink: impl FnMut(P) -> Result<(), E>,
+) -> Result<S::Tally, EngineError<E>> {
     let key = StreamKey::new(plan.seed, plan.draw);
     let block = plan.block.max(1);
     let start = plan.patients.start;
@@ -223,8 +238,8 @@ pub fn run<S: Simulation, E: Send>(
     // Otherwise blocks run in waves, merged in order after each; a wave ends in a barrier where
     // threads that finish early wait, so waves are long unless per-patient records must be held.
     // A stop skips the blocks of the wave not yet started, so it is not kept waiting for it.
-    // Records of a block take a few megabytes, so a wave holding them is two blocks a thread.
-    let per_thread = if plan.records { 2 } else { 32 };
+    // Records of a block take a few megabytes, so a wave holding them is short.
+    let per_thread = if plan.records { per_thread.max(1) } else { 32 };
     let wave = (rayon::current_num_threads() as u64 * per_thread).max(1);
     let mut total = study.empty_tally(plan.quantiles);
     let mut first = 0;
@@ -233,25 +248,26 @@ pub fn run<S: Simulation, E: Send>(
             return Err(interrupted());
         }
         let last = (first + wave).min(blocks);
-        let results: Vec<Option<(S::Tally, S::Records)>> = (first..last)
+        let results: Vec<Option<(S::Tally, Option<P>)>> = (first..last)
             .into_par_iter()
             .map(|b| {
                 if control.stopped() {
                     return None;
                 }
                 let range = block_range(b);
-                let out = study.simulate_block(plan, &key, range.clone());
+                let (tally, records) = study.simulate_block(plan, &key, range.clone());
+                let prepared = plan.records.then(|| prepare(records));
                 simulated(&range);
-                Some(out)
+                Some((tally, prepared))
             })
             .collect();
         let Some(results) = results.into_iter().collect::<Option<Vec<_>>>() else {
             return Err(interrupted());
         };
-        for (tally, records) in &results {
-            S::merge(&mut total, tally);
-            if plan.records {
-                sink(records).map_err(EngineError::Sink)?;
+        for (tally, prepared) in results {
+            S::merge(&mut total, &tally);
+            if let Some(p) = prepared {
+                sink(p).map_err(EngineError::Sink)?;
             }
         }
         first = last;

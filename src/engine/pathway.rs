@@ -10,7 +10,8 @@ use std::ops::Range;
 
 use super::accumulators::{ExactSum, Histogram};
 use super::conversion::{
-    cohort_rejections, BurdenTally, ResponseTally, SpiderTrace, SPIDER_PATIENTS, WEEKS_GRID,
+    cohort_rejections, BurdenTally, PatientSummary, ResponseTally, SpiderTrace, SPIDER_PATIENTS,
+    WEEKS_GRID,
 };
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
@@ -532,9 +533,11 @@ fn add(a: &mut [u64], b: &[u64]) {
     }
 }
 
-/// Per-patient records of one block: one course per patient and strategy, in patient order.
+/// Per-patient records of one block, in patient order: each patient's baseline, and one course
+/// per patient and strategy.
 #[derive(Debug, Default)]
 pub struct PathwayRecords {
+    pub patients: Vec<PatientSummary>,
     pub courses: Vec<(u64, PathwayCourse)>,
 }
 
@@ -560,6 +563,7 @@ impl Simulation for PathwayModel {
         let mut records = PathwayRecords::default();
         if plan.records {
             let n = (patients.end - patients.start) as usize;
+            records.patients.reserve_exact(n);
             records.courses.reserve_exact(n * self.pathways.len());
         }
         // Which regimens each RAS group receives on some strategy: their response under
@@ -592,6 +596,9 @@ impl Simulation for PathwayModel {
             streams.start(index);
             openings.clear();
             let patient = self.base.patient(index, &streams);
+            if plan.records {
+                records.patients.push(PatientSummary::of(&patient));
+            }
             tally.patients += 1;
             let mut base = patient.base;
             base.tumour_ml = patient.tumours.volume_ml();
