@@ -157,21 +157,7 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         }
         // Survival, from the start of chemotherapy (recurrence-free: the rendered disease-free,
         // from the end of their path).
-        let rdf = w.rendered_disease_free;
-        for &l in &LANDMARKS_MONTHS {
-            row = with_share(
-                row,
-                &format!("os_{}", landmark_name(l)),
-                share(w.alive_at(l), n),
-            );
-        }
-        for &l in &LANDMARKS_MONTHS {
-            row = with_share(
-                row,
-                &format!("rfs_{}", landmark_name(l)),
-                share(w.recurrence_free_at(l), rdf),
-            );
-        }
+        row = with_landmarks(row, w);
         let median = median_months(&Curve::Overall.shares(w));
         row = with_interval(row, "median_os_months", median.map(|m| m.0));
         row = with_mean(row, "rmst_5y_months", &w.rmst);
@@ -216,6 +202,26 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
         burden(&t.burden, t.patients),
         tables::parameters(&scenario.parameters),
     ]
+}
+
+/// Overall survival (all patients, from the start) and recurrence-free survival (the rendered
+/// disease-free, from the end of their path) at every landmark, with their 95% intervals.
+fn with_landmarks<'t>(mut row: super::table::Row<'t>, w: &PathwayTally) -> super::table::Row<'t> {
+    for &l in &LANDMARKS_MONTHS {
+        row = with_share(
+            row,
+            &format!("os_{}", landmark_name(l)),
+            share(w.alive_at(l), w.n),
+        );
+    }
+    for &l in &LANDMARKS_MONTHS {
+        row = with_share(
+            row,
+            &format!("rfs_{}", landmark_name(l)),
+            share(w.recurrence_free_at(l), w.rendered_disease_free),
+        );
+    }
+    row
 }
 
 /// "1y", "3y", "5y" for a landmark in months.
@@ -390,20 +396,7 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             "repeat_treatment_of_liver_only_recurrence",
             share(w.liver_only_repeat, w.liver_only),
         );
-        for &l in &LANDMARKS_MONTHS {
-            row = with_share(
-                row,
-                &format!("os_{}", landmark_name(l)),
-                share(w.alive_at(l), n),
-            );
-        }
-        for &l in &LANDMARKS_MONTHS {
-            row = with_share(
-                row,
-                &format!("rfs_{}", landmark_name(l)),
-                share(w.recurrence_free_at(l), rdf),
-            );
-        }
+        row = with_landmarks(row, w);
         for &l in &LANDMARKS_MONTHS {
             row = with_share(
                 row,
