@@ -1077,16 +1077,18 @@ fn summary_text(summary: &report::table::Table) -> String {
     );
     for r in summary.rows_where(&[("liver_group", "all")]) {
         let g = |c: &str| summary.real(c, r).unwrap_or(0.0);
+        // A mean over nobody is null in the tables; here a dash, never a made-up 0.00.
+        let mean = |c: &str| summary.real(c, r).map_or("–".to_owned(), |v| format!("{v:.2}"));
         out.push_str(&format!(
-            "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11.2} {:>9.1}% {:>9.1}% {:>12.2}\n",
+            "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11} {:>9.1}% {:>9.1}% {:>12}\n",
             summary.text("strategy", r).unwrap_or(""),
             100.0 * g("ready_share"),
             100.0 * g("ready_lo95"),
             100.0 * g("ready_hi95"),
-            g("mean_weeks_to_ready"),
+            mean("mean_weeks_to_ready"),
             100.0 * g("not_ready_share"),
             100.0 * g("dropped_out_share"),
-            g("dh_mean_pp"),
+            mean("dh_mean_pp"),
         ));
     }
     out
@@ -1112,5 +1114,31 @@ fn progress_bar(control: &Control, total: u64) {
     }
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a mean over nobody (no patient ready, so no weeks to readiness) was printed
+    /// as 0.00, a value the tables hold as null; it prints as a dash.
+    #[test]
+    fn a_mean_over_nobody_prints_as_a_dash() {
+        let mut t = report::table::Table::new("summary");
+        t.row()
+            .text("strategy", "PVE")
+            .text("liver_group", "all")
+            .real("ready_share", 0.0)
+            .real("ready_lo95", 0.0)
+            .real("ready_hi95", 0.1)
+            .maybe_real("mean_weeks_to_ready", None)
+            .real("not_ready_share", 1.0)
+            .real("dropped_out_share", 0.0)
+            .maybe_real("dh_mean_pp", Some(4.25));
+        let text = summary_text(&t);
+        let line = text.lines().nth(1).unwrap();
+        assert!(line.contains('–') && !line.contains("0.00"), "{line}");
+        assert!(line.contains("4.25"), "{line}");
     }
 }
