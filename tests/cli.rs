@@ -1228,3 +1228,16 @@ fn paired_differences_match_the_shares_and_pairing_narrows_them() {
         assert!((d - (resected[i] - resected[0])).abs() < 1e-12, "{i}: {d}");
     }
 }
+
+/// Protects the examples under `remnant run --help`: a new user sees how to run the default,
+/// another scenario, a bigger cohort, a target standard error and a shard.
+#[test]
+fn run_help_shows_examples() {
+    let out = remnant().args(["run", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let examples = &text[text.find("Examples:").expect("an Examples section")..];
+    for flag in ["--patients", "--target-se", "--shard", "--patient-table"] {
+        assert!(examples.contains(flag), "no example with {flag}");
+    }
+}

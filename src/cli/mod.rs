@@ -39,9 +39,25 @@ pub struct Cli {
     command: Option<Command>,
 }
 
+/// Examples printed under `remnant run --help`.
+const RUN_EXAMPLES: &str = "Examples:
+  remnant run                                        the default scenario: when to operate after
+                                                     conversion chemotherapy, followed to survival
+  remnant run scenarios/pve-alpps-lvd.toml --out /tmp/l
+                                                     PVE vs LVD vs ALPPS for a left liver of 20-25%
+  remnant run scenarios/default.toml --patients 1000000 --seed 7 --patient-table
+                                                     more patients, another seed, one row per
+                                                     patient and strategy (patients.parquet)
+  remnant run scenarios/default.toml --target-se 0.001
+                                                     grow the cohort until every strategy's
+                                                     primary outcome has SE <= 0.001
+  remnant run scenarios/default.toml --shard 2/4 --out /tmp/s2
+                                                     one of four shards; then remnant merge";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Simulate a cohort through every strategy of a scenario and write tables, plots and a manifest.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Combine the shards of a run (`remnant run --shard K/N`) into the tables, plots and manifest
     /// one unsharded run writes, byte for byte.
