@@ -500,7 +500,13 @@ fn a_timing_run_writes_its_tables_plots_and_patient_rows() {
     let timing = fs::read_to_string(out.join("timing.csv")).unwrap();
     let mut lines = timing.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    for column in ["os_5y", "rfs_5y", "median_os_months", "rmst_5y_months", "os_5y_difference"] {
+    for column in [
+        "os_5y",
+        "rfs_5y",
+        "median_os_months",
+        "rmst_5y_months",
+        "os_5y_difference",
+    ] {
         assert!(header.contains(&column), "timing.csv lacks {column}");
     }
     let column = header.iter().position(|h| *h == "resected").unwrap();
@@ -1218,7 +1224,10 @@ fn paired_differences_match_the_shares_and_pairing_narrows_them() {
     run_scenario("scenarios/default.toml", "2000", &out, &[]);
     let timing = fs::read_to_string(out.join("timing.csv")).unwrap();
     let differences = csv_column(&timing, "resected_difference");
-    assert_eq!(differences[0], "", "the reference has no difference with itself");
+    assert_eq!(
+        differences[0], "",
+        "the reference has no difference with itself"
+    );
     let resected: Vec<f64> = csv_column(&timing, "resected")
         .iter()
         .map(|r| r.parse().unwrap())

@@ -331,16 +331,23 @@ fn recurrence_in_segment_vi_spares_liver_by_policy() {
 /// reaches its best at a whole number of 3-week restaging intervals.
 #[test]
 fn a_three_weekly_regimen_runs_on_its_own_cycle() {
-    let text = std::fs::read_to_string("scenarios/default.toml").unwrap().replacen(
-        "regimen_ras_wild_type = \"folfox_anti_egfr\"\nregimen_ras_mutant = \"folfox_bev\"",
-        "regimen_ras_wild_type = \"capox\"\nregimen_ras_mutant = \"capox\"",
-        1,
-    );
+    let text = std::fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replacen(
+            "regimen_ras_wild_type = \"folfox_anti_egfr\"\nregimen_ras_mutant = \"folfox_bev\"",
+            "regimen_ras_wild_type = \"capox\"\nregimen_ras_mutant = \"capox\"",
+            1,
+        );
     let s = Scenario::parse("capox.toml", &text).unwrap();
     let Study::Pathway(m) = &s.study else {
         panic!("a pathway study")
     };
-    let capox = m.base.regimens.iter().position(|r| r.name == "capox").unwrap();
+    let capox = m
+        .base
+        .regimens
+        .iter()
+        .position(|r| r.name == "capox")
+        .unwrap();
     assert_eq!(m.base.regimens[capox].weeks_per_cycle, 3.0);
     let key = StreamKey::new(3, 0);
     let mut resected = 0;
@@ -371,5 +378,9 @@ fn a_three_weekly_regimen_runs_on_its_own_cycle() {
             row(response, "regimen", "capox"),
         )
         .unwrap();
-    assert_eq!(weeks % 12.0, 0.0, "best response at a 12-week restaging: {weeks}");
+    assert_eq!(
+        weeks % 12.0,
+        0.0,
+        "best response at a 12-week restaging: {weeks}"
+    );
 }

@@ -477,7 +477,11 @@ fn a_skipped_first_stage_leaves_a_second_stage_the_strategy_can_do() {
                 unoperated += (c.operations == 0 && c.exit != Exit::Death) as u64;
             }
         }
-        assert!(skipped > 500, "{}: too few skipped first stages ({skipped})", pathway.name);
+        assert!(
+            skipped > 500,
+            "{}: too few skipped first stages ({skipped})",
+            pathway.name
+        );
         assert!(
             pct(unoperated, skipped) < 2.0,
             "{}: {unoperated} of {skipped} with a skipped first stage had no operation",
@@ -502,7 +506,10 @@ fn a_cohort_selected_by_its_left_liver_is_within_the_range() {
     }
     let text = std::fs::read_to_string("scenarios/pve-alpps-lvd.toml")
         .unwrap()
-        .replace("left_liver_sflr_pct = [20, 25]", "left_liver_sflr_pct = [95, 100]");
+        .replace(
+            "left_liver_sflr_pct = [20, 25]",
+            "left_liver_sflr_pct = [95, 100]",
+        );
     let e = Scenario::parse("x.toml", &text).unwrap_err().to_string();
     assert!(
         e.contains("cohort.left_liver_sflr_pct") && e.contains("cannot be filled"),

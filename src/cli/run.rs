@@ -1078,7 +1078,11 @@ fn summary_text(summary: &report::table::Table) -> String {
     for r in summary.rows_where(&[("liver_group", "all")]) {
         let g = |c: &str| summary.real(c, r).unwrap_or(0.0);
         // A mean over nobody is null in the tables; here a dash, never a made-up 0.00.
-        let mean = |c: &str| summary.real(c, r).map_or("–".to_owned(), |v| format!("{v:.2}"));
+        let mean = |c: &str| {
+            summary
+                .real(c, r)
+                .map_or("–".to_owned(), |v| format!("{v:.2}"))
+        };
         out.push_str(&format!(
             "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11} {:>9.1}% {:>9.1}% {:>12}\n",
             summary.text("strategy", r).unwrap_or(""),

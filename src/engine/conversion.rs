@@ -7,8 +7,8 @@ use super::accumulators::{ExactSum, Histogram};
 use super::tally::CohortTally;
 use crate::model::conversion::{ConversionModel, ConversionPatient, ResponseProfile, MAX_CYCLES};
 use crate::model::imaging::Response;
-use crate::model::tumour::FONG_CEA_NG_ML;
 use crate::model::patient::Patient;
+use crate::model::tumour::FONG_CEA_NG_ML;
 use crate::model::volumetry::Resection;
 
 /// Patients whose trajectories are kept for the spider plot (the first ones of the cohort).
@@ -257,4 +257,3 @@ impl PatientSummary {
         }
     }
 }
-

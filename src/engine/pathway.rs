@@ -17,8 +17,8 @@ use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
 use crate::model::conversion::{PlanCache, MAX_CYCLES, MAX_REGIMENS};
 use crate::model::pathway::{
-    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, Step, HORIZON_MONTHS,
-    MAX_STEPS, RMST_MONTHS,
+    DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, Step, HORIZON_MONTHS, MAX_STEPS,
+    RMST_MONTHS,
 };
 use crate::model::planner::Extent;
 use crate::model::surgery::Margin;

@@ -27,9 +27,7 @@ use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
 use super::injury::{InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
 use super::patient::{Cohort, CohortStreams, Patient, WeeklyRisk};
-use super::planner::{
-    AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy, Target,
-};
+use super::planner::{AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy, Target};
 use super::procedure::{Procedure, ProcedureModel};
 use super::surgery::SurgeryRisk;
 use super::tumour::{Lesion, TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
@@ -279,9 +277,9 @@ impl ConversionModel {
             self.burden
                 .draw_visible(&segment_ml, &mut rng, &mut tumours);
             // The remnant first: it is cheap to check and, when a range is asked, rejects most.
-            outside_range = self
-                .left_liver_sflr_pct
-                .is_some_and(|(lo, hi)| !(lo..=hi).contains(&left_liver_sflr_pct(&base, &segment_ml)));
+            outside_range = self.left_liver_sflr_pct.is_some_and(|(lo, hi)| {
+                !(lo..=hi).contains(&left_liver_sflr_pct(&base, &segment_ml))
+            });
             if tries >= max_tries {
                 break (base, segment_ml);
             }
@@ -592,4 +590,3 @@ pub(crate) fn visible_mask(p: &ConversionPatient) -> u32 {
         (1u32 << p.tumours.visible) - 1
     }
 }
-

@@ -203,10 +203,13 @@ impl Pathway {
             .iter()
             .position(Step::is_liver_treatment)
             .unwrap_or(self.steps.len());
-        let stop = self.steps[..first_liver].iter().rev().find_map(|s| match s {
-            Step::Chemotherapy { stop, .. } => Some(*stop),
-            _ => None,
-        });
+        let stop = self.steps[..first_liver]
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Step::Chemotherapy { stop, .. } => Some(*stop),
+                _ => None,
+            });
         match stop {
             None => Timing::Upfront,
             Some(ChemoStop::Resectable) => Timing::AsSoonAsResectable,

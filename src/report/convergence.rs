@@ -247,7 +247,11 @@ mod tests {
     fn patients_needed_meets_the_target_standard_error() {
         let p = primary(300, 1000); // p = 0.3 and 0.7: p(1 − p) = 0.21
         let wilson = (0.21f64 / 1000.0).sqrt();
-        assert!((p.max_se() - wilson).abs() < 0.02 * wilson, "{}", p.max_se());
+        assert!(
+            (p.max_se() - wilson).abs() < 0.02 * wilson,
+            "{}",
+            p.max_se()
+        );
         let n = p.patients_needed(0.005, 1_000_000_000);
         assert_eq!(n, 8596); // ⌈0.21/0.005² + 1.96/0.01⌉
         assert!((0.21 / n as f64).sqrt() <= 0.005);

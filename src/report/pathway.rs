@@ -26,8 +26,8 @@
 use std::path::Path;
 
 use super::conversion::{
-    burden, cohort, grid_median, response, response_plots, mean_interval, with_columns, with_interval, with_mean,
-    with_share,
+    burden, cohort, grid_median, mean_interval, response, response_plots, with_columns,
+    with_interval, with_mean, with_share,
 };
 use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
@@ -163,7 +163,11 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         row = with_mean(row, "rmst_5y_months", &w.rmst);
         // Paired with the first strategy (null on the first row itself).
         let first = std::ptr::eq(s, reference);
-        let paired = |b: u64, wo: u64| (!first).then(|| paired_difference(b, wo, n).estimate()).flatten();
+        let paired = |b: u64, wo: u64| {
+            (!first)
+                .then(|| paired_difference(b, wo, n).estimate())
+                .flatten()
+        };
         row = with_interval(
             row,
             "resected_difference",
@@ -178,7 +182,9 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         row = with_interval(
             row,
             "rmst_5y_difference_months",
-            (!first).then(|| mean_interval(&w.rmst_difference)).flatten(),
+            (!first)
+                .then(|| mean_interval(&w.rmst_difference))
+                .flatten(),
         );
         let _ = row;
     }
@@ -461,11 +467,11 @@ pub(crate) fn paired_differences(strategies: &[Strategy]) -> Table {
             "rmst_5y_difference_months",
             mean_interval(&w.rmst_difference),
         )
-            .real("pairing_se_ratio", ratio)
-            .real(
-                "rmst_pairing_se_ratio",
-                se_ratio(w.rmst_difference.se().unwrap_or(0.0), unpaired_rmst),
-            );
+        .real("pairing_se_ratio", ratio)
+        .real(
+            "rmst_pairing_se_ratio",
+            se_ratio(w.rmst_difference.se().unwrap_or(0.0), unpaired_rmst),
+        );
         let _ = row;
     }
     table

@@ -32,8 +32,16 @@ pub fn share(k: u64, n: u64) -> Share {
     let half = Z95 / (1.0 + z2 / nf) * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
     // At 0 and at n the Wilson bound is exactly 0 or 1, but `centre ∓ half` rounds to 1e-19 or
     // 1 − 1e-16; and a bound must never cross its own estimate.
-    let lo = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if k >= n { 1.0 } else { (centre + half).min(1.0) };
+    let lo = if k == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if k >= n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     let (value, lo, hi) = enclosing((p, lo, hi));
     Share {
         n,

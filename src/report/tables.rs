@@ -214,7 +214,8 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
             let ready_check = w.ready_check();
             // Checks to weeks, in the order of operations the estimate has always used.
             let weeks = |checks: f64| checks * model.schedule.interval_days / DAYS_PER_WEEK;
-            let ready_weeks = mean_interval(&ready_check).map(|(m, lo, hi)| (weeks(m), weeks(lo), weeks(hi)));
+            let ready_weeks =
+                mean_interval(&ready_check).map(|(m, lo, hi)| (weeks(m), weeks(lo), weeks(hi)));
             let row = t
                 .row()
                 .text("strategy", &strategy.name)
@@ -226,10 +227,8 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 ["ready_share", "ready_lo95", "ready_hi95"],
                 ready.estimate(),
             );
-            let mut row = with_interval(row, "mean_weeks_to_ready", ready_weeks).maybe_real(
-                "mean_weeks_to_ready_se",
-                ready_check.se().map(weeks),
-            );
+            let mut row = with_interval(row, "mean_weeks_to_ready", ready_weeks)
+                .maybe_real("mean_weeks_to_ready_se", ready_check.se().map(weeks));
             row = with_share(row, "not_ready_share", not_ready);
             row = with_share(row, "dropped_out_share", dropped);
             row = with_share(

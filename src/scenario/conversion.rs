@@ -126,10 +126,7 @@ impl Validator<'_> {
             );
         };
         let surgery = self.surgery(su)?;
-        let conditioned = raw
-            .strategies
-            .iter()
-            .position(|s| s.conditioning.is_some());
+        let conditioned = raw.strategies.iter().position(|s| s.conditioning.is_some());
         let conditioning_weeks = match (&m.conditioning, conditioned) {
             (Some(w), _) => self.param("model.conditioning.weeks", &w.weeks, positive(26.0))?,
             (None, Some(i)) => {
@@ -556,12 +553,12 @@ impl Validator<'_> {
         let weeks_per_cycle = match r.weeks_per_cycle {
             None => DEFAULT_WEEKS_PER_CYCLE,
             Some(w) if [1.0, 2.0, 3.0, 4.0].contains(&w) => w,
-            Some(w) => {
-                return self.err(
-                    &format!("{key}.weeks_per_cycle"),
-                    format!("must be 1, 2, 3 or 4 weeks (got {w}): 2 for FOLFOX or FOLFIRI, 3 for CAPOX"),
-                )
-            }
+            Some(w) => return self.err(
+                &format!("{key}.weeks_per_cycle"),
+                format!(
+                    "must be 1, 2, 3 or 4 weeks (got {w}): 2 for FOLFOX or FOLFIRI, 3 for CAPOX"
+                ),
+            ),
         };
         Ok(Regimen {
             name: name.to_owned(),
@@ -1132,7 +1129,10 @@ mod tests {
         let (key, line, message) = error(&text);
         assert_eq!(key, "strategies[4].regimen_ras_mutant");
         assert_eq!(line, line_of(&text, "\"irinox\""));
-        assert!(message.contains("one of capox, folfiri, folfox,"), "{message}");
+        assert!(
+            message.contains("one of capox, folfiri, folfox,"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -1273,7 +1273,10 @@ mod tests {
         // until the names clash.
         let (key, _, message) = error(&text);
         assert_eq!(key, "strategies[2].name");
-        assert!(message.contains("which strategies[1] gives too"), "{message}");
+        assert!(
+            message.contains("which strategies[1] gives too"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -1287,13 +1290,23 @@ mod tests {
         let (key, line, message) = error(&text);
         assert_eq!(key, "cohort.prior_chemotherapy.regimen");
         assert_eq!(line, line_of(&text, "\"irinox\""));
-        assert!(message.contains("one of capox, folfiri, folfox,"), "{message}");
+        assert!(
+            message.contains("one of capox, folfiri, folfox,"),
+            "{message}"
+        );
         let ok = text.replace("\"irinox\"", "\"folfox\"");
         let s = Scenario::parse("x.toml", &ok).unwrap();
         let Study::Pathway(m) = &s.study else {
             panic!("a pathway study")
         };
-        assert!(m.base.prior_chemotherapy.as_ref().unwrap().drugs.oxaliplatin);
+        assert!(
+            m.base
+                .prior_chemotherapy
+                .as_ref()
+                .unwrap()
+                .drugs
+                .oxaliplatin
+        );
 
         let hypertrophy = edit(
             WINDOWS,

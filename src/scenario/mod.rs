@@ -1751,7 +1751,10 @@ impl Validator<'_> {
         let m = &raw.model;
         let present = [
             ("cohort.selection", c.selection.is_some()),
-            ("cohort.left_liver_sflr_pct", c.left_liver_sflr_pct.is_some()),
+            (
+                "cohort.left_liver_sflr_pct",
+                c.left_liver_sflr_pct.is_some(),
+            ),
             ("cohort.obesity_share", c.obesity_share.is_some()),
             ("cohort.tumours", c.tumours.is_some()),
             ("cohort.biology", c.biology.is_some()),
@@ -1778,11 +1781,7 @@ impl Validator<'_> {
             }
             let present = s.timing_keys();
             if let Some((field, _)) = present.iter().find(|(_, p)| *p) {
-                return self.only_in(
-                    &format!("strategies[{i}].{field}"),
-                    StudyKind::Pathway,
-                    "",
-                );
+                return self.only_in(&format!("strategies[{i}].{field}"), StudyKind::Pathway, "");
             }
         }
         Ok(())

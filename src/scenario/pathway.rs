@@ -284,8 +284,7 @@ impl Validator<'_> {
         for (i, s) in raw.iter().enumerate() {
             let key = format!("strategies[{i}]");
             if s.steps.is_none() && s.timing.is_some() {
-                let entry =
-                    self.timing_entry(i, s, regimens, &base.restaging, procedures)?;
+                let entry = self.timing_entry(i, s, regimens, &base.restaging, procedures)?;
                 self.within_strategy_limit(&key, out.len() + entry.len())?;
                 for t in entry {
                     if let Some(j) = out.iter().position(|p| p.name == t.name) {
