@@ -553,12 +553,14 @@ impl Validator<'_> {
         let weeks_per_cycle = match r.weeks_per_cycle {
             None => DEFAULT_WEEKS_PER_CYCLE,
             Some(w) if [1.0, 2.0, 3.0, 4.0].contains(&w) => w,
-            Some(w) => return self.err(
-                &format!("{key}.weeks_per_cycle"),
-                format!(
+            Some(w) => {
+                return self.err(
+                    &format!("{key}.weeks_per_cycle"),
+                    format!(
                     "must be 1, 2, 3 or 4 weeks (got {w}): 2 for FOLFOX or FOLFIRI, 3 for CAPOX"
                 ),
-            ),
+                )
+            }
         };
         Ok(Regimen {
             name: name.to_owned(),
