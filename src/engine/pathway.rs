@@ -15,7 +15,7 @@ use super::conversion::{
 };
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
-use crate::model::conversion::{PlanCache, MAX_CYCLES, MAX_REGIMENS};
+use crate::model::conversion::{MAX_CYCLES, MAX_REGIMENS};
 use crate::model::pathway::{
     DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, Step, HORIZON_MONTHS, MAX_STEPS,
     RMST_MONTHS,
@@ -588,7 +588,6 @@ impl Simulation for PathwayModel {
                 _ => None,
             })
         });
-        let mut plans = PlanCache::default();
         let mut openings = OpeningCache::default();
         let low_kgr = self.perioperative.low_kgr_pct_per_week;
         let mut streams = PatientStreams::for_block(key);
@@ -605,11 +604,15 @@ impl Simulation for PathwayModel {
             tally.cohort[patient.base.group].add(&base);
             tally.burden.add(&patient);
             let ras = patient.tumours.biology.ras_mutant as usize;
-            plans.clear();
-            for (r, response) in tally.responses.iter_mut().enumerate() {
-                if used[ras][r] {
-                    response.add(&self.base.response_with_cache(&patient, r, None, &mut plans));
-                }
+            for ((regimen, response), _) in self
+                .base
+                .regimens
+                .iter()
+                .zip(tally.responses.iter_mut())
+                .zip(used[ras])
+                .filter(|(_, used)| *used)
+            {
+                response.add(&self.base.response(&patient, regimen, None));
             }
             if let Some(regimens) = first_regimens.filter(|_| index < SPIDER_PATIENTS) {
                 tally

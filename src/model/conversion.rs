@@ -93,7 +93,7 @@ pub struct RestagingSchedule {
     pub early_shrinkage_weeks: f64,
 }
 
-/// Everything the conversion study needs, validated.
+/// The clinical model the pathway study walks, validated.
 #[derive(Clone, Debug)]
 pub struct ConversionModel {
     pub cohort: Cohort,
@@ -122,16 +122,14 @@ pub struct ConversionModel {
     pub conditioning_weeks: f64,
 }
 
-/// Uniforms for the outcome of a resection, drawn once per patient (shared by strategies).
+/// Uniforms for the margins of a resection, one per lesion, drawn once per patient (shared by
+/// strategies; the other outcomes of an operation are the walk's `PathwayDraws`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SurgeryDraws {
     pub margin: [f64; MAX_LESIONS],
-    pub phlf: f64,
-    pub death: f64,
-    pub morbidity: f64,
 }
 
-/// One virtual patient of the conversion study. Plain data.
+/// One virtual patient of a clinical (pathway) study. Plain data.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConversionPatient {
     pub base: Patient,
@@ -194,50 +192,6 @@ impl Exposure {
     #[inline]
     fn diameter_mm(&self, l: &Lesion) -> f64 {
         l.diameter0_mm * self.log_ratio(l).exp()
-    }
-}
-
-/// Restaging scans already made for one patient (a fixed-size table: no allocation): the
-/// response to each regimen is followed once per patient.
-#[derive(Clone, Debug)]
-pub struct PlanCache {
-    scans: usize,
-    scan_keys: [(u8, u32); PLAN_CACHE],
-    scan_values: [Scan; PLAN_CACHE],
-}
-
-/// Scans kept per patient; when full, later ones are recomputed (results do not change).
-const PLAN_CACHE: usize = 48;
-
-impl Default for PlanCache {
-    fn default() -> Self {
-        PlanCache {
-            scans: 0,
-            scan_keys: [(0, 0); PLAN_CACHE],
-            scan_values: [Scan::default(); PLAN_CACHE],
-        }
-    }
-}
-
-impl PlanCache {
-    /// Forget every plan and scan (before the next patient).
-    pub fn clear(&mut self) {
-        self.scans = 0;
-    }
-
-    /// The scan with `regimen` after `cycles` cycles, made by `make` the first time.
-    fn scan(&mut self, regimen: usize, cycles: u32, make: impl FnOnce() -> Scan) -> Scan {
-        let key = (regimen as u8, cycles);
-        if let Some(i) = (0..self.scans).find(|&i| self.scan_keys[i] == key) {
-            return self.scan_values[i];
-        }
-        let scan = make();
-        if self.scans < PLAN_CACHE {
-            self.scan_keys[self.scans] = key;
-            self.scan_values[self.scans] = scan;
-            self.scans += 1;
-        }
-        scan
     }
 }
 
@@ -315,12 +269,7 @@ impl ConversionModel {
         for m in margin.iter_mut() {
             *m = surgery_rng.random();
         }
-        let draws = SurgeryDraws {
-            margin,
-            phlf: surgery_rng.random(),
-            death: surgery_rng.random(),
-            morbidity: surgery_rng.random(),
-        };
+        let draws = SurgeryDraws { margin };
 
         let ln_limit = self.imaging.limit_mm().ln();
         let mut see = [0.0; MAX_LESIONS];
@@ -471,37 +420,9 @@ impl ConversionModel {
         &self,
         p: &ConversionPatient,
         regimen: &Regimen,
-        trace: Option<&mut [f64]>,
-    ) -> ResponseProfile {
-        self.response_from(p, regimen, trace, |c| {
-            self.scan(p, regimen, c as f64 * regimen.weeks_per_cycle)
-        })
-    }
-
-    /// [`response`](Self::response) with regimen `regimen_index`, keeping its restaging scans
-    /// in `cache` for the strategies that follow.
-    pub fn response_with_cache(
-        &self,
-        p: &ConversionPatient,
-        regimen_index: usize,
-        trace: Option<&mut [f64]>,
-        cache: &mut PlanCache,
-    ) -> ResponseProfile {
-        let regimen = &self.regimens[regimen_index];
-        self.response_from(p, regimen, trace, |c| {
-            cache.scan(regimen_index, c, || {
-                self.scan(p, regimen, c as f64 * regimen.weeks_per_cycle)
-            })
-        })
-    }
-
-    fn response_from(
-        &self,
-        p: &ConversionPatient,
-        regimen: &Regimen,
         mut trace: Option<&mut [f64]>,
-        mut scan_at: impl FnMut(u32) -> Scan,
     ) -> ResponseProfile {
+        let scan_at = |c: u32| self.scan(p, regimen, c as f64 * regimen.weeks_per_cycle);
         let k = self.restaging.every_cycles;
         let base = p.baseline_sum_mm;
         let change = |sum: f64| if base > 0.0 { sum / base - 1.0 } else { 0.0 };

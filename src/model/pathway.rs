@@ -9,7 +9,7 @@
 //! cannot be done (nothing resectable, lesions too large to ablate) ends the path with a
 //! recorded cause.
 //!
-//! Tumours follow the tumour-growth-inhibition law of the conversion study through every step,
+//! Tumours follow the clinical model's tumour-growth-inhibition law through every step,
 //! including adjuvant chemotherapy after resection. What surgery leaves behind (occult lesions
 //! outside the removed segments, disappeared lesions left in place, tumour at a margin,
 //! incompletely ablated lesions, occult extrahepatic disease) keeps growing; a recurrence is
@@ -221,7 +221,7 @@ impl Pathway {
     }
 }
 
-/// Perioperative risks beyond the resection model of the conversion study.
+/// Perioperative risks beyond the clinical model's resection risks.
 #[derive(Clone, Debug)]
 pub struct PerioperativeRisk {
     /// Share of postoperative complications that are major (Clavien-Dindo ≥ IIIa).
@@ -591,8 +591,8 @@ struct Track {
 
 impl Track {
     /// Cycles of a 2-week regimen with the same weeks of treatment: the liver-injury hazards are
-    /// per such cycle (assumption: a 3-week CAPOX cycle carries 130 mg/m² of oxaliplatin where a
-    /// 2-week FOLFOX cycle carries 85, the same dose per week).
+    /// per such cycle (assumption: the same oxaliplatin dose per week, 130 mg/m² every 3 weeks in
+    /// XELOX and 85 mg/m² every 2 weeks in FOLFOX4, the two arms of NO16966, Cassidy 2008 JCO).
     fn dose_cycles(&self) -> f64 {
         self.on_weeks / WEEKS_PER_CYCLE
     }

@@ -28,7 +28,7 @@ pub enum RemnantSource {
     /// Segment volumes drawn from a Dirichlet around mean shares; the remnant is what the planned
     /// resection leaves.
     Segments {
-        /// The planned resection (hypertrophy study); in a conversion study the planner decides
+        /// The planned resection (hypertrophy study); in a pathway study the planner decides
         /// per patient, so there is none.
         resection: Option<Resection>,
         dirichlet: [Gamma<f64>; SEGMENTS],
@@ -52,7 +52,7 @@ pub struct Cohort {
     pub standard_volume: StandardLiverVolume,
     /// True TLV / sTLV (individual deviation from the formula).
     pub tlv_deviation: Dist,
-    /// Tumour volume law (hypertrophy study; a conversion study derives it from the lesions).
+    /// Tumour volume law (hypertrophy study; a pathway study derives it from the lesions).
     pub tumour_volume_ml: Option<Dist>,
     pub remnant: RemnantSource,
     pub prior_hepatectomy: Option<PriorHepatectomy>,

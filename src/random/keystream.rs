@@ -178,7 +178,7 @@ pub const WIDE_BLOCKS: usize = 4;
 
 /// Blocks `counter .. counter + 4` of stream `stream`, side by side: each state word holds the
 /// four blocks in four 32-bit lanes, which the compiler keeps in one vector register. For a
-/// purpose that draws many words past its slot (the conversion study's tumours and follow-up).
+/// purpose that draws many words past its slot (the clinical study's tumours and follow-up).
 #[inline]
 pub fn wide_blocks(key: &[u32; 8], counter: u64, stream: u64) -> [u64; 8 * WIDE_BLOCKS] {
     #[cfg(target_arch = "x86_64")]

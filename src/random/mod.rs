@@ -93,7 +93,7 @@ impl Purpose {
             Purpose::Anatomy => (2, 6),
             Purpose::LiverCondition => (8, 2),
             Purpose::Progression => (10, 2),
-            // The conversion study's purposes draw from their reserved regions only (the
+            // The clinical study's purposes draw from their reserved regions only (the
             // primary words are all taken by the purposes above).
             Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery | Purpose::FollowUp => {
                 (0, 0)

@@ -1,4 +1,4 @@
-//! Charts of a conversion study: the waterfall of each regimen's best response, the spider
+//! Charts of the clinical (pathway) studies: the waterfall of each regimen's best response, the spider
 //! plot of target lesions over the weeks of treatment, and where patients end under each
 //! strategy.
 //!

@@ -43,7 +43,7 @@ fn scaled(e: Option<(f64, f64, f64)>, by: f64) -> Option<(f64, f64, f64)> {
 
 /// A quantile of all values of a histogram with its distribution-free 95% interval: the
 /// quantiles at the probabilities bracketing q (see [`quantile_bracket`]), as for the medians
-/// of the conversion study. `None` without values.
+/// of the clinical studies. `None` without values.
 fn quantile_interval(h: &Histogram, q: f64) -> Option<(f64, f64, f64)> {
     let (lo, hi) = quantile_bracket(h.total(), q);
     Some((h.quantile(q)?, h.quantile(lo)?, h.quantile(hi)?))

@@ -1,6 +1,6 @@
-//! Validation of a conversion study (`run.study = "conversion"`): the tumour burden and biology
-//! of the cohort, the regimens, restaging, liver injury, the surgical planner, the risks of
-//! resection, and the timing strategies, as `scenarios/default.toml` writes them.
+//! Validation of a pathway study's clinical model: the tumour burden and biology of the cohort,
+//! the regimens, restaging, liver injury, the surgical planner, the risks of resection, and the
+//! timing strategies, as `scenarios/default.toml` writes them.
 //!
 //! The cohort's body, liver and segment volumes, the safe-remnant rule, regeneration and the
 //! conditioning procedures are validated by the same code as in a hypertrophy study.
@@ -203,7 +203,10 @@ impl Validator<'_> {
         let Some((lo, hi)) = m.left_liver_sflr_pct else {
             return Ok(());
         };
+        // Assumption: 200 patients tell a fillable range from one that is not; a cohort that
+        // misses in more than 1 of 50 would be visibly distorted.
         const PILOT: u64 = 200;
+        const MISSES_ALLOWED_PER: u64 = 50;
         let key = crate::random::StreamKey::new(run.seed, u32::MAX);
         let missed = (0..PILOT)
             .filter(|&i| {
@@ -211,7 +214,7 @@ impl Validator<'_> {
                     .selection_missed
             })
             .count() as u64;
-        if missed * 50 > PILOT {
+        if missed * MISSES_ALLOWED_PER > PILOT {
             return self.err(
                 "cohort.left_liver_sflr_pct",
                 format!(
@@ -223,12 +226,12 @@ impl Validator<'_> {
         Ok(())
     }
 
-    /// A key a conversion (or pathway) study needs is missing.
+    /// A key a pathway study needs is missing.
     pub(super) fn required<T>(&self, key: &str, what: &str) -> Result<T> {
         self.err(key, format!("is required in this study: {what}"))
     }
 
-    /// The keys of a hypertrophy study that a conversion study does not use (the cohort's are
+    /// The keys of a hypertrophy study that a pathway study does not use (the cohort's are
     /// checked with the cohort).
     fn no_hypertrophy_keys(&self, raw: &RawScenario) -> Result<()> {
         let outputs = &raw.run.outputs;
@@ -251,7 +254,7 @@ impl Validator<'_> {
             return self.only_in(
                 "model.waiting",
                 StudyKind::Hypertrophy,
-                "a conversion study restages on the schedule of model.chemotherapy",
+                "a pathway study restages on the schedule of model.chemotherapy",
             );
         }
         for (i, s) in raw.strategies.iter().enumerate() {
@@ -259,7 +262,7 @@ impl Validator<'_> {
                 return self.only_in(
                     &format!("strategies[{i}].procedure"),
                     StudyKind::Hypertrophy,
-                    "in a conversion study use conditioning = \"pve\" for FLR conditioning when the remnant is too small",
+                    "in a pathway study use a pve step (or conditioning = \"pve\" on a timing strategy) when the remnant is too small",
                 );
             }
         }
@@ -716,6 +719,42 @@ impl Validator<'_> {
         })
     }
 
+    /// A resection policy, where `value` is given.
+    pub(super) fn resection_policy(
+        &self,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Option<ResectionPolicy>> {
+        let options = [
+            ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
+            ("anatomical", ResectionPolicy::Anatomical),
+        ];
+        value.map(|v| self.choice(key, v, &options)).transpose()
+    }
+
+    /// The use of ablation, where `value` is given.
+    pub(super) fn ablation_use(
+        &self,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Option<AblationUse>> {
+        let options = [
+            ("never", AblationUse::Never),
+            ("small_deep", AblationUse::SmallDeep),
+            ("all_small", AblationUse::AllSmall),
+        ];
+        value.map(|v| self.choice(key, v, &options)).transpose()
+    }
+
+    /// What to do with disappeared lesions, where `value` is given.
+    pub(super) fn dlm_policy(&self, key: &str, value: Option<&str>) -> Result<Option<DlmPolicy>> {
+        let options = [
+            ("resect_blind", DlmPolicy::ResectBlind),
+            ("leave_in_situ", DlmPolicy::LeaveInSitu),
+        ];
+        value.map(|v| self.choice(key, v, &options)).transpose()
+    }
+
     /// One `[[strategies]]` entry written as a timing strategy: one strategy, or one per cycle
     /// count of an `after_cycles` sweep (named "NAME N cycles").
     pub(super) fn timing_entry(
@@ -812,40 +851,15 @@ impl Validator<'_> {
             (Kind::AsSoon, None) => vec![(name.to_owned(), Timing::AsSoonAsResectable)],
             (Kind::Maximal, None) => vec![(name.to_owned(), Timing::MaximalResponse)],
         };
-        let Some(policy) = s.policy.as_deref() else {
+        let Some(policy) = self.resection_policy(&k("policy"), s.policy.as_deref())? else {
             return self.required(&k("policy"), "one of parenchyma_sparing, anatomical");
         };
-        let policy = self.choice(
-            &k("policy"),
-            policy,
-            &[
-                ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
-                ("anatomical", ResectionPolicy::Anatomical),
-            ],
-        )?;
-        let ablation = match s.ablation.as_deref() {
-            None => AblationUse::Never,
-            Some(a) => self.choice(
-                &k("ablation"),
-                a,
-                &[
-                    ("never", AblationUse::Never),
-                    ("small_deep", AblationUse::SmallDeep),
-                    ("all_small", AblationUse::AllSmall),
-                ],
-            )?,
-        };
-        let Some(dlm) = s.dlm.as_deref() else {
+        let ablation = self
+            .ablation_use(&k("ablation"), s.ablation.as_deref())?
+            .unwrap_or(AblationUse::Never);
+        let Some(dlm) = self.dlm_policy(&k("dlm"), s.dlm.as_deref())? else {
             return self.required(&k("dlm"), "one of resect_blind, leave_in_situ");
         };
-        let dlm = self.choice(
-            &k("dlm"),
-            dlm,
-            &[
-                ("resect_blind", DlmPolicy::ResectBlind),
-                ("leave_in_situ", DlmPolicy::LeaveInSitu),
-            ],
-        )?;
         let regimen_ras_wild_type = self.regimen_ref(
             &k("regimen_ras_wild_type"),
             &s.regimen_ras_wild_type,

@@ -1528,7 +1528,7 @@ impl Validator<'_> {
                     return self.only_in(
                         "cohort.remnant.fraction",
                         StudyKind::Hypertrophy,
-                        "a conversion study places lesions in segments and needs segment_shares and dirichlet_concentration",
+                        "a pathway study places lesions in segments and needs segment_shares and dirichlet_concentration",
                     );
                 }
                 let dirichlet = self.segment_dirichlet(r, "needs, in a pathway study,")?;

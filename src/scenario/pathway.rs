@@ -1,4 +1,4 @@
-//! Validation of a pathway study (`run.study = "pathway"`): the conversion study's cohort and
+//! Validation of a pathway study (`run.study = "pathway"`): the clinical model's cohort and
 //! model, `[model.perioperative]`, `[model.follow_up]`, and strategies written as steps.
 
 use super::conversion::open;
@@ -576,44 +576,16 @@ impl Validator<'_> {
             Ok(p)
         };
         let approach = |v: &Self| -> Result<Approach> {
-            let policy = match st.policy.as_deref() {
-                None => ResectionPolicy::ParenchymaSparing,
-                Some(p) => v.choice(
-                    &k("policy"),
-                    p,
-                    &[
-                        ("parenchyma_sparing", ResectionPolicy::ParenchymaSparing),
-                        ("anatomical", ResectionPolicy::Anatomical),
-                    ],
-                )?,
-            };
-            let ablation = match st.ablation.as_deref() {
-                None => AblationUse::Never,
-                Some(a) => v.choice(
-                    &k("ablation"),
-                    a,
-                    &[
-                        ("never", AblationUse::Never),
-                        ("small_deep", AblationUse::SmallDeep),
-                        ("all_small", AblationUse::AllSmall),
-                    ],
-                )?,
-            };
-            let dlm = match st.dlm.as_deref() {
-                None => DlmPolicy::ResectBlind,
-                Some(d) => v.choice(
-                    &k("dlm"),
-                    d,
-                    &[
-                        ("resect_blind", DlmPolicy::ResectBlind),
-                        ("leave_in_situ", DlmPolicy::LeaveInSitu),
-                    ],
-                )?,
-            };
             Ok(Approach {
-                policy,
-                ablation,
-                dlm,
+                policy: v
+                    .resection_policy(&k("policy"), st.policy.as_deref())?
+                    .unwrap_or(ResectionPolicy::ParenchymaSparing),
+                ablation: v
+                    .ablation_use(&k("ablation"), st.ablation.as_deref())?
+                    .unwrap_or(AblationUse::Never),
+                dlm: v
+                    .dlm_policy(&k("dlm"), st.dlm.as_deref())?
+                    .unwrap_or(DlmPolicy::ResectBlind),
             })
         };
         Ok(match kind {

@@ -428,7 +428,7 @@ pub struct RawStrategy {
 }
 
 impl RawStrategy {
-    /// The keys of a conversion study's timing strategy, and whether each is given.
+    /// The keys of a timing strategy, and whether each is given.
     pub fn timing_keys(&self) -> [(&'static str, bool); 8] {
         [
             ("timing", self.timing.is_some()),
