@@ -17,12 +17,17 @@ fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// The scenario hash a run of the repository's file records: of the file laid over the default
+/// model.
 fn sha256_of(path: &str) -> String {
-    let text = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
-    Sha256::digest(&text)
+    let s = remnant::scenario::Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap();
+    let digest: String = Sha256::digest(s.text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    assert_eq!(digest, s.sha256);
+    digest
 }
 
 // ---- Built-in parameters: the commands work outside the repository ----

@@ -13,7 +13,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
+
+mod common;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -23,29 +26,36 @@ use remnant::scenario::{Scenario, ScenarioError};
 
 /// The bundled scenarios mutated by the campaigns; the last, with parameter draws and their
 /// correlations, is only parsed (running its 200 draws would take the campaign's whole budget).
-const BUNDLED: [(&str, &str); 5] = [
-    (
-        "scenarios/default.toml",
-        include_str!("../scenarios/default.toml"),
-    ),
-    (
-        "scenarios/hypertrophy-windows.toml",
-        include_str!("../scenarios/hypertrophy-windows.toml"),
-    ),
-    (
-        "scenarios/bench/reference-hypertrophy.toml",
-        include_str!("../scenarios/bench/reference-hypertrophy.toml"),
-    ),
-    (
-        "scenarios/alpps-vs-two-stage.toml",
-        include_str!("../scenarios/alpps-vs-two-stage.toml"),
-    ),
-    (
-        "scenarios/alpps-vs-two-stage-psa.toml",
-        include_str!("../scenarios/alpps-vs-two-stage-psa.toml"),
-    ),
-];
-/// How many of [`BUNDLED`] the run-and-plan campaign runs.
+/// Each written out over the default model (see `common::complete`), so that every model number is
+/// in the text the campaigns mutate.
+fn bundled() -> &'static [(&'static str, String); 5] {
+    static BUNDLED: OnceLock<[(&'static str, String); 5]> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        [
+            (
+                "scenarios/default.toml",
+                common::complete(include_str!("../scenarios/default.toml")),
+            ),
+            (
+                "scenarios/hypertrophy-windows.toml",
+                common::complete(include_str!("../scenarios/hypertrophy-windows.toml")),
+            ),
+            (
+                "scenarios/bench/reference-hypertrophy.toml",
+                include_str!("../scenarios/bench/reference-hypertrophy.toml").to_owned(),
+            ),
+            (
+                "scenarios/alpps-vs-two-stage.toml",
+                common::complete(include_str!("../scenarios/alpps-vs-two-stage.toml")),
+            ),
+            (
+                "scenarios/alpps-vs-two-stage-psa.toml",
+                common::complete(include_str!("../scenarios/alpps-vs-two-stage-psa.toml")),
+            ),
+        ]
+    })
+}
+/// How many of [`bundled`] the run-and-plan campaign runs.
 const RUN_BUNDLED: usize = 4;
 
 // ------------------------------------------------------------------ campaign settings
@@ -913,7 +923,8 @@ fn apply(text: &str, mutations: &[Mutation]) -> String {
 
 #[test]
 fn bundled_scenarios_parse_and_the_mutation_scanner_finds_their_values() {
-    for (file, text) in BUNDLED {
+    for (file, text) in bundled() {
+        let (file, text) = (*file, text.as_str());
         if let Err(e) = Scenario::parse(file, text) {
             panic!("{e}");
         }
@@ -933,7 +944,7 @@ fn bundled_scenarios_parse_and_the_mutation_scanner_finds_their_values() {
         }
         assert_eq!(value("seed").map(|s| s.parse::<u64>().is_ok()), Some(true));
     }
-    let default = BUNDLED[0].1;
+    let default = bundled()[0].1.as_str();
     let sites = assignments(default);
     let sd = sites
         .iter()
@@ -949,9 +960,9 @@ fn mutated_bundled_scenarios_never_panic_and_rejections_are_located() {
         "mutated bundled scenarios",
         12_000,
         0x5eed_0001,
-        (0..BUNDLED.len(), mutations()),
+        (0..bundled().len(), mutations()),
         |(which, mutations)| {
-            let (file, original) = BUNDLED[which];
+            let (file, original) = (bundled()[which].0, bundled()[which].1.as_str());
             let text = apply(original, &mutations);
             let parsed = parse_checked(file, &text)?;
             outcomes.record(&text, parsed.is_some());
@@ -1026,11 +1037,16 @@ fn token_soup_and_arbitrary_text_never_panic_and_rejections_are_located() {
         any::<String>(),
         "[ -~\n]{0,200}",
         // A valid scenario with soup spliced in at a random place.
-        (0..BUNDLED.len(), any::<Index>(), vec(select(TOKENS), 1..8)).prop_map(|(w, i, t)| {
-            let text = BUNDLED[w].1;
-            let at = floor_boundary(text, i.index(text.len() + 1));
-            format!("{}{}{}", &text[..at], t.concat(), &text[at..])
-        }),
+        (
+            0..bundled().len(),
+            any::<Index>(),
+            vec(select(TOKENS), 1..8)
+        )
+            .prop_map(|(w, i, t)| {
+                let text = bundled()[w].1.as_str();
+                let at = floor_boundary(text, i.index(text.len() + 1));
+                format!("{}{}{}", &text[..at], t.concat(), &text[at..])
+            }),
     ];
     campaign(
         "token soup and arbitrary text",
@@ -1075,12 +1091,12 @@ fn byte_soup_files_never_panic_and_rejections_are_located() {
         vec(any::<u8>(), 0..300),
         // A bundled scenario with bytes that are not UTF-8 spliced in.
         (
-            0..BUNDLED.len(),
+            0..bundled().len(),
             any::<Index>(),
             vec(prop_oneof![0x80..=0xffu8, any::<u8>()], 1..4)
         )
             .prop_map(|(w, i, bytes)| {
-                let text = BUNDLED[w].1.as_bytes();
+                let text = bundled()[w].1.as_bytes();
                 let at = i.index(text.len() + 1);
                 [&text[..at], &bytes[..], &text[at..]].concat()
             }),
@@ -1218,7 +1234,7 @@ fn fuzz_findings_in_scenarios_are_rejected_with_a_located_message() {
         ),
         (
             1,
-            "female_share = { value = 0.38, source = \"assumption: about 4 in 10 CRLM resection patients are women (Fong 1999 series)\" }",
+            "female_share = { value = 0.38, source = \"assumption: about 4 in 10 CRLM patients are women (Fong 1999 series)\" }",
             "female_share = 0.38",
             "cohort.female_share: expected a number with its source, { value = …, source = \"…\" }, or a law, found float `0.38`",
         ),
@@ -1231,7 +1247,7 @@ fn fuzz_findings_in_scenarios_are_rejected_with_a_located_message() {
         ),
     ];
     for &(which, from, to, expected) in cases {
-        let (file, original) = BUNDLED[which];
+        let (file, original) = (bundled()[which].0, bundled()[which].1.as_str());
         assert_eq!(original.matches(from).count(), 1, "{from}");
         let text = original.replacen(from, to, 1);
         let e = Scenario::parse(file, &text).expect_err(to);
@@ -1705,7 +1721,7 @@ fn mutated_scenarios_the_loader_accepts_run_and_plan() {
         0x5eed_0005,
         (0..RUN_BUNDLED, vec(plausible_mutation(), 1..3)),
         |(which, mutations)| {
-            let (file, original) = BUNDLED[which];
+            let (file, original) = (bundled()[which].0, bundled()[which].1.as_str());
             let text = apply(original, &mutations);
             let parsed = parse_checked(file, &text)?;
             outcomes.record(&text, parsed.is_some());

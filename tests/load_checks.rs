@@ -3,16 +3,22 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use assert_cmd::Command;
+
+mod common;
 
 fn remnant() -> Command {
     Command::cargo_bin("remnant").unwrap()
 }
 
 const HYPERTROPHY: &str = include_str!("../scenarios/hypertrophy-windows.toml");
-const PSA: &str = include_str!("../scenarios/alpps-vs-two-stage-psa.toml");
-const ALPPS: &str = include_str!("../scenarios/alpps-vs-two-stage.toml");
+// Written out over the default model, so that its numbers can be edited here.
+static PSA: LazyLock<String> =
+    LazyLock::new(|| common::complete(include_str!("../scenarios/alpps-vs-two-stage-psa.toml")));
+static ALPPS: LazyLock<String> =
+    LazyLock::new(|| common::complete(include_str!("../scenarios/alpps-vs-two-stage.toml")));
 
 /// `text` with `from` (which must occur once) replaced by `to`.
 fn edit(text: &str, from: &str, to: &str) -> String {
@@ -197,7 +203,7 @@ fn small_psa(text: &str) -> String {
 #[test]
 fn exclusive_outcome_laws_that_can_add_up_above_one_are_refused_at_load() {
     let text = edit(
-        PSA,
+        &PSA,
         ALPPS_MAJOR,
         r#"major_complication = { dist = "beta", mean = 0.5, sd = 0.2, source = "Linecker"#,
     );
@@ -214,7 +220,7 @@ fn exclusive_outcome_laws_that_can_add_up_above_one_are_refused_at_load() {
 #[test]
 fn truncated_exclusive_outcome_laws_run_to_the_end() {
     let text = edit(
-        PSA,
+        &PSA,
         ALPPS_MAJOR,
         r#"major_complication = { dist = "beta", mean = 0.5, sd = 0.2, truncate = [0, 0.9], source = "Linecker"#,
     );
@@ -239,7 +245,7 @@ fn truncated_exclusive_outcome_laws_run_to_the_end() {
 #[test]
 fn one_way_range_outside_the_allowed_range_is_refused_at_its_line() {
     let text = edit(
-        PSA,
+        &PSA,
         "\n[cohort]\n",
         "one_way = { \"procedures.alpps.death\" = [0.01, 1.5] }\n\n[cohort]\n",
     );
@@ -267,7 +273,7 @@ const ALPPS_STAGE1: &str = r#"  { step = "alpps_stage1", days = 10, policy = "an
 #[test]
 fn repeated_alpps_stages_are_refused_at_the_second_first_stage() {
     let from = "  { step = \"alpps_stage2\" },\n";
-    let text = edit(ALPPS, from, &format!("{from}{ALPPS_STAGE1}{from}"));
+    let text = edit(&ALPPS, from, &format!("{from}{ALPPS_STAGE1}{from}"));
     let second = text.rfind(ALPPS_STAGE1).unwrap();
     let line = text[..second].matches('\n').count() + 1;
     refused_at(
@@ -283,7 +289,7 @@ fn repeated_alpps_stages_are_refused_at_the_second_first_stage() {
 fn impossible_stage_orders_are_refused() {
     let stage2 = "  { step = \"alpps_stage2\" },\n";
     // Twice.
-    let text = edit(ALPPS, stage2, &format!("{stage2}{stage2}"));
+    let text = edit(&ALPPS, stage2, &format!("{stage2}{stage2}"));
     let line = line_of(&text, stage2) + 1;
     refused_at(
         &text,
@@ -291,7 +297,7 @@ fn impossible_stage_orders_are_refused() {
         &["strategies[0].steps[3].step", "second stage again"],
     );
     // The other kind.
-    let text = edit(ALPPS, stage2, "  { step = \"two_stage_second\" },\n");
+    let text = edit(&ALPPS, stage2, "  { step = \"two_stage_second\" },\n");
     let line = line_of(&text, "two_stage_second\" },");
     refused_at(
         &text,
@@ -300,7 +306,7 @@ fn impossible_stage_orders_are_refused() {
     );
     // Before its first stage.
     let text = edit(
-        ALPPS,
+        &ALPPS,
         &format!("{ALPPS_STAGE1}{stage2}"),
         &format!("{stage2}{ALPPS_STAGE1}"),
     );
@@ -320,7 +326,7 @@ fn impossible_stage_orders_are_refused() {
 #[test]
 fn control_character_in_a_strategy_name_is_refused() {
     let from = "name = \"ALPPS\"\n";
-    let text = edit(ALPPS, from, "name = \"ALPPS\\u001b[2J\"\n");
+    let text = edit(&ALPPS, from, "name = \"ALPPS\\u001b[2J\"\n");
     let line = line_of(&text, "\\u001b");
     refused_at(&text, line, &["strategies[0].name", "U+001B"]);
 }

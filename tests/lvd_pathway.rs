@@ -8,16 +8,18 @@ use remnant::model::pathway::{Exit, PathwayModel, Step};
 use remnant::model::procedure::Procedure;
 use remnant::scenario::{Scenario, Study};
 
+mod common;
+
 const PVE_CHEMOTHERAPY: &str = include_str!("../scenarios/pve-chemotherapy.toml");
-const WINDOWS: &str = include_str!("../scenarios/hypertrophy-windows.toml");
 
 const CHEMOTHERAPY: &str = "{ step = \"chemotherapy\", regimen_ras_wild_type = \"folfox_anti_egfr\", regimen_ras_mutant = \"folfox_bev\", cycles = 6 }";
 
-/// `[procedures.lvd]` of the hypertrophy scenario, as written there.
+/// `[procedures.lvd]` of the default model, as written there.
 fn lvd_table() -> &'static str {
-    let start = WINDOWS.find("[procedures.lvd]").unwrap();
-    let end = start + WINDOWS[start..].find("\n\n").unwrap();
-    &WINDOWS[start..end]
+    let model = common::DEFAULT_MODEL;
+    let start = model.find("[procedures.lvd]").unwrap();
+    let end = start + model[start..].find("\n\n").unwrap_or(model.len() - start);
+    model[start..end].trim_end()
 }
 
 /// The PVE-chemotherapy scenario with LVD's table and two strategies that use LVD.
@@ -114,10 +116,22 @@ fn lvd_is_a_conditioning_step_and_a_two_stage_first_procedure() {
 
 /// An LVD step without LVD's parameters is refused at load, naming the table to add.
 #[test]
-fn an_lvd_step_needs_its_procedure_table() {
+fn an_lvd_step_without_its_table_takes_the_default_models() {
+    let written = Scenario::parse("lvd.toml", &with_lvd()).unwrap();
     let text = with_lvd().replace(lvd_table(), "");
-    let err = Scenario::parse("no-lvd.toml", &text)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("add a [procedures.lvd] table"), "{err}");
+    let s = Scenario::parse("no-lvd.toml", &text).unwrap();
+    let lvd = |s: &Scenario| -> Vec<(String, f64)> {
+        s.parameters
+            .iter()
+            .filter(|p| p.key.starts_with("procedures.lvd."))
+            .map(|p| (p.key.clone(), p.value))
+            .collect()
+    };
+    assert_eq!(lvd(&s).len(), 7);
+    assert_eq!(lvd(&s), lvd(&written));
+    assert!(s
+        .parameters
+        .iter()
+        .filter(|p| p.key.starts_with("procedures.lvd."))
+        .all(|p| p.from == remnant::scenario::defaults::Origin::DefaultModel));
 }

@@ -618,15 +618,17 @@ fn a_run_summary_to_a_full_stdout_exits_1_and_keeps_the_result() {
 #[test]
 fn plan_into_a_closed_pipe_exits_1_without_panic() {
     let sb = Sandbox::new();
-    let mut child = sb
+    // Like `remnant plan ... | true`: the reader is gone before the command starts (closing it
+    // after the start raced with a fast plan that had already written everything).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = sb
         .process()
         .args(PLAN)
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Like `remnant plan ... | true`: the reader is gone before anything is written.
-    drop(child.stdout.take());
     let result = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(1), "{stderr}");

@@ -137,8 +137,8 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     let mut manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(s1.join("shard.json")).unwrap()).unwrap();
     let text = manifest["scenario_text"].as_str().unwrap().to_owned();
-    // A share's second digit: the edited text is still a valid scenario.
-    let at = text.find("value = 0.").expect("a share in the scenario") + "value = 0.".len();
+    // The seed's first digit: the edited text is still a valid scenario.
+    let at = text.find("seed = ").expect("a seed in the scenario") + "seed = ".len();
     let digit = text.as_bytes()[at];
     assert!(digit.is_ascii_digit(), "{}", &text[at..at + 10]);
     let other = if digit == b'1' { "2" } else { "1" };

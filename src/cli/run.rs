@@ -19,8 +19,7 @@ use crate::report::patients::{
 };
 use crate::report::shard::{self, ShardManifest, ShardSpec, SHARD_FORMAT};
 use crate::report::{self, convergence, Manifest};
-use crate::scenario::{builtin, hex, Scenario, Study, MAX_PATIENTS};
-use sha2::{Digest, Sha256};
+use crate::scenario::{builtin, Scenario, Study, MAX_PATIENTS};
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
@@ -111,7 +110,10 @@ impl RunConfig {
                 let scenario = Scenario::load(path).map_err(|e| bad_input(e.to_string()))?;
                 let text = crate::scenario::input::read_scenario_text(path)
                     .ok()
-                    .filter(|t| hex(&Sha256::digest(t.as_bytes())) == scenario.sha256)
+                    .filter(|t| {
+                        Scenario::parse(&scenario.file, t)
+                            .is_ok_and(|again| again.sha256 == scenario.sha256)
+                    })
                     .ok_or_else(|| {
                         runtime(format!(
                             "{}: the file changed while it was read",
@@ -815,6 +817,7 @@ fn write_results(
             &p.one_way,
         ));
     }
+    files.push(report::write_scenario(&staging.dir, s).map_err(runtime)?);
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
     }
@@ -939,7 +942,8 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         let (m, tally) = shard::read(dir).map_err(|e| bad_input(e.to_string()))?;
         // The merged tables and report show the scenario text a shard carries: it must be the
         // text that was simulated, which its hash names.
-        let carried = hex(&Sha256::digest(m.scenario_text.as_bytes()));
+        let carried = Scenario::parse(&m.scenario_path, &m.scenario_text)
+            .map_or_else(|e| e.to_string(), |s| s.sha256);
         if carried != m.scenario_sha256 {
             return Err(bad_input(format!(
                 "{}: the scenario text this shard carries does not match its scenario_sha256 ({carried} vs {}): the shard was edited after it was written; rerun it",

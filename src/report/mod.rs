@@ -168,6 +168,22 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError
     Ok(vec![csv, parquet])
 }
 
+/// The resolved scenario the run used (the file laid over the default model), so that the run
+/// can be repeated from its record alone: `remnant run scenario.toml` with the manifest's seed
+/// and patients resolves to the same text and the same `scenario_sha256`.
+pub fn write_scenario(dir: &Path, scenario: &Scenario) -> Result<String, ReportError> {
+    let name = "scenario.toml";
+    let path = dir.join(name);
+    let text = format!(
+        "# The resolved scenario of this run: {} laid over the default model of remnant {}.\n# Its SHA-256, computed over the TOML below as remnant writes it, is the manifest's scenario_sha256.\n\n{}",
+        scenario.file,
+        env!("CARGO_PKG_VERSION"),
+        scenario.text
+    );
+    std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+    Ok(name.to_owned())
+}
+
 /// The standard plots of a run.
 pub fn write_plots(
     dir: &Path,

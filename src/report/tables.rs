@@ -353,7 +353,8 @@ pub fn parameters(records: &[ParameterRecord]) -> Table {
             .text("key", &r.key)
             .real("value", r.value)
             .text("distribution", &r.distribution)
-            .text("source", &r.source);
+            .text("source", &r.source)
+            .text("from", r.from.key());
     }
     t
 }

@@ -1153,17 +1153,12 @@ mod tests {
 
     #[test]
     fn regimen_with_both_antibodies_or_unknown_drug_is_an_error() {
-        let text = edit(
-            DEFAULT,
-            "drugs = [\"oxaliplatin\", \"anti_egfr\"]",
-            "drugs = [\"oxaliplatin\", \"anti_egfr\", \"bevacizumab\"]",
-        );
+        // A scenario changes a regimen of the default model by restating it.
+        let text = format!("{DEFAULT}\n[model.chemotherapy.regimens.folfox_anti_egfr]\ndrugs = [\"oxaliplatin\", \"anti_egfr\", \"bevacizumab\"]\n");
         let (key, _, _) = error(&text);
         assert_eq!(key, "model.chemotherapy.regimens.folfox_anti_egfr.drugs");
-        let text = edit(
-            DEFAULT,
-            "drugs = [\"irinotecan\"]",
-            "drugs = [\"irinotecan\", \"aspirin\"]",
+        let text = format!(
+            "{DEFAULT}\n[model.chemotherapy.regimens.folfiri]\ndrugs = [\"irinotecan\", \"aspirin\"]\n"
         );
         let (key, line, _) = error(&text);
         assert_eq!(key, "model.chemotherapy.regimens.folfiri.drugs[1]");
@@ -1174,8 +1169,8 @@ mod tests {
     fn hypertrophy_key_in_a_conversion_study_is_located() {
         let text = edit(
             DEFAULT,
-            "standard_liver_volume = \"vauthey\"\n",
-            "standard_liver_volume = \"vauthey\"\ntumour_volume_ml = { value = 50, source = \"s\" }\n",
+            "selection = \"initially_unresectable\"\n",
+            "selection = \"initially_unresectable\"\ntumour_volume_ml = { value = 50, source = \"s\" }\n",
         );
         let (key, line, message) = error(&text);
         assert_eq!(key, "cohort.tumour_volume_ml");
@@ -1185,11 +1180,8 @@ mod tests {
             "{message}"
         );
 
-        let text = edit(
-            DEFAULT,
-            "[cohort.remnant]\n",
-            "[cohort.remnant]\nplanned_resection = \"right_hepatectomy\"\n",
-        );
+        let text =
+            format!("{DEFAULT}\n[cohort.remnant]\nplanned_resection = \"right_hepatectomy\"\n");
         let (key, line, _) = error(&text);
         assert_eq!(key, "cohort.remnant.planned_resection");
         assert_eq!(line, line_of(&text, "planned_resection"));
@@ -1198,13 +1190,9 @@ mod tests {
         let (key, _, _) = error(&text);
         assert_eq!(key, "strategies[4].procedure");
 
-        let text = edit(
-            DEFAULT,
-            "quality = \"cirrhosis\"\n",
-            "quality = \"cirrhosis\"\nchemotherapy_cycles = { value = 0, source = \"s\" }\n",
-        );
+        let text = format!("{DEFAULT}\n[[cohort.liver_groups]]\nname = \"normal\"\nshare = {{ value = 1, source = \"s\" }}\nquality = \"normal\"\nchemotherapy_cycles = {{ value = 0, source = \"s\" }}\n");
         let (key, _, _) = error(&text);
-        assert_eq!(key, "cohort.liver_groups[2].chemotherapy_cycles");
+        assert_eq!(key, "cohort.liver_groups[0].chemotherapy_cycles");
     }
 
     #[test]
@@ -1249,33 +1237,34 @@ mod tests {
         let (key, _, _) = error(&edit(WINDOWS, "procedure = \"alpps\"\n", ""));
         assert_eq!(key, "strategies[3].procedure");
 
-        let waiting_start = WINDOWS.find("[model.waiting]").unwrap();
-        let waiting_end = WINDOWS.find("[procedures.pve]").unwrap();
-        let text = format!("{}{}", &WINDOWS[..waiting_start], &WINDOWS[waiting_end..]);
-        let (key, _, _) = error(&text);
-        assert_eq!(key, "model.waiting");
+        // The waiting list it does not state comes from the default model, and says so.
+        let s = Scenario::parse("w.toml", WINDOWS).unwrap();
+        let waiting = s
+            .parameters
+            .iter()
+            .find(|p| p.key == "model.waiting.progression_per_week")
+            .unwrap();
+        assert_eq!(
+            waiting.from,
+            crate::scenario::defaults::Origin::DefaultModel
+        );
     }
 
     #[test]
     fn conditioning_needs_its_procedure_and_weeks() {
-        let pve_start = DEFAULT.find("[procedures.pve]").unwrap();
-        let pve_end = DEFAULT.find("# Strategies.").unwrap();
-        let text = format!("{}{}", &DEFAULT[..pve_start], &DEFAULT[pve_end..]);
+        // A procedure neither the scenario nor the default model describes.
+        let text = edit(DEFAULT, "conditioning = \"pve\"", "conditioning = \"pve9\"");
         let (key, _, message) = error(&text);
         assert_eq!(key, "strategies[4].conditioning");
-        assert!(
-            message.contains("add a [procedures.pve] table"),
-            "{message}"
-        );
+        assert!(message.contains("pve9"), "{message}");
 
-        let weeks = DEFAULT.lines().find(|l| l.starts_with("weeks = ")).unwrap();
-        let text = edit(DEFAULT, &format!("[model.conditioning]\n{weeks}\n"), "");
-        let (key, _, message) = error(&text);
-        assert_eq!(key, "model.conditioning");
-        assert!(
-            message.contains("strategies[4] uses conditioning"),
-            "{message}"
-        );
+        // The default model's PVE is taken only because a strategy names it.
+        let s = Scenario::parse("d.toml", DEFAULT).unwrap();
+        assert!(s.parameters.iter().any(|p| p.key == "procedures.pve.death"));
+        assert!(!s
+            .parameters
+            .iter()
+            .any(|p| p.key.starts_with("procedures.alpps")));
     }
 
     #[test]
@@ -1300,8 +1289,8 @@ mod tests {
         let block = "[cohort.prior_chemotherapy]\nregimen = \"irinox\"\ncycles = { value = 6, source = \"s\" }\nweeks_since_last = { value = 8, source = \"s\" }\n\n";
         let text = edit(
             DEFAULT,
-            "[cohort.tumours]\n",
-            &format!("{block}[cohort.tumours]\n"),
+            "\n[[strategies]]\nname = \"as soon as resectable\"\n",
+            &format!("\n{block}[[strategies]]\nname = \"as soon as resectable\"\n"),
         );
         let (key, line, message) = error(&text);
         assert_eq!(key, "cohort.prior_chemotherapy.regimen");

@@ -141,6 +141,20 @@ impl SpanIndex {
         }
     }
 
+    /// Whether `offset` lies in the key (not the value) of `path`.
+    pub fn in_key(&self, path: &str, offset: usize) -> bool {
+        self.spans
+            .get(path)
+            .and_then(|(k, _)| k.as_ref())
+            .is_some_and(|k| k.start <= offset && offset < k.end.max(k.start + 1))
+    }
+
+    /// Position of the key of `path`, if the document has it.
+    pub fn key_position(&self, path: &str) -> Option<Position> {
+        let (key, _) = self.spans.get(path)?;
+        key.as_ref().map(|k| self.position_of_offset(k.start))
+    }
+
     /// The deepest key path whose key or value span contains `offset`.
     pub fn path_at(&self, offset: usize) -> Option<String> {
         self.spans

@@ -7,6 +7,7 @@
 
 pub mod builtin;
 mod conversion;
+pub mod defaults;
 pub mod input;
 pub mod locate;
 mod pathway;
@@ -30,6 +31,7 @@ use crate::model::patient::{Cohort, LiverGroup, PriorHepatectomy, RemnantSource,
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::model::volumetry::{Resection, Segments, StandardLiverVolume, SEGMENTS, SEGMENT_NAMES};
 use crate::model::{Model, Strategy};
+use defaults::{Origin, ResolveError, Resolved};
 use locate::{Position, SpanIndex};
 use raw::{RawParam, RawScenario};
 
@@ -145,6 +147,8 @@ pub struct ParameterRecord {
     /// `fixed`, or the law (patient variability for cohort keys, uncertainty for model keys).
     pub distribution: String,
     pub source: String,
+    /// Whether the scenario wrote it or it came from the default model.
+    pub from: Origin,
     /// A model number given as a law: uncertain, drawn anew in each parameter draw.
     pub uncertain: bool,
     /// For an uncertain number in the base case: the 2.5th and 97.5th percentiles of its law,
@@ -184,7 +188,11 @@ impl Study {
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub file: String,
+    /// SHA-256 of [`Scenario::text`].
     pub sha256: String,
+    /// The resolved scenario: the file laid over the default model, every number the run
+    /// uses (see [`defaults`]).
+    pub text: String,
     pub run: RunSettings,
     pub study: Study,
     pub parameters: Vec<ParameterRecord>,
@@ -269,7 +277,10 @@ impl Scenario {
         values: Values<'_>,
     ) -> std::result::Result<Scenario, ScenarioError> {
         let index = SpanIndex::new(text);
-        let mut raw: RawScenario = toml::from_str(text).map_err(|e| {
+        let located = |text: &str,
+                       index: &SpanIndex,
+                       e: toml::de::Error,
+                       at: &dyn Fn(&str, usize) -> (String, Position)| {
             let offset = e.span().map_or(0, |s| s.start);
             let key = index.path_at(offset).unwrap_or_default();
             let message = toml_message(text, offset, e.message());
@@ -278,12 +289,18 @@ impl Scenario {
             } else {
                 format!("{key}: {message}")
             };
+            let (file, position) = at(&key, offset);
             ScenarioError::Invalid {
-                file: file.to_owned(),
-                position: index.position_of_offset(offset),
+                file,
+                position,
                 key,
                 message,
             }
+        };
+        let written: toml::Table = toml::from_str(text).map_err(|e| {
+            located(text, &index, e, &|_, offset| {
+                (file.to_owned(), index.position_of_offset(offset))
+            })
         })?;
         // Names and texts are echoed to the terminal and written into tables: an escape sequence
         // in them would reach the user's terminal as a command.
@@ -300,10 +317,28 @@ impl Scenario {
                 ),
             });
         }
+        let resolved = defaults::resolve(&written).map_err(|e| ScenarioError::Invalid {
+            file: file.to_owned(),
+            position: Position { line: 1, column: 1 },
+            key: String::new(),
+            message: match e {
+                ResolveError::DefaultModel(e) => {
+                    format!("the built-in default model does not parse ({e}): this build is broken")
+                }
+                ResolveError::Write(e) => format!("cannot be laid over the default model: {e}"),
+            },
+        })?;
+        let sources = Sources::new(file, &index, &resolved);
+        let mut raw: RawScenario = toml::from_str(&resolved.text).map_err(|e| {
+            let merged = SpanIndex::new(&resolved.text);
+            located(&resolved.text, &merged, e, &|key, offset| {
+                // An unknown key is shown at the key, a wrong value at the value.
+                sources.locate_part(key, merged.in_key(key, offset))
+            })
+        })?;
         let uncertainty = raw.uncertainty.take();
         let mut v = Validator {
-            file,
-            index: &index,
+            sources: &sources,
             parameters: Vec::new(),
             laws: Vec::new(),
             values,
@@ -343,7 +378,8 @@ impl Scenario {
         };
         Ok(Scenario {
             file: file.to_owned(),
-            sha256: hex(&Sha256::digest(text.as_bytes())),
+            sha256: hex(&Sha256::digest(resolved.text.as_bytes())),
+            text: resolved.text.clone(),
             run,
             study,
             parameters: v.parameters,
@@ -479,9 +515,48 @@ impl fmt::Display for Range {
     }
 }
 
-struct Validator<'a> {
+/// Where the keys of a resolved scenario were written: the scenario file, or the default model.
+struct Sources<'a> {
     file: &'a str,
-    index: &'a SpanIndex,
+    scenario: &'a SpanIndex,
+    default: SpanIndex,
+    resolved: &'a Resolved,
+}
+
+impl<'a> Sources<'a> {
+    fn new(file: &'a str, scenario: &'a SpanIndex, resolved: &'a Resolved) -> Self {
+        Sources {
+            file,
+            scenario,
+            default: SpanIndex::new(defaults::DEFAULT_MODEL),
+            resolved,
+        }
+    }
+
+    /// As [`Sources::locate`], at the key itself when `at_key`.
+    fn locate_part(&self, key: &str, at_key: bool) -> (String, Position) {
+        let (file, position) = self.locate(key);
+        let index = match self.resolved.origin(key) {
+            Origin::Scenario => self.scenario,
+            Origin::DefaultModel => &self.default,
+        };
+        match index.key_position(key).filter(|_| at_key) {
+            Some(p) => (file, p),
+            None => (file, position),
+        }
+    }
+
+    /// The file and position of `key`, for an error about it.
+    fn locate(&self, key: &str) -> (String, Position) {
+        match self.resolved.origin(key) {
+            Origin::Scenario => (self.file.to_owned(), self.scenario.position(key)),
+            Origin::DefaultModel => (defaults::default_model_label(), self.default.position(key)),
+        }
+    }
+}
+
+struct Validator<'a> {
+    sources: &'a Sources<'a>,
     parameters: Vec<ParameterRecord>,
     /// The law of every model number given as one, by key, for the correlations.
     laws: Vec<(String, Dist)>,
@@ -540,9 +615,10 @@ impl StudyKind {
 
 impl Validator<'_> {
     fn err<T>(&self, key: &str, message: impl Into<String>) -> Result<T> {
+        let (file, position) = self.sources.locate(key);
         Err(ScenarioError::Invalid {
-            file: self.file.to_owned(),
-            position: self.index.position(key),
+            file,
+            position,
             key: key.to_owned(),
             message: format!("{key} {}", message.into()),
         })
@@ -885,6 +961,7 @@ impl Validator<'_> {
             value,
             distribution: distribution.to_owned(),
             source,
+            from: self.sources.resolved.origin(key),
             uncertain: false,
             range: None,
         });
