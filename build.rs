@@ -14,11 +14,12 @@ use sha2::{Digest, Sha256};
 
 /// What the binary is built from, in the order hashed; within a folder, entries in byte order
 /// of their names, depth first.
-const SOURCES: [&str; 6] = [
+const SOURCES: [&str; 7] = [
     "Cargo.toml",
     "Cargo.lock",
     "build.rs",
     "src",
+    "model",
     "scenarios",
     "assets",
 ];
