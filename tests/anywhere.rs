@@ -163,6 +163,7 @@ fn manifest_records_the_commit_and_the_sources_the_binary_was_built_from() {
                 "Cargo.lock",
                 "build.rs",
                 "src",
+                "model",
                 "scenarios",
                 "assets",
             ];

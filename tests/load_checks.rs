@@ -231,8 +231,8 @@ fn truncated_exclusive_outcome_laws_run_to_the_end() {
     );
     let text = edit(
         &text,
-        "\n[cohort]\n",
-        "one_way = { \"procedures.alpps.death\" = [0.01, 0.08] }\n\n[cohort]\n",
+        "patients_per_draw = 2_000\n",
+        "patients_per_draw = 2_000\none_way = { \"procedures.alpps.death\" = [0.01, 0.08] }\n",
     );
     let text = small_psa(&text);
     let dir = tempfile::tempdir().unwrap();
@@ -246,8 +246,8 @@ fn truncated_exclusive_outcome_laws_run_to_the_end() {
 fn one_way_range_outside_the_allowed_range_is_refused_at_its_line() {
     let text = edit(
         &PSA,
-        "\n[cohort]\n",
-        "one_way = { \"procedures.alpps.death\" = [0.01, 1.5] }\n\n[cohort]\n",
+        "patients_per_draw = 2_000\n",
+        "patients_per_draw = 2_000\none_way = { \"procedures.alpps.death\" = [0.01, 1.5] }\n",
     );
     let line = line_of(&text, "one_way = {");
     refused_at(
