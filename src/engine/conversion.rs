@@ -183,30 +183,36 @@ impl ConversionModel {
     }
 }
 
-/// Values the cohort and tumour-burden tallies could not hold, by quantity and scenario keys.
+/// A quantity of a clinical study's cohort or tumour-burden tallies that received impossible
+/// values (the report says which scenario keys feed it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CohortRejected {
+    /// A patient characteristic (one of [`CohortTally::SUM_NAMES`]) in one liver group.
+    Characteristic { group: usize, field: &'static str },
+    Lesions,
+    LargestLesion,
+    OccultLesions,
+}
+
+/// Values the cohort and tumour-burden tallies could not hold.
 pub(crate) fn cohort_rejections(
-    cohort: &crate::model::patient::Cohort,
     groups: &[CohortTally],
     b: &BurdenTally,
-) -> Vec<(String, u64)> {
+) -> Vec<(CohortRejected, u64)> {
     let mut out = Vec::new();
-    let mut check = |what: String, s: &ExactSum| {
+    let mut check = |what: CohortRejected, s: &ExactSum| {
         if s.rejected > 0 {
             out.push((what, s.rejected));
         }
     };
-    for (group, c) in cohort.groups.iter().zip(groups) {
-        for (name, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
-            check(
-                format!("{name} in liver group {} (from [cohort])", group.name),
-                s,
-            );
+    for (group, c) in groups.iter().enumerate() {
+        for (&field, s) in CohortTally::SUM_NAMES.iter().zip(c.sums()) {
+            check(CohortRejected::Characteristic { group, field }, s);
         }
     }
-    let tumours = "(from [cohort.tumours])";
-    check(format!("lesion count {tumours}"), &b.lesions);
-    check(format!("largest lesion {tumours}"), &b.largest_mm);
-    check(format!("occult lesions {tumours}"), &b.occult_lesions);
+    check(CohortRejected::Lesions, &b.lesions);
+    check(CohortRejected::LargestLesion, &b.largest_mm);
+    check(CohortRejected::OccultLesions, &b.occult_lesions);
     out
 }
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use super::accumulators::{ExactSum, Histogram};
 use super::conversion::{
-    cohort_rejections, BurdenTally, PatientSummary, ResponseTally, SpiderTrace, SPIDER_PATIENTS,
+    cohort_rejections, BurdenTally, CohortRejected, PatientSummary, ResponseTally, SpiderTrace, SPIDER_PATIENTS,
     WEEKS_GRID,
 };
 use super::tally::CohortTally;
@@ -492,39 +492,40 @@ impl PathwayStudyTally {
     }
 
     /// Values that could not be tallied (not finite or out of range). Empty in a sound run.
-    pub fn rejections(&self, model: &PathwayModel) -> Vec<(String, u64)> {
-        let mut out = cohort_rejections(&model.base.cohort, &self.cohort, &self.burden);
-        let mut check = |what: String, s: &ExactSum| {
+    pub fn rejections(&self) -> Vec<(PathwayRejected, u64)> {
+        let mut out: Vec<(PathwayRejected, u64)> = cohort_rejections(&self.cohort, &self.burden)
+            .into_iter()
+            .map(|(what, n)| (PathwayRejected::Cohort(what), n))
+            .collect();
+        let mut check = |what: PathwayRejected, s: &ExactSum| {
             if s.rejected > 0 {
                 out.push((what, s.rejected));
             }
         };
-        for (p, t) in model.pathways.iter().zip(&self.strategies) {
-            let name = &p.name;
-            check(
-                format!("KGR of strategy {name} (from [procedures])"),
-                &t.kgr_pct_per_week,
-            );
-            check(
-                format!("sFLR at resection of strategy {name} (from [model.planner])"),
-                &t.sflr_pct,
-            );
-            check(
-                format!("survival of strategy {name} (from [model.follow_up])"),
-                &t.rmst,
-            );
+        for (strategy, t) in self.strategies.iter().enumerate() {
+            check(PathwayRejected::Kgr { strategy }, &t.kgr_pct_per_week);
+            check(PathwayRejected::SflrAtResection { strategy }, &t.sflr_pct);
+            check(PathwayRejected::Survival { strategy }, &t.rmst);
         }
-        for (regimen, t) in model.base.regimens.iter().zip(&self.responses) {
-            check(
-                format!(
-                    "depth of response to {} (from [model.chemotherapy.regimens.{}], [cohort.tumours])",
-                    regimen.name, regimen.name
-                ),
-                &t.depth_pct,
-            );
+        for (regimen, t) in self.responses.iter().enumerate() {
+            check(PathwayRejected::ResponseDepth { regimen }, &t.depth_pct);
         }
         out
     }
+}
+
+/// A tallied quantity of a pathway study that received impossible values; the report names
+/// the strategy or regimen and the scenario keys behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathwayRejected {
+    Cohort(CohortRejected),
+    /// Kinetic growth rate after occlusion, by strategy.
+    Kgr { strategy: usize },
+    SflrAtResection { strategy: usize },
+    /// Restricted mean survival, by strategy.
+    Survival { strategy: usize },
+    /// Depth of response, by regimen (in the model's regimen order).
+    ResponseDepth { regimen: usize },
 }
 
 fn add(a: &mut [u64], b: &[u64]) {

@@ -29,6 +29,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::tally::{Rejected, Tally};
+use crate::engine::conversion::CohortRejected;
+use crate::engine::pathway::PathwayRejected;
 use crate::engine::StudyTally;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::scenario::{hex, Scenario, Study};
@@ -49,6 +51,43 @@ pub enum ReportError {
 }
 
 /// Which quantity went wrong, and the scenario parameters it is computed from.
+/// What a rejected quantity of a pathway study is, and the scenario keys that feed it.
+fn pathway_rejected_origin(m: &crate::model::pathway::PathwayModel, what: PathwayRejected) -> String {
+    let strategy = |i: usize| m.pathways.get(i).map_or("?", |p| p.name.as_str());
+    match what {
+        PathwayRejected::Cohort(CohortRejected::Characteristic { group, field }) => format!(
+            "{field} in liver group {} (from [cohort])",
+            m.base.cohort.groups.get(group).map_or("?", |g| g.name.as_str())
+        ),
+        PathwayRejected::Cohort(CohortRejected::Lesions) => {
+            "lesion count (from [cohort.tumours])".into()
+        }
+        PathwayRejected::Cohort(CohortRejected::LargestLesion) => {
+            "largest lesion (from [cohort.tumours])".into()
+        }
+        PathwayRejected::Cohort(CohortRejected::OccultLesions) => {
+            "occult lesions (from [cohort.tumours])".into()
+        }
+        PathwayRejected::Kgr { strategy: s } => {
+            format!("KGR of strategy {} (from [procedures])", strategy(s))
+        }
+        PathwayRejected::SflrAtResection { strategy: s } => format!(
+            "sFLR at resection of strategy {} (from [model.planner])",
+            strategy(s)
+        ),
+        PathwayRejected::Survival { strategy: s } => format!(
+            "survival of strategy {} (from [model.follow_up])",
+            strategy(s)
+        ),
+        PathwayRejected::ResponseDepth { regimen } => {
+            let name = m.base.regimens.get(regimen).map_or("?", |r| r.name.as_str());
+            format!(
+                "depth of response to {name} (from [model.chemotherapy.regimens.{name}], [cohort.tumours])"
+            )
+        }
+    }
+}
+
 fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
     let group = |g: usize| m.cohort.groups.get(g).map_or("?", |x| x.name.as_str());
     match what {
@@ -96,7 +135,12 @@ pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table
     let tables = match (&scenario.study, tally) {
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
         (Study::Pathway(m), StudyTally::Pathway(t)) => {
-            refuse(t.rejections(m))?;
+            refuse(
+                t.rejections()
+                    .into_iter()
+                    .map(|(what, n)| (pathway_rejected_origin(m, what), n))
+                    .collect(),
+            )?;
             pathway::tables(scenario, m, t)
         }
         _ => {
