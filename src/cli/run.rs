@@ -6,12 +6,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use rayon::prelude::*;
 
 use super::{
     bad_input, begin_staging, finish_staging, interrupted, note, output_failure, parse_count,
     refuse_unsafe_out, runtime, say, watch_for_interruption, Failure,
 };
+use crate::analysis::psa::{parameter_draws, Psa};
+use crate::analysis::rounds::{Convergence, Rounds, MAX_TARGET_PATIENTS};
+use crate::analysis::AnalysisError;
 use crate::engine::{self, Control, RunPlan, Simulation, StudyTally, DEFAULT_BLOCK};
 use crate::report::output::{self, Placement, Request, Staging};
 use crate::report::patients::{
@@ -377,7 +379,7 @@ fn run_into(
 ) -> Result<String, Failure> {
     let s = &cfg.scenario;
     let patients = cfg.patients();
-    let mut rounds = Rounds::new(cfg, patients.clone());
+    let mut rounds = Rounds::new(patients.clone(), cfg.convergence, cfg.target_se);
     let plan = RunPlan {
         block: cfg.block,
         quantiles: s.run.quantiles,
@@ -438,7 +440,19 @@ fn run_into(
     }
 
     let psa = match &s.run.uncertainty {
-        Some(u) => Some(parameter_draws(cfg, u, &tally, &pool, stop)?),
+        Some(u) => {
+            let control = Control {
+                stop: Some(stop),
+                ..Control::default()
+            };
+            Some(
+                parameter_draws(s, &cfg.scenario_text, u, &tally, cfg.block, &pool, &control)
+                    .map_err(|e| match e {
+                        AnalysisError::Scenario(m) => bad_input(m),
+                        AnalysisError::Interrupted => interrupted(),
+                    })?,
+            )
+        }
         None => None,
     };
     let provenance = Provenance {
@@ -459,229 +473,6 @@ fn run_into(
         grown.run.patients = tally.patients();
         write_results(staging, &grown, &tally, files, provenance)
     }
-}
-
-/// The outcomes a probabilistic sensitivity analysis summarises, the primary one first.
-fn outcomes(tally: &StudyTally) -> Vec<convergence::Primary> {
-    match tally {
-        StudyTally::Hypertrophy(t) => convergence::hypertrophy_outcomes(t),
-        StudyTally::Pathway(t) => convergence::pathway_outcomes(t),
-    }
-}
-
-/// The primary outcome of a tally of any study.
-fn primary(tally: &StudyTally) -> convergence::Primary {
-    match tally {
-        StudyTally::Hypertrophy(t) => convergence::hypertrophy(t),
-        StudyTally::Pathway(t) => convergence::pathway(t),
-    }
-}
-
-/// The probabilistic sensitivity analysis: for each parameter draw d = 1..K, the scenario with
-/// its uncertain model numbers drawn (streams keyed by seed, d and key) and N patients of its
-/// own (streams keyed by seed, d and patient), every strategy on the same patients.
-fn parameter_draws(
-    cfg: &RunConfig,
-    u: &crate::scenario::Uncertainty,
-    base: &StudyTally,
-    pool: &rayon::ThreadPool,
-    stop: &'static std::sync::atomic::AtomicBool,
-) -> Result<Psa, Failure> {
-    let s = &cfg.scenario;
-    let t0 = Instant::now();
-    let control = Control {
-        stop: Some(stop),
-        ..Control::default()
-    };
-    // Draws run in parallel (a draw of a few thousand patients is a single block); each is a
-    // pure function of (seed, draw), so the order of completion does not matter.
-    let draws = pool.install(|| {
-        (1..=u.draws)
-            .into_par_iter()
-            .map(|d| -> Result<report::psa::Draw, Failure> {
-                let key = crate::random::StreamKey::new(s.run.seed, d);
-                let correlated = u.correlated_values(&key);
-                let drawn =
-                    Scenario::parse_draw(&s.file, &cfg.scenario_text, Some(&key), &correlated)
-                        .map_err(|e| bad_input(format!("parameter draw {d}: {e}")))?;
-                let plan = RunPlan {
-                    draw: d,
-                    block: cfg.block,
-                    ..RunPlan::new(s.run.seed, 0..u.patients_per_draw)
-                };
-                let tally = simulate_quietly(&drawn, &plan, &control)?;
-                Ok(report::psa::Draw {
-                    draw: d,
-                    parameters: drawn
-                        .parameters
-                        .iter()
-                        .filter(|p| p.uncertain)
-                        .map(|p| (p.key.clone(), p.value))
-                        .collect(),
-                    outcomes: outcomes(&tally),
-                })
-            })
-            .collect::<Result<Vec<_>, Failure>>()
-    })?;
-    // One-way: the base case and each number at its low and high value, all on the same
-    // patients 0..N of the base case's streams (paired arms).
-    let arms: Vec<(Option<&str>, f64)> = std::iter::once((None, f64::NAN))
-        .chain(
-            u.one_way
-                .iter()
-                .flat_map(|(k, lo, hi)| [(Some(k.as_str()), *lo), (Some(k.as_str()), *hi)]),
-        )
-        .collect();
-    let results = pool.install(|| {
-        arms.par_iter()
-            .map(|&(key, value)| -> Result<convergence::Primary, Failure> {
-                let arm = match key {
-                    None => Scenario::parse(&s.file, &cfg.scenario_text),
-                    Some(k) => Scenario::parse_one_way(&s.file, &cfg.scenario_text, k, value),
-                }
-                .map_err(|e| bad_input(format!("one-way sensitivity: {e}")))?;
-                let plan = RunPlan {
-                    block: cfg.block,
-                    ..RunPlan::new(s.run.seed, 0..u.patients_per_draw)
-                };
-                Ok(primary(&simulate_quietly(&arm, &plan, &control)?))
-            })
-            .collect::<Result<Vec<_>, Failure>>()
-    })?;
-    let one_way_base = results[0].clone();
-    let one_way = u
-        .one_way
-        .iter()
-        .enumerate()
-        .map(|(i, (key, low, high))| report::psa::OneWay {
-            key: key.clone(),
-            low: *low,
-            high: *high,
-            at_low: results[1 + 2 * i].clone(),
-            at_high: results[2 + 2 * i].clone(),
-        })
-        .collect();
-    Ok(Psa {
-        base: outcomes(base),
-        draws,
-        one_way_base,
-        one_way,
-        uncertainty: u.clone(),
-        elapsed_s: t0.elapsed().as_secs_f64(),
-    })
-}
-
-/// One plain run of `scenario` without progress bar or patient rows.
-fn simulate_quietly(
-    scenario: &Scenario,
-    plan: &RunPlan,
-    control: &Control,
-) -> Result<StudyTally, Failure> {
-    let run = || -> Result<StudyTally, engine::EngineError<()>> {
-        Ok(match &scenario.study {
-            Study::Hypertrophy(m) => {
-                StudyTally::Hypertrophy(engine::run(m, plan, control, |_| Ok(()))?)
-            }
-            Study::Pathway(m) => StudyTally::Pathway(engine::run(m, plan, control, |_| Ok(()))?),
-        })
-    };
-    run().map_err(|_| interrupted())
-}
-
-/// The parameter draws of a run with `[uncertainty]`.
-struct Psa {
-    /// The base case's outcomes, the primary one first.
-    base: Vec<convergence::Primary>,
-    draws: Vec<report::psa::Draw>,
-    /// The base case on the one-way analysis' patients, and its arms.
-    one_way_base: convergence::Primary,
-    one_way: Vec<report::psa::OneWay>,
-    uncertainty: crate::scenario::Uncertainty,
-    elapsed_s: f64,
-}
-
-/// Largest cohort `--target-se` grows to.
-const MAX_TARGET_PATIENTS: u64 = 1_000_000_000;
-/// `--target-se` adds patients in whole blocks of this size (fixed, so that the final cohort
-/// does not depend on `--block` or the thread count).
-const TARGET_STEP: u64 = DEFAULT_BLOCK;
-
-/// The rounds of a run: one for a plain run; every tenth of the cohort with `--convergence`;
-/// then, with `--target-se`, more patients until the primary outcome is precise enough.
-struct Rounds {
-    /// Ends of the planned rounds, increasing.
-    ends: Vec<u64>,
-    record: bool,
-    target_se: Option<f64>,
-    seen: Vec<convergence::Primary>,
-    /// Whether the target was met (`None` without a target).
-    reached: Option<bool>,
-}
-
-impl Rounds {
-    fn new(cfg: &RunConfig, patients: std::ops::Range<u64>) -> Self {
-        let n = patients.end - patients.start;
-        let ends = if cfg.convergence {
-            let mut e: Vec<u64> = (1..=10).map(|i| patients.start + n * i / 10).collect();
-            e.dedup();
-            e.retain(|&x| x > patients.start);
-            e
-        } else {
-            vec![patients.end]
-        };
-        Rounds {
-            ends,
-            record: cfg.convergence,
-            target_se: cfg.target_se,
-            seen: Vec::new(),
-            reached: None,
-        }
-    }
-
-    fn first_end(&self) -> u64 {
-        self.ends[0]
-    }
-
-    /// After the patients up to `end`: where the next round ends, or `None` to stop.
-    fn next(&mut self, primary: convergence::Primary, end: u64) -> Option<u64> {
-        let next = self.ends.iter().copied().find(|&e| e > end);
-        let verdict = match (next, self.target_se) {
-            (Some(e), _) => Some(e),
-            (None, None) => None,
-            (None, Some(target)) => {
-                if primary.max_se() <= target {
-                    self.reached = Some(true);
-                    None
-                } else if end >= MAX_TARGET_PATIENTS {
-                    self.reached = Some(false);
-                    None
-                } else {
-                    let needed = primary
-                        .patients_needed(target, MAX_TARGET_PATIENTS)
-                        .max(end + 1);
-                    Some((needed.div_ceil(TARGET_STEP) * TARGET_STEP).min(MAX_TARGET_PATIENTS))
-                }
-            }
-        };
-        if self.record {
-            self.seen.push(primary);
-        }
-        verdict
-    }
-
-    fn finish(self) -> Option<Convergence> {
-        self.record.then_some(Convergence {
-            checkpoints: self.seen,
-            target: self.target_se.map(|t| (t, self.reached.unwrap_or(false))),
-        })
-    }
-}
-
-/// The primary outcome along the run, for the convergence table and plot.
-struct Convergence {
-    checkpoints: Vec<convergence::Primary>,
-    /// The target standard error and whether it was met.
-    target: Option<(f64, bool)>,
 }
 
 /// What the run of any study shares: the plan, the pool and its control, the rounds that grow

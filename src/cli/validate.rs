@@ -7,22 +7,23 @@
 //! meets the published interval (the published interval widened by the Monte Carlo one). The
 //! exit status is 0 when every target that was not used for calibration passes, 1 otherwise.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Deserialize;
 
 use super::{
     bad_input, begin_staging, finish_staging, refuse_unsafe_out, runtime, say,
     watch_for_interruption, Failure,
 };
-use crate::engine::{self, Control, RunPlan, StudyTally};
+use crate::analysis::{
+    self,
+    validation::{self, judge, ValidationFile, Verdict},
+};
+use crate::engine::{Control, RunPlan};
 use crate::report::forest::{forest_chart, ForestRow};
-use crate::report::stats::{share, Z95};
-use crate::report::table::{Col, Table};
+use crate::report::table::Table;
 use crate::report::{self, file_name, output};
-use crate::scenario::{builtin, Scenario, Study};
+use crate::scenario::{builtin, Scenario};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -41,57 +42,6 @@ pub struct ValidateArgs {
     /// No table on the terminal.
     #[arg(long)]
     quiet: bool,
-}
-
-/// One validation file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValidationFile {
-    /// What the file reproduces, for people.
-    description: String,
-    /// The scenario, relative to this file.
-    scenario: String,
-    /// Overrides of the scenario's run settings.
-    patients: Option<u64>,
-    seed: Option<u64>,
-    #[serde(rename = "target")]
-    targets: Vec<Target>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Target {
-    name: String,
-    /// Domain, for grouping: hypertrophy, liver failure, response, conversion, DLM, staged
-    /// completion, recurrence, survival.
-    domain: String,
-    table: String,
-    /// Text or numeric columns that pick the row, e.g. `{ strategy = "PVE", check = 1 }`.
-    row: BTreeMap<String, toml::Value>,
-    column: String,
-    /// A column holding the standard error of `column`, when the table has no interval for it.
-    se_column: Option<String>,
-    published: f64,
-    /// The published 95% interval, or a declared tolerance (say which in `source`).
-    interval: Option<[f64; 2]>,
-    /// Patients behind a published share: its 95% Wilson interval is used.
-    n: Option<u64>,
-    source: String,
-    calibrated: bool,
-}
-
-/// One target's verdict.
-struct Verdict {
-    file: String,
-    /// The validation file's description.
-    cohort: String,
-    target: Target,
-    published_lo: f64,
-    published_hi: f64,
-    simulated: f64,
-    simulated_lo: f64,
-    simulated_hi: f64,
-    pass: bool,
 }
 
 pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
@@ -133,10 +83,13 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
         for (path, (file, scenario)) in checked {
             let tables = simulate(&scenario, &pool, stop)?;
             for target in file.targets {
-                verdicts.push(judge(&path, &file.description, &tables, target)?);
+                let name = target.name.clone();
+                verdicts.push(judge(&path, &file.description, &tables, target).map_err(
+                    |what| bad_input(format!("{}: target \"{name}\": {what}", path.display())),
+                )?);
             }
         }
-        let table = verdict_table(&verdicts);
+        let table = validation::verdict_table(&verdicts);
         let mut files = report::write_table(&staging.dir, &table).map_err(runtime)?;
         let rows: Vec<ForestRow> = verdicts
             .iter()
@@ -273,34 +226,8 @@ fn read(source: &Source) -> Result<(ValidationFile, Scenario), Failure> {
         return Err(bad_input(format!("{shown}: no [[target]]")));
     }
     for t in &file.targets {
-        let bad = |what: String| bad_input(format!("{shown}: target \"{}\": {what}", t.name));
-        if !t.published.is_finite() || t.published <= 0.0 {
-            return Err(bad(format!(
-                "published must be a number above 0 (got {})",
-                t.published
-            )));
-        }
-        match (t.interval, t.n) {
-            (Some([lo, hi]), None) => {
-                if !(lo.is_finite() && hi.is_finite() && lo <= t.published && t.published <= hi) {
-                    return Err(bad(format!(
-                        "interval must hold the published value (got [{lo}, {hi}] around {})",
-                        t.published
-                    )));
-                }
-            }
-            (None, Some(n)) => {
-                if n == 0 || t.published >= 1.0 {
-                    return Err(bad(
-                        "n is for a published share (0 < published < 1) of n ≥ 1 patients".into(),
-                    ));
-                }
-            }
-            _ => return Err(bad("give exactly one of interval = [lo, hi] and n".into())),
-        }
-        if t.source.trim().is_empty() {
-            return Err(bad("source must name the publication".into()));
-        }
+        t.check()
+            .map_err(|what| bad_input(format!("{shown}: target \"{}\": {what}", t.name)))?;
     }
     Ok((file, scenario))
 }
@@ -320,122 +247,9 @@ fn simulate(
         ..Control::default()
     };
     let tally = pool
-        .install(|| -> Result<StudyTally, engine::EngineError<()>> {
-            Ok(match &scenario.study {
-                Study::Hypertrophy(m) => {
-                    StudyTally::Hypertrophy(engine::run(m, &plan, &control, |_| Ok(()))?)
-                }
-                Study::Pathway(m) => {
-                    StudyTally::Pathway(engine::run(m, &plan, &control, |_| Ok(()))?)
-                }
-            })
-        })
+        .install(|| analysis::simulate_quietly(scenario, &plan, &control))
         .map_err(|_| super::interrupted())?;
     report::build_tables(scenario, &tally).map_err(runtime)
-}
-
-fn judge(path: &Path, cohort: &str, tables: &[Table], target: Target) -> Result<Verdict, Failure> {
-    let shown = path.display().to_string();
-    let bad = |what: String| bad_input(format!("{shown}: target \"{}\": {what}", target.name));
-    let table = tables
-        .iter()
-        .find(|t| t.name == target.table)
-        .ok_or_else(|| {
-            bad(format!(
-                "no table {:?} in this study (tables: {})",
-                target.table,
-                tables
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-    let row = (0..table.rows())
-        .find(|&r| target.row.iter().all(|(c, v)| cell_is(table, c, r, v)))
-        .ok_or_else(|| {
-            bad(format!(
-                "no row of {} matches {:?}",
-                target.table, target.row
-            ))
-        })?;
-    let value = |c: &str| table.real(c, row);
-    let simulated = value(&target.column).ok_or_else(|| {
-        bad(format!(
-            "{} has no numeric column {:?}",
-            target.table, target.column
-        ))
-    })?;
-    let (simulated_lo, simulated_hi) = match &target.se_column {
-        Some(c) => {
-            let se = value(c)
-                .ok_or_else(|| bad(format!("{} has no numeric column {c:?}", target.table)))?;
-            (simulated - Z95 * se, simulated + Z95 * se)
-        }
-        None => match (
-            value(&format!("{}_lo95", target.column)),
-            value(&format!("{}_hi95", target.column)),
-        ) {
-            (Some(lo), Some(hi)) => (lo, hi),
-            _ => (simulated, simulated),
-        },
-    };
-    let (published_lo, published_hi) = match (target.interval, target.n) {
-        (Some([lo, hi]), _) => (lo, hi),
-        (None, Some(n)) => {
-            let k = (target.published * n as f64).round() as u64;
-            let s = share(k.min(n), n);
-            (s.lo, s.hi)
-        }
-        (None, None) => (target.published, target.published),
-    };
-    let pass = simulated_lo <= published_hi && simulated_hi >= published_lo;
-    Ok(Verdict {
-        file: file_name(path),
-        cohort: cohort.to_owned(),
-        target,
-        published_lo,
-        published_hi,
-        simulated,
-        simulated_lo,
-        simulated_hi,
-        pass,
-    })
-}
-
-/// Whether column `c` of row `r` holds `v` (text equal, or a number equal to 1e-9).
-fn cell_is(t: &Table, c: &str, r: usize, v: &toml::Value) -> bool {
-    match (t.column(c), v) {
-        (Some(Col::Text(_)), toml::Value::String(s)) => t.text(c, r) == Some(s.as_str()),
-        (Some(_), toml::Value::Integer(i)) => {
-            t.real(c, r).is_some_and(|x| (x - *i as f64).abs() < 1e-9)
-        }
-        (Some(_), toml::Value::Float(f)) => t.real(c, r).is_some_and(|x| (x - f).abs() < 1e-9),
-        _ => false,
-    }
-}
-
-fn verdict_table(verdicts: &[Verdict]) -> Table {
-    let mut t = Table::new("validation");
-    for v in verdicts {
-        t.row()
-            .text("file", &v.file)
-            .text("cohort", &v.cohort)
-            .text("domain", &v.target.domain)
-            .text("target", &v.target.name)
-            .text("table", &v.target.table)
-            .text("column", &v.target.column)
-            .real("published", v.target.published)
-            .real("published_lo", v.published_lo)
-            .real("published_hi", v.published_hi)
-            .real("simulated", v.simulated)
-            .real("simulated_lo95", v.simulated_lo)
-            .real("simulated_hi95", v.simulated_hi)
-            .text("calibrated", if v.target.calibrated { "yes" } else { "no" })
-            .text("result", if v.pass { "pass" } else { "fail" })
-            .text("source", &v.target.source);
-    }
-    t
 }
 
 fn terminal_table(verdicts: &[Verdict]) -> String {

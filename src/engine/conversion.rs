@@ -188,7 +188,10 @@ impl ConversionModel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CohortRejected {
     /// A patient characteristic (one of [`CohortTally::SUM_NAMES`]) in one liver group.
-    Characteristic { group: usize, field: &'static str },
+    Characteristic {
+        group: usize,
+        field: &'static str,
+    },
     Lesions,
     LargestLesion,
     OccultLesions,

@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use super::accumulators::{ExactSum, Histogram};
 use super::conversion::{
-    cohort_rejections, BurdenTally, CohortRejected, PatientSummary, ResponseTally, SpiderTrace, SPIDER_PATIENTS,
-    WEEKS_GRID,
+    cohort_rejections, BurdenTally, CohortRejected, PatientSummary, ResponseTally, SpiderTrace,
+    SPIDER_PATIENTS, WEEKS_GRID,
 };
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
@@ -520,12 +520,20 @@ impl PathwayStudyTally {
 pub enum PathwayRejected {
     Cohort(CohortRejected),
     /// Kinetic growth rate after occlusion, by strategy.
-    Kgr { strategy: usize },
-    SflrAtResection { strategy: usize },
+    Kgr {
+        strategy: usize,
+    },
+    SflrAtResection {
+        strategy: usize,
+    },
     /// Restricted mean survival, by strategy.
-    Survival { strategy: usize },
+    Survival {
+        strategy: usize,
+    },
     /// Depth of response, by regimen (in the model's regimen order).
-    ResponseDepth { regimen: usize },
+    ResponseDepth {
+        regimen: usize,
+    },
 }
 
 fn add(a: &mut [u64], b: &[u64]) {

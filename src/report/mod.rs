@@ -28,9 +28,9 @@ use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::tally::{Rejected, Tally};
 use crate::engine::conversion::CohortRejected;
 use crate::engine::pathway::PathwayRejected;
+use crate::engine::tally::{Rejected, Tally};
 use crate::engine::StudyTally;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::scenario::{hex, Scenario, Study};
@@ -52,12 +52,19 @@ pub enum ReportError {
 
 /// Which quantity went wrong, and the scenario parameters it is computed from.
 /// What a rejected quantity of a pathway study is, and the scenario keys that feed it.
-fn pathway_rejected_origin(m: &crate::model::pathway::PathwayModel, what: PathwayRejected) -> String {
+fn pathway_rejected_origin(
+    m: &crate::model::pathway::PathwayModel,
+    what: PathwayRejected,
+) -> String {
     let strategy = |i: usize| m.pathways.get(i).map_or("?", |p| p.name.as_str());
     match what {
         PathwayRejected::Cohort(CohortRejected::Characteristic { group, field }) => format!(
             "{field} in liver group {} (from [cohort])",
-            m.base.cohort.groups.get(group).map_or("?", |g| g.name.as_str())
+            m.base
+                .cohort
+                .groups
+                .get(group)
+                .map_or("?", |g| g.name.as_str())
         ),
         PathwayRejected::Cohort(CohortRejected::Lesions) => {
             "lesion count (from [cohort.tumours])".into()
@@ -80,7 +87,11 @@ fn pathway_rejected_origin(m: &crate::model::pathway::PathwayModel, what: Pathwa
             strategy(s)
         ),
         PathwayRejected::ResponseDepth { regimen } => {
-            let name = m.base.regimens.get(regimen).map_or("?", |r| r.name.as_str());
+            let name = m
+                .base
+                .regimens
+                .get(regimen)
+                .map_or("?", |r| r.name.as_str());
             format!(
                 "depth of response to {name} (from [model.chemotherapy.regimens.{name}], [cohort.tumours])"
             )
