@@ -136,7 +136,7 @@ mod tests {
             next = r.next(primary(e / 2, e), e);
         }
         let grown = next.expect("a share of 0.5 at 1,000 patients has an SE of 0.016");
-        assert!(grown > end && grown % TARGET_STEP == 0, "{grown}");
+        assert!(grown > end && grown.is_multiple_of(TARGET_STEP), "{grown}");
         // 0.5 · 0.5 / 0.005² = 10,000 patients at least.
         assert!(grown >= 10_000, "{grown}");
         assert_eq!(r.next(primary(grown / 2, grown), grown), None);
