@@ -1,0 +1,134 @@
+//! Restaging: where each lesion stands now (the tumour-growth-inhibition law, faster in liver
+//! deprived of portal flow), what a scan shows (lesions above their detection limit, new
+//! liver lesions, extrahepatic disease, the RECIST target sum), and whether that is
+//! progression.
+
+use super::course::Exit;
+use super::walk::{Leave, Walk};
+use crate::model::conversion::visible_mask;
+use crate::model::imaging::Response;
+use crate::model::tumour::Lesion;
+
+/// What one scan shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Scan {
+    pub(super) seen: u32,
+    /// Occult lesions (not removed) now visible.
+    pub(super) new_liver: u32,
+    pub(super) extrahepatic: bool,
+    pub(super) target_sum_mm: f64,
+}
+
+impl Walk<'_, '_> {
+    /// Visible lesion `l`'s log size ratio (ln of its diameter over its diameter at
+    /// diagnosis) `ahead` weeks from now.
+    #[inline]
+    pub(super) fn log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
+        let track = &self.track;
+        let kl = self.patient.tumours.kl_overt;
+        kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
+            + self.deportalized_growth(l, kl, ahead)
+    }
+
+    /// [`log_ratio`](Self::log_ratio) of an occult lesion (its own growth rate).
+    #[inline]
+    pub(super) fn occult_log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
+        let track = &self.track;
+        let kl = self.patient.tumours.kl_occult;
+        kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
+            + self.deportalized_growth(l, kl, ahead)
+    }
+
+    /// The extra growth of a lesion in liver deprived of portal flow (the occluded side of a
+    /// PVE, PVL or ALPPS): its growth rate times the multiplier minus one, for the weeks of
+    /// occlusion.
+    #[inline]
+    fn deportalized_growth(&self, l: &Lesion, kl: f64, ahead: f64) -> f64 {
+        let track = &self.track;
+        let extra = self.model.perioperative.deportalized_growth_multiplier - 1.0;
+        if extra == 0.0 {
+            return 0.0;
+        }
+        let s = l.segment as usize;
+        let mut weeks = 0.0;
+        if track.deportalized.contains(s) {
+            weeks += track.deportalized_weeks;
+        }
+        if let Some(o) = track.occlusion {
+            if !o.grows.contains(s) {
+                weeks += track.weeks + ahead - o.weeks;
+            }
+        }
+        extra * kl * weeks
+    }
+
+    /// What a scan shows now.
+    pub(super) fn scan(&self) -> Scan {
+        let p = self.patient;
+        let track = &self.track;
+        let t = &p.tumours;
+        let mut scan = Scan::default();
+        for (i, l) in t.visible_lesions().iter().enumerate() {
+            if track.treated & (1 << i) == 0 && self.log_ratio(l, 0.0) >= p.see[i] {
+                scan.seen |= 1 << i;
+            }
+        }
+        for (j, l) in t.occult_lesions().iter().enumerate() {
+            if track.occult_gone & (1 << j) == 0 && self.occult_log_ratio(l, 0.0) >= p.see_occult[j]
+            {
+                scan.new_liver |= 1 << j;
+            }
+        }
+        scan.extrahepatic =
+            t.extrahepatic_mm > 0.0 && t.kl_occult * track.weeks - track.kill >= p.see_extrahepatic;
+        for &i in &p.targets[..p.n_targets as usize] {
+            if scan.seen & (1 << i) != 0 {
+                scan.target_sum_mm += t.lesions[i as usize].diameter0_mm
+                    * self.log_ratio(&t.lesions[i as usize], 0.0).exp();
+            }
+        }
+        scan
+    }
+
+    /// RECIST progression at a scan; updates the nadir. Before any liver treatment new liver
+    /// lesions are progression; after one, they are planned with the rest.
+    pub(super) fn progression(&mut self, scan: &Scan) -> Result<(), Leave> {
+        let track = &mut self.track;
+        track.seen = scan.seen;
+        if scan.extrahepatic {
+            return Err(Exit::ProgressionExtrahepatic);
+        }
+        if scan.new_liver != 0 && track.operations == 0 && track.occlusion.is_none() {
+            return Err(Exit::ProgressionNewLiver);
+        }
+        let change = if track.nadir_mm > 0.0 {
+            scan.target_sum_mm / track.nadir_mm - 1.0
+        } else {
+            0.0
+        };
+        // A nadir of zero (every target disappeared) makes a reappearing target of 5 mm
+        // progression, as RECIST 1.1 reads it.
+        if Response::read(change, scan.target_sum_mm, track.nadir_mm, false, false)
+            == Response::Progression
+        {
+            return Err(Exit::ProgressionTargets);
+        }
+        track.nadir_mm = track.nadir_mm.min(scan.target_sum_mm);
+        track.previous_mm = scan.target_sum_mm;
+        Ok(())
+    }
+
+    /// Lesions visible at diagnosis, not yet treated, that the last scan no longer shows.
+    pub(super) fn disappeared(&self) -> u8 {
+        let all = visible_mask(self.patient);
+        (all & !self.track.seen & !self.track.treated).count_ones() as u8
+    }
+
+    /// After each liver operation the target sum is reset to what remains.
+    pub(super) fn after_operation(&mut self) {
+        let scan = self.scan();
+        self.track.seen = scan.seen;
+        self.track.nadir_mm = scan.target_sum_mm;
+        self.track.previous_mm = scan.target_sum_mm;
+    }
+}
