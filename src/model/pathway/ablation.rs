@@ -53,6 +53,7 @@ impl Walk<'_, '_> {
         let p = self.patient;
         let track = &self.track;
         let t = &p.tumours;
+        let growth = self.growth();
         let mut any = false;
         for (i, l) in t.visible_lesions().iter().enumerate() {
             if track.treated & (1 << i) != 0 || track.seen & (1 << i) == 0 {
@@ -61,7 +62,7 @@ impl Walk<'_, '_> {
             any = true;
             let target = Target {
                 lesion: l,
-                diameter_mm: l.diameter0_mm * self.log_ratio(l, 0.0).exp(),
+                diameter_mm: l.diameter0_mm * growth.log_ratio(l, 0.0).exp(),
             };
             let (treatment, _) = self.model.base.planner.treatment(
                 &target,

@@ -150,6 +150,7 @@ impl Walk<'_, '_> {
     }
 
     /// Weeks still to wait after the last dose before surgery (0 without chemotherapy).
+    #[inline]
     pub(super) fn washout(&self) -> f64 {
         let track = &self.track;
         match track.last_regimen {
@@ -163,6 +164,7 @@ impl Walk<'_, '_> {
     }
 
     /// The liver injury now, from the drugs and cycles given and the time since the last.
+    #[inline]
     pub(super) fn injury_now(&self) -> Injury {
         let track = &self.track;
         self.model.base.injury.state(
@@ -174,6 +176,7 @@ impl Walk<'_, '_> {
     }
 
     /// The minimum safe sFLR `ahead` weeks from now.
+    #[inline]
     pub(super) fn threshold(&self, ahead: f64) -> f64 {
         let m = &self.model.base;
         let p = self.patient;

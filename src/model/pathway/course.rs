@@ -178,6 +178,7 @@ pub struct PathwayCourse {
 impl PathwayCourse {
     /// The course before the first of `steps` steps: completed until a step says otherwise,
     /// nothing done, alive.
+    #[inline]
     pub(super) fn start(steps: usize) -> PathwayCourse {
         PathwayCourse {
             exit: Exit::Completed,

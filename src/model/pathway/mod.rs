@@ -45,7 +45,6 @@ mod strategy;
 mod track;
 mod walk;
 
-
 pub use course::{DeathCause, Exit, Origin, PathwayCourse, PathwayDraws, Recurrence};
 pub use follow_up::FollowUpModel;
 pub use life_table::Gompertz;

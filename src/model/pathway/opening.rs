@@ -23,6 +23,7 @@ pub(super) enum Aim {
 
 impl Aim {
     /// What the opening chemotherapy of `pathway` waits for (its readiness rule's target).
+    #[inline]
     pub(super) fn of(pathway: &Pathway) -> Aim {
         match pathway
             .steps
@@ -69,6 +70,7 @@ impl OpeningCache {
         self.len = 0;
     }
 
+    #[inline]
     pub(super) fn get(&self, key: &(Step, Aim)) -> Option<(Track, Result<StepResult, Exit>)> {
         (0..self.len).find(|&i| self.keys[i] == *key).map(|i| {
             let (track, r) = self.values[i];
@@ -81,6 +83,7 @@ impl OpeningCache {
         })
     }
 
+    #[inline]
     pub(super) fn put(&mut self, key: (Step, Aim), track: Track, result: Result<bool, Exit>) {
         if self.len < OPENINGS {
             self.keys[self.len] = key;

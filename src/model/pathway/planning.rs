@@ -12,6 +12,7 @@ use crate::model::volumetry::Segments;
 
 /// The remnant a portal occlusion with `procedure` grows: the left liver, or segments I–III
 /// when segment IV is embolized too.
+#[inline]
 pub(super) fn remnant_of(procedure: Procedure) -> Segments {
     if procedure == Procedure::PveSegment4 {
         LEFT_LATERAL_AND_CAUDATE
@@ -23,6 +24,7 @@ pub(super) fn remnant_of(procedure: Procedure) -> Segments {
 impl Walk<'_, '_> {
     /// The plan for the lesions still to treat, `ahead` weeks from now, in the liver as it has
     /// grown since any occlusion. `only`: restrict to lesions in these segments.
+    #[inline]
     pub(super) fn plan(&self, approach: Approach, ahead: f64, only: Option<Segments>) -> Plan {
         self.plan_with(approach, ahead, only, self.track.remnant)
     }
@@ -38,6 +40,7 @@ impl Walk<'_, '_> {
         let p = self.patient;
         let track = &self.track;
         let grown = track.grown_segments();
+        let growth = self.growth();
         let t = &p.tumours;
         let visible = t.visible_lesions().iter().enumerate().filter_map(|(i, l)| {
             if track.treated & (1 << i) != 0 {
@@ -45,7 +48,7 @@ impl Walk<'_, '_> {
             }
             let diameter_mm = approach.dlm.planned_diameter(
                 track.seen & (1 << i) != 0,
-                || l.diameter0_mm * self.log_ratio(l, ahead).exp(),
+                || l.diameter0_mm * growth.log_ratio(l, ahead).exp(),
                 l.diameter0_mm,
             )?;
             Some(Target {
@@ -54,13 +57,14 @@ impl Walk<'_, '_> {
             })
         });
         let occult = t.occult_lesions().iter().enumerate().filter_map(|(j, l)| {
-            if track.occult_gone & (1 << j) != 0 || self.occult_log_ratio(l, 0.0) < p.see_occult[j]
+            if track.occult_gone & (1 << j) != 0
+                || growth.occult_log_ratio(l, 0.0) < p.see_occult[j]
             {
                 return None;
             }
             Some(Target {
                 lesion: l,
-                diameter_mm: l.diameter0_mm * self.occult_log_ratio(l, ahead).exp(),
+                diameter_mm: l.diameter0_mm * growth.occult_log_ratio(l, ahead).exp(),
             })
         });
         let planner = &self.model.base.planner;

@@ -20,6 +20,7 @@ impl Deposit {
 
     /// Weeks (from the start) when the deposit reaches its detection size, no earlier than
     /// `now`; no chemotherapy is given after the path.
+    #[inline]
     pub(super) fn seen_at(&self, kill: f64, now: f64) -> f64 {
         let lr_now = self.log_ratio_at(kill, now);
         if lr_now >= self.see {

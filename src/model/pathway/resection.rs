@@ -24,6 +24,7 @@ pub(super) enum Scope {
 
 impl Scope {
     /// The segments whose lesions are treated (`None`: all).
+    #[inline]
     pub(super) fn only(self) -> Option<Segments> {
         match self {
             Scope::ClearRemnant(s) => Some(s),
@@ -31,6 +32,7 @@ impl Scope {
         }
     }
 
+    #[inline]
     pub(super) fn is_final(self) -> bool {
         self == Scope::Final
     }

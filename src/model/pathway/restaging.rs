@@ -4,6 +4,7 @@
 //! progression.
 
 use super::course::Exit;
+use super::track::Track;
 use super::walk::{Leave, Walk};
 use crate::model::conversion::visible_mask;
 use crate::model::imaging::Response;
@@ -19,13 +20,24 @@ pub(super) struct Scan {
     pub(super) target_sum_mm: f64,
 }
 
-impl Walk<'_, '_> {
+/// The tumour-growth-inhibition law at this moment of the walk: every lesion's size follows
+/// from it. Read once per scan or plan, so the rates stay in registers across the lesions.
+#[derive(Clone, Copy)]
+pub(super) struct TumourGrowth<'t> {
+    track: &'t Track,
+    kl_overt: f64,
+    kl_occult: f64,
+    /// The deportalized growth multiplier minus one (0: no faster growth without portal flow).
+    extra: f64,
+}
+
+impl TumourGrowth<'_> {
     /// Visible lesion `l`'s log size ratio (ln of its diameter over its diameter at
     /// diagnosis) `ahead` weeks from now.
     #[inline]
     pub(super) fn log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
-        let track = &self.track;
-        let kl = self.patient.tumours.kl_overt;
+        let track = self.track;
+        let kl = self.kl_overt;
         kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
             + self.deportalized_growth(l, kl, ahead)
     }
@@ -33,8 +45,8 @@ impl Walk<'_, '_> {
     /// [`log_ratio`](Self::log_ratio) of an occult lesion (its own growth rate).
     #[inline]
     pub(super) fn occult_log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
-        let track = &self.track;
-        let kl = self.patient.tumours.kl_occult;
+        let track = self.track;
+        let kl = self.kl_occult;
         kl * (track.weeks + ahead) - track.kill * l.kd_multiplier
             + self.deportalized_growth(l, kl, ahead)
     }
@@ -44,8 +56,8 @@ impl Walk<'_, '_> {
     /// occlusion.
     #[inline]
     fn deportalized_growth(&self, l: &Lesion, kl: f64, ahead: f64) -> f64 {
-        let track = &self.track;
-        let extra = self.model.perioperative.deportalized_growth_multiplier - 1.0;
+        let track = self.track;
+        let extra = self.extra;
         if extra == 0.0 {
             return 0.0;
         }
@@ -61,20 +73,48 @@ impl Walk<'_, '_> {
         }
         extra * kl * weeks
     }
+}
+
+impl Walk<'_, '_> {
+    /// The growth law now (see [`TumourGrowth`]).
+    #[inline]
+    pub(super) fn growth(&self) -> TumourGrowth<'_> {
+        let t = &self.patient.tumours;
+        TumourGrowth {
+            track: &self.track,
+            kl_overt: t.kl_overt,
+            kl_occult: t.kl_occult,
+            extra: self.model.perioperative.deportalized_growth_multiplier - 1.0,
+        }
+    }
+
+    /// Visible lesion `l`'s log size ratio `ahead` weeks from now.
+    #[inline]
+    pub(super) fn log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
+        self.growth().log_ratio(l, ahead)
+    }
+
+    /// An occult lesion's log size ratio `ahead` weeks from now.
+    #[inline]
+    pub(super) fn occult_log_ratio(&self, l: &Lesion, ahead: f64) -> f64 {
+        self.growth().occult_log_ratio(l, ahead)
+    }
 
     /// What a scan shows now.
     pub(super) fn scan(&self) -> Scan {
         let p = self.patient;
         let track = &self.track;
         let t = &p.tumours;
+        let growth = self.growth();
         let mut scan = Scan::default();
         for (i, l) in t.visible_lesions().iter().enumerate() {
-            if track.treated & (1 << i) == 0 && self.log_ratio(l, 0.0) >= p.see[i] {
+            if track.treated & (1 << i) == 0 && growth.log_ratio(l, 0.0) >= p.see[i] {
                 scan.seen |= 1 << i;
             }
         }
         for (j, l) in t.occult_lesions().iter().enumerate() {
-            if track.occult_gone & (1 << j) == 0 && self.occult_log_ratio(l, 0.0) >= p.see_occult[j]
+            if track.occult_gone & (1 << j) == 0
+                && growth.occult_log_ratio(l, 0.0) >= p.see_occult[j]
             {
                 scan.new_liver |= 1 << j;
             }
@@ -84,7 +124,7 @@ impl Walk<'_, '_> {
         for &i in &p.targets[..p.n_targets as usize] {
             if scan.seen & (1 << i) != 0 {
                 scan.target_sum_mm += t.lesions[i as usize].diameter0_mm
-                    * self.log_ratio(&t.lesions[i as usize], 0.0).exp();
+                    * growth.log_ratio(&t.lesions[i as usize], 0.0).exp();
             }
         }
         scan

@@ -33,6 +33,7 @@ impl Approach {
     /// The remnant's own lesions are always cleared sparingly (wedges, ablation of small deep
     /// lesions), whatever the strategy's policy; only the handling of disappeared lesions is
     /// kept.
+    #[inline]
     pub(super) fn clearing(self) -> Approach {
         Approach {
             policy: ResectionPolicy::ParenchymaSparing,
@@ -143,6 +144,7 @@ impl Step {
         }
     }
 
+    #[inline]
     pub(super) fn is_liver_treatment(&self) -> bool {
         matches!(
             self,

@@ -106,6 +106,7 @@ impl Track {
     /// Cycles of a 2-week regimen with the same weeks of treatment: the liver-injury hazards are
     /// per such cycle (assumption: the same oxaliplatin dose per week, 130 mg/m² every 3 weeks in
     /// XELOX and 85 mg/m² every 2 weeks in FOLFOX4, the two arms of NO16966, Cassidy 2008 JCO).
+    #[inline]
     pub(super) fn dose_cycles(&self) -> f64 {
         self.on_weeks / WEEKS_PER_CYCLE
     }
@@ -143,6 +144,7 @@ impl Track {
     }
 
     /// The segment volumes now, with the growth since the occlusion.
+    #[inline]
     pub(super) fn grown_segments(&self) -> [f64; SEGMENTS] {
         let mut liver = self.segment_ml;
         if let Some(o) = self.occlusion {
@@ -187,6 +189,7 @@ impl Track {
 
     /// Tumour left behind at `lesion`'s site (or the occult lesion, or extrahepatic disease),
     /// from now on. Beyond the fixed capacity further deposits are not followed.
+    #[inline]
     pub(super) fn leave_deposit(&mut self, origin: Origin, lesion: usize, regrowth: Regrowth) {
         if self.n_deposits < MAX_DEPOSITS {
             self.deposits[self.n_deposits] = Deposit {
@@ -206,6 +209,7 @@ impl Track {
 }
 
 /// Every drug of either regimen (liver injury follows what the liver has been exposed to).
+#[inline]
 pub(super) fn union(a: Drugs, b: Drugs) -> Drugs {
     Drugs {
         oxaliplatin: a.oxaliplatin || b.oxaliplatin,

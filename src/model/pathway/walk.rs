@@ -128,6 +128,7 @@ impl<'a, 's> Walk<'a, 's> {
     }
 
     /// Record that the path ended at the current step, and why.
+    #[inline]
     fn leave(&mut self, exit: Exit) -> Exit {
         self.course.exit = exit;
         self.course.exit_step = self.at as u8;
