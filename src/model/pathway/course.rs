@@ -279,3 +279,72 @@ impl PathwayModel {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, DEFAULT, SEED};
+    use super::*;
+    use crate::random::StreamKey;
+
+    /// Protects the exit and death-cause columns: every key distinct, and only the three
+    /// progression exits count as progression (they set the post-progression survival).
+    #[test]
+    fn exits_and_death_causes_have_distinct_keys() {
+        let keys: Vec<&str> = Exit::ALL.iter().map(|e| e.key()).collect();
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), Exit::ALL.len());
+        let progressed: Vec<Exit> = Exit::ALL.into_iter().filter(|e| e.progressed()).collect();
+        assert_eq!(
+            progressed,
+            [
+                Exit::ProgressionTargets,
+                Exit::ProgressionNewLiver,
+                Exit::ProgressionExtrahepatic
+            ]
+        );
+        let causes: Vec<&str> = DeathCause::ALL.iter().map(|c| c.key()).collect();
+        assert_eq!(
+            causes,
+            [
+                "perioperative",
+                "cancer",
+                "other_causes",
+                "alive_at_horizon"
+            ]
+        );
+    }
+
+    /// Protects common random numbers: a patient's draws come from their own keyed stream,
+    /// the same every time (and for every strategy), different between patients; the date
+    /// of death from other causes is the life table's for the patient's age and sex.
+    #[test]
+    fn draws_are_the_patients_own_and_follow_the_life_table() {
+        let m = model(DEFAULT);
+        let key = StreamKey::new(SEED, 0);
+        let streams = |i| PatientStreams::new(&key, i);
+        let mut previous: Option<PathwayDraws> = None;
+        for index in 0..4 {
+            let s = streams(index);
+            let p = m.base.patient(index, &s);
+            let d = m.draws(&p, &s);
+            assert_eq!(d, m.draws(&p, &streams(index)));
+            let uniforms = d.operation.iter().flatten().chain(&d.margin_recurrence);
+            assert!(uniforms.clone().all(|u| (0.0..1.0).contains(u)));
+            let (raw, e) = PathwayDraws::draw(&s);
+            assert_eq!(raw.operation, d.operation);
+            let life = if p.base.female {
+                &m.follow_up.female
+            } else {
+                &m.follow_up.male
+            };
+            let weeks = life.years_to_death(p.base.age_years, e) * 365.25 / DAYS_PER_WEEK;
+            assert_eq!(d.other_causes_weeks, weeks);
+            if let Some(q) = previous {
+                assert_ne!(q.operation, d.operation);
+            }
+            previous = Some(d);
+        }
+    }
+}

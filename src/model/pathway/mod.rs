@@ -45,6 +45,9 @@ mod strategy;
 mod track;
 mod walk;
 
+#[cfg(test)]
+mod fixtures;
+
 pub use course::{DeathCause, Exit, Origin, PathwayCourse, PathwayDraws, Recurrence};
 pub use follow_up::FollowUpModel;
 pub use life_table::Gompertz;

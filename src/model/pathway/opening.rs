@@ -92,3 +92,93 @@ impl OpeningCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::strategy::ChemoStop;
+    use super::*;
+    use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
+    use crate::model::procedure::Procedure;
+
+    const SPARING: Approach = Approach {
+        policy: ResectionPolicy::ParenchymaSparing,
+        ablation: AblationUse::SmallDeep,
+        dlm: DlmPolicy::ResectBlind,
+    };
+
+    fn chemo(cycles: u32) -> Step {
+        Step::Chemotherapy {
+            wild_type: 0,
+            mutant: 1,
+            stop: ChemoStop::Cycles(cycles),
+        }
+    }
+
+    fn aim(steps: &[Step]) -> Aim {
+        Aim::of(&Pathway {
+            name: "p".into(),
+            steps: steps.to_vec(),
+        })
+    }
+
+    /// Protects the sharing rule: an opening chemotherapy aims at the first liver step after
+    /// it; a portal occlusion aims at the remnant its procedure grows (segments I–III when
+    /// segment IV is embolized too), so strategies that differ there do not share.
+    #[test]
+    fn an_opening_aims_at_the_first_liver_step() {
+        let resect = Step::Resect {
+            approach: SPARING,
+            second_stage: false,
+        };
+        let pve4 = Step::Conditioning {
+            procedure: Procedure::PveSegment4,
+            weeks: 4.0,
+            rule: super::super::OnInsufficientGrowth::DropOut,
+            approach: SPARING,
+            continue_chemotherapy: false,
+        };
+        assert_eq!(
+            aim(&[chemo(4), Step::Restage, resect]),
+            Aim::Resect(SPARING)
+        );
+        assert_eq!(
+            aim(&[chemo(4), pve4, resect]),
+            Aim::Grow(SPARING, Segments::of(&[1, 2, 3]))
+        );
+        assert_eq!(aim(&[chemo(4), Step::Ablate]), Aim::Ablate);
+        assert_eq!(aim(&[chemo(4), Step::Wait { weeks: 1.0 }]), Aim::Nothing);
+    }
+
+    /// Protects the cache: an opening is found by its step and aim, gives back the state and
+    /// result it was stored with, keeps at most `OPENINGS` (later ones are recomputed), and is
+    /// empty after `clear`.
+    #[test]
+    fn the_cache_keeps_a_few_openings_per_patient() {
+        let mut cache = OpeningCache::default();
+        let after = |weeks: f64| Track {
+            weeks,
+            ..Track::empty()
+        };
+        cache.put((chemo(4), Aim::Ablate), after(8.0), Ok(true));
+        cache.put(
+            (chemo(6), Aim::Ablate),
+            after(12.0),
+            Err(Exit::ProgressionTargets),
+        );
+        cache.put((chemo(4), Aim::Nothing), after(9.0), Ok(false));
+        let (track, r) = cache.get(&(chemo(6), Aim::Ablate)).unwrap();
+        assert_eq!(track.weeks, 12.0);
+        assert!(matches!(r, Err(Exit::ProgressionTargets)));
+        assert!(matches!(
+            cache.get(&(chemo(4), Aim::Nothing)),
+            Some((_, Ok(StepResult::Skipped)))
+        ));
+        assert!(cache.get(&(chemo(8), Aim::Ablate)).is_none());
+        cache.put((chemo(8), Aim::Ablate), after(16.0), Ok(true));
+        cache.put((chemo(10), Aim::Ablate), after(20.0), Ok(true));
+        assert!(cache.get(&(chemo(8), Aim::Ablate)).is_some());
+        assert!(cache.get(&(chemo(10), Aim::Ablate)).is_none());
+        cache.clear();
+        assert!(cache.get(&(chemo(4), Aim::Ablate)).is_none());
+    }
+}

@@ -106,3 +106,64 @@ impl Walk<'_, '_> {
         died
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT, SPARING};
+    use super::*;
+
+    fn odds(p: f64) -> f64 {
+        p / (1.0 - p)
+    }
+
+    /// Protects the odds-ratio arithmetic used for low KGR and combined operations: the odds
+    /// are multiplied exactly, an odds ratio of 1 changes nothing, and certainty (0 or 1)
+    /// stays certain.
+    #[test]
+    fn odds_times_multiplies_the_odds() {
+        assert!((odds_times(0.2, 2.0) - 1.0 / 3.0).abs() < 1e-15);
+        for p in [0.001, 0.08, 0.5, 0.93] {
+            assert!((odds_times(p, 1.0) - p).abs() < 1e-15);
+            for or in [0.25, 1.5, 4.0] {
+                let q = odds_times(p, or);
+                assert!((odds(q) / odds(p) - or).abs() < 1e-9, "p {p}, or {or}");
+                assert!(q > 0.0 && q < 1.0);
+                assert_eq!(q > p, or > 1.0);
+            }
+        }
+        assert_eq!(odds_times(0.0, 4.0), 0.0);
+        assert_eq!(odds_times(1.0, 0.25), 1.0);
+    }
+
+    /// Protects the risk of a liver resection combined with the primary: the death odds are
+    /// multiplied by the combined-operation odds ratio, so a death draw between the two
+    /// probabilities kills only with the primary, and the primary is then gone.
+    #[test]
+    fn the_primary_with_the_liver_raises_the_death_odds() {
+        let m = model(DEFAULT);
+        with_patient(&m, 1, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 30.0)]);
+            let run = |combined: bool| {
+                with_walk(&m, 0, &p, draws, streams, |w| {
+                    let plan = w.plan(SPARING, 0.0, None);
+                    assert!(plan.r0_feasible);
+                    let alone = m.base.surgery.death(plan.major(), false);
+                    let with = odds_times(alone, m.perioperative.simultaneous_death_or);
+                    let mut d = *w.draws;
+                    // No liver failure, a death draw between the two risks, no complication.
+                    d.operation[0] = [1.0, (alone + with) / 2.0, 1.0, 1.0];
+                    let mut w = Walk { draws: &d, ..*w };
+                    w.track.primary_in_situ = true;
+                    w.track.simultaneous_primary = combined;
+                    let died = w.perioperative_outcome(&plan, Scope::Final);
+                    assert_eq!(w.track.primary_in_situ, !combined);
+                    assert_eq!(w.course.died_90_days, died);
+                    assert_eq!(w.course.extent, Some(plan.extent));
+                    died
+                })
+            };
+            assert!(run(true));
+            assert!(!run(false));
+        });
+    }
+}

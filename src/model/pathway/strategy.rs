@@ -189,3 +189,141 @@ impl Pathway {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPARING: Approach = Approach {
+        policy: ResectionPolicy::ParenchymaSparing,
+        ablation: AblationUse::SmallDeep,
+        dlm: DlmPolicy::ResectBlind,
+    };
+
+    fn chemo(stop: ChemoStop) -> Step {
+        Step::Chemotherapy {
+            wild_type: 0,
+            mutant: 1,
+            stop,
+        }
+    }
+
+    fn pathway(steps: &[Step]) -> Pathway {
+        Pathway {
+            name: "p".into(),
+            steps: steps.to_vec(),
+        }
+    }
+
+    /// Protects the step names the tables use: a conditioning step is named by its procedure,
+    /// a resection after a first stage is the second stage, and no two steps share a name.
+    #[test]
+    fn step_keys_are_the_clinical_names() {
+        let resect = Step::Resect {
+            approach: SPARING,
+            second_stage: false,
+        };
+        let steps = [
+            chemo(ChemoStop::Resectable),
+            Step::Restage,
+            Step::Conditioning {
+                procedure: Procedure::Pvl,
+                weeks: 4.0,
+                rule: OnInsufficientGrowth::DropOut,
+                approach: SPARING,
+                continue_chemotherapy: false,
+            },
+            Step::FirstStage {
+                staged: Staged::Alpps,
+                procedure: Procedure::Alpps,
+                weeks: 1.5,
+                approach: SPARING,
+            },
+            Step::FirstStage {
+                staged: Staged::TwoStage,
+                procedure: Procedure::Pve,
+                weeks: 5.0,
+                approach: SPARING,
+            },
+            Step::Resect {
+                approach: SPARING,
+                second_stage: true,
+            },
+            resect,
+            Step::Ablate,
+            Step::Primary(PrimaryTiming::Simultaneous),
+            Step::Primary(PrimaryTiming::Separate),
+            Step::Adjuvant {
+                regimen: 0,
+                cycles: 6,
+            },
+            Step::Wait { weeks: 2.0 },
+        ];
+        let keys: Vec<&str> = steps.iter().map(Step::key).collect();
+        assert_eq!(keys[2], "pvl");
+        assert_eq!(keys[5], "second_stage");
+        assert_eq!(keys[6], "resect");
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        let liver: Vec<bool> = steps.iter().map(Step::is_liver_treatment).collect();
+        assert_eq!(
+            liver,
+            [false, false, true, true, true, true, true, true, false, false, false, false]
+        );
+    }
+
+    /// Protects the timing table's grouping: the timing is the stopping rule of the last
+    /// chemotherapy before the first liver step; chemotherapy after it (adjuvant, a second
+    /// line) does not count, and without one the strategy is upfront.
+    #[test]
+    fn timing_is_read_from_the_chemotherapy_before_the_first_liver_step() {
+        let resect = Step::Resect {
+            approach: SPARING,
+            second_stage: false,
+        };
+        assert_eq!(
+            pathway(&[resect, chemo(ChemoStop::Cycles(6))]).timing(),
+            Timing::Upfront
+        );
+        assert_eq!(
+            pathway(&[chemo(ChemoStop::Resectable), Step::Restage, resect]).timing(),
+            Timing::AsSoonAsResectable
+        );
+        assert_eq!(
+            pathway(&[
+                chemo(ChemoStop::MaximalResponse),
+                chemo(ChemoStop::CyclesThenResectable(8)),
+                resect,
+                chemo(ChemoStop::Cycles(6)),
+            ])
+            .timing(),
+            Timing::AfterCycles(8)
+        );
+        assert_eq!(
+            pathway(&[chemo(ChemoStop::MaximalResponse)]).timing(),
+            Timing::MaximalResponse
+        );
+    }
+
+    /// Protects the clearing of a future remnant: whatever the strategy's policy, it is
+    /// parenchyma-sparing with ablation of small deep lesions; only the handling of disappeared
+    /// lesions is the strategy's.
+    #[test]
+    fn a_remnant_is_cleared_sparingly_keeping_the_dlm_policy() {
+        let anatomical = Approach {
+            policy: ResectionPolicy::Anatomical,
+            ablation: AblationUse::Never,
+            dlm: DlmPolicy::LeaveInSitu,
+        };
+        assert_eq!(
+            anatomical.clearing(),
+            Approach {
+                policy: ResectionPolicy::ParenchymaSparing,
+                ablation: AblationUse::SmallDeep,
+                dlm: DlmPolicy::LeaveInSitu,
+            }
+        );
+    }
+}

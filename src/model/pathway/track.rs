@@ -218,3 +218,118 @@ pub(super) fn union(a: Drugs, b: Drugs) -> Drugs {
         anti_egfr: a.anti_egfr || b.anti_egfr,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn occluded() -> Track {
+        Track {
+            weeks: 3.0,
+            segment_ml: [50.0, 100.0, 100.0, 150.0, 200.0, 200.0, 250.0, 300.0],
+            occlusion: Some(Occlusion {
+                kgr: None,
+                growth: Growth {
+                    max_growth: 0.5,
+                    tau_days: 14.0,
+                },
+                weeks: 1.0,
+                grows: Segments::of(&[1, 2, 3, 4]),
+                sflr0: 0.2,
+                procedure: Procedure::Pve,
+            }),
+            ..Track::empty()
+        }
+    }
+
+    /// Protects the hypertrophy bookkeeping: only the occluded remnant grows, by the growth
+    /// curve at the days since the occlusion; settling the growth gives the volumes
+    /// `grown_segments` reported, ends the occlusion, and records how long the other side
+    /// went without portal flow.
+    #[test]
+    fn growth_since_an_occlusion_settles_into_the_remnant() {
+        let mut track = occluded();
+        let g = 1.0 + 0.5 * (1.0 - (-14.0f64 / 14.0).exp());
+        let grown = track.grown_segments();
+        for (i, (&now, &before)) in grown.iter().zip(&track.segment_ml).enumerate() {
+            let expected = if i < 4 { before * g } else { before };
+            assert!((now - expected).abs() < 1e-9, "segment {i}");
+        }
+        track.settle_growth();
+        assert_eq!(track.segment_ml, grown);
+        assert!(track.occlusion.is_none());
+        assert_eq!(track.deportalized_weeks, 2.0);
+        assert_eq!(track.deportalized, Segments(!Segments::of(&[1, 2, 3, 4]).0));
+        // Nothing to settle twice.
+        track.settle_growth();
+        assert_eq!(track.segment_ml, grown);
+    }
+
+    /// Protects the kinetic growth rate: sFLR points gained per week since the occlusion
+    /// (Shindoh 2013), with at least a day elapsed.
+    #[test]
+    fn kgr_is_sflr_points_per_week() {
+        let mut track = occluded();
+        track.measure_kgr(0.26);
+        let kgr = track.occlusion.unwrap().kgr.unwrap();
+        assert!((kgr - 3.0).abs() < 1e-9, "{kgr}");
+        track.weeks = 1.0;
+        track.measure_kgr(0.21);
+        let kgr = track.occlusion.unwrap().kgr.unwrap();
+        assert!((kgr - 100.0 * 0.01 * DAYS_PER_WEEK).abs() < 1e-9, "{kgr}");
+    }
+
+    /// Protects the deposits left behind: each remembers the clock and the kill when it was
+    /// left (its growth is counted from then), and beyond the fixed capacity no more are kept
+    /// (no allocation, no overflow).
+    #[test]
+    fn deposits_remember_when_they_were_left_up_to_the_capacity() {
+        let mut track = Track {
+            weeks: 12.0,
+            kill: 0.7,
+            ..Track::empty()
+        };
+        let regrowth = Regrowth {
+            log_ratio: -0.5,
+            see: 0.3,
+            kd_multiplier: 1.2,
+            kl: 0.01,
+        };
+        for i in 0..MAX_DEPOSITS + 3 {
+            track.leave_deposit(Origin::Margin, i % MAX_LESIONS, regrowth);
+        }
+        assert_eq!(track.n_deposits, MAX_DEPOSITS);
+        let d = track.deposits[1];
+        assert_eq!(
+            (d.origin, d.lesion, d.weeks0, d.kill0),
+            (Origin::Margin, 1, 12.0, 0.7)
+        );
+        assert_eq!(
+            (d.log_ratio0, d.see, d.kd_multiplier, d.kl),
+            (-0.5, 0.3, 1.2, 0.01)
+        );
+        assert!(!d.gone);
+    }
+
+    /// Protects the exposure that drives liver injury: every drug ever given, and dose
+    /// cycles counted in 2-week cycles whatever the regimen's schedule.
+    #[test]
+    fn exposure_accumulates_drugs_and_two_week_cycles() {
+        let oxaliplatin = Drugs {
+            oxaliplatin: true,
+            ..Drugs::default()
+        };
+        let irinotecan_bev = Drugs {
+            irinotecan: true,
+            bevacizumab: true,
+            ..Drugs::default()
+        };
+        let both = union(oxaliplatin, irinotecan_bev);
+        assert!(both.oxaliplatin && both.irinotecan && both.bevacizumab && !both.anti_egfr);
+        let track = Track {
+            on_weeks: 18.0,
+            ..Track::empty()
+        };
+        assert_eq!(track.dose_cycles(), 9.0);
+    }
+}
