@@ -77,3 +77,64 @@ impl Walk<'_, '_> {
         any
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT};
+    use super::*;
+
+    /// Protects ablation as the liver treatment: every lesion seen must be small enough
+    /// (a lesion over the size limit makes the patient not eligible, nothing done); otherwise
+    /// each is ablated, counted as one operation, and remembered for local progression.
+    #[test]
+    fn only_small_lesions_are_ablated() {
+        let m = model(DEFAULT);
+        let limit = m.base.planner.ablation_max_mm;
+        with_patient(&m, 0, |p, draws, streams| {
+            let large = with_lesions(&m, p, &[(6, 15.0), (2, limit + 5.0)]);
+            with_walk(&m, 0, &large, draws, streams, |w| {
+                assert_eq!(w.ablate().err(), Some(Exit::NotEligible));
+                assert_eq!((w.track.treated, w.track.operations), (0, 0));
+            });
+            let small = with_lesions(&m, p, &[(6, 15.0), (2, limit)]);
+            with_walk(&m, 0, &small, draws, streams, |w| {
+                assert!(matches!(w.ablate(), Ok(StepResult::Done)));
+                assert_eq!((w.track.treated, w.track.ablated), (0b11, 0b11));
+                assert_eq!(w.track.operations, 1);
+                assert_eq!(w.course.last_operation_weeks, 0.0);
+            });
+        });
+    }
+
+    /// Protects the risks of ablation: one uniform against the death risk, then the major
+    /// complication risk, recorded at the ablation step.
+    #[test]
+    fn the_ablation_uniform_decides_death_and_complication() {
+        let m = model(DEFAULT);
+        let r = &m.perioperative;
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 15.0)]);
+            for (u, died, major) in [
+                (0.0, true, true),
+                (
+                    r.ablation_death + r.ablation_major_complication / 2.0,
+                    false,
+                    true,
+                ),
+                (0.99, false, false),
+            ] {
+                let mut d = *draws;
+                d.ablation_complication = u;
+                with_walk(&m, 0, &p, &d, streams, |w| {
+                    w.at = 3;
+                    w.ablate().unwrap();
+                    assert_eq!(
+                        (w.course.died_90_days, w.course.major_morbidity),
+                        (died, major)
+                    );
+                    assert_eq!(w.course.complicated, if major { 0b1000 } else { 0 });
+                });
+            }
+        });
+    }
+}

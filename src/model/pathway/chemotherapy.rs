@@ -206,3 +206,177 @@ impl Walk<'_, '_> {
         Ok(StepResult::Done)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{
+        model, with_lesions, with_patient, with_steps, with_walk, DEFAULT,
+    };
+    use super::super::strategy::Approach;
+    use super::super::PathwayModel;
+    use super::*;
+    use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
+
+    const RESECT: Step = Step::Resect {
+        approach: Approach {
+            policy: ResectionPolicy::ParenchymaSparing,
+            ablation: AblationUse::SmallDeep,
+            dlm: DlmPolicy::ResectBlind,
+        },
+        second_stage: false,
+    };
+
+    /// Walks the opening chemotherapy (the first regimen) with `stop` for `n` patients of `m`: the
+    /// result and the cycles given.
+    fn openings(m: &PathwayModel, stop: ChemoStop, n: u64) -> Vec<(Result<(), Leave>, u32)> {
+        let chemo = Step::Chemotherapy {
+            wild_type: 0,
+            mutant: 0,
+            stop,
+        };
+        let m = with_steps(m, &[chemo, RESECT]);
+        (0..n)
+            .map(|index| {
+                with_patient(&m, index, |p, draws, streams| {
+                    with_walk(&m, 0, p, draws, streams, |w| {
+                        (w.chemotherapy(0, stop), w.track.cycles)
+                    })
+                })
+            })
+            .collect()
+    }
+
+    fn progressed(r: &Result<(), Leave>) -> bool {
+        matches!(r, Err(e) if e.progressed())
+    }
+
+    /// Protects the stopping rules: under "until resectable" chemotherapy goes on in whole
+    /// restaging intervals (4 cycles) up to the cap (24), and a patient still not resectable
+    /// at the cap leaves the path there.
+    #[test]
+    fn a_stopping_rule_stops_at_whole_restaging_intervals() {
+        let m = model(DEFAULT);
+        let every = m.base.restaging.every_cycles;
+        let cap = m.base.restaging.max_cycles;
+        let courses = openings(&m, ChemoStop::Resectable, 40);
+        for (r, cycles) in &courses {
+            assert!(
+                *cycles > 0 && cycles % every == 0 && *cycles <= cap,
+                "{cycles}"
+            );
+            if matches!(r, Err(Exit::NotResectable | Exit::RemnantTooSmall)) {
+                assert_eq!(*cycles, cap);
+            }
+        }
+        // Some become resectable before the cap.
+        assert!(courses.iter().any(|(r, c)| r.is_ok() && *c < cap));
+    }
+
+    /// Protects fixed courses: "after 6 cycles" gives 6 (restaged at 4 and 6) unless the
+    /// disease progresses at a restaging; "6 cycles, then until resectable" gives at least 6,
+    /// then whole restaging intervals.
+    #[test]
+    fn a_number_of_cycles_is_given_in_full_or_as_a_minimum() {
+        let m = model(DEFAULT);
+        let fixed = openings(&m, ChemoStop::Cycles(6), 30);
+        for (r, cycles) in &fixed {
+            match r {
+                Ok(()) => assert_eq!(*cycles, 6),
+                Err(_) => assert!(progressed(r) && [4, 6].contains(cycles), "{r:?} {cycles}"),
+            }
+        }
+        assert!(fixed.iter().any(|(r, _)| r.is_ok()));
+        for (r, cycles) in openings(&m, ChemoStop::CyclesThenResectable(6), 30) {
+            if r.is_ok() {
+                assert!(cycles >= 6 && (cycles - 6) % 4 == 0, "{cycles}");
+            }
+        }
+    }
+
+    /// Protects the maximal-response rule: chemotherapy stops at the first restaging where the
+    /// target sum shrank less than the set fraction, so a threshold no shrinkage reaches stops
+    /// at the first restaging, and one every shrinkage passes runs to the cap.
+    #[test]
+    fn maximal_response_stops_at_the_plateau() {
+        let mut m = model(DEFAULT);
+        m.base.restaging.maximal_response_shrinkage = f64::INFINITY;
+        for (r, cycles) in openings(&m, ChemoStop::MaximalResponse, 20) {
+            assert_eq!(cycles, 4);
+            assert!(r.is_ok() || progressed(&r));
+        }
+        m.base.restaging.maximal_response_shrinkage = f64::NEG_INFINITY;
+        for (r, cycles) in openings(&m, ChemoStop::MaximalResponse, 20) {
+            assert!(cycles == 24 || progressed(&r), "{r:?} {cycles}");
+        }
+    }
+
+    /// Protects the tumour-growth-inhibition bookkeeping of cycles given: the log-kill of
+    /// 2 then 3 cycles is that of 5 cycles at once, (KD/λ)(1 − e^(−λt)); time, cycles and
+    /// the washout (6 weeks after bevacizumab, counted from the last dose) follow.
+    #[test]
+    fn cycles_given_add_the_tgi_kill_and_start_the_washout() {
+        let m = model(DEFAULT);
+        let bev = m
+            .base
+            .regimens
+            .iter()
+            .position(|r| r.drugs.bevacizumab && !r.drugs.irinotecan)
+            .unwrap();
+        with_patient(&m, 0, |p, draws, streams| {
+            let once = with_walk(&m, 0, p, draws, streams, |w| {
+                assert_eq!(w.washout(), 0.0);
+                w.give(bev, 5);
+                w.track
+            });
+            with_walk(&m, 0, p, draws, streams, |w| {
+                w.give(bev, 2);
+                w.give(bev, 0);
+                w.give(bev, 3);
+                let regimen = &m.base.regimens[bev];
+                let effect = regimen.effect(p.tumours.kd_patient, p.tumours.lambda_patient);
+                let weeks = 5.0 * regimen.weeks_per_cycle;
+                let kill = kill_factor(effect.kd, effect.lambda, weeks);
+                assert!((w.track.kill - kill).abs() < 1e-12);
+                assert!((once.kill - kill).abs() < 1e-12);
+                assert_eq!((w.track.cycles, w.track.weeks), (5, weeks));
+                assert_eq!(w.track.last_regimen, Some(bev));
+                assert!(w.track.drugs.bevacizumab);
+                let wait = m.base.washout.after_bevacizumab_weeks;
+                assert_eq!(w.washout(), wait);
+                w.track.weeks += 2.0;
+                assert_eq!(w.washout(), wait - 2.0);
+                w.track.weeks += 52.0;
+                assert_eq!(w.washout(), 0.0);
+            });
+        });
+    }
+
+    /// Protects readiness and adjuvant chemotherapy: a patient with one small lesion is ready
+    /// for resection; an initially unresectable patient is not, at diagnosis; adjuvant
+    /// chemotherapy is given only after a liver operation.
+    #[test]
+    fn readiness_follows_the_plan_and_adjuvant_follows_an_operation() {
+        let m = with_steps(&model(DEFAULT), &[RESECT]);
+        let mut unresectable = 0;
+        for index in 0..10 {
+            with_patient(&m, index, |p, draws, streams| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    if !p.selection_missed && !p.resectable_at_diagnosis {
+                        unresectable += 1;
+                        assert!(!matches!(w.ready_for(&RESECT), Readiness::Ready));
+                    }
+                    assert!(matches!(w.adjuvant(0, 6), Ok(StepResult::Skipped)));
+                    assert_eq!(w.track.cycles, 0);
+                    w.track.operations = 1;
+                    assert!(matches!(w.adjuvant(0, 6), Ok(StepResult::Done)));
+                    assert_eq!(w.track.cycles, 6);
+                });
+                let one = with_lesions(&m, p, &[(6, 25.0)]);
+                with_walk(&m, 0, &one, draws, streams, |w| {
+                    assert!(matches!(w.ready_for(&RESECT), Readiness::Ready));
+                });
+            });
+        }
+        assert!(unresectable > 5);
+    }
+}

@@ -165,3 +165,93 @@ impl Walk<'_, '_> {
         Ok(sflr)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{
+        model, right_liver_disease, with_lesions, with_patient, with_walk, DEFAULT, SPARING,
+    };
+    use super::*;
+    use crate::model::volumetry::Segments;
+
+    fn pve(rule: OnInsufficientGrowth) -> Conditioning {
+        Conditioning {
+            procedure: Procedure::Pve,
+            weeks: 4.0,
+            rule,
+            approach: SPARING,
+            continue_chemotherapy: false,
+        }
+    }
+
+    /// Protects the occlusion: it grows the remnant its procedure serves (segments I–III
+    /// with PVE of segment IV), from the time it is done and the remnant then; a procedure
+    /// without parameters cannot be done; a remnant large enough is not conditioned at all.
+    #[test]
+    fn an_occlusion_grows_the_remnant_of_its_procedure() {
+        let mut m = model(DEFAULT);
+        let mut pve4 = m.base.procedures[0].clone();
+        pve4.procedure = Procedure::PveSegment4;
+        pve4.death = 0.0;
+        m.base.procedures.push(pve4);
+        with_patient(&m, 0, |p, draws, streams| {
+            with_walk(&m, 0, p, draws, streams, |w| {
+                w.track.weeks = 7.0;
+                assert_eq!(w.occlude(Procedure::Lvd, 0.2), Err(Exit::NotEligible));
+                assert!(!w.course.occluded);
+                assert_eq!(w.occlude(Procedure::PveSegment4, 0.18), Ok(()));
+                let o = w.track.occlusion.unwrap();
+                assert_eq!(o.grows, Segments::of(&[1, 2, 3]));
+                assert_eq!((o.weeks, o.sflr0, o.kgr), (7.0, 0.18, None));
+                assert!(w.course.occluded);
+            });
+            let one = with_lesions(&m, p, &[(6, 25.0)]);
+            with_walk(&m, 0, &one, draws, streams, |w| {
+                let r = w.conditioning(pve(OnInsufficientGrowth::DropOut));
+                assert!(matches!(r, Ok(StepResult::Skipped)));
+                assert!(w.track.occlusion.is_none() && w.track.remnant.is_none());
+                assert_eq!(w.track.weeks, 0.0);
+            });
+        });
+    }
+
+    /// Protects the conditioning step: a right hepatectomy whose remnant is short is planned,
+    /// the portal vein occluded, and after the wait the volumetry measures the kinetic growth
+    /// rate; the patient goes on if the grown remnant is safe and drops out otherwise.
+    #[test]
+    fn after_the_wait_the_grown_remnant_decides() {
+        let m = model(DEFAULT);
+        let mut outcomes = [0; 2];
+        for index in 0..30 {
+            with_patient(&m, index, |p, draws, streams| {
+                let p = right_liver_disease(&m, p, &[]);
+                with_walk(&m, 0, &p, draws, streams, |w| {
+                    let r = w.conditioning(pve(OnInsufficientGrowth::DropOut));
+                    if w.course.died_90_days {
+                        return;
+                    }
+                    assert_eq!(w.track.remnant, Some(LEFT_LIVER));
+                    assert!(w.course.occluded);
+                    assert_eq!(w.track.weeks, 4.0);
+                    let o = w.track.occlusion.unwrap();
+                    assert!((o.sflr0 - 0.17).abs() < 1e-9, "{}", o.sflr0);
+                    let sflr = w.plan(SPARING, 0.0, None).flr_ml / p.base.stlv_ml;
+                    let kgr = o.kgr.unwrap();
+                    assert!((kgr - 100.0 * (sflr - o.sflr0) / 4.0).abs() < 1e-9);
+                    match r {
+                        Ok(StepResult::Done) => {
+                            assert!(sflr >= w.threshold(0.0));
+                            outcomes[0] += 1;
+                        }
+                        Err(Exit::InsufficientGrowth) => {
+                            assert!(sflr < w.threshold(0.0));
+                            outcomes[1] += 1;
+                        }
+                        _ => panic!("patient {index}: {:?}", r.err()),
+                    }
+                });
+            });
+        }
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+    }
+}

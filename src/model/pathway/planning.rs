@@ -134,3 +134,87 @@ impl Walk<'_, '_> {
         Ok(Some(plan))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT, SPARING};
+    use super::*;
+
+    /// Protects the planned right hepatectomy: everything outside the remnant goes, the extent
+    /// is at least a hemihepatectomy (extended when segment IV goes too), and `only` restricts
+    /// an operation to the lesions of the given segments.
+    #[test]
+    fn a_planned_right_hepatectomy_takes_everything_outside_the_remnant() {
+        assert_eq!(remnant_of(Procedure::PveSegment4), Segments::of(&[1, 2, 3]));
+        assert_eq!(remnant_of(Procedure::Lvd), LEFT_LIVER);
+        let m = model(DEFAULT);
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 30.0), (2, 15.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                for (remnant, extent) in [
+                    (LEFT_LIVER, Extent::Hemihepatectomy),
+                    (LEFT_LATERAL_AND_CAUDATE, Extent::ExtendedHemihepatectomy),
+                ] {
+                    let plan = w.plan_with(SPARING, 0.0, None, Some(remnant));
+                    assert!(plan.r0_feasible && plan.right_sided_major);
+                    assert_eq!(plan.extent, extent);
+                    for i in 0..8 {
+                        assert_eq!(plan.removed.contains(i), !remnant.contains(i), "{i}");
+                    }
+                    let kept: f64 = (0..8)
+                        .filter(|&i| remnant.contains(i))
+                        .map(|i| p.segment_ml[i])
+                        .sum();
+                    assert!(plan.flr_ml < kept, "the wedge in segment III comes off");
+                }
+                let right_only = w.plan(SPARING, 0.0, Some(Segments::of(&[5, 6, 7, 8])));
+                let left_only = w.plan(SPARING, 0.0, Some(LEFT_LIVER));
+                assert_eq!(
+                    w.plan(SPARING, 0.0, Some(Segments::of(&[1]))).extent,
+                    Extent::Nothing
+                );
+                assert_eq!(right_only.extent, Extent::Wedge);
+                assert_eq!(left_only.extent, Extent::Wedge);
+            });
+        });
+    }
+
+    /// Protects the choice between one and two stages: no growth is needed when a one-stage
+    /// resection is R0 with a safe remnant; growth is planned as a right hepatectomy when only
+    /// the remnant is short; the error says which of the two failed.
+    #[test]
+    fn growth_is_needed_only_when_the_one_stage_remnant_is_too_small() {
+        let m = model(DEFAULT);
+        let mut seen = [0; 4];
+        for index in 0..30 {
+            with_patient(&m, index, |p, draws, streams| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    let one_stage = w.plan_with(SPARING, 0.0, None, None);
+                    let safe = one_stage.flr_ml / p.base.stlv_ml >= w.threshold(0.0);
+                    match w.needs_growth(SPARING, LEFT_LIVER, 0.0) {
+                        Ok(None) => {
+                            assert!(one_stage.r0_feasible && safe);
+                            seen[0] += 1;
+                        }
+                        Ok(Some(plan)) => {
+                            assert!(!(one_stage.r0_feasible && safe));
+                            assert!(plan.r0_feasible && plan.right_sided_major);
+                            seen[1] += 1;
+                        }
+                        Err(Exit::RemnantTooSmall) => {
+                            assert!(one_stage.r0_feasible && !safe);
+                            seen[2] += 1;
+                        }
+                        Err(e) => {
+                            assert_eq!(e, Exit::NotResectable);
+                            assert!(!one_stage.r0_feasible);
+                            seen[3] += 1;
+                        }
+                    }
+                });
+            });
+        }
+        // An initially unresectable cohort: some need growth, some cannot be resected.
+        assert!(seen[1] > 0 && seen[3] > 0, "{seen:?}");
+    }
+}

@@ -37,3 +37,61 @@ impl Walk<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_patient, with_walk, DEFAULT};
+    use super::*;
+
+    /// Protects the primary step: a simultaneous resection is only flagged (its risk comes
+    /// with the liver resection); a separate one has its own uniform against death, then major
+    /// morbidity, and a recovery before the next treatment for a survivor; once the primary
+    /// is gone the step is skipped.
+    #[test]
+    fn the_primary_is_removed_once_with_its_own_risk() {
+        let m = model(DEFAULT);
+        let r = &m.perioperative;
+        with_patient(&m, 0, |p, draws, streams| {
+            with_walk(&m, 0, p, draws, streams, |w| {
+                w.track.primary_in_situ = true;
+                assert!(matches!(
+                    w.primary(PrimaryTiming::Simultaneous),
+                    Ok(StepResult::Done)
+                ));
+                assert!(w.track.simultaneous_primary && w.track.primary_in_situ);
+            });
+            for (u, died, major) in [
+                (0.0, true, true),
+                (
+                    r.primary_death + r.primary_major_morbidity / 2.0,
+                    false,
+                    true,
+                ),
+                (0.999, false, false),
+            ] {
+                let mut d = *draws;
+                d.primary = u;
+                with_walk(&m, 0, p, &d, streams, |w| {
+                    w.track.primary_in_situ = true;
+                    w.at = 1;
+                    assert!(matches!(
+                        w.primary(PrimaryTiming::Separate),
+                        Ok(StepResult::Done)
+                    ));
+                    assert!(!w.track.primary_in_situ);
+                    assert_eq!(
+                        (w.course.died_90_days, w.course.major_morbidity),
+                        (died, major)
+                    );
+                    assert_eq!(w.course.complicated, if major { 0b10 } else { 0 });
+                    let recovery = if died { 0.0 } else { r.primary_recovery_weeks };
+                    assert_eq!(w.track.weeks, recovery);
+                    assert!(matches!(
+                        w.primary(PrimaryTiming::Separate),
+                        Ok(StepResult::Skipped)
+                    ));
+                });
+            }
+        });
+    }
+}

@@ -245,3 +245,124 @@ impl Walk<'_, '_> {
         self.track.leave_deposit(origin, i, regrowth);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::course::DeathCause;
+    use super::super::fixtures::{
+        model, with_lesions, with_patient, with_steps, with_walk, DEFAULT, SPARING,
+    };
+    use super::super::strategy::Step;
+    use super::super::{MAX_OPERATIONS, WEEKS_PER_MONTH};
+    use super::*;
+    use crate::model::hypertrophy::DAYS_PER_WEEK;
+    use crate::model::volumetry::SEGMENTS;
+
+    /// Protects the outcome of a resection: its extent, sFLR and majority are the plan's, and
+    /// liver failure, death and complications are the patient's uniforms against the model's
+    /// risks for that remnant, liver, injury and number of cycles.
+    #[test]
+    fn a_resection_follows_the_plan_and_the_risk_model() {
+        let m = model(DEFAULT);
+        let s = &m.base.surgery;
+        let mut events = [0; 3];
+        for index in 0..60 {
+            with_patient(&m, index, |p, draws, streams| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    w.track.other_causes_weeks = f64::INFINITY;
+                    w.give(0, 4);
+                    let plan = w.plan(SPARING, 0.0, None);
+                    let sflr = plan.flr_ml / p.base.stlv_ml;
+                    let u = draws.operation[0];
+                    let phlf = u[0] < s.phlf(sflr, p.base.quality, w.injury_now());
+                    let died = u[1] < s.death(plan.major(), phlf);
+                    let complication = phlf || u[2] < s.morbidity(plan.major(), 4);
+                    w.operate(SPARING, Scope::Final).unwrap();
+                    let c = &w.course;
+                    assert_eq!(c.extent, Some(plan.extent));
+                    assert_eq!(c.sflr, Some(sflr));
+                    assert_eq!(c.major_resection, plan.major());
+                    assert_eq!((c.phlf, c.died_90_days), (phlf, died));
+                    assert_eq!(c.morbidity, complication || died);
+                    let weeks = 4.0 * m.base.regimens[0].weeks_per_cycle;
+                    assert_eq!(c.last_operation_weeks, weeks);
+                    assert!(c.margin.is_some());
+                    assert_eq!(w.track.operations, 1);
+                    // The removed segments are gone from the liver that remains.
+                    for i in (0..SEGMENTS).filter(|&i| plan.removed.contains(i)) {
+                        assert_eq!(w.track.segment_ml[i], 0.0);
+                    }
+                    events[0] += phlf as usize;
+                    events[1] += died as usize;
+                    events[2] += complication as usize;
+                });
+            });
+        }
+        assert!(events.iter().all(|&n| n > 0), "{events:?}");
+    }
+
+    /// Protects a perioperative death on the path: with certain-death uniforms the path ends
+    /// at the resection (the step after it not reached), with a major complication there, and
+    /// the patient dies of perioperative causes 30 days after the operation.
+    #[test]
+    fn a_perioperative_death_ends_the_path_at_the_operation() {
+        let resect = Step::Resect {
+            approach: SPARING,
+            second_stage: false,
+        };
+        let m = with_steps(
+            &model(DEFAULT),
+            &[Step::Wait { weeks: 3.0 }, resect, Step::Restage],
+        );
+        with_patient(&m, 1, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 30.0)]);
+            let mut d = *draws;
+            d.operation = [[0.0; 4]; MAX_OPERATIONS];
+            d.other_causes_weeks = 1e9;
+            let c = m.course(&p, 0, &d, streams);
+            assert_eq!((c.exit, c.exit_step), (Exit::Death, 1));
+            assert_eq!((c.reached, c.complicated), (0b011, 0b010));
+            assert!(c.died_90_days && c.major_morbidity && !c.rendered_disease_free);
+            assert_eq!(c.death_cause, DeathCause::Perioperative);
+            let weeks = 3.0 + 30.0 / DAYS_PER_WEEK;
+            assert!((c.death_months - weeks / WEEKS_PER_MONTH).abs() < 1e-12);
+        });
+    }
+
+    /// Protects what an operation leaves: clearing the future remnant treats only its lesions
+    /// (and reports no final extent); under a leave-in-situ policy, when every lesion has
+    /// disappeared, nothing is operated and the viable sites are followed as deposits.
+    #[test]
+    fn an_operation_treats_its_scope_and_leaves_disappeared_lesions_in_situ() {
+        let m = model(DEFAULT);
+        with_patient(&m, 2, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(1, 20.0), (6, 20.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                w.operate(SPARING, Scope::ClearRemnant(super::super::LEFT_LIVER))
+                    .unwrap();
+                assert_eq!(w.track.treated, 0b01);
+                assert!(w.course.extent.is_none() && w.course.sflr.is_none());
+            });
+            let mut gone = with_lesions(&m, &p, &[(1, 20.0), (6, 20.0), (7, 15.0)]);
+            gone.tumours.lesions[1].sterilised_if_vanished = true;
+            gone.see[..3].fill(f64::INFINITY);
+            with_walk(&m, 0, &gone, draws, streams, |w| {
+                w.track.seen = 0;
+                let leave = Approach {
+                    dlm: DlmPolicy::LeaveInSitu,
+                    ..SPARING
+                };
+                assert_eq!(w.resect(leave), Ok(()));
+                assert!(w.track.watching);
+                assert_eq!(w.track.operations, 0);
+                assert_eq!((w.course.dlm, w.course.dlm_left_viable), (3, 2));
+                let deposits = &w.track.deposits[..w.track.n_deposits];
+                let sites: Vec<u8> = deposits.iter().map(|d| d.lesion).collect();
+                assert_eq!(sites, [0, 2]);
+                assert!(deposits
+                    .iter()
+                    .all(|d| d.origin == Origin::DisappearedInSitu));
+            });
+        });
+    }
+}

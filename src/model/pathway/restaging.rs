@@ -172,3 +172,107 @@ impl Walk<'_, '_> {
         self.track.previous_mm = scan.target_sum_mm;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT};
+    use super::super::track::Occlusion;
+    use super::super::LEFT_LIVER;
+    use super::*;
+    use crate::model::hypertrophy::Growth;
+    use crate::model::procedure::Procedure;
+
+    /// Protects the start of the walk: the diagnostic scan sees every visible lesion (they
+    /// were counted on it), no occult or extrahepatic disease, and the target sum is the
+    /// baseline's, so the first restaging measures change from diagnosis.
+    #[test]
+    fn the_scan_at_diagnosis_sees_every_lesion_and_the_baseline_sum() {
+        let m = model(DEFAULT);
+        for index in 0..8 {
+            with_patient(&m, index, |p, draws, streams| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    let scan = w.scan();
+                    assert_eq!(scan.seen, visible_mask(p));
+                    assert_eq!((scan.new_liver, scan.extrahepatic), (0, false));
+                    let base = p.baseline_sum_mm;
+                    assert!((scan.target_sum_mm - base).abs() <= 1e-9 * base);
+                    assert!(w.progression(&scan).is_ok());
+                });
+            });
+        }
+    }
+
+    /// Protects RECIST 1.1 on the path: extrahepatic disease and, before any liver treatment,
+    /// new liver lesions are progression; a target sum 20% and 5 mm above the nadir is
+    /// progression; otherwise the nadir follows the smallest sum.
+    #[test]
+    fn progression_is_read_by_recist() {
+        let m = model(DEFAULT);
+        with_patient(&m, 0, |p, draws, streams| {
+            with_walk(&m, 0, p, draws, streams, |w| {
+                let sum = |target_sum_mm: f64| Scan {
+                    target_sum_mm,
+                    ..Scan::default()
+                };
+                w.track.nadir_mm = 50.0;
+                let extrahepatic = Scan {
+                    extrahepatic: true,
+                    ..sum(10.0)
+                };
+                assert_eq!(
+                    w.progression(&extrahepatic),
+                    Err(Exit::ProgressionExtrahepatic)
+                );
+                let new_liver = Scan {
+                    new_liver: 0b10,
+                    ..sum(40.0)
+                };
+                assert_eq!(w.progression(&new_liver), Err(Exit::ProgressionNewLiver));
+                assert_eq!(w.progression(&sum(61.0)), Err(Exit::ProgressionTargets));
+                assert_eq!(w.progression(&sum(40.0)), Ok(()));
+                assert_eq!((w.track.nadir_mm, w.track.previous_mm), (40.0, 40.0));
+                assert_eq!(w.progression(&sum(47.0)), Ok(()));
+                assert_eq!((w.track.nadir_mm, w.track.previous_mm), (40.0, 47.0));
+                // After an operation new liver lesions are planned with the rest.
+                w.track.operations = 1;
+                assert_eq!(w.progression(&new_liver), Ok(()));
+                // Every target gone, then one back at 5 mm.
+                w.track.nadir_mm = 0.0;
+                assert_eq!(w.progression(&sum(5.0)), Err(Exit::ProgressionTargets));
+            });
+        });
+    }
+
+    /// Protects the growth law: a lesion grows by its rate times the weeks elapsed, and one
+    /// on the occluded side of a portal occlusion grows faster, by the multiplier minus one
+    /// times its rate for the weeks without portal flow.
+    #[test]
+    fn lesions_without_portal_flow_grow_faster() {
+        let m = model(DEFAULT);
+        let extra = m.perioperative.deportalized_growth_multiplier - 1.0;
+        assert!(extra > 0.0);
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(1, 20.0), (6, 20.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                w.track.weeks = 10.0;
+                w.track.occlusion = Some(Occlusion {
+                    kgr: None,
+                    growth: Growth::NONE,
+                    weeks: 4.0,
+                    grows: LEFT_LIVER,
+                    sflr0: 0.2,
+                    procedure: Procedure::Pve,
+                });
+                let kl = p.tumours.kl_overt;
+                let [left, right] = [0, 1].map(|i| w.log_ratio(&p.tumours.lesions[i], 0.0));
+                assert!((left - kl * 10.0).abs() < 1e-12);
+                assert!((right - kl * (10.0 + extra * 6.0)).abs() < 1e-12);
+                // Disappeared: no longer seen, not yet treated.
+                w.track.seen = 0b01;
+                assert_eq!(w.disappeared(), 1);
+                w.track.treated = 0b10;
+                assert_eq!(w.disappeared(), 0);
+            });
+        });
+    }
+}

@@ -65,3 +65,53 @@ impl Walk<'_, '_> {
         Ok(StepResult::Done)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{
+        model, right_liver_disease, with_lesions, with_patient, with_walk, ALPPS, SPARING,
+    };
+    use super::*;
+
+    /// Protects the first stage of ALPPS: the future remnant's own lesions are cleared (and
+    /// only they), the portal vein is occluded for the right hepatectomy, and the path goes on
+    /// only if the remnant has grown safe by the second stage; a patient who needs no growth
+    /// skips it.
+    #[test]
+    fn a_first_stage_clears_the_remnant_then_grows_it() {
+        let m = model(ALPPS);
+        let mut done = 0;
+        for index in 0..10 {
+            with_patient(&m, index, |p, draws, streams| {
+                let q = right_liver_disease(&m, p, &[(2, 15.0)]);
+                with_walk(&m, 0, &q, draws, streams, |w| {
+                    let r = w.first_stage(Procedure::Alpps, 10.0 / 7.0, SPARING);
+                    if w.course.died_90_days {
+                        return;
+                    }
+                    assert_eq!(w.track.treated, 0b1_0000, "only segment III's lesion");
+                    assert_eq!(w.track.operations, 1);
+                    assert_eq!(w.track.remnant, Some(LEFT_LIVER));
+                    assert!(w.course.occluded);
+                    assert!(w.course.extent.is_none() && w.course.sflr.is_none());
+                    let sflr = w.plan(SPARING, 0.0, None).flr_ml / q.base.stlv_ml;
+                    match r {
+                        Ok(StepResult::Done) => {
+                            assert!(sflr >= w.threshold(0.0));
+                            done += 1;
+                        }
+                        Err(e) => assert_eq!(e, Exit::InsufficientGrowth),
+                        Ok(StepResult::Skipped) => panic!("patient {index} needed growth"),
+                    }
+                });
+                let one = with_lesions(&m, p, &[(6, 25.0)]);
+                with_walk(&m, 0, &one, draws, streams, |w| {
+                    let r = w.first_stage(Procedure::Alpps, 10.0 / 7.0, SPARING);
+                    assert!(matches!(r, Ok(StepResult::Skipped)));
+                    assert_eq!((w.track.operations, w.course.occluded), (0, false));
+                });
+            });
+        }
+        assert!(done > 0);
+    }
+}
