@@ -200,3 +200,86 @@ impl Walk<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::course::Exit;
+    use super::super::fixtures::{model, with_patient, with_walk, DEFAULT};
+    use super::*;
+
+    /// Protects the surveillance schedule: scans every 3 months for 2 years after the end of
+    /// the path, then every 6 months; a deposit is found at the first scan at or after it is
+    /// visible, never at the end of the path itself.
+    #[test]
+    fn surveillance_scans_follow_the_schedule() {
+        let f = model(DEFAULT).follow_up;
+        let month = WEEKS_PER_MONTH;
+        let end = 40.0;
+        let at =
+            |months: f64| (f.surveillance_at_or_after(end, end + months * month) - end) / month;
+        for (visible, scan) in [
+            (-5.0, 3.0),
+            (0.0, 3.0),
+            (0.5, 3.0),
+            (3.2, 6.0),
+            (23.5, 24.0),
+            (24.5, 30.0),
+            (31.0, 36.0),
+        ] {
+            assert!(
+                (at(visible) - scan).abs() < 1e-9,
+                "{visible} months: {}",
+                at(visible)
+            );
+        }
+        assert_eq!(FollowUpModel::ablation_margin_bucket(0.0), 0);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(5.0), 1);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(6.0), 2);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(10.5), 3);
+    }
+
+    /// Protects survival off the curative path: a patient never rendered disease-free dies on
+    /// the palliative course (from the start, or from progression for a patient who
+    /// progressed), unless other causes come first, and is alive if both fall after the
+    /// horizon.
+    #[test]
+    fn without_remission_death_is_palliative_or_from_other_causes() {
+        let m = model(DEFAULT);
+        let f = &m.follow_up;
+        with_patient(&m, 0, |p, draws, streams| {
+            let palliative = |median: f64| {
+                median * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
+            };
+            let horizon = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
+            let death = |exit: Exit, other_weeks: f64| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    w.track.weeks = 20.0;
+                    w.track.other_causes_weeks = other_weeks;
+                    w.course.exit = exit;
+                    w.follow();
+                    (
+                        w.course.death_months * WEEKS_PER_MONTH,
+                        w.course.death_cause,
+                    )
+                })
+            };
+            let expected = |weeks: f64| {
+                if weeks >= horizon {
+                    (horizon, DeathCause::Alive)
+                } else {
+                    (weeks, DeathCause::Cancer)
+                }
+            };
+            let (weeks, cause) = death(Exit::NotResectable, 1e9);
+            let palliative_weeks = palliative(f.palliative_os_median_months).max(20.0);
+            assert_eq!(cause, expected(palliative_weeks).1);
+            assert!((weeks - expected(palliative_weeks).0).abs() < 1e-9);
+            let (weeks, cause) = death(Exit::ProgressionTargets, 1e9);
+            let after_progression = 20.0 + palliative(f.post_progression_os_median_months);
+            assert_eq!(cause, expected(after_progression).1);
+            assert!((weeks - expected(after_progression).0).abs() < 1e-9);
+            let (weeks, cause) = death(Exit::ProgressionTargets, 21.0);
+            assert_eq!((weeks, cause), (21.0, DeathCause::OtherCauses));
+        });
+    }
+}

@@ -169,3 +169,89 @@ impl Walk<'_, '_> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT};
+    use super::super::track::Regrowth;
+    use super::super::WEEKS_PER_MONTH;
+    use super::*;
+
+    fn regrowth(log_ratio: f64, kl: f64) -> Regrowth {
+        Regrowth {
+            log_ratio,
+            see: 0.0,
+            kd_multiplier: 1.0,
+            kl,
+        }
+    }
+
+    /// Protects the timing of a recurrence: a deposit is seen when its log size ratio,
+    /// growing at its rate from when it was left, reaches its detection limit; at once if it
+    /// already has; never if it does not grow.
+    #[test]
+    fn a_deposit_is_seen_when_it_grows_past_its_limit() {
+        let d = Deposit {
+            log_ratio0: -1.0,
+            weeks0: 2.0,
+            kill0: 0.5,
+            see: 0.0,
+            kd_multiplier: 1.0,
+            kl: 0.1,
+            ..Deposit::default()
+        };
+        assert!((d.seen_at(0.5, 2.0) - 12.0).abs() < 1e-12);
+        assert!((d.seen_at(0.5, 7.0) - 12.0).abs() < 1e-12);
+        assert_eq!(d.seen_at(0.5, 15.0), 15.0);
+        // Log-kill given since it was left delays it.
+        assert!((d.seen_at(0.7, 2.0) - 14.0).abs() < 1e-12);
+        let dormant = Deposit { kl: 0.0, ..d };
+        assert_eq!(dormant.seen_at(0.5, 2.0), f64::INFINITY);
+    }
+
+    /// Protects the first recurrence: found at the first surveillance scan after the earliest
+    /// deposit becomes visible, with every deposit visible by that scan in its sites
+    /// (margin, extrahepatic), not those seen later; a liver-only recurrence in a liver with
+    /// room is treated again, and an extrahepatic one is not.
+    #[test]
+    fn a_recurrence_is_found_at_a_scan_and_treated_if_liver_only() {
+        let m = model(DEFAULT);
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 20.0), (2, 20.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                w.track.treated = 0b11;
+                // Seen after 10 and 11 weeks (the same 3-month scan), and after 40 weeks.
+                w.track
+                    .leave_deposit(Origin::Margin, 0, regrowth(-1.0, 0.1));
+                w.track
+                    .leave_deposit(Origin::Extrahepatic, 0, regrowth(-1.1, 0.1));
+                w.track
+                    .leave_deposit(Origin::AblationSite, 1, regrowth(-4.0, 0.1));
+                let (at, rec) = w.next_recurrence(0.0, 0.0).unwrap();
+                assert!((at - 3.0 * WEEKS_PER_MONTH).abs() < 1e-9);
+                assert!(rec.intrahepatic && rec.margin && rec.extrahepatic);
+                assert!(!rec.ablation_site && !rec.in_situ);
+                w.track.weeks = at;
+                assert!(
+                    !w.repeat_treatment(),
+                    "extrahepatic disease is not treated again"
+                );
+                assert_eq!(w.track.operations, 0);
+                w.track.deposits[1].gone = true;
+                let mut d = *w.draws;
+                d.operation = [[0.999_999; 4]; MAX_OPERATIONS];
+                let mut w = Walk { draws: &d, ..*w };
+                assert!(w.repeat_treatment());
+                assert_eq!(w.track.operations, 1);
+                assert!(
+                    w.track.deposits[0].gone,
+                    "the margin recurrence was treated"
+                );
+                assert!(
+                    !w.track.deposits[2].gone,
+                    "not yet visible, not in removed liver"
+                );
+            });
+        });
+    }
+}

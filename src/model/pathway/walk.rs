@@ -227,3 +227,120 @@ impl<'a, 's> Walk<'a, 's> {
         self.course
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::course::DeathCause;
+    use super::super::fixtures::{model, with_lesions, with_patient, with_steps, DEFAULT, SPARING};
+    use super::super::{PrimaryTiming, WEEKS_PER_MONTH};
+    use super::*;
+
+    /// Protects reproducibility and the opening cache: a patient's course under each strategy
+    /// is a pure function of the patient and their draws (the same when walked again), and
+    /// sharing the opening chemotherapy between strategies, as the engine does, changes
+    /// nothing.
+    #[test]
+    fn a_seeded_walk_is_deterministic_and_the_opening_cache_changes_nothing() {
+        let m = model(DEFAULT);
+        let mut cache = OpeningCache::default();
+        let mut exits = Vec::new();
+        for index in 0..12 {
+            with_patient(&m, index, |p, draws, streams| {
+                cache.clear();
+                for s in 0..m.pathways.len() {
+                    let alone = m.course(p, s, draws, streams);
+                    assert_eq!(alone, m.course(p, s, draws, streams));
+                    let shared = m.course_with_cache(p, s, draws, streams, &mut cache);
+                    assert_eq!(alone, shared, "patient {index}, strategy {s}");
+                    exits.push(alone.exit);
+                }
+            });
+        }
+        // The check means something only if the courses differ.
+        exits.sort_by_key(|e| e.key());
+        exits.dedup();
+        assert!(exits.len() >= 3, "{exits:?}");
+    }
+
+    /// Protects the recording of an exit: the step that cannot be done (ablation of a lesion
+    /// too large for it) ends the path there, with its cause; steps after it are not reached,
+    /// and the patient is not disease-free.
+    #[test]
+    fn an_exit_is_recorded_with_its_step_and_cause() {
+        let m = with_steps(
+            &model(DEFAULT),
+            &[
+                Step::Wait { weeks: 2.0 },
+                Step::Ablate,
+                Step::Resect {
+                    approach: SPARING,
+                    second_stage: false,
+                },
+            ],
+        );
+        with_patient(&m, 2, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 50.0)]);
+            let c = m.course(&p, 0, draws, streams);
+            assert_eq!((c.exit, c.exit_step), (Exit::NotEligible, 1));
+            assert_eq!((c.reached, c.skipped), (0b011, 0));
+            assert_eq!(c.path_weeks, 2.0);
+            assert_eq!(c.operations, 0);
+            assert!(!c.rendered_disease_free && c.recurrence.is_none());
+            assert_ne!(c.death_cause, DeathCause::Perioperative);
+        });
+    }
+
+    /// Protects death from other causes on the path: a patient whose date of death comes
+    /// before a step leaves the path there, dead of other causes at that date.
+    #[test]
+    fn death_from_other_causes_ends_the_path_before_the_next_step() {
+        let m = with_steps(&model(DEFAULT), &[Step::Wait { weeks: 2.0 }, Step::Restage]);
+        with_patient(&m, 0, |p, draws, streams| {
+            let mut d = *draws;
+            d.other_causes_weeks = 1.5;
+            let c = m.course(p, 0, &d, streams);
+            assert_eq!((c.exit, c.exit_step), (Exit::Death, 1));
+            assert_eq!(c.reached, 0b01);
+            assert_eq!(c.death_cause, DeathCause::OtherCauses);
+            assert!((c.death_months - 1.5 / WEEKS_PER_MONTH).abs() < 1e-12);
+        });
+    }
+
+    /// Protects a completed path: steps that do not apply are counted as skipped, a resection
+    /// of every lesion with an uneventful course renders the patient disease-free, and the
+    /// path is completed at the step after the last.
+    #[test]
+    fn a_completed_resection_renders_the_patient_disease_free() {
+        let m = with_steps(
+            &model(DEFAULT),
+            &[
+                Step::Primary(PrimaryTiming::Separate),
+                Step::Resect {
+                    approach: SPARING,
+                    second_stage: false,
+                },
+                Step::Adjuvant {
+                    regimen: 0,
+                    cycles: 6,
+                },
+            ],
+        );
+        with_patient(&m, 3, |p, draws, streams| {
+            let mut p = with_lesions(&m, p, &[(6, 30.0), (5, 20.0)]);
+            p.tumours.biology.synchronous = false;
+            let mut d = *draws;
+            d.operation = [[0.999_999; 4]; super::super::MAX_OPERATIONS];
+            d.margin_recurrence = [1.0; crate::model::tumour::MAX_LESIONS];
+            d.other_causes_weeks = 1e9;
+            let c = m.course(&p, 0, &d, streams);
+            assert_eq!((c.exit, c.exit_step), (Exit::Completed, 3));
+            assert_eq!((c.reached, c.skipped), (0b111, 0b001));
+            assert!(c.rendered_disease_free);
+            assert_eq!((c.operations, c.cycles), (1, 6));
+            assert!(c.extent.is_some() && !c.died_90_days && !c.phlf);
+            // Nothing was left behind: no recurrence, alive at the horizon.
+            assert!(c.recurrence.is_none() && !c.rfs_event);
+            assert_eq!(c.death_cause, DeathCause::Alive);
+        });
+    }
+}
