@@ -49,10 +49,7 @@ mod tests {
                 let years = LIFE.years_to_death(age, e);
                 assert!(years > 0.0);
                 let s = LIFE.survival(age, years);
-                assert!(
-                    (s - (-e as f64).exp()).abs() < 1e-12,
-                    "age {age}, e {e}: {s}"
-                );
+                assert!((s - (-e).exp()).abs() < 1e-12, "age {age}, e {e}: {s}");
             }
         }
     }
