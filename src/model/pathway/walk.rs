@@ -208,7 +208,8 @@ impl<'a, 's> Walk<'a, 's> {
 
     /// The course once the path has ended: what it did, whether it rendered the patient
     /// disease-free, then recurrence and death.
-    pub(super) fn finish(mut self, result: Result<(), Leave>) -> PathwayCourse {
+    /// (By reference: moving the walk, with its fixed-size state, would copy it.)
+    pub(super) fn finish(&mut self, result: Result<(), Leave>) -> PathwayCourse {
         let p = self.patient;
         if self.track.operations == 0 && !self.track.watching {
             self.course.dlm = self.disappeared();
