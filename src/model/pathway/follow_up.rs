@@ -1,0 +1,285 @@
+//! Follow-up after the path, to death or the horizon: surveillance scans find recurrences as
+//! the deposits left behind grow past the detection limit; a liver-only recurrence may be
+//! treated again; death is the first of perioperative death, cancer death (palliative
+//! survival from progression, from a recurrence not treated again, or from the start for a
+//! patient never rendered disease-free) and death from other causes.
+
+use super::course::{DeathCause, Origin, Recurrence};
+use super::life_table::Gompertz;
+use super::track::Regrowth;
+use super::walk::Walk;
+use super::{HORIZON_MONTHS, MAX_OPERATIONS, WEEKS_PER_MONTH};
+use crate::model::hypertrophy::DAYS_PER_WEEK;
+
+/// Recurrence, repeat treatment and survival after the path.
+#[derive(Clone, Debug)]
+pub struct FollowUpModel {
+    /// Surveillance scans every `early_months` for `early_years`, then every `late_months`.
+    pub surveillance_early_months: f64,
+    pub surveillance_early_years: f64,
+    pub surveillance_late_months: f64,
+    /// Probability that a resected lesion recurs at its margin, by margin status.
+    pub margin_recurrence: [f64; 3],
+    /// Size of the tumour left at a margin or in an incompletely ablated zone, mm.
+    pub residue_mm: f64,
+    /// Local progression after ablation by planned ablation margin: 0, 1–5, 6–10, > 10 mm.
+    pub ablation_local_progression: [f64; 4],
+    /// Liver volume regained after resection, as a share of the volume before.
+    pub regenerated_share: f64,
+    /// Share of patients with a technically treatable liver-only recurrence who are treated.
+    pub repeat_treatment_share: f64,
+    /// Palliative first-line survival from its start, median months.
+    pub palliative_os_median_months: f64,
+    /// Survival from a recurrence that cannot be treated again, median months.
+    pub recurrence_os_median_months: f64,
+    /// Survival from progression on first-line chemotherapy, median months.
+    pub post_progression_os_median_months: f64,
+    /// Log-normal spread of palliative survival.
+    pub palliative_os_log_sd: f64,
+    pub male: Gompertz,
+    pub female: Gompertz,
+}
+
+impl FollowUpModel {
+    /// The first surveillance scan at or after `weeks`, surveillance starting at `end`.
+    pub(super) fn surveillance_at_or_after(&self, end: f64, weeks: f64) -> f64 {
+        let early = self.surveillance_early_months * WEEKS_PER_MONTH;
+        let late = self.surveillance_late_months * WEEKS_PER_MONTH;
+        let switch = self.surveillance_early_years * 12.0 * WEEKS_PER_MONTH;
+        let since = (weeks - end).max(0.0);
+        if since <= switch {
+            end + (since / early).ceil().max(1.0) * early
+        } else {
+            end + switch + ((since - switch) / late).ceil().max(1.0) * late
+        }
+    }
+
+    /// The bucket of `ablation_local_progression` for a planned ablation margin, mm.
+    pub(super) fn ablation_margin_bucket(margin_mm: f64) -> usize {
+        if margin_mm <= 0.0 {
+            0
+        } else if margin_mm <= 5.0 {
+            1
+        } else if margin_mm <= 10.0 {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+impl Walk<'_, '_> {
+    /// Recurrence, repeat treatment and death after the path.
+    pub(super) fn follow(&mut self) {
+        let model = self.model;
+        let f = &model.follow_up;
+        let draws = self.draws;
+        let horizon_weeks = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
+        // Recurrence is followed for the horizon after the end of the path, so that the
+        // recurrence-free curve is complete over its whole grid; survival from the start is
+        // cut at the horizon from the start.
+        let rfs_horizon_weeks = self.track.weeks + horizon_weeks;
+        let other_weeks = self.track.other_causes_weeks;
+        let palliative = |median_months: f64| {
+            median_months * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
+        };
+        let mut cancer_weeks = f64::INFINITY;
+        let mut periop_weeks = f64::INFINITY;
+        if self.course.died_90_days {
+            // Death within 90 days of the last operation; 30 days is the usual median (assumption:
+            // its exact day does not matter on a monthly grid).
+            periop_weeks = self.track.weeks + 30.0 / DAYS_PER_WEEK;
+        } else if !self.course.rendered_disease_free {
+            // The palliative course, from the start (first line continues) or from
+            // progression (later lines).
+            cancer_weeks = if self.course.exit.progressed() {
+                self.track.weeks + palliative(f.post_progression_os_median_months)
+            } else {
+                palliative(f.palliative_os_median_months).max(self.track.weeks)
+            };
+        } else {
+            self.collect_left_behind();
+            let end = self.track.weeks;
+            let mut now = end;
+            let mut first = true;
+            while let Some((at, rec)) = self.next_recurrence(end, now) {
+                if at >= rfs_horizon_weeks.min(other_weeks) {
+                    break;
+                }
+                if first {
+                    self.course.recurrence = Some(Recurrence {
+                        months_after_path: (at - end) / WEEKS_PER_MONTH,
+                        ..rec
+                    });
+                    self.course.rfs_months = (at - end) / WEEKS_PER_MONTH;
+                    first = false;
+                }
+                self.track.weeks = at;
+                // Repeat treatment of a liver-only recurrence when the regenerated liver allows.
+                let op = self.track.operations as usize;
+                let treatable = !rec.extrahepatic
+                    && op < MAX_OPERATIONS
+                    && draws.repeat_treatment[op] < f.repeat_treatment_share
+                    && self.repeat_treatment();
+                if treatable {
+                    self.course.repeat_treatments += 1;
+                    if self.track.operations as usize >= MAX_OPERATIONS || self.course.died_90_days
+                    {
+                        periop_weeks = at + 30.0 / DAYS_PER_WEEK;
+                        break;
+                    }
+                    now = at;
+                    continue;
+                }
+                cancer_weeks = at + palliative(f.recurrence_os_median_months);
+                break;
+            }
+        }
+        let c = &mut self.course;
+        let (weeks, cause) = if periop_weeks <= cancer_weeks.min(other_weeks) {
+            (periop_weeks, DeathCause::Perioperative)
+        } else if cancer_weeks <= other_weeks {
+            (cancer_weeks, DeathCause::Cancer)
+        } else {
+            (other_weeks, DeathCause::OtherCauses)
+        };
+        if c.rendered_disease_free {
+            if c.recurrence.is_some() {
+                c.rfs_event = true;
+            } else if weeks < rfs_horizon_weeks {
+                c.rfs_event = true;
+                c.rfs_months = (weeks - c.path_weeks).max(0.0) / WEEKS_PER_MONTH;
+            } else {
+                c.rfs_months = HORIZON_MONTHS as f64;
+            }
+        }
+        let (weeks, cause) = if weeks >= horizon_weeks {
+            (horizon_weeks, DeathCause::Alive)
+        } else {
+            (weeks, cause)
+        };
+        c.death_months = weeks / WEEKS_PER_MONTH;
+        c.death_cause = cause;
+    }
+
+    /// Occult liver lesions not removed and occult extrahepatic disease join the deposits.
+    fn collect_left_behind(&mut self) {
+        let p = self.patient;
+        let t = &p.tumours;
+        for (j, l) in t.occult_lesions().iter().enumerate() {
+            if self.track.occult_gone & (1 << j) == 0 {
+                let regrowth = Regrowth {
+                    log_ratio: self.occult_log_ratio(l, 0.0),
+                    see: p.see_occult[j],
+                    kd_multiplier: l.kd_multiplier,
+                    kl: t.kl_occult,
+                };
+                self.track.leave_deposit(Origin::Occult, j, regrowth);
+            }
+        }
+        if t.extrahepatic_mm > 0.0 {
+            let regrowth = Regrowth {
+                log_ratio: t.kl_occult * self.track.weeks - self.track.kill,
+                see: p.see_extrahepatic,
+                kd_multiplier: 1.0,
+                kl: t.kl_occult,
+            };
+            self.track.leave_deposit(Origin::Extrahepatic, 0, regrowth);
+        }
+        // Ablated lesions that progress locally (by the planned ablation margin).
+        let bucket =
+            FollowUpModel::ablation_margin_bucket(self.model.base.planner.ablation_margin_mm);
+        let p_local = self.model.follow_up.ablation_local_progression[bucket];
+        for i in 0..t.visible as usize {
+            if self.track.ablated & (1 << i) != 0
+                && p_local > 0.0
+                && self.draws.ablation_progression[i] < p_local
+            {
+                self.leave_residue(Origin::AblationSite, i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::course::Exit;
+    use super::super::fixtures::{model, with_patient, with_walk, DEFAULT};
+    use super::*;
+
+    /// Protects the surveillance schedule: scans every 3 months for 2 years after the end of
+    /// the path, then every 6 months; a deposit is found at the first scan at or after it is
+    /// visible, never at the end of the path itself.
+    #[test]
+    fn surveillance_scans_follow_the_schedule() {
+        let f = model(DEFAULT).follow_up;
+        let month = WEEKS_PER_MONTH;
+        let end = 40.0;
+        let at =
+            |months: f64| (f.surveillance_at_or_after(end, end + months * month) - end) / month;
+        for (visible, scan) in [
+            (-5.0, 3.0),
+            (0.0, 3.0),
+            (0.5, 3.0),
+            (3.2, 6.0),
+            (23.5, 24.0),
+            (24.5, 30.0),
+            (31.0, 36.0),
+        ] {
+            assert!(
+                (at(visible) - scan).abs() < 1e-9,
+                "{visible} months: {}",
+                at(visible)
+            );
+        }
+        assert_eq!(FollowUpModel::ablation_margin_bucket(0.0), 0);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(5.0), 1);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(6.0), 2);
+        assert_eq!(FollowUpModel::ablation_margin_bucket(10.5), 3);
+    }
+
+    /// Protects survival off the curative path: a patient never rendered disease-free dies on
+    /// the palliative course (from the start, or from progression for a patient who
+    /// progressed), unless other causes come first, and is alive if both fall after the
+    /// horizon.
+    #[test]
+    fn without_remission_death_is_palliative_or_from_other_causes() {
+        let m = model(DEFAULT);
+        let f = &m.follow_up;
+        with_patient(&m, 0, |p, draws, streams| {
+            let palliative = |median: f64| {
+                median * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
+            };
+            let horizon = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
+            let death = |exit: Exit, other_weeks: f64| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    w.track.weeks = 20.0;
+                    w.track.other_causes_weeks = other_weeks;
+                    w.course.exit = exit;
+                    w.follow();
+                    (
+                        w.course.death_months * WEEKS_PER_MONTH,
+                        w.course.death_cause,
+                    )
+                })
+            };
+            let expected = |weeks: f64| {
+                if weeks >= horizon {
+                    (horizon, DeathCause::Alive)
+                } else {
+                    (weeks, DeathCause::Cancer)
+                }
+            };
+            let (weeks, cause) = death(Exit::NotResectable, 1e9);
+            let palliative_weeks = palliative(f.palliative_os_median_months).max(20.0);
+            assert_eq!(cause, expected(palliative_weeks).1);
+            assert!((weeks - expected(palliative_weeks).0).abs() < 1e-9);
+            let (weeks, cause) = death(Exit::ProgressionTargets, 1e9);
+            let after_progression = 20.0 + palliative(f.post_progression_os_median_months);
+            assert_eq!(cause, expected(after_progression).1);
+            assert!((weeks - expected(after_progression).0).abs() < 1e-9);
+            let (weeks, cause) = death(Exit::ProgressionTargets, 21.0);
+            assert_eq!((weeks, cause), (21.0, DeathCause::OtherCauses));
+        });
+    }
+}

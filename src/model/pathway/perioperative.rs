@@ -1,0 +1,169 @@
+//! Perioperative risk beyond the clinical model's resection risks: complications graded major,
+//! liver failure after poor growth, the partial function of an ALPPS remnant, the risks of
+//! ablation and of removing the primary (alone or with the liver), and faster tumour growth in
+//! liver deprived of portal flow. Here too the outcome of a liver operation: liver failure
+//! from the remnant's function, death and complications, drawn from the patient's uniforms
+//! for that operation (the k-th operation of every strategy uses the same ones).
+
+use super::resection::Scope;
+use super::walk::Walk;
+use super::MAX_OPERATIONS;
+use crate::model::hypertrophy::DAYS_PER_WEEK;
+use crate::model::planner::Plan;
+use crate::model::procedure::Procedure;
+
+/// Perioperative risks beyond the clinical model's resection risks.
+#[derive(Clone, Debug)]
+pub struct PerioperativeRisk {
+    /// Share of postoperative complications that are major (Clavien-Dindo ≥ IIIa).
+    pub major_share: f64,
+    /// Kinetic growth rate below which the conditioned liver fails more often, %/week.
+    pub low_kgr_pct_per_week: f64,
+    pub phlf_or_low_kgr: f64,
+    /// Share of the volume gained after ALPPS stage 1 that is functional at stage 2.
+    pub alpps_function_share: f64,
+    pub ablation_major_complication: f64,
+    pub ablation_death: f64,
+    pub primary_major_morbidity: f64,
+    pub primary_death: f64,
+    /// Weeks from a separate resection of the primary to the next treatment.
+    pub primary_recovery_weeks: f64,
+    /// Multiplier of tumour growth in liver deprived of portal flow (1: none).
+    pub deportalized_growth_multiplier: f64,
+    pub simultaneous_morbidity_or: f64,
+    pub simultaneous_death_or: f64,
+}
+
+/// `p` with its odds multiplied by `or`.
+pub(super) fn odds_times(p: f64, or: f64) -> f64 {
+    if p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    let odds = p / (1.0 - p) * or;
+    odds / (1.0 + odds)
+}
+
+impl Walk<'_, '_> {
+    /// The perioperative outcome of a liver operation with `plan`, written into the course:
+    /// liver failure (after ALPPS only part of the gain works; poor growth fails more often),
+    /// death, complications (a resection with the primary adds its risk). Returns whether the
+    /// patient died.
+    pub(super) fn perioperative_outcome(&mut self, plan: &Plan, scope: Scope) -> bool {
+        let model = self.model;
+        let m = &model.base;
+        let r = &model.perioperative;
+        let p = self.patient;
+        let injury = self.injury_now();
+        let final_stage = scope.is_final();
+        let track = &mut self.track;
+        let c = &mut self.course;
+        let stlv = p.base.stlv_ml;
+        let sflr = plan.flr_ml / stlv;
+        // Liver failure: the remnant's function. After ALPPS only part of the gain works.
+        let mut functional = sflr;
+        let mut low_kgr = false;
+        if let Some(o) = track.occlusion {
+            let weeks = (track.weeks - o.weeks).max(1.0 / DAYS_PER_WEEK);
+            let kgr = o.kgr.unwrap_or(100.0 * (sflr - o.sflr0) / weeks);
+            if final_stage {
+                c.kgr_pct_per_week = Some(kgr);
+            }
+            low_kgr = kgr < r.low_kgr_pct_per_week;
+            if o.procedure == Procedure::Alpps {
+                functional = o.sflr0 + r.alpps_function_share * (sflr - o.sflr0);
+            }
+        }
+        let op = (track.operations as usize).min(MAX_OPERATIONS - 1);
+        let u = self.draws.operation[op];
+        let mut phlf_p = m.surgery.phlf(functional, p.base.quality, injury);
+        if low_kgr {
+            phlf_p = odds_times(phlf_p, r.phlf_or_low_kgr);
+        }
+        let phlf = u[0] < phlf_p;
+        let combined = track.simultaneous_primary && track.primary_in_situ;
+        let mut death_p = m.surgery.death(plan.major(), phlf);
+        let mut morbidity_p = m.surgery.morbidity(plan.major(), track.cycles);
+        if combined {
+            death_p = odds_times(death_p, r.simultaneous_death_or);
+            morbidity_p = odds_times(morbidity_p, r.simultaneous_morbidity_or);
+            track.primary_in_situ = false;
+        }
+        let died = u[1] < death_p;
+        let complication = phlf || u[2] < morbidity_p;
+        let major = died || (complication && u[3] < r.major_share);
+        c.phlf |= phlf;
+        c.morbidity |= complication || died;
+        c.died_90_days |= died;
+        c.major_morbidity |= major;
+        if major {
+            c.complicated |= 1 << self.at;
+        }
+        if final_stage {
+            c.sflr = Some(sflr);
+            c.extent = Some(plan.extent);
+            c.major_resection = plan.major();
+        }
+        died
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT, SPARING};
+    use super::*;
+
+    fn odds(p: f64) -> f64 {
+        p / (1.0 - p)
+    }
+
+    /// Protects the odds-ratio arithmetic used for low KGR and combined operations: the odds
+    /// are multiplied exactly, an odds ratio of 1 changes nothing, and certainty (0 or 1)
+    /// stays certain.
+    #[test]
+    fn odds_times_multiplies_the_odds() {
+        assert!((odds_times(0.2, 2.0) - 1.0 / 3.0).abs() < 1e-15);
+        for p in [0.001, 0.08, 0.5, 0.93] {
+            assert!((odds_times(p, 1.0) - p).abs() < 1e-15);
+            for or in [0.25, 1.5, 4.0] {
+                let q = odds_times(p, or);
+                assert!((odds(q) / odds(p) - or).abs() < 1e-9, "p {p}, or {or}");
+                assert!(q > 0.0 && q < 1.0);
+                assert_eq!(q > p, or > 1.0);
+            }
+        }
+        assert_eq!(odds_times(0.0, 4.0), 0.0);
+        assert_eq!(odds_times(1.0, 0.25), 1.0);
+    }
+
+    /// Protects the risk of a liver resection combined with the primary: the death odds are
+    /// multiplied by the combined-operation odds ratio, so a death draw between the two
+    /// probabilities kills only with the primary, and the primary is then gone.
+    #[test]
+    fn the_primary_with_the_liver_raises_the_death_odds() {
+        let m = model(DEFAULT);
+        with_patient(&m, 1, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 30.0)]);
+            let run = |combined: bool| {
+                with_walk(&m, 0, &p, draws, streams, |w| {
+                    let plan = w.plan(SPARING, 0.0, None);
+                    assert!(plan.r0_feasible);
+                    let alone = m.base.surgery.death(plan.major(), false);
+                    let with = odds_times(alone, m.perioperative.simultaneous_death_or);
+                    let mut d = *w.draws;
+                    // No liver failure, a death draw between the two risks, no complication.
+                    d.operation[0] = [1.0, (alone + with) / 2.0, 1.0, 1.0];
+                    let mut w = Walk { draws: &d, ..*w };
+                    w.track.primary_in_situ = true;
+                    w.track.simultaneous_primary = combined;
+                    let died = w.perioperative_outcome(&plan, Scope::Final);
+                    assert_eq!(w.track.primary_in_situ, !combined);
+                    assert_eq!(w.course.died_90_days, died);
+                    assert_eq!(w.course.extent, Some(plan.extent));
+                    died
+                })
+            };
+            assert!(run(true));
+            assert!(!run(false));
+        });
+    }
+}

@@ -1,0 +1,257 @@
+//! Recurrence after a path that rendered the patient disease-free: when each deposit left
+//! behind reaches its detection size (no chemotherapy after the path), the surveillance scan
+//! that finds it and where the recurrence is, and the repeat treatment of a liver-only
+//! recurrence when the planner finds an R0 plan with a safe remnant in the regenerated liver.
+
+use super::course::{Origin, Recurrence};
+use super::track::{Deposit, MAX_DEPOSITS};
+use super::walk::Walk;
+use super::MAX_OPERATIONS;
+use crate::model::injury::Injury;
+use crate::model::planner::{AblationUse, ResectionPolicy, Target};
+use crate::model::tumour::Lesion;
+
+impl Deposit {
+    /// Log size ratio at `weeks` (from the start), with `kill` the cumulative log-kill then.
+    #[inline]
+    pub(super) fn log_ratio_at(&self, kill: f64, weeks: f64) -> f64 {
+        self.log_ratio0 + self.kl * (weeks - self.weeks0) - (kill - self.kill0) * self.kd_multiplier
+    }
+
+    /// Weeks (from the start) when the deposit reaches its detection size, no earlier than
+    /// `now`; no chemotherapy is given after the path.
+    #[inline]
+    pub(super) fn seen_at(&self, kill: f64, now: f64) -> f64 {
+        let lr_now = self.log_ratio_at(kill, now);
+        if lr_now >= self.see {
+            return now;
+        }
+        if self.kl <= 0.0 {
+            return f64::INFINITY;
+        }
+        now + (self.see - lr_now) / self.kl
+    }
+}
+
+impl Walk<'_, '_> {
+    /// The next surveillance scan (after `now`) that finds a deposit, and what it finds. Weeks
+    /// are counted from the start; surveillance from `end` (the end of the path).
+    pub(super) fn next_recurrence(&self, end: f64, now: f64) -> Option<(f64, Recurrence)> {
+        let track = &self.track;
+        let deposits = &track.deposits[..track.n_deposits];
+        let mut first = f64::INFINITY;
+        for d in deposits {
+            if d.gone {
+                continue;
+            }
+            first = first.min(d.seen_at(track.kill, now));
+        }
+        if !first.is_finite() {
+            return None;
+        }
+        let at = self
+            .model
+            .follow_up
+            .surveillance_at_or_after(end, first.max(now));
+        let mut rec = Recurrence::default();
+        for d in deposits {
+            if d.gone || d.seen_at(track.kill, now) > at {
+                continue;
+            }
+            match d.origin {
+                Origin::Extrahepatic => rec.extrahepatic = true,
+                o => {
+                    rec.intrahepatic = true;
+                    rec.in_situ |= o == Origin::DisappearedInSitu;
+                    rec.margin |= o == Origin::Margin;
+                    rec.ablation_site |= o == Origin::AblationSite;
+                }
+            }
+        }
+        Some((at, rec))
+    }
+
+    /// Treat a liver-only recurrence again if the planner finds an R0 plan with a safe remnant
+    /// in the regenerated liver. Returns whether it was treated.
+    pub(super) fn repeat_treatment(&mut self) -> bool {
+        let m = &self.model.base;
+        let f = &self.model.follow_up;
+        let p = self.patient;
+        let t = &p.tumours;
+        let track = &mut self.track;
+        // The regenerated liver: what remains, grown back towards the volume before surgery.
+        let before: f64 = p.segment_ml.iter().sum();
+        let now: f64 = track.segment_ml.iter().sum();
+        let mut liver = track.segment_ml;
+        if now > 0.0 {
+            let g = (f.regenerated_share * before / now).max(1.0);
+            for v in liver.iter_mut() {
+                *v *= g;
+            }
+        }
+        let at = track.weeks;
+        // The recurrent lesions, at their size now, as planner targets.
+        let mut lesions = [Lesion::default(); MAX_DEPOSITS];
+        let mut n = 0;
+        for d in &track.deposits[..track.n_deposits] {
+            if d.gone || d.seen_at(track.kill, at) > at {
+                continue;
+            }
+            let base = match d.origin {
+                Origin::Extrahepatic => return false,
+                Origin::Occult => t.occult_lesions[d.lesion as usize],
+                _ => t.lesions[d.lesion as usize],
+            };
+            let lr = d.log_ratio_at(track.kill, at);
+            let d0 = match d.origin {
+                Origin::Margin | Origin::AblationSite => f.residue_mm,
+                _ => base.diameter0_mm,
+            };
+            let mut l = base;
+            l.diameter0_mm = d0 * lr.exp();
+            // A margin or ablation-site recurrence sits at the cut surface or zone edge: its
+            // vessel relations are those of the original lesion.
+            lesions[n] = l;
+            n += 1;
+        }
+        if n == 0 {
+            return false;
+        }
+        let targets = lesions[..n].iter().map(|l| Target {
+            lesion: l,
+            diameter_mm: l.diameter0_mm,
+        });
+        let plan = m.planner.plan(
+            targets,
+            &liver,
+            ResectionPolicy::ParenchymaSparing,
+            AblationUse::SmallDeep,
+        );
+        let threshold = m
+            .safe_remnant
+            .threshold(p.base.quality, 0.0)
+            .max(p.base.safe_sflr);
+        if !plan.r0_feasible || plan.flr_ml / p.base.stlv_ml < threshold {
+            return false;
+        }
+        // The repeat operation's own risk.
+        let op = track.operations as usize;
+        let u = self.draws.operation[op.min(MAX_OPERATIONS - 1)];
+        let sflr = plan.flr_ml / p.base.stlv_ml;
+        let phlf = u[0] < m.surgery.phlf(sflr, p.base.quality, Injury::default());
+        let died = u[1] < m.surgery.death(plan.major(), phlf);
+        track.operations += 1;
+        // Treated deposits are gone; occult lesions in removed segments go with them.
+        let kill = track.kill;
+        for d in track.deposits[..track.n_deposits].iter_mut() {
+            if d.gone {
+                continue;
+            }
+            let lr = d.log_ratio_at(kill, at);
+            let segment = match d.origin {
+                Origin::Occult => t.occult_lesions[d.lesion as usize].segment,
+                Origin::Extrahepatic => continue,
+                _ => t.lesions[d.lesion as usize].segment,
+            };
+            if lr >= d.see || plan.removed.contains(segment as usize) {
+                d.gone = true;
+            }
+        }
+        for (i, v) in liver.iter_mut().enumerate() {
+            if plan.removed.contains(i) {
+                *v = 0.0;
+            }
+        }
+        track.segment_ml = liver;
+        if died {
+            track.operations = MAX_OPERATIONS as u8;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{model, with_lesions, with_patient, with_walk, DEFAULT};
+    use super::super::track::Regrowth;
+    use super::super::WEEKS_PER_MONTH;
+    use super::*;
+
+    fn regrowth(log_ratio: f64, kl: f64) -> Regrowth {
+        Regrowth {
+            log_ratio,
+            see: 0.0,
+            kd_multiplier: 1.0,
+            kl,
+        }
+    }
+
+    /// Protects the timing of a recurrence: a deposit is seen when its log size ratio,
+    /// growing at its rate from when it was left, reaches its detection limit; at once if it
+    /// already has; never if it does not grow.
+    #[test]
+    fn a_deposit_is_seen_when_it_grows_past_its_limit() {
+        let d = Deposit {
+            log_ratio0: -1.0,
+            weeks0: 2.0,
+            kill0: 0.5,
+            see: 0.0,
+            kd_multiplier: 1.0,
+            kl: 0.1,
+            ..Deposit::default()
+        };
+        assert!((d.seen_at(0.5, 2.0) - 12.0).abs() < 1e-12);
+        assert!((d.seen_at(0.5, 7.0) - 12.0).abs() < 1e-12);
+        assert_eq!(d.seen_at(0.5, 15.0), 15.0);
+        // Log-kill given since it was left delays it.
+        assert!((d.seen_at(0.7, 2.0) - 14.0).abs() < 1e-12);
+        let dormant = Deposit { kl: 0.0, ..d };
+        assert_eq!(dormant.seen_at(0.5, 2.0), f64::INFINITY);
+    }
+
+    /// Protects the first recurrence: found at the first surveillance scan after the earliest
+    /// deposit becomes visible, with every deposit visible by that scan in its sites
+    /// (margin, extrahepatic), not those seen later; a liver-only recurrence in a liver with
+    /// room is treated again, and an extrahepatic one is not.
+    #[test]
+    fn a_recurrence_is_found_at_a_scan_and_treated_if_liver_only() {
+        let m = model(DEFAULT);
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 20.0), (2, 20.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                w.track.treated = 0b11;
+                // Seen after 10 and 11 weeks (the same 3-month scan), and after 40 weeks.
+                w.track
+                    .leave_deposit(Origin::Margin, 0, regrowth(-1.0, 0.1));
+                w.track
+                    .leave_deposit(Origin::Extrahepatic, 0, regrowth(-1.1, 0.1));
+                w.track
+                    .leave_deposit(Origin::AblationSite, 1, regrowth(-4.0, 0.1));
+                let (at, rec) = w.next_recurrence(0.0, 0.0).unwrap();
+                assert!((at - 3.0 * WEEKS_PER_MONTH).abs() < 1e-9);
+                assert!(rec.intrahepatic && rec.margin && rec.extrahepatic);
+                assert!(!rec.ablation_site && !rec.in_situ);
+                w.track.weeks = at;
+                assert!(
+                    !w.repeat_treatment(),
+                    "extrahepatic disease is not treated again"
+                );
+                assert_eq!(w.track.operations, 0);
+                w.track.deposits[1].gone = true;
+                let mut d = *w.draws;
+                d.operation = [[0.999_999; 4]; MAX_OPERATIONS];
+                let mut w = Walk { draws: &d, ..*w };
+                assert!(w.repeat_treatment());
+                assert_eq!(w.track.operations, 1);
+                assert!(
+                    w.track.deposits[0].gone,
+                    "the margin recurrence was treated"
+                );
+                assert!(
+                    !w.track.deposits[2].gone,
+                    "not yet visible, not in removed liver"
+                );
+            });
+        });
+    }
+}
