@@ -256,6 +256,7 @@ impl PlannerSettings {
 
     /// Build the plan for `targets` in a liver with these segment volumes (mL; a segment with
     /// no volume is already gone).
+    #[inline]
     pub fn plan<'a>(
         &self,
         targets: impl IntoIterator<Item = Target<'a>>,
@@ -263,48 +264,111 @@ impl PlannerSettings {
         policy: ResectionPolicy,
         ablation: AblationUse,
     ) -> Plan {
-        let mut removed = 0u8;
-        let mut plan = Plan::default();
-        let mut wedge_ml = [0.0; SEGMENTS];
-        let mut ablation_ml = 0.0;
-        let mut extent = Extent::Nothing;
+        let mut partial = PartialPlan::default();
         for t in targets {
-            let (treatment, detached) = self.treatment(&t, segment_ml, policy, ablation);
-            plan.detached += detached as u8;
-            let s = t.lesion.segment as usize;
-            match treatment {
-                Treatment::Section => removed |= SECTIONS[SECTION_OF_SEGMENT[s]].0,
-                Treatment::Segment => removed |= 1 << s,
-                Treatment::Wedge => {
-                    wedge_ml[s] += self.wedge_ml(t.diameter_mm, t.lesion.depth_mm);
-                    extent = extent.max(Extent::Wedge);
-                }
-                Treatment::Ablation => {
-                    plan.ablated += 1;
-                    let zone = t.diameter_mm + 2.0 * self.ablation_margin_mm;
-                    ablation_ml += sphere_ml(zone) - sphere_ml(t.diameter_mm);
-                    extent = extent.max(Extent::Ablation);
-                }
-                Treatment::None => {}
-            }
+            self.add(&mut partial, &t, segment_ml, policy, ablation);
         }
-        let removed = Segments(removed);
+        partial.finish(segment_ml)
+    }
+
+    /// Add one target to a plan under construction ([`plan`](Self::plan) adds them all, in
+    /// order).
+    #[inline]
+    pub fn add(
+        &self,
+        partial: &mut PartialPlan,
+        t: &Target<'_>,
+        segment_ml: &[f64; SEGMENTS],
+        policy: ResectionPolicy,
+        ablation: AblationUse,
+    ) {
+        let (treatment, detached) = self.treatment(t, segment_ml, policy, ablation);
+        partial.detached += detached as u8;
+        let s = t.lesion.segment as usize;
+        match treatment {
+            Treatment::Section => partial.removed |= SECTIONS[SECTION_OF_SEGMENT[s]].0,
+            Treatment::Segment => partial.removed |= 1 << s,
+            Treatment::Wedge => {
+                partial.wedge_ml[s] += self.wedge_ml(t.diameter_mm, t.lesion.depth_mm);
+                partial.extent = partial.extent.max(Extent::Wedge);
+            }
+            Treatment::Ablation => {
+                partial.ablated += 1;
+                let zone = t.diameter_mm + 2.0 * self.ablation_margin_mm;
+                partial.ablation_ml += sphere_ml(zone) - sphere_ml(t.diameter_mm);
+                partial.extent = partial.extent.max(Extent::Ablation);
+            }
+            Treatment::None => {}
+        }
+    }
+
+    /// The most functional volume one ablation can take: the zone around the largest lesion
+    /// that may be ablated (the zone's volume grows with the lesion's diameter).
+    pub fn max_ablation_loss_ml(&self) -> f64 {
+        let d = self.ablation_max_mm.max(0.0);
+        (sphere_ml(d + 2.0 * self.ablation_margin_mm) - sphere_ml(d)).max(0.0)
+    }
+
+    /// What [`surely_resectable_after`](Self::surely_resectable_after) needs of a liver, worked
+    /// out once for it.
+    pub fn worst_losses(&self, segment_ml: &[f64; SEGMENTS]) -> WorstLosses {
+        let ablation = self.max_ablation_loss_ml();
+        let mut sections = [0.0f64; SECTIONS.len()];
+        for (i, v) in segment_ml.iter().enumerate() {
+            sections[SECTION_OF_SEGMENT[i]] += v.max(0.0);
+        }
+        // A target takes at most its section's volume or an ablation zone: the worst of `more`
+        // targets is the sum of the `more` largest of these.
+        let mut worst = sections.map(|v| v.max(ablation));
+        worst.sort_unstable_by(|a, b| b.total_cmp(a));
+        let mut most = [0.0; 4];
+        for k in 1..most.len() {
+            most[k] = most[k - 1] + worst[k - 1];
+        }
+        WorstLosses { most }
+    }
+
+    /// Whether every plan that adds `more` targets to `partial`, whatever they are and under
+    /// any policy, is R0-feasible and leaves at least `needed_ml` (with a margin far above
+    /// rounding): a sufficient condition for resectability, for a selection that must know
+    /// before the remaining lesions are drawn.
+    ///
+    /// A target only ever takes from its own section: the whole section, its segment, a wedge
+    /// of its segment (what the kept segments of a section still hold is the most all the
+    /// targets in it can take), or an ablation zone (at most
+    /// [`max_ablation_loss_ml`](Self::max_ablation_loss_ml)). So `more` targets take at most
+    /// the sum of the `more` largest of the sections' volumes and ablation zones; and they
+    /// remove at most `more` sections, so the remnant keeps two adjacent segments if it does
+    /// without any `more` sections.
+    #[inline]
+    pub fn surely_resectable_after(
+        partial: &PartialPlan,
+        more: usize,
+        segment_ml: &[f64; SEGMENTS],
+        worst: &WorstLosses,
+        needed_ml: f64,
+    ) -> bool {
+        // Four more sections removed can leave segment I alone: never surely R0.
+        let Some(&lost) = worst.most.get(more) else {
+            return false;
+        };
+        let mut kept = 0u8;
         let mut flr = 0.0;
-        let mut kept = [false; SEGMENTS];
-        for i in 0..SEGMENTS {
-            if !removed.contains(i) && segment_ml[i] > 0.0 {
-                kept[i] = true;
-                flr += (segment_ml[i] - wedge_ml[i]).max(0.0);
+        for (i, (&v, &wedge)) in segment_ml.iter().zip(&partial.wedge_ml).enumerate() {
+            if partial.removed & 1 << i == 0 && v > 0.0 {
+                kept |= 1 << i;
+                flr += (v - wedge).max(0.0);
             }
         }
-        flr = (flr - ablation_ml).max(0.0);
-        let contiguous = ADJACENT.iter().any(|&(a, b)| kept[a] && kept[b]);
-        plan.removed = removed;
-        plan.flr_ml = flr;
-        plan.r0_feasible = contiguous && flr > 0.0;
-        plan.extent = extent.max(extent_of(removed));
-        plan.right_sided_major = (removed.0 & RIGHT_LIVER.0) == RIGHT_LIVER.0;
-        plan
+        // Rounding in the sums is below 1e-9 mL for any liver; the margin keeps the exact plan
+        // on the same side of the threshold.
+        const MARGIN_ML: f64 = 1e-6;
+        if flr - partial.ablation_ml - lost < needed_ml.max(0.0) + MARGIN_ML {
+            return false;
+        }
+        SECTION_SETS[more]
+            .iter()
+            .all(|&gone| CONTIGUOUS[(kept & !gone) as usize])
     }
 
     /// Functional volume a non-anatomical (wedge) resection removes: a cylinder of the lesion's
@@ -315,6 +379,101 @@ impl PlannerSettings {
         let height = depth_mm.max(diameter_mm / 2.0) + outer;
         (PI * outer * outer * height / 1000.0 - sphere_ml(diameter_mm)).max(0.0)
     }
+}
+
+/// The most functional volume 0 to 3 more targets can take from one liver (see
+/// [`PlannerSettings::surely_resectable_after`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorstLosses {
+    most: [f64; 4],
+}
+
+/// A plan under construction: what the targets added so far remove.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PartialPlan {
+    removed: u8,
+    wedge_ml: [f64; SEGMENTS],
+    ablation_ml: f64,
+    extent: Extent,
+    detached: u8,
+    ablated: u8,
+}
+
+impl PartialPlan {
+    /// The plan of the targets added.
+    #[inline]
+    pub fn finish(&self, segment_ml: &[f64; SEGMENTS]) -> Plan {
+        let removed = Segments(self.removed);
+        let mut flr = 0.0;
+        let mut kept = [false; SEGMENTS];
+        for i in 0..SEGMENTS {
+            if !removed.contains(i) && segment_ml[i] > 0.0 {
+                kept[i] = true;
+                flr += (segment_ml[i] - self.wedge_ml[i]).max(0.0);
+            }
+        }
+        flr = (flr - self.ablation_ml).max(0.0);
+        let contiguous = ADJACENT.iter().any(|&(a, b)| kept[a] && kept[b]);
+        Plan {
+            removed,
+            extent: self.extent.max(extent_of(removed)),
+            flr_ml: flr,
+            r0_feasible: contiguous && flr > 0.0,
+            detached: self.detached,
+            ablated: self.ablated,
+            right_sided_major: (removed.0 & RIGHT_LIVER.0) == RIGHT_LIVER.0,
+        }
+    }
+}
+
+/// Whether a set of kept segments (bit i: segment i) holds two adjacent ones, for every set.
+const CONTIGUOUS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut kept = 0;
+    while kept < 256 {
+        let mut k = 0;
+        while k < ADJACENT.len() {
+            let (a, b) = ADJACENT[k];
+            if kept & (1 << a) != 0 && kept & (1 << b) != 0 {
+                table[kept] = true;
+            }
+            k += 1;
+        }
+        kept += 1;
+    }
+    table
+};
+
+/// The segments of every set of exactly n sections, for n = 0..=3 (removing more sections
+/// only keeps less, so the sets of exactly n stand for those of at most n).
+const SECTION_SETS: [&[u8]; 4] = [
+    &[0],
+    &section_sets::<5>(1),
+    &section_sets::<10>(2),
+    &section_sets::<10>(3),
+];
+
+const fn section_sets<const N: usize>(n: u32) -> [u8; N] {
+    let mut sets = [0u8; N];
+    let mut found = 0;
+    let mut choice = 0u32;
+    while choice < 1 << SECTIONS.len() {
+        if choice.count_ones() == n {
+            let mut segments = 0u8;
+            let mut x = 0;
+            while x < SECTIONS.len() {
+                if choice & (1 << x) != 0 {
+                    segments |= SECTIONS[x].0;
+                }
+                x += 1;
+            }
+            sets[found] = segments;
+            found += 1;
+        }
+        choice += 1;
+    }
+    assert!(found == N);
+    sets
 }
 
 const RIGHT_LIVER: Segments = Segments::of(&[5, 6, 7, 8]);
@@ -412,6 +571,88 @@ mod tests {
         ls.push(lesion(2, 15.0, 40.0, 40.0));
         let p = plan_of(&ls, ResectionPolicy::Anatomical, AblationUse::Never);
         assert!(!p.r0_feasible);
+    }
+
+    /// Protects the exactness of the staged selection: whenever the bound says a plan is surely
+    /// resectable after `more` targets, every plan that adds `more` random targets (any
+    /// size, site, depth, vessel gaps, any policy) to it is R0-feasible and keeps what is
+    /// needed; and the bound does say so often enough to be of use.
+    #[test]
+    fn the_worst_case_bound_holds_for_any_further_targets() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let s = settings();
+        let (mut sure, mut tried) = (0, 0);
+        for _ in 0..20_000 {
+            let mut liver = LIVER.map(|v| v * rng.random_range(0.3..1.7));
+            if rng.random::<f64>() < 0.2 {
+                liver[rng.random_range(0..SEGMENTS)] = 0.0; // a segment gone earlier
+            }
+            let lesion = |rng: &mut rand_chacha::ChaCha8Rng| Lesion {
+                segment: rng.random_range(0..SEGMENTS as u8),
+                diameter0_mm: rng.random_range(3.0..90.0),
+                depth_mm: rng.random_range(0.0..80.0),
+                vein_gap_mm: rng.random_range(0.0..60.0),
+                pedicle_gap_mm: rng.random_range(0.0..60.0),
+                ..Lesion::default()
+            };
+            let policy = if rng.random::<bool>() {
+                ResectionPolicy::ParenchymaSparing
+            } else {
+                ResectionPolicy::Anatomical
+            };
+            let ablation = [
+                AblationUse::Never,
+                AblationUse::SmallDeep,
+                AblationUse::AllSmall,
+            ][rng.random_range(0..3)];
+            let first: Vec<Lesion> = (0..rng.random_range(0..4))
+                .map(|_| lesion(&mut rng))
+                .collect();
+            let more = rng.random_range(0..5);
+            let needed = rng.random_range(0.0..0.5) * liver.iter().sum::<f64>();
+            let mut partial = PartialPlan::default();
+            for l in &first {
+                let t = Target {
+                    lesion: l,
+                    diameter_mm: l.diameter0_mm,
+                };
+                s.add(&mut partial, &t, &liver, policy, ablation);
+            }
+            let worst = s.worst_losses(&liver);
+            tried += 1;
+            if !PlannerSettings::surely_resectable_after(&partial, more, &liver, &worst, needed) {
+                continue;
+            }
+            sure += 1;
+            for _ in 0..20 {
+                let rest: Vec<Lesion> = (0..more).map(|_| lesion(&mut rng)).collect();
+                let mut whole = partial;
+                for l in &rest {
+                    let t = Target {
+                        lesion: l,
+                        diameter_mm: l.diameter0_mm,
+                    };
+                    s.add(&mut whole, &t, &liver, policy, ablation);
+                }
+                let plan = whole.finish(&liver);
+                assert!(
+                    plan.r0_feasible && plan.flr_ml >= needed,
+                    "{plan:?}, {needed}"
+                );
+                // The same plan in one go.
+                let all: Vec<Target> = first
+                    .iter()
+                    .chain(&rest)
+                    .map(|l| Target {
+                        lesion: l,
+                        diameter_mm: l.diameter0_mm,
+                    })
+                    .collect();
+                assert_eq!(s.plan(all, &liver, policy, ablation), plan);
+            }
+        }
+        assert!(sure * 10 > tried, "the bound decided {sure} of {tried}");
     }
 
     #[test]

@@ -50,8 +50,13 @@ pub enum Purpose {
     LiverCondition,
     /// Disease progression while waiting for the remnant to grow.
     Progression,
-    /// The tumour burden at diagnosis: lesions, occult disease, biology, drug sensitivity.
+    /// The visible lesions at diagnosis: their number, sizes, sites, depths and relation to
+    /// the vessels (what a selection on resectability looks at, drawn again for every try).
     Tumours,
+    /// What else the tumours carry, drawn once for the kept patient: each lesion's drug
+    /// sensitivity, conspicuity and fate if it disappears, occult disease, growth rates,
+    /// biology.
+    TumourTraits,
     /// Susceptibility to chemotherapy-induced liver injury.
     LiverInjury,
     /// Outcome of a liver resection: margins, liver failure, death.
@@ -72,6 +77,7 @@ impl Purpose {
             Purpose::LiverCondition => 3,
             Purpose::Progression => 4,
             Purpose::Tumours => 5,
+            Purpose::TumourTraits => 9,
             Purpose::LiverInjury => 6,
             Purpose::Surgery => 7,
             Purpose::FollowUp => 8,
@@ -95,9 +101,11 @@ impl Purpose {
             Purpose::Progression => (10, 2),
             // The clinical study's purposes draw from their reserved regions only (the
             // primary words are all taken by the purposes above).
-            Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery | Purpose::FollowUp => {
-                (0, 0)
-            }
+            Purpose::Tumours
+            | Purpose::TumourTraits
+            | Purpose::LiverInjury
+            | Purpose::Surgery
+            | Purpose::FollowUp => (0, 0),
             // Five words: complication uniform, growth normal, and the gamma sampler's
             // normal and uniform, with a word to spare for a rejection. Procedures added since
             // the primary words were all taken draw from their reserved region only.
@@ -490,7 +498,7 @@ mod tests {
             "the hash of a key must never change"
         );
         assert_eq!(lvd.slot(), (0, 0));
-        let mut ids: Vec<u64> = (1..=8).collect();
+        let mut ids: Vec<u64> = (1..=9).collect();
         for p in Procedure::ALL {
             let id = Purpose::Conditioning(p).id();
             assert_eq!(id, conditioning_stream_id(p.key()));
