@@ -341,7 +341,7 @@ impl ConversionModel {
         let sites = self.burden.sites(segment_ml);
         let count = self.burden.draw_count(rng);
         let needed_ml = safe_sflr * anatomy.stlv_ml;
-        let worst = self.planner.worst_losses(segment_ml);
+        let ablation_ml = self.planner.max_ablation_loss_ml();
         let mut partial = PartialPlan::default();
         t.visible = count as u8;
         for i in 0..count {
@@ -350,8 +350,8 @@ impl ConversionModel {
                     &partial,
                     count - i,
                     segment_ml,
-                    &worst,
                     needed_ml,
+                    ablation_ml,
                 )
             {
                 return None;
