@@ -85,6 +85,17 @@ impl Purpose {
         }
     }
 
+    /// Whether the purpose draws more than one block (8 words) past its slot for nearly every
+    /// patient (the visible tumours, their traits, a resection's margins, the follow-up), so
+    /// that its first refill had better be four blocks computed side by side than one. Only how
+    /// many words are computed ahead changes, never which.
+    fn draws_many_words(self) -> bool {
+        matches!(
+            self,
+            Purpose::Tumours | Purpose::TumourTraits | Purpose::Surgery | Purpose::FollowUp
+        )
+    }
+
     /// The ChaCha block where this purpose's reserved region starts: 32-bit word
     /// `(id + 1) << 40`, 16 such words a block.
     #[inline]
@@ -271,6 +282,7 @@ impl<'k> PatientStreams<'k> {
             reserved_next: 0,
             reserved_len: 0,
             reserved_block: purpose.reserved_region_block(),
+            wide_from_start: purpose.draws_many_words(),
             key: self.key,
             patient: self.patient,
         }
@@ -288,6 +300,9 @@ pub struct PurposeStream<'a> {
     reserved_len: usize,
     /// The ChaCha block counter of the next reserved block.
     reserved_block: u64,
+    /// The purpose draws more than a block of its reserved region for nearly every patient:
+    /// its first refill is four blocks too.
+    wide_from_start: bool,
     key: &'a StreamKey,
     patient: u64,
 }
@@ -307,13 +322,19 @@ impl PurposeStream<'_> {
         w
     }
 
-    /// Most purposes that outgrow their slot need a word or two more: one block first. A
-    /// purpose that needs more gets four blocks at a time, computed side by side.
+    /// Most purposes that outgrow their slot need a word or two more: one block first, unless
+    /// the purpose is known to draw many ([`Purpose::draws_many_words`]). A purpose that needs
+    /// more gets four blocks at a time, computed side by side.
     #[cold]
     #[inline(never)]
     fn next_reserved_blocks(&mut self) {
         let (key, counter, stream) = (&self.key.words, self.reserved_block, self.patient);
         match &mut self.reserved {
+            None if self.wide_from_start => {
+                self.reserved = Some(keystream::wide_blocks(key, counter, stream));
+                self.reserved_len = 8 * keystream::WIDE_BLOCKS;
+                self.reserved_block = counter.wrapping_add(keystream::WIDE_BLOCKS as u64);
+            }
             None => {
                 let mut words = [0; 8 * keystream::WIDE_BLOCKS];
                 words[..8].copy_from_slice(&keystream::block(key, counter, stream));
@@ -458,6 +479,8 @@ mod tests {
             for purpose in [
                 Purpose::Demographics,
                 Purpose::Surgery,
+                Purpose::TumourTraits,
+                Purpose::FollowUp,
                 Purpose::Conditioning(Procedure::Pve),
                 Purpose::Conditioning(Procedure::Lvd),
             ] {
