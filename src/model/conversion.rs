@@ -26,8 +26,10 @@ use super::chemotherapy::{Regimen, Washout};
 use super::imaging::{Imaging, Response, RECIST_MEASURABLE_MM};
 use super::injury::{InjuryModel, PriorChemotherapy, PriorExposure, Susceptibility};
 use super::liver::{RegenerationModifiers, SafeRemnantRule};
-use super::patient::{Cohort, CohortStreams, Patient, WeeklyRisk};
-use super::planner::{AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy, Target};
+use super::patient::{Anatomy, Cohort, CohortStreams, Patient, WeeklyRisk};
+use super::planner::{
+    AblationUse, DlmPolicy, PartialPlan, PlannerSettings, ResectionPolicy, Target,
+};
 use super::procedure::{Procedure, ProcedureModel};
 use super::surgery::SurgeryRisk;
 use super::tumour::{Lesion, TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
@@ -207,10 +209,184 @@ struct Scan {
 
 impl ConversionModel {
     /// Draw patient `index`.
+    ///
+    /// A selection (initially unresectable, a range of the left liver) keeps the first of a
+    /// sequence of tries, each a whole candidate patient, that meets it: the kept patient
+    /// follows the joint law given the selection (small remnants are as over-represented among
+    /// the unresectable as they are in clinic). A try is drawn in stages, each family from its
+    /// own stream, and turned down as soon as what it has drawn decides it:
+    ///
+    /// 1. the anatomy (body size, liver and segment volumes), which alone decides a range of
+    ///    the left liver;
+    /// 2. the liver condition (the safe remnant) and the number of lesions, then the lesions
+    ///    one at a time, each added to the plan at diagnosis: once even the worst the lesions
+    ///    still to come could do leaves the patient resectable, the try is turned down
+    ///    ([`PlannerSettings::surely_resectable_after`]);
+    /// 3. the plan of all the lesions.
+    ///
+    /// Turning a try down early changes nothing of the law: the try would have been turned
+    /// down whatever the rest of it, and the next try starts afresh on each family's stream.
+    /// What the selection never looks at (age and sex, the tumours' biology, drug sensitivity,
+    /// occult disease) is drawn once for the kept patient, from streams no try consumed, so
+    /// its numbers do not depend on how many tries there were.
+    /// [`patient_by_full_redraw`](Self::patient_by_full_redraw) is the plain rejection
+    /// sampler, drawing every try whole; tests/selection.rs compares the two laws.
+    #[inline]
     pub fn patient(&self, index: u64, streams: &PatientStreams<'_>) -> ConversionPatient {
-        // Selection on unresectability draws the whole patient again (anatomy, liver and
-        // tumours together), so the selected cohort follows the joint law given unresectable:
-        // small remnants are as over-represented among them as they are in clinic.
+        self.patient_observed(index, streams, &mut ())
+    }
+
+    /// [`patient`](Self::patient), telling `probe` about every try.
+    #[doc(hidden)]
+    pub fn patient_observed<P: SelectionProbe>(
+        &self,
+        index: u64,
+        streams: &PatientStreams<'_>,
+        probe: &mut P,
+    ) -> ConversionPatient {
+        let cohort = &self.cohort;
+        let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
+        let max_tries = if selecting { MAX_SELECTION_TRIES } else { 1 };
+        let mut anatomy_rng = streams.stream(Purpose::Anatomy);
+        let mut condition_rng = streams.stream(Purpose::LiverCondition);
+        let mut geometry_rng = streams.stream(Purpose::Tumours);
+        let mut tumours = Tumours::default();
+        let mut tries = 0;
+        let mut outside_range;
+        let mut condition = None;
+        let mut resectable_at_diagnosis = false;
+        let anatomy = loop {
+            tries += 1;
+            probe.attempt();
+            let last = tries >= max_tries;
+            let anatomy = cohort.draw_anatomy(&mut anatomy_rng);
+            outside_range = self.left_liver_sflr_pct.is_some_and(|(lo, hi)| {
+                !(lo..=hi).contains(&left_liver_pct(anatomy.stlv_ml, &anatomy.segment_ml))
+            });
+            if outside_range && !last {
+                probe.rejected(SelectionStage::Anatomy);
+                continue;
+            }
+            if !self.initially_unresectable {
+                break anatomy;
+            }
+            let c = cohort.draw_condition(&mut condition_rng);
+            condition = Some(c);
+            let safe_sflr = cohort.safe_sflr(c, &self.safe_remnant);
+            match self.draw_burden_at_diagnosis(
+                &anatomy,
+                safe_sflr,
+                &mut geometry_rng,
+                &mut tumours,
+                !last,
+                probe,
+            ) {
+                None => probe.rejected(SelectionStage::Burden),
+                Some(true) if !last => probe.rejected(SelectionStage::Plan),
+                Some(resectable) => {
+                    resectable_at_diagnosis = resectable;
+                    break anatomy;
+                }
+            }
+        };
+        if !self.initially_unresectable {
+            // The selection did not look at the tumours: the kept patient's are drawn now.
+            self.burden
+                .draw_visible(&anatomy.segment_ml, &mut geometry_rng, &mut tumours);
+        }
+        // A condition the kept try did not need is drawn now, as the next of its stream.
+        let condition = condition.unwrap_or_else(|| cohort.draw_condition(&mut condition_rng));
+        let demographics = cohort.draw_demographics(&mut streams.stream(Purpose::Demographics));
+        let progression_week =
+            WeeklyRisk::NONE.first_event_week(&mut streams.stream(Purpose::Progression));
+        let base = cohort.assemble(
+            index,
+            demographics,
+            &anatomy,
+            condition,
+            progression_week,
+            &self.safe_remnant,
+            &self.regeneration,
+        );
+        let mut traits_rng = streams.stream(Purpose::TumourTraits);
+        self.burden
+            .draw_rest(&anatomy.segment_ml, &mut traits_rng, &mut tumours);
+        let selection_missed =
+            outside_range || (self.initially_unresectable && resectable_at_diagnosis);
+        self.finish_patient(
+            base,
+            anatomy.segment_ml,
+            tumours,
+            streams,
+            tries,
+            resectable_at_diagnosis,
+            selection_missed,
+        )
+    }
+
+    /// Draw the visible lesions of one try into `t` and plan them as they come, as
+    /// [`resectable_at_diagnosis`](Self::resectable_at_diagnosis) would plan them all: `None`
+    /// when `may_stop` and the lesions drawn so far leave the patient resectable whatever the
+    /// rest (the rest is then not drawn), else whether the patient is resectable.
+    fn draw_burden_at_diagnosis<R: Rng + ?Sized, P: SelectionProbe>(
+        &self,
+        anatomy: &Anatomy,
+        safe_sflr: f64,
+        rng: &mut R,
+        t: &mut Tumours,
+        may_stop: bool,
+        probe: &mut P,
+    ) -> Option<bool> {
+        let segment_ml = &anatomy.segment_ml;
+        let sites = self.burden.sites(segment_ml);
+        let count = self.burden.draw_count(rng);
+        let needed_ml = safe_sflr * anatomy.stlv_ml;
+        let ablation_ml = self.planner.max_ablation_loss_ml();
+        let mut partial = PartialPlan::default();
+        t.visible = count as u8;
+        for i in 0..count {
+            if may_stop
+                && PlannerSettings::surely_resectable_after(
+                    &partial,
+                    count - i,
+                    segment_ml,
+                    needed_ml,
+                    ablation_ml,
+                )
+            {
+                return None;
+            }
+            probe.lesion();
+            t.lesions[i] = self.burden.draw_lesion(&sites, rng);
+            let target = Target {
+                lesion: &t.lesions[i],
+                diameter_mm: t.lesions[i].diameter0_mm,
+            };
+            self.planner.add(
+                &mut partial,
+                &target,
+                segment_ml,
+                DIAGNOSIS_POLICY,
+                DIAGNOSIS_ABLATION,
+            );
+        }
+        let plan = partial.finish(segment_ml);
+        Some(plan.r0_feasible && plan.flr_ml / anatomy.stlv_ml >= safe_sflr)
+    }
+
+    /// The plain rejection sampler of a selection, as remnant drew patients before the staged
+    /// selection of [`patient`](Self::patient): every try draws the whole patient (demographics,
+    /// anatomy, liver condition, all the visible lesions) and is planned in full; the tumours'
+    /// other traits follow the kept try's lesions on the tumour stream. Its kept patients
+    /// follow the same law as [`patient`](Self::patient)'s, from other numbers. Kept for the
+    /// tests and benches that compare the two.
+    #[doc(hidden)]
+    pub fn patient_by_full_redraw<P: SelectionProbe>(
+        &self,
+        index: u64,
+        streams: &PatientStreams<'_>,
+        probe: &mut P,
+    ) -> ConversionPatient {
         let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
         let max_tries = if selecting { MAX_SELECTION_TRIES } else { 1 };
         let mut outside_range;
@@ -221,6 +397,7 @@ impl ConversionModel {
         let mut resectable_at_diagnosis = false;
         let (base, segment_ml) = loop {
             tries += 1;
+            probe.attempt();
             let (base, segment_ml) = self.cohort.draw(
                 index,
                 &mut own,
@@ -230,6 +407,9 @@ impl ConversionModel {
             );
             self.burden
                 .draw_visible(&segment_ml, &mut rng, &mut tumours);
+            for _ in 0..tumours.visible {
+                probe.lesion();
+            }
             // The remnant first: it is cheap to check and, when a range is asked, rejects most.
             outside_range = self.left_liver_sflr_pct.is_some_and(|(lo, hi)| {
                 !(lo..=hi).contains(&left_liver_sflr_pct(&base, &segment_ml))
@@ -238,6 +418,7 @@ impl ConversionModel {
                 break (base, segment_ml);
             }
             if outside_range {
+                probe.rejected(SelectionStage::Whole);
                 continue;
             }
             if !self.initially_unresectable {
@@ -247,9 +428,34 @@ impl ConversionModel {
             if !resectable_at_diagnosis {
                 break (base, segment_ml);
             }
+            probe.rejected(SelectionStage::Whole);
         };
         self.burden.draw_rest(&segment_ml, &mut rng, &mut tumours);
+        self.finish_patient(
+            base,
+            segment_ml,
+            tumours,
+            streams,
+            tries,
+            resectable_at_diagnosis,
+            outside_range || (tries >= MAX_SELECTION_TRIES && resectable_at_diagnosis),
+        )
+    }
 
+    /// The kept patient's susceptibility to injury, surgical uniforms, visibility margins and
+    /// target lesions.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn finish_patient(
+        &self,
+        base: Patient,
+        segment_ml: [f64; SEGMENTS],
+        tumours: Tumours,
+        streams: &PatientStreams<'_>,
+        tries: u32,
+        resectable_at_diagnosis: bool,
+        selection_missed: bool,
+    ) -> ConversionPatient {
         let mut injury_rng = streams.stream(Purpose::LiverInjury);
         let mut susceptibility = Susceptibility {
             sos_threshold: -(1.0 - injury_rng.random::<f64>()).ln(),
@@ -322,8 +528,7 @@ impl ConversionModel {
             susceptibility,
             draws,
             selection_tries: tries,
-            selection_missed: outside_range
-                || (tries >= MAX_SELECTION_TRIES && resectable_at_diagnosis),
+            selection_missed,
             resectable_at_diagnosis,
             targets,
             n_targets,
@@ -337,7 +542,7 @@ impl ConversionModel {
     /// Whether a patient with these tumours could be resected at diagnosis under a
     /// parenchyma-sparing policy with ablation of small deep lesions (the most liver-sparing
     /// standard practice, and so the population's definition of resectable).
-    fn resectable_at_diagnosis(
+    pub fn resectable_at_diagnosis(
         &self,
         base: &Patient,
         segment_ml: &[f64; SEGMENTS],
@@ -347,12 +552,9 @@ impl ConversionModel {
             lesion: l,
             diameter_mm: l.diameter0_mm,
         });
-        let plan = self.planner.plan(
-            targets,
-            segment_ml,
-            ResectionPolicy::ParenchymaSparing,
-            AblationUse::SmallDeep,
-        );
+        let plan = self
+            .planner
+            .plan(targets, segment_ml, DIAGNOSIS_POLICY, DIAGNOSIS_ABLATION);
         plan.r0_feasible && plan.flr_ml / base.stlv_ml >= base.safe_sflr
     }
 
@@ -487,8 +689,47 @@ impl ConversionModel {
 /// The left liver (segments I–IV) as a percentage of the standardized liver volume: the sFLR
 /// of a right hepatectomy at baseline.
 pub fn left_liver_sflr_pct(base: &Patient, segment_ml: &[f64; SEGMENTS]) -> f64 {
-    100.0 * segment_ml[..4].iter().sum::<f64>() / base.stlv_ml
+    left_liver_pct(base.stlv_ml, segment_ml)
 }
+
+#[inline]
+fn left_liver_pct(stlv_ml: f64, segment_ml: &[f64; SEGMENTS]) -> f64 {
+    100.0 * segment_ml[..4].iter().sum::<f64>() / stlv_ml
+}
+
+/// The policy that defines resectable at diagnosis: parenchyma-sparing with ablation of small
+/// deep lesions, the most liver-sparing standard practice.
+const DIAGNOSIS_POLICY: ResectionPolicy = ResectionPolicy::ParenchymaSparing;
+const DIAGNOSIS_ABLATION: AblationUse = AblationUse::SmallDeep;
+
+/// Where a try of a selection was turned down.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectionStage {
+    /// On its anatomy alone (the left liver out of range).
+    Anatomy,
+    /// Before all its lesions were drawn: resectable whatever the rest.
+    Burden,
+    /// On the plan of all its lesions.
+    Plan,
+    /// The whole patient drawn ([`ConversionModel::patient_by_full_redraw`]).
+    Whole,
+}
+
+/// Observes the selection of patients: the tries, the lesions drawn, where tries were turned
+/// down. Benches and tests use it; the simulation passes `()`, which observes nothing and costs
+/// nothing.
+#[doc(hidden)]
+pub trait SelectionProbe {
+    /// A try starts.
+    fn attempt(&mut self) {}
+    /// A lesion's geometry is about to be drawn.
+    fn lesion(&mut self) {}
+    /// The try was turned down.
+    fn rejected(&mut self, _stage: SelectionStage) {}
+}
+
+impl SelectionProbe for () {}
 
 /// (KD/λ)(1 − e^(−λ·t)): the log-kill of the TGI law after t weeks on treatment, per unit of a
 /// lesion's KD multiplier.

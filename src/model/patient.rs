@@ -167,8 +167,11 @@ impl Cohort {
         )
     }
 
-    /// Draw one patient from `rngs`. Called again on the same streams, it draws a fresh patient
-    /// with the same index: selection redraws the whole patient, never one attribute alone.
+    /// Draw one patient from `rngs`: each attribute family from its own stream, in stages
+    /// ([`draw_demographics`](Self::draw_demographics), [`draw_anatomy`](Self::draw_anatomy),
+    /// [`draw_condition`](Self::draw_condition), the progression week), put together by
+    /// [`assemble`](Self::assemble). A selection that looks at only some families draws the
+    /// stages itself, each from its own stream.
     #[inline]
     pub fn draw(
         &self,
@@ -178,11 +181,33 @@ impl Cohort {
         regeneration: &RegenerationModifiers,
         progression: WeeklyRisk,
     ) -> (Patient, [f64; SEGMENTS]) {
-        let demo = &mut rngs.demographics;
+        let demographics = self.draw_demographics(&mut rngs.demographics);
+        let anatomy = self.draw_anatomy(&mut rngs.anatomy);
+        let condition = self.draw_condition(&mut rngs.liver_condition);
+        let progression_week = progression.first_event_week(&mut rngs.progression);
+        let patient = self.assemble(
+            index,
+            demographics,
+            &anatomy,
+            condition,
+            progression_week,
+            safe,
+            regeneration,
+        );
+        (patient, anatomy.segment_ml)
+    }
+
+    /// Age and sex.
+    #[inline]
+    pub fn draw_demographics<R: Rng + ?Sized>(&self, demo: &mut R) -> Demographics {
         let age_years = self.age_years.sample(demo);
         let female = demo.random::<f64>() < self.female_share;
+        Demographics { age_years, female }
+    }
 
-        let anatomy = &mut rngs.anatomy;
+    /// Body size, liver volumes and segments, the baseline remnant and the tumour volume.
+    #[inline]
+    pub fn draw_anatomy<R: Rng + ?Sized>(&self, anatomy: &mut R) -> Anatomy {
         let bsa_m2 = self.bsa_m2.sample(anatomy);
         let stlv_ml = self.standard_volume.stlv_ml(bsa_m2);
         let tlv_ml = stlv_ml * self.tlv_deviation.sample(anatomy);
@@ -227,40 +252,105 @@ impl Cohort {
             Some(d) => d.sample(anatomy),
             None => 0.0,
         };
+        Anatomy {
+            bsa_m2,
+            stlv_ml,
+            tlv_ml,
+            prior_hepatectomy: prior,
+            segment_ml: seg,
+            flr_ml,
+            tumour_ml,
+        }
+    }
 
-        let condition = &mut rngs.liver_condition;
+    /// The liver-quality group and the chemotherapy received before.
+    #[inline]
+    pub fn draw_condition<R: Rng + ?Sized>(&self, condition: &mut R) -> LiverConditionDraw {
         let u: f64 = condition.random();
         let group = self
             .cumulative_shares
             .iter()
             .position(|&c| u < c)
             .unwrap_or(self.groups.len() - 1);
-        let g = &self.groups[group];
-        let chemotherapy_cycles = g.chemotherapy_cycles.sample(condition);
+        let chemotherapy_cycles = self.groups[group].chemotherapy_cycles.sample(condition);
+        LiverConditionDraw {
+            group,
+            chemotherapy_cycles,
+        }
+    }
+
+    /// The minimum safe sFLR (fraction) of a patient in this liver condition.
+    #[inline]
+    pub fn safe_sflr(&self, condition: LiverConditionDraw, safe: &SafeRemnantRule) -> f64 {
+        let quality = self.groups[condition.group].quality;
+        safe.threshold(quality, condition.chemotherapy_cycles * WEEKS_PER_CYCLE)
+    }
+
+    /// One patient from the families drawn.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn assemble(
+        &self,
+        index: u64,
+        demographics: Demographics,
+        anatomy: &Anatomy,
+        condition: LiverConditionDraw,
+        progression_week: u32,
+        safe: &SafeRemnantRule,
+        regeneration: &RegenerationModifiers,
+    ) -> Patient {
+        let Demographics { age_years, female } = demographics;
+        let g = &self.groups[condition.group];
+        let chemotherapy_cycles = condition.chemotherapy_cycles;
         let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
         let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
-
-        let progression_week = progression.first_event_week(&mut rngs.progression);
-
-        let patient = Patient {
+        Patient {
             index,
             age_years,
             female,
-            bsa_m2,
-            stlv_ml,
-            tlv_ml,
-            tumour_ml,
-            flr_ml,
-            prior_hepatectomy: prior,
-            group,
+            bsa_m2: anatomy.bsa_m2,
+            stlv_ml: anatomy.stlv_ml,
+            tlv_ml: anatomy.tlv_ml,
+            tumour_ml: anatomy.tumour_ml,
+            flr_ml: anatomy.flr_ml,
+            prior_hepatectomy: anatomy.prior_hepatectomy,
+            group: condition.group,
             quality: g.quality,
             chemotherapy_cycles,
             safe_sflr: safe.threshold(g.quality, chemo_weeks),
             regeneration: regeneration.multiplier(g.quality, long_chemo, age_years),
             progression_week,
-        };
-        (patient, seg)
+        }
     }
+}
+
+/// Age and sex of one patient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Demographics {
+    pub age_years: f64,
+    pub female: bool,
+}
+
+/// The body and liver of one patient: what a selection on the size of the liver looks at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Anatomy {
+    pub bsa_m2: f64,
+    pub stlv_ml: f64,
+    /// Functional total liver volume (tumour excluded).
+    pub tlv_ml: f64,
+    pub prior_hepatectomy: bool,
+    /// Functional segment volumes, mL (all 0 when the remnant is drawn as a fraction; 0 for
+    /// segments removed earlier).
+    pub segment_ml: [f64; SEGMENTS],
+    pub flr_ml: f64,
+    pub tumour_ml: f64,
+}
+
+/// The liver-quality group of one patient and the chemotherapy cycles they received before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LiverConditionDraw {
+    pub group: usize,
+    pub chemotherapy_cycles: f64,
 }
 
 /// The purpose streams a patient's own attributes come from, kept open so that a selection can

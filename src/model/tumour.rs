@@ -171,6 +171,13 @@ pub fn sphere_ml(d_mm: f64) -> f64 {
     std::f64::consts::PI / 6.0 * d_mm.powi(3) / 1000.0
 }
 
+/// Where lesions fall in one liver: the segments' lesion weights, cumulated.
+#[derive(Clone, Copy, Debug)]
+pub struct LesionSites {
+    cumulative: [f64; SEGMENTS],
+    total_weight: f64,
+}
+
 /// Population laws of the tumour burden at diagnosis.
 #[derive(Clone, Debug)]
 pub struct TumourBurdenModel {
@@ -238,23 +245,51 @@ impl TumourBurdenModel {
     }
 
     /// Draw the visible lesions' geometry (count, size, site, depth, relation to vessels) into
-    /// `t`, replacing any drawn before: what a selection on resectability looks at.
+    /// `t`, replacing any drawn before: what a selection on resectability looks at. The count
+    /// comes first ([`draw_count`](Self::draw_count)), then each lesion
+    /// ([`draw_lesion`](Self::draw_lesion)) from the same stream.
     pub fn draw_visible<R: Rng + ?Sized>(
         &self,
         segment_ml: &[f64; SEGMENTS],
         rng: &mut R,
         t: &mut Tumours,
     ) {
-        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
-        let count = self
-            .lesion_count
-            .sample(rng)
-            .round()
-            .clamp(1.0, MAX_LESIONS as f64) as usize;
+        let sites = self.sites(segment_ml);
+        let count = self.draw_count(rng);
         t.visible = count as u8;
         for l in t.lesions.iter_mut().take(count) {
-            *l = self.geometry(self.diameter_mm.sample(rng), &cumulative, total_weight, rng);
+            *l = self.draw_lesion(&sites, rng);
         }
+    }
+
+    /// Where lesions fall in a liver with these segment volumes.
+    #[inline]
+    pub fn sites(&self, segment_ml: &[f64; SEGMENTS]) -> LesionSites {
+        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
+        LesionSites {
+            cumulative,
+            total_weight,
+        }
+    }
+
+    /// The number of visible lesions (1 to [`MAX_LESIONS`]).
+    #[inline]
+    pub fn draw_count<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        self.lesion_count
+            .sample(rng)
+            .round()
+            .clamp(1.0, MAX_LESIONS as f64) as usize
+    }
+
+    /// One visible lesion's geometry: its diameter, then its site and relation to vessels.
+    #[inline]
+    pub fn draw_lesion<R: Rng + ?Sized>(&self, sites: &LesionSites, rng: &mut R) -> Lesion {
+        self.geometry(
+            self.diameter_mm.sample(rng),
+            &sites.cumulative,
+            sites.total_weight,
+            rng,
+        )
     }
 
     /// Draw everything but the visible geometry (drug sensitivity, imaging conspicuity, occult

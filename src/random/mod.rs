@@ -50,8 +50,13 @@ pub enum Purpose {
     LiverCondition,
     /// Disease progression while waiting for the remnant to grow.
     Progression,
-    /// The tumour burden at diagnosis: lesions, occult disease, biology, drug sensitivity.
+    /// The visible lesions at diagnosis: their number, sizes, sites, depths and relation to
+    /// the vessels (what a selection on resectability looks at, drawn again for every try).
     Tumours,
+    /// What else the tumours carry, drawn once for the kept patient: each lesion's drug
+    /// sensitivity, conspicuity and fate if it disappears, occult disease, growth rates,
+    /// biology.
+    TumourTraits,
     /// Susceptibility to chemotherapy-induced liver injury.
     LiverInjury,
     /// Outcome of a liver resection: margins, liver failure, death.
@@ -72,11 +77,23 @@ impl Purpose {
             Purpose::LiverCondition => 3,
             Purpose::Progression => 4,
             Purpose::Tumours => 5,
+            Purpose::TumourTraits => 9,
             Purpose::LiverInjury => 6,
             Purpose::Surgery => 7,
             Purpose::FollowUp => 8,
             Purpose::Conditioning(p) => conditioning_stream_id(p.key()),
         }
+    }
+
+    /// Whether the purpose draws more than one block (8 words) past its slot for nearly every
+    /// patient (the visible tumours, their traits, a resection's margins, the follow-up), so
+    /// that its first refill had better be four blocks computed side by side than one. Only how
+    /// many words are computed ahead changes, never which.
+    fn draws_many_words(self) -> bool {
+        matches!(
+            self,
+            Purpose::Tumours | Purpose::TumourTraits | Purpose::Surgery | Purpose::FollowUp
+        )
     }
 
     /// The ChaCha block where this purpose's reserved region starts: 32-bit word
@@ -95,9 +112,11 @@ impl Purpose {
             Purpose::Progression => (10, 2),
             // The clinical study's purposes draw from their reserved regions only (the
             // primary words are all taken by the purposes above).
-            Purpose::Tumours | Purpose::LiverInjury | Purpose::Surgery | Purpose::FollowUp => {
-                (0, 0)
-            }
+            Purpose::Tumours
+            | Purpose::TumourTraits
+            | Purpose::LiverInjury
+            | Purpose::Surgery
+            | Purpose::FollowUp => (0, 0),
             // Five words: complication uniform, growth normal, and the gamma sampler's
             // normal and uniform, with a word to spare for a rejection. Procedures added since
             // the primary words were all taken draw from their reserved region only.
@@ -263,6 +282,7 @@ impl<'k> PatientStreams<'k> {
             reserved_next: 0,
             reserved_len: 0,
             reserved_block: purpose.reserved_region_block(),
+            wide_from_start: purpose.draws_many_words(),
             key: self.key,
             patient: self.patient,
         }
@@ -280,6 +300,9 @@ pub struct PurposeStream<'a> {
     reserved_len: usize,
     /// The ChaCha block counter of the next reserved block.
     reserved_block: u64,
+    /// The purpose draws more than a block of its reserved region for nearly every patient:
+    /// its first refill is four blocks too.
+    wide_from_start: bool,
     key: &'a StreamKey,
     patient: u64,
 }
@@ -299,13 +322,19 @@ impl PurposeStream<'_> {
         w
     }
 
-    /// Most purposes that outgrow their slot need a word or two more: one block first. A
-    /// purpose that needs more gets four blocks at a time, computed side by side.
+    /// Most purposes that outgrow their slot need a word or two more: one block first, unless
+    /// the purpose is known to draw many ([`Purpose::draws_many_words`]). A purpose that needs
+    /// more gets four blocks at a time, computed side by side.
     #[cold]
     #[inline(never)]
     fn next_reserved_blocks(&mut self) {
         let (key, counter, stream) = (&self.key.words, self.reserved_block, self.patient);
         match &mut self.reserved {
+            None if self.wide_from_start => {
+                self.reserved = Some(keystream::wide_blocks(key, counter, stream));
+                self.reserved_len = 8 * keystream::WIDE_BLOCKS;
+                self.reserved_block = counter.wrapping_add(keystream::WIDE_BLOCKS as u64);
+            }
             None => {
                 let mut words = [0; 8 * keystream::WIDE_BLOCKS];
                 words[..8].copy_from_slice(&keystream::block(key, counter, stream));
@@ -450,6 +479,8 @@ mod tests {
             for purpose in [
                 Purpose::Demographics,
                 Purpose::Surgery,
+                Purpose::TumourTraits,
+                Purpose::FollowUp,
                 Purpose::Conditioning(Procedure::Pve),
                 Purpose::Conditioning(Procedure::Lvd),
             ] {
@@ -490,7 +521,7 @@ mod tests {
             "the hash of a key must never change"
         );
         assert_eq!(lvd.slot(), (0, 0));
-        let mut ids: Vec<u64> = (1..=8).collect();
+        let mut ids: Vec<u64> = (1..=9).collect();
         for p in Procedure::ALL {
             let id = Purpose::Conditioning(p).id();
             assert_eq!(id, conditioning_stream_id(p.key()));
