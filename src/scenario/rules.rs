@@ -3,7 +3,9 @@
 //! low and high. A rule the base case keeps but a draw can break would otherwise fail the run
 //! at that draw, after minutes of computing; here it is refused at load, at the law's line.
 
-use super::{show, Range, Result, Validator};
+use super::error::{show, Result};
+use super::ranges::Range;
+use super::validator::Validator;
 
 impl Validator<'_> {
     /// The declared one-way range of the model number `key` (given as a law), if any: it must
