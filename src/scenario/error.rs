@@ -87,3 +87,78 @@ pub(super) fn show(x: f64) -> String {
         format!("{x:e}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Protects the wording of serde's type errors: users write TOML, not Rust.
+    #[test]
+    fn type_errors_are_told_in_the_words_of_toml() {
+        assert_eq!(
+            toml_message("", 0, "invalid type: string \"x\", expected f64"),
+            "expected a number, found string \"x\""
+        );
+        assert_eq!(
+            toml_message("", 0, "invalid type: integer `3`, expected struct RawParam"),
+            "expected a number with its source, { value = …, source = \"…\" }, or a law, found integer `3`"
+        );
+        assert_eq!(
+            toml_message("", 0, "invalid type: sequence, expected a map"),
+            "expected a table, found an array"
+        );
+        assert_eq!(
+            toml_message("", 0, "invalid type: floating point `1.5`, expected i64"),
+            "expected a whole number, found float `1.5`"
+        );
+    }
+
+    /// Protects one-line messages: toml's may span lines, be empty, or not name the character
+    /// or limit that is wrong.
+    #[test]
+    fn toml_messages_fit_on_one_line_and_name_what_is_wrong() {
+        assert_eq!(
+            toml_message("", 0, "invalid array\nexpected `]`\n"),
+            "invalid array: expected `]`"
+        );
+        assert_eq!(toml_message("", 0, "  \n "), "invalid TOML syntax");
+        assert_eq!(
+            toml_message("a = 1 # \u{7}", 8, ""),
+            "control character U+0007 is not allowed here"
+        );
+        // A line break is not a stray control character.
+        assert_eq!(toml_message("a\r\nb", 1, "x"), "x");
+        assert_eq!(
+            toml_message("", 0, "number too large to fit in target type"),
+            format!(
+                "integer out of range: TOML integers are from {} to {}",
+                i64::MIN,
+                i64::MAX
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_in_messages_are_short() {
+        assert_eq!(show(0.25), "0.25");
+        assert_eq!(show(120.0), "120");
+        assert_eq!(show(0.0), "0");
+        assert_eq!(show(1e300), "1e300");
+        assert_eq!(show(-2.5e-7), "-2.5e-7");
+        assert_eq!(show(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn an_invalid_scenario_is_told_at_file_line_and_column() {
+        let e = ScenarioError::Invalid {
+            file: "s.toml".into(),
+            position: Position { line: 3, column: 7 },
+            key: "run.seed".into(),
+            message: "run.seed must be a whole number ≥ 0 (got -1)".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "s.toml:3:7: run.seed must be a whole number ≥ 0 (got -1)"
+        );
+    }
+}

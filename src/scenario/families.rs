@@ -228,3 +228,128 @@ impl Validator<'_> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand_distr::Beta;
+
+    use super::*;
+    use crate::model::dist::Dist;
+    use crate::scenario::ranges::PROBABILITY;
+    use crate::scenario::testing::{law, refused};
+
+    /// Protects the conversion of a beta law's mean and sd to its a and b: with
+    /// ν = m(1 − m)/sd² − 1, a = mν and b = (1 − m)ν.
+    #[test]
+    fn a_beta_law_given_by_mean_and_sd_gets_its_a_and_b() {
+        let text = "x = { dist = \"beta\", mean = 0.1, sd = 0.02, source = \"s\" }";
+        let (d, records, _) = law(text, PROBABILITY);
+        let d = d.unwrap();
+        let nu = 0.1 * 0.9 / (0.02f64 * 0.02) - 1.0; // 224
+        let (a, b) = (0.1 * nu, 0.9 * nu);
+        let expected = Dist::new(
+            Law::Beta {
+                law: Beta::new(a, b).unwrap(),
+                a,
+                b,
+            },
+            None,
+            "beta(a 22.400000, b 201.600000)".into(),
+            a / (a + b),
+        );
+        assert_eq!(d, expected);
+        assert!((d.mean - 0.1).abs() < 1e-12);
+        assert_eq!(records, ["beta(a 22.400000, b 201.600000)"]);
+    }
+
+    #[test]
+    fn a_beta_sd_its_mean_cannot_have_is_refused() {
+        // The largest sd of a law on [0, 1] with mean 0.1 is sqrt(0.1 × 0.9) = 0.3.
+        let (key, _, message) = refused(
+            "x = { dist = \"beta\", mean = 0.1, sd = 0.31, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.sd");
+        assert!(message.contains("x.sd must be in (0, 0.3"), "{message}");
+        // A valid sd whose a or b falls below the smallest shape.
+        let (key, _, message) = refused(
+            "x = { dist = \"beta\", mean = 0.01, sd = 0.09, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.sd");
+        assert!(message.contains("gives beta parameters a = "), "{message}");
+        let (key, _, message) = refused(
+            "x = { dist = \"beta\", a = 2, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x");
+        assert!(
+            message.contains("either `a` and `b`, or `mean` and `sd`"),
+            "{message}"
+        );
+    }
+
+    /// Protects the fast sampler: a gamma law of whole shape up to 4 is drawn as an Erlang sum,
+    /// with the scale `mean / shape`.
+    #[test]
+    fn a_gamma_law_by_its_mean_gets_its_scale_and_whole_shapes_are_erlang() {
+        let wide = closed(0.0, f64::INFINITY);
+        let (d, _, _) = law(
+            "x = { dist = \"gamma\", shape = 2, mean = 24, source = \"s\" }",
+            wide,
+        );
+        assert_eq!(
+            d.unwrap(),
+            Dist::new(
+                Law::Erlang {
+                    shape: 2,
+                    scale: 12.0
+                },
+                None,
+                "gamma(shape 2, scale 12.000000)".into(),
+                24.0
+            )
+        );
+        let (d, _, _) = law(
+            "x = { dist = \"gamma\", shape = 2.5, scale = 4, source = \"s\" }",
+            wide,
+        );
+        let d = d.unwrap();
+        assert_eq!(d.description, "gamma(shape 2.5, scale 4.000000)");
+        assert_eq!(d.mean, 10.0);
+        let (key, _, _) = refused(
+            "x = { dist = \"gamma\", shape = 0.05, scale = 4, source = \"s\" }",
+            wide,
+        );
+        assert_eq!(key, "x.shape");
+        let (key, _, message) = refused(
+            "x = { dist = \"gamma\", shape = 2, scale = 4, mean = 8, source = \"s\" }",
+            wide,
+        );
+        assert_eq!(key, "x");
+        assert!(message.contains("either `scale` or `mean`"), "{message}");
+    }
+
+    #[test]
+    fn a_lognormal_law_takes_its_median_or_its_meanlog() {
+        let wide = positive(1000.0);
+        let (d, _, _) = law(
+            "x = { dist = \"lognormal\", median = 30, sdlog = 0.5, truncate = [1, 500], source = \"s\" }",
+            wide,
+        );
+        let d = d.unwrap();
+        assert!((d.mean - (30f64.ln() + 0.125).exp()).abs() < 1e-9);
+        assert!(d
+            .description
+            .starts_with("lognormal(median 30.000000, sdlog 0.5)"));
+        let (key, _, message) = refused(
+            "x = { dist = \"lognormal\", median = 30, meanlog = 3, sdlog = 0.5, truncate = [1, 500], source = \"s\" }",
+            wide,
+        );
+        assert_eq!(key, "x");
+        assert!(
+            message.contains("takes `median` or `meanlog`, not both"),
+            "{message}"
+        );
+    }
+}

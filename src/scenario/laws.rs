@@ -172,3 +172,144 @@ fn list_or_value(fields: &[&str]) -> String {
             .join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ranges::PROBABILITY;
+    use crate::scenario::testing::{law, refused};
+
+    /// Protects the check that every value a law can produce is allowed, truncation included,
+    /// located at the law's line.
+    #[test]
+    fn a_truncation_beyond_the_allowed_range_is_refused_at_the_law() {
+        let text = "# a probability\nx = { dist = \"normal\", mean = 0.5, sd = 0.1, truncate = [0, 2], source = \"s\" }";
+        let (key, line, message) = refused(text, PROBABILITY);
+        assert_eq!((key.as_str(), line), ("x", 2));
+        assert_eq!(
+            message,
+            "t.toml:2:5: x can give values in [0, 2], but it must stay in [0, 1]"
+        );
+        // Untruncated, the message says how to mend it.
+        let (_, _, message) = refused(
+            "x = { dist = \"normal\", mean = 0.5, sd = 0.1, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert!(
+            message.contains("can give values in [-inf, inf], but it must stay in [0, 1]; add `truncate = [min, max]`"),
+            "{message}"
+        );
+        // Within the range, it is accepted.
+        let (d, _, reach) = law(
+            "x = { dist = \"normal\", mean = 0.5, sd = 0.1, truncate = [0.2, 0.8], source = \"s\" }",
+            PROBABILITY,
+        );
+        assert!(d.unwrap().description.ends_with("truncated to [0.2, 0.8]"));
+        let (lo, hi) = reach.unwrap();
+        assert!(
+            (lo - 0.2).abs() < 1e-9 && (hi - 0.8).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn a_truncation_must_be_ordered_and_keep_enough_of_the_law() {
+        let (key, _, message) = refused(
+            "x = { dist = \"normal\", mean = 0.5, sd = 0.1, truncate = [0.6, 0.2], source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.truncate");
+        assert!(
+            message.contains("must be [min, max] with min < max"),
+            "{message}"
+        );
+        let (key, _, message) = refused(
+            "x = { dist = \"normal\", mean = 0.1, sd = 0.01, truncate = [0.9, 1], source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.truncate");
+        assert!(
+            message.contains("keeps less than 1% of the law"),
+            "{message}"
+        );
+        let (key, _, _) = refused(
+            "x = { value = 0.5, truncate = [0, 1], source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.truncate");
+    }
+
+    /// Protects the fields each law takes: a field of another law is an error, not ignored.
+    #[test]
+    fn a_field_the_law_does_not_take_is_refused() {
+        let (key, _, message) = refused(
+            "x = { dist = \"normal\", mean = 0.5, sd = 0.1, a = 2, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.a");
+        assert!(
+            message.ends_with("x.a does not apply to a normal law (it takes `mean`, `sd`)"),
+            "{message}"
+        );
+        let (key, _, message) =
+            refused("x = { value = 0.5, sd = 0.1, source = \"s\" }", PROBABILITY);
+        assert_eq!(key, "x.sd");
+        assert!(message.contains("(it takes only `value`)"), "{message}");
+        let (key, _, _) = refused(
+            "x = { dist = \"uniform\", low = 0, high = 1, value = 0.5, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x.value");
+        let (key, _, message) = refused("x = { dist = \"weibull\", source = \"s\" }", PROBABILITY);
+        assert_eq!(key, "x.dist");
+        assert!(
+            message.contains(
+                "must be one of fixed, normal, lognormal, beta, gamma, uniform (got \"weibull\")"
+            ),
+            "{message}"
+        );
+        let (key, _, message) = refused(
+            "x = { dist = \"normal\", mean = 0.5, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert_eq!(key, "x");
+        assert!(
+            message.contains("is a normal law and needs `sd`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_fixed_value_must_be_allowed_and_reaches_only_itself() {
+        let (key, _, message) = refused("x = { value = 1.5, source = \"s\" }", PROBABILITY);
+        assert_eq!(key, "x.value");
+        assert!(
+            message.ends_with("x.value must be in [0, 1] (got 1.5)"),
+            "{message}"
+        );
+        let (d, records, reach) = law("x = { value = 0.25, source = \"s\" }", PROBABILITY);
+        assert_eq!(d.unwrap(), Dist::fixed(0.25));
+        assert_eq!(records, ["fixed"]);
+        assert_eq!(reach, Some((0.25, 0.25)));
+    }
+
+    /// Protects the reach: an untruncated beta is allowed on [0, 1] (it reaches 1 only with a
+    /// vanishing probability), and the rules between numbers see it short of 1.
+    #[test]
+    fn the_reach_leaves_out_the_far_tails() {
+        let (d, _, reach) = law(
+            "x = { dist = \"beta\", a = 2, b = 5, source = \"s\" }",
+            PROBABILITY,
+        );
+        assert!(d.is_ok());
+        let (lo, hi) = reach.unwrap();
+        assert!(lo > 0.0 && lo < 1e-6, "{lo}");
+        assert!(hi > 0.99 && hi < 1.0, "{hi}");
+        let (_, _, reach) = law(
+            "x = { dist = \"uniform\", low = 0.2, high = 0.4, source = \"s\" }",
+            PROBABILITY,
+        );
+        let (lo, hi) = reach.unwrap();
+        assert!((lo - 0.2).abs() < 1e-12 && (hi - 0.4).abs() < 1e-12);
+    }
+}

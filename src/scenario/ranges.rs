@@ -69,3 +69,32 @@ impl fmt::Display for Range {
         write!(f, "{l}{}, {}{r}", self.lo, self.hi)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_are_open_or_closed_and_written_so() {
+        assert!(PROBABILITY.contains(0.0) && PROBABILITY.contains(1.0));
+        assert!(!PROBABILITY.contains(1.0 + 1e-12) && !PROBABILITY.contains(-0.0 - 1e-12));
+        assert!(!SHARE_PCT.contains(0.0) && SHARE_PCT.contains(100.0));
+        assert!(!positive(5.0).contains(0.0) && positive(5.0).contains(5.0));
+        let o = open(0.0, 1.0);
+        assert!(!o.contains(0.0) && !o.contains(1.0) && o.contains(0.5));
+        assert_eq!(PROBABILITY.to_string(), "[0, 1]");
+        assert_eq!(SHARE_PCT.to_string(), "(0, 100]");
+        assert_eq!(o.to_string(), "(0, 1)");
+        assert_eq!(closed(0.5, 50.0).to_string(), "[0.5, 50]");
+    }
+
+    /// Protects against NaN and infinities slipping through a comparison that is false for them.
+    #[test]
+    fn only_finite_numbers_are_in_a_range() {
+        let everything = closed(f64::NEG_INFINITY, f64::INFINITY);
+        assert!(everything.contains(1e308));
+        assert!(!everything.contains(f64::INFINITY));
+        assert!(!everything.contains(f64::NAN));
+        assert!(!positive(f64::INFINITY).contains(f64::INFINITY));
+    }
+}

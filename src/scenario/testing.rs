@@ -1,7 +1,17 @@
 //! Helpers for the unit tests of the scenario loader: the bundled scenarios, edits that must
 //! apply exactly once, and the located error a scenario text gives.
 
+use std::collections::BTreeMap;
+
+use super::defaults;
+use super::error::Result;
+use super::locate::SpanIndex;
+use super::ranges::Range;
+use super::raw::RawParam;
+use super::validator::{Sources, Validator};
+use super::values::Values;
 use super::{Scenario, ScenarioError};
+use crate::model::dist::Dist;
 
 /// The default scenario (a pathway study).
 pub(super) const DEFAULT: &str = include_str!("../../scenarios/default.toml");
@@ -30,6 +40,48 @@ pub(super) fn line_of(text: &str, needle: &str) -> usize {
 pub(super) fn error(text: &str) -> (String, usize, String) {
     match Scenario::parse("s.toml", text) {
         Ok(_) => panic!("accepted"),
+        Err(e) => located::<()>(Err(e)),
+    }
+}
+
+/// Runs `f` with a validator of `text` (a scenario as written, laid over the default model;
+/// keys are located in it, as `t.toml`) whose numbers take `values`.
+pub(super) fn with_validator<T>(
+    text: &str,
+    values: Values<'_>,
+    f: impl FnOnce(&mut Validator<'_>) -> T,
+) -> T {
+    let written: toml::Table = toml::from_str(text).expect("TOML");
+    let resolved = defaults::resolve(&written).expect("resolved");
+    let index = SpanIndex::new(text);
+    let sources = Sources::new("t.toml", &index, &resolved);
+    let mut v = Validator {
+        sources: &sources,
+        parameters: Vec::new(),
+        laws: Vec::new(),
+        values,
+        one_way: BTreeMap::new(),
+        reach: BTreeMap::new(),
+    };
+    f(&mut v)
+}
+
+/// The number at the dotted `key` of `text`, as read before validation.
+pub(super) fn raw_param(text: &str, key: &str) -> RawParam {
+    let table: toml::Table = toml::from_str(text).expect("TOML");
+    let mut value = toml::Value::Table(table);
+    for part in key.split('.') {
+        value = value
+            .get(part)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .clone();
+    }
+    value.try_into().expect("a number or a law")
+}
+
+/// The key, line and message of a validation error.
+pub(super) fn located<T: std::fmt::Debug>(r: Result<T>) -> (String, usize, String) {
+    match r {
         Err(e @ ScenarioError::Invalid { .. }) => {
             let message = e.to_string();
             let ScenarioError::Invalid { key, position, .. } = e else {
@@ -37,6 +89,25 @@ pub(super) fn error(text: &str) -> (String, usize, String) {
             };
             (key, position.line, message)
         }
-        Err(e) => panic!("{e}"),
+        other => panic!("not a validation error: {other:?}"),
     }
+}
+
+/// The law of `x` written in `text` (keys located in `text`), allowed in `allowed`, with the
+/// distributions the parameter table records and the reach of `x`.
+pub(super) fn law(text: &str, allowed: Range) -> (Result<Dist>, Vec<String>, Option<(f64, f64)>) {
+    with_validator(text, Values::Base, |v| {
+        let d = v.dist("x", &raw_param(text, "x"), allowed);
+        let records = v
+            .parameters
+            .iter()
+            .map(|p| p.distribution.clone())
+            .collect();
+        (d, records, v.reach.get("x").copied())
+    })
+}
+
+/// The key, line and message of the error for the law of `x` in `text`.
+pub(super) fn refused(text: &str, allowed: Range) -> (String, usize, String) {
+    located(law(text, allowed).0)
 }

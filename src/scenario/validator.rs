@@ -175,3 +175,94 @@ impl Validator<'_> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testing::{
+        edit, error, line_of, located, with_validator, DEFAULT, WINDOWS,
+    };
+
+    /// Protects the rule that every number says where it comes from, and that the error points
+    /// at the number's line.
+    #[test]
+    fn a_number_missing_its_source_is_refused_at_its_line() {
+        let text = format!("{DEFAULT}\n[model.surgery]\ndeath_major = {{ value = 0.02 }}\n");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "model.surgery.death_major");
+        assert_eq!(line, line_of(&text, "death_major"));
+        assert!(
+            message.ends_with("model.surgery.death_major needs a `source` (the publication, or \"assumption: …\" with the reason)"),
+            "{message}"
+        );
+        let blank = text.replace("{ value = 0.02 }", "{ value = 0.02, source = \"  \" }");
+        assert_eq!(error(&blank).0, "model.surgery.death_major");
+    }
+
+    /// Protects where errors point: a key the scenario wrote is in the scenario, a key it did
+    /// not write is in the default model, at the default model's line.
+    #[test]
+    fn a_key_is_located_where_it_was_written() {
+        let text = "[cohort]\nfemale_share = { value = 0.5, source = \"s\" }\n";
+        with_validator(text, Values::Base, |v| {
+            let (file, position) = v.sources.locate("cohort.female_share");
+            assert_eq!((file.as_str(), position.line), ("t.toml", 2));
+            let (file, position) = v.sources.locate("model.safe_remnant.normal_pct");
+            assert_eq!(file, defaults::default_model_label());
+            assert_eq!(
+                position.line,
+                line_of(defaults::DEFAULT_MODEL, "normal_pct = ")
+            );
+            let r: Result<()> = v.err("model.safe_remnant.normal_pct", "is wrong");
+            let (_, _, message) = located(r);
+            assert!(
+                message.starts_with("model/default.toml (built in):"),
+                "{message}"
+            );
+            assert!(message.ends_with("model.safe_remnant.normal_pct is wrong"));
+            // The record says which wrote it.
+            v.record("cohort.female_share", 0.5, "fixed", "s".into());
+            v.record("model.safe_remnant.normal_pct", 20.0, "fixed", "s".into());
+            assert_eq!(v.parameters[0].from, Origin::Scenario);
+            assert_eq!(v.parameters[1].from, Origin::DefaultModel);
+        });
+    }
+
+    #[test]
+    fn a_choice_lists_the_names_it_takes() {
+        let text = edit(
+            WINDOWS,
+            "[cohort]\n",
+            "[cohort]\nstandard_liver_volume = \"mosteller\"\n",
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.standard_liver_volume");
+        assert_eq!(line, line_of(&text, "\"mosteller\""));
+        assert!(
+            message.ends_with("must be one of vauthey, urata (got \"mosteller\")"),
+            "{message}"
+        );
+    }
+
+    /// Protects the message for a key of the other study: which study uses it and how to
+    /// choose it.
+    #[test]
+    fn a_key_of_the_other_study_says_which_study_uses_it() {
+        with_validator("", Values::Base, |v| {
+            let (_, _, message) = located(v.only_in::<()>("k", StudyKind::Pathway, ""));
+            assert!(
+                message.ends_with("k is used only in a pathway study (run.study = \"pathway\"): remove it, or set run.study"),
+                "{message}"
+            );
+            let (_, _, message) =
+                located(v.only_in::<()>("k", StudyKind::Hypertrophy, "it is a volume"));
+            assert!(
+                message.ends_with("k is used only in a hypertrophy study (run.study = \"hypertrophy\", the default); it is a volume: remove it, or set run.study"),
+                "{message}"
+            );
+            assert!(v.within_strategy_limit("s", MAX_STRATEGIES).is_ok());
+            let (_, _, message) = located(v.within_strategy_limit("s", MAX_STRATEGIES + 1));
+            assert!(message.contains("compares at most"), "{message}");
+        });
+    }
+}

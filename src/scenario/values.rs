@@ -94,3 +94,115 @@ impl Validator<'_> {
         Ok(mean)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ranges::PROBABILITY;
+    use crate::scenario::testing::{located, raw_param, with_validator};
+
+    /// Two laws and a fixed number, as a scenario writes them.
+    const TEXT: &str = "x = { dist = \"uniform\", low = 0.2, high = 0.4, source = \"s\" }
+y = { dist = \"beta\", a = 2, b = 8, source = \"s\" }
+z = { value = 0.5, source = \"s\" }";
+
+    /// The values of x, y and z with `values`, and the parameter table.
+    fn params(values: Values<'_>) -> (Vec<f64>, Vec<crate::scenario::ParameterRecord>) {
+        with_validator(TEXT, values, |v| {
+            let xs = ["x", "y", "z"]
+                .iter()
+                .map(|k| v.param(k, &raw_param(TEXT, k), PROBABILITY).unwrap())
+                .collect();
+            (xs, v.parameters.clone())
+        })
+    }
+
+    /// Protects the base case and the default one-way range: a law's mean, and the 2.5th and
+    /// 97.5th percentiles of its law.
+    #[test]
+    fn the_base_case_takes_the_mean_and_records_the_central_95_percent() {
+        let (xs, records) = params(Values::Base);
+        assert!((xs[0] - 0.3).abs() < 1e-12);
+        assert!((xs[1] - 0.2).abs() < 1e-12);
+        assert_eq!(xs[2], 0.5);
+        assert!(records[0].uncertain && records[1].uncertain && !records[2].uncertain);
+        let (lo, hi) = records[0].range.unwrap();
+        // Uniform on [0.2, 0.4]: 0.205 and 0.395, up to the sampling of 4000 values.
+        assert!(
+            (lo - 0.205).abs() < 0.003 && (hi - 0.395).abs() < 0.003,
+            "{lo} {hi}"
+        );
+        assert_eq!(records[2].range, None);
+        // The same every time: the percentiles come from a fixed stream.
+        assert_eq!(params(Values::Base).1, records);
+    }
+
+    #[test]
+    fn a_one_way_arm_sets_its_number_and_leaves_the_others_at_their_means() {
+        let (xs, records) = params(Values::OneWay {
+            key: "y",
+            value: 0.35,
+        });
+        assert!((xs[0] - 0.3).abs() < 1e-12);
+        assert_eq!(xs[1], 0.35);
+        assert_eq!(records[1].value, 0.35);
+        // A value outside what the number allows is refused, at the number.
+        let r = with_validator(
+            TEXT,
+            Values::OneWay {
+                key: "x",
+                value: 1.5,
+            },
+            |v| v.param("x", &raw_param(TEXT, "x"), PROBABILITY),
+        );
+        let (key, line, message) = located(r);
+        assert_eq!((key.as_str(), line), ("x", 1));
+        assert!(
+            message.ends_with("x one-way value 1.5 is outside the allowed [0, 1]"),
+            "{message}"
+        );
+    }
+
+    /// Protects parameter draws: a correlated number takes the copula's value, the others a
+    /// value drawn from their own stream (the same in every run of that draw), fixed numbers
+    /// keep their value.
+    #[test]
+    fn a_draw_takes_the_correlated_value_or_one_from_the_numbers_own_stream() {
+        let stream = StreamKey::new(7, 3);
+        let correlated = [("x".to_owned(), 0.33)];
+        let draw = || Values::Draw {
+            stream: &stream,
+            correlated: &correlated,
+        };
+        let (xs, records) = params(draw());
+        assert_eq!(xs[0], 0.33);
+        assert_eq!(records[0].value, 0.33);
+        assert!(xs[1] > 0.0 && xs[1] < 1.0 && xs[1] != 0.2);
+        assert_eq!(xs[2], 0.5);
+        assert_eq!(params(draw()).0, xs);
+        // Another draw, another value.
+        let other = StreamKey::new(7, 4);
+        let (ys, _) = params(Values::Draw {
+            stream: &other,
+            correlated: &correlated,
+        });
+        assert_ne!(ys[1], xs[1]);
+    }
+
+    /// Protects the base case of a truncated law: it uses the untruncated mean, which must be
+    /// allowed too.
+    #[test]
+    fn a_law_whose_mean_is_not_allowed_is_refused() {
+        let text =
+            "x = { dist = \"normal\", mean = 1.2, sd = 0.3, truncate = [0, 1], source = \"s\" }";
+        let r = with_validator(text, Values::Base, |v| {
+            v.param("x", &raw_param(text, "x"), PROBABILITY)
+        });
+        let (key, _, message) = located(r);
+        assert_eq!(key, "x");
+        assert!(
+            message.ends_with("x has mean 1.2, outside [0, 1]; the base case uses the law's mean"),
+            "{message}"
+        );
+    }
+}
