@@ -318,3 +318,154 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testing::{edit, error, located, parse, record, with_validator, WINDOWS};
+    use crate::scenario::values::Values;
+
+    const CHEMO_SHARE: &str = "share = { value = 0.45, source = \"assumption: share with more than 12 weeks of chemotherapy (Shindoh threshold group)\" }";
+
+    /// Protects the liver groups' shares: they must add up to 1.
+    #[test]
+    fn the_liver_group_shares_must_add_up_to_one() {
+        let text = edit(
+            WINDOWS,
+            CHEMO_SHARE,
+            "share = { value = 0.40, source = \"s\" }",
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.liver_groups");
+        assert_eq!(line, line_of_first_group(&text));
+        assert!(
+            message.contains("cohort.liver_groups shares must add up to 1 (they add up to 0.95"),
+            "{message}"
+        );
+    }
+
+    fn line_of_first_group(text: &str) -> usize {
+        crate::scenario::testing::line_of(text, "[[cohort.liver_groups]]")
+    }
+
+    /// Protects the shares in a probabilistic analysis: a share given as a law would break the
+    /// sum in some draw even when the means add up to 1.
+    #[test]
+    fn a_liver_group_share_given_as_a_law_is_refused() {
+        let text = edit(
+            WINDOWS,
+            CHEMO_SHARE,
+            "share = { dist = \"uniform\", low = 0.4, high = 0.5, source = \"s\" }",
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.liver_groups[1].share");
+        assert_eq!(line, crate::scenario::testing::line_of(&text, "low = 0.4"));
+        assert!(
+            message.contains("but the liver group shares must add up to 1 in every parameter draw"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_group_name_is_unique_and_not_all() {
+        let text = edit(WINDOWS, "name = \"chemo\"", "name = \"normal\"");
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "cohort.liver_groups[1].name");
+        assert!(
+            message.contains("unique, non-empty name other than \"all\""),
+            "{message}"
+        );
+        let (key, _, _) = error(&edit(WINDOWS, "name = \"chemo\"", "name = \"all\""));
+        assert_eq!(key, "cohort.liver_groups[1].name");
+    }
+
+    /// Protects the resections a scenario names: Brisbane names, or segments joined by +.
+    #[test]
+    fn a_resection_is_named_or_listed_by_segments() {
+        with_validator("", Values::Base, |v| {
+            assert_eq!(
+                v.resection("k", "segmentectomy:VI+VII").unwrap(),
+                Resection::Segmentectomy(Segments(1 << 5 | 1 << 6))
+            );
+            let (_, _, message) = located(v.resection("k", "segmentectomy:VI+IX"));
+            assert!(
+                message.ends_with(
+                    "k names segment \"IX\"; segments are I, II, III, IV, V, VI, VII, VIII"
+                ),
+                "{message}"
+            );
+            assert!(v.resection("k", "right_hepatectomy").is_ok());
+            let (_, _, message) = located(v.resection("k", "right_lobectomy"));
+            assert!(
+                message.contains("or segmentectomy:<segments joined by +> such as segmentectomy:VI+VII (got \"right_lobectomy\")"),
+                "{message}"
+            );
+        });
+    }
+
+    #[test]
+    fn the_remnant_is_a_planned_resection_or_a_fraction_not_both() {
+        let both = edit(
+            WINDOWS,
+            "planned_resection = \"right_trisectionectomy\"\n",
+            "planned_resection = \"right_trisectionectomy\"\nfraction = { value = 0.3, source = \"s\" }\n",
+        );
+        let (key, _, message) = error(&both);
+        assert_eq!(key, "cohort.remnant");
+        assert!(
+            message.contains("needs either `planned_resection`"),
+            "{message}"
+        );
+        // A fraction alone takes no segment shares.
+        let fraction = edit(
+            &both,
+            "planned_resection = \"right_trisectionectomy\"\n",
+            "",
+        );
+        let (key, _, _) = error(&fraction);
+        assert_eq!(key, "cohort.remnant.fraction");
+    }
+
+    /// Protects the segment volumes: a Dirichlet parameter below the smallest shape can draw
+    /// a segment of no volume.
+    #[test]
+    fn segment_shares_and_their_concentration_are_checked() {
+        let concentration = "dirichlet_concentration = { value = 70, source = \"assumption: gives segment VIII sd about 5 points, matching its range 11.1-38.0% in 107 livers (PMID 24033584)\" }";
+        let text = edit(
+            WINDOWS,
+            concentration,
+            "dirichlet_concentration = { value = 2, source = \"s\" }",
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "cohort.remnant.dirichlet_concentration");
+        assert!(
+            message.contains("times the smallest segment share must be at least 0.1 (got 0.06"),
+            "{message}"
+        );
+        let text = edit(
+            WINDOWS,
+            "values = [3.0, 7.5, 9.2, 14.5, 12.8, 9.0, 17.9, 26.1]",
+            "values = [3.0, 7.5, 9.2, 14.5, 12.8, 9.0, 17.9]",
+        );
+        let (key, _, _) = error(&text);
+        assert_eq!(key, "cohort.remnant.segment_shares.values");
+        // Accepted shares are recorded per segment, as shares of the total.
+        let s = parse(WINDOWS);
+        assert!((record(&s, "cohort.remnant.segment_shares.VIII").value - 0.261).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_mean_deviation_from_the_standard_liver_volume_is_bounded() {
+        let text = edit(
+            WINDOWS,
+            "[cohort]\n",
+            "[cohort]\ntlv_deviation = { dist = \"lognormal\", median = 20, sdlog = 0.1, source = \"s\" }\n",
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "cohort.tlv_deviation");
+        assert!(
+            message.contains("true TLV / sTLV must average at most 10"),
+            "{message}"
+        );
+    }
+}

@@ -183,7 +183,7 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::testing::{edit, error, line_of, REFERENCE, WINDOWS};
+    use crate::scenario::testing::{edit, error, line_of, parse, REFERENCE, WINDOWS};
     use crate::scenario::Scenario;
 
     #[test]
@@ -247,5 +247,54 @@ mod tests {
             waiting.from,
             crate::scenario::defaults::Origin::DefaultModel
         );
+    }
+
+    /// Protects the waiting list's schedule: checks a day or more apart (the kinetic growth
+    /// rate divides by the weeks since the procedure), an assessment among the checks.
+    #[test]
+    fn the_waiting_list_schedule_is_bounded() {
+        let waiting = |body: &str| format!("{WINDOWS}\n[model.waiting]\n{body}\n");
+        let (key, _, message) = error(&waiting("checks = 0"));
+        assert_eq!(key, "model.waiting.checks");
+        assert!(
+            message.contains("must be a whole number from 1 to"),
+            "{message}"
+        );
+        let (key, _, message) = error(&waiting("check_interval_days = 0.5"));
+        assert_eq!(key, "model.waiting.check_interval_days");
+        assert!(
+            message.ends_with("must be in [1, 60] days (got 0.5)"),
+            "{message}"
+        );
+        let (key, _, message) = error(&waiting("assessment_check = 9"));
+        assert_eq!(key, "model.waiting.assessment_check");
+        assert!(
+            message.ends_with("must be a check from 1 to 8 (got 9)"),
+            "{message}"
+        );
+        let m = parse(&waiting("checks = 6\nassessment_check = 6"));
+        let m = m.hypertrophy().unwrap();
+        assert_eq!((m.schedule.checks, m.assessment_check), (6, 6));
+    }
+
+    #[test]
+    fn strategies_have_unique_names_and_known_procedures() {
+        let text = edit(WINDOWS, "name = \"PVL\"", "name = \"PVE\"");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "strategies[2].name");
+        assert_eq!(line, line_of(&text, "procedure = \"pvl\"") - 1);
+        assert!(
+            message.contains("\"PVE\" is used by another strategy"),
+            "{message}"
+        );
+        let (key, _, message) = error(&edit(
+            WINDOWS,
+            "procedure = \"pvl\"",
+            "procedure = \"tace\"",
+        ));
+        assert_eq!(key, "strategies[2].procedure");
+        assert!(message.contains("must be one of pve, "), "{message}");
+        let names = parse(WINDOWS).study.strategy_names();
+        assert_eq!(names, ["PVE", "PVE+seg4", "PVL", "ALPPS", "LVD"]);
     }
 }

@@ -132,3 +132,70 @@ impl Validator<'_> {
         Ok(procedures)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::testing::{error, line_of, parse, WINDOWS};
+
+    /// Protects the unit: safe remnants are written in percent of the standardized liver
+    /// volume and used as fractions.
+    #[test]
+    fn safe_remnant_percentages_become_fractions() {
+        let s = parse(WINDOWS);
+        let m = s.hypertrophy().unwrap();
+        assert!((m.safe_remnant.normal - 0.20).abs() < 1e-12);
+        assert!((m.safe_remnant.cirrhosis - 0.40).abs() < 1e-12);
+        assert!((m.safe_remnant.after_long_chemotherapy - 0.30).abs() < 1e-12);
+        let text = format!(
+            "{WINDOWS}\n[model.safe_remnant]\nnormal_pct = {{ value = 0, source = \"s\" }}\n"
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "model.safe_remnant.normal_pct.value");
+        assert_eq!(line, line_of(&text, "normal_pct"));
+        assert!(
+            message.ends_with("must be in (0, 100] (got 0)"),
+            "{message}"
+        );
+    }
+
+    /// Protects exclusive outcomes: death, technical failure and major complication of a
+    /// procedure cannot add up to more than 1, in the base case or in any draw.
+    #[test]
+    fn a_procedures_exclusive_outcomes_must_not_exceed_one() {
+        let text = format!(
+            "{WINDOWS}\n[procedures.pve]\ndeath = {{ value = 0.5, source = \"s\" }}\ntechnical_failure = {{ value = 0.4, source = \"s\" }}\nmajor_complication = {{ value = 0.2, source = \"s\" }}\n"
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "procedures.pve.major_complication");
+        assert!(
+            message.contains("together with death and technical_failure must not exceed 1"),
+            "{message}"
+        );
+        // Means adding up to 0.85, but a draw can reach 1.1: refused at the law.
+        let text = format!(
+            "{WINDOWS}\n[procedures.pve]\ndeath = {{ dist = \"uniform\", low = 0, high = 0.5, source = \"s\" }}\ntechnical_failure = {{ value = 0.3, source = \"s\" }}\nmajor_complication = {{ value = 0.3, source = \"s\" }}\n"
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "procedures.pve.death");
+        assert_eq!(line, line_of(&text, "death = { dist"));
+        assert!(
+            message.contains(
+                "can make a parameter draw or one-way arm break a rule the base case keeps"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn regeneration_multipliers_are_bounded() {
+        let text = format!(
+            "{WINDOWS}\n[model.regeneration]\ncirrhosis_multiplier = {{ value = 2.5, source = \"s\" }}\n"
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "model.regeneration.cirrhosis_multiplier.value");
+        assert!(
+            message.ends_with("must be in [0, 2] (got 2.5)"),
+            "{message}"
+        );
+    }
+}

@@ -336,3 +336,137 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn default_scenario_path() -> PathBuf {
     PathBuf::from(builtin::DEFAULT.path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{edit, error, line_of, parse, record, DEFAULT, WINDOWS};
+    use super::*;
+
+    /// Protects the record of a run: the hash is of the resolved scenario (every number the
+    /// run uses), so a comment does not change it and a default model number does.
+    #[test]
+    fn the_hash_is_of_the_resolved_scenario() {
+        let s = parse(WINDOWS);
+        assert_eq!(s.sha256, hex(&Sha256::digest(s.text.as_bytes())));
+        assert!(
+            s.text.contains("progression_per_week"),
+            "the default model's waiting list"
+        );
+        assert!(
+            !s.text.contains("[model.chemotherapy]"),
+            "not a hypertrophy study's"
+        );
+        let commented = parse(&format!("# a comment\n{WINDOWS}"));
+        assert_eq!(commented.sha256, s.sha256);
+        let changed = parse(&format!(
+            "{WINDOWS}\n[model.waiting]\nprogression_per_week = {{ value = 0.02, source = \"s\" }}\n"
+        ));
+        assert_ne!(changed.sha256, s.sha256);
+        assert_eq!(
+            record(&changed, "model.waiting.progression_per_week").from,
+            Origin::Scenario
+        );
+    }
+
+    /// Protects the terminal: a control character in a name or text would reach it as a
+    /// command when echoed.
+    #[test]
+    fn a_control_character_in_a_text_is_refused() {
+        let text = edit(
+            WINDOWS,
+            "description = \"CRLM, planned",
+            "description = \"red \\u001b[31m CRLM, planned",
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "run.description");
+        assert_eq!(line, line_of(&text, "red "));
+        assert!(
+            message.contains(
+                "contains the control character U+001B; names and texts must be printable"
+            ),
+            "{message}"
+        );
+    }
+
+    /// Protects located syntax errors: an unknown key at the key, a wrong type at the value,
+    /// broken TOML at its line.
+    #[test]
+    fn errors_before_validation_are_located() {
+        let text = edit(WINDOWS, "[cohort]\n", "[cohort]\ncolour = \"red\"\n");
+        let (key, line, message) = error(&text);
+        assert_eq!(
+            (key.as_str(), line),
+            ("cohort.colour", line_of(&text, "colour"))
+        );
+        assert!(
+            message.contains(":1: cohort.colour: unknown field `colour`"),
+            "{message}"
+        );
+        let text = edit(WINDOWS, "patients = 200_000", "patients = \"many\"");
+        let (key, line, message) = error(&text);
+        assert_eq!(
+            (key.as_str(), line),
+            ("run.patients", line_of(&text, "\"many\""))
+        );
+        assert!(
+            message.ends_with("expected a whole number, found string \"many\""),
+            "{message}"
+        );
+        let text = edit(WINDOWS, "[cohort.remnant]", "[cohort.remnant");
+        let (_, line, _) = error(&text);
+        assert_eq!(line, line_of(&text, "[cohort.remnant"));
+    }
+
+    #[test]
+    fn the_study_is_hypertrophy_or_pathway() {
+        let (key, _, message) = error(&edit(DEFAULT, "study = \"pathway\"", "study = \"growth\""));
+        assert_eq!(key, "run.study");
+        assert!(
+            message.ends_with("must be \"hypertrophy\" or \"pathway\" (got \"growth\")"),
+            "{message}"
+        );
+        assert_eq!(parse(DEFAULT).study.key(), "pathway");
+        assert_eq!(parse(WINDOWS).study.key(), "hypertrophy");
+    }
+
+    /// Protects `parse_one_way`: one number at the given value, the parameter table saying so.
+    #[test]
+    fn a_one_way_scenario_sets_one_number() {
+        let text = format!(
+            "{WINDOWS}\n[procedures.pve]\ngrowth_median = {{ dist = \"lognormal\", median = 0.36, sdlog = 0.2, truncate = [0.05, 5], source = \"s\" }}\n"
+        );
+        let key = "procedures.pve.growth_median";
+        let s = Scenario::parse_one_way("s.toml", &text, key, 0.5).unwrap();
+        assert_eq!(record(&s, key).value, 0.5);
+        let base = parse(&text);
+        assert!((record(&base, key).value - 0.36 * 0.02f64.exp()).abs() < 1e-12);
+        assert_eq!(
+            record(&s, "procedures.alpps.death").value,
+            record(&base, "procedures.alpps.death").value
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_located_at_its_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.toml");
+        std::fs::write(&path, b"[run]\nname = \"caf\xe9\"\n").unwrap();
+        let e = Scenario::load(&path).unwrap_err();
+        let ScenarioError::Invalid { position, .. } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!((position.line, position.column), (2, 12));
+        assert!(
+            e.to_string()
+                .contains("not UTF-8 text (byte 0xe9 at offset 17)"),
+            "{e}"
+        );
+        let missing = Scenario::load(&dir.path().join("none.toml")).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("cannot read the scenario file"),
+            "{missing}"
+        );
+    }
+}

@@ -45,3 +45,39 @@ impl Validator<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::testing::{edit, error, parse, WINDOWS};
+
+    const NAME: &str = "name = \"hypertrophy-windows\"";
+
+    /// Protects the output folder: the run's name becomes a folder name, so it cannot climb
+    /// out of the output folder, hide itself or hold a space.
+    #[test]
+    fn a_run_name_is_a_safe_folder_name() {
+        for bad in ["../up", ".hidden", "a b", "", "x/y"] {
+            let (key, _, message) = error(&edit(WINDOWS, NAME, &format!("name = {bad:?}")));
+            assert_eq!(key, "run.name", "{bad}");
+            assert!(message.contains("it names the output folder"), "{message}");
+        }
+        let s = parse(&edit(WINDOWS, NAME, "name = \"  windows-2.b_c  \""));
+        assert_eq!(s.run.name, "windows-2.b_c");
+    }
+
+    #[test]
+    fn patients_and_seed_are_bounded() {
+        let (key, _, message) = error(&edit(WINDOWS, "patients = 200_000", "patients = 0"));
+        assert_eq!(key, "run.patients");
+        assert!(
+            message.ends_with("must be a whole number from 1 to 100000000000 (got 0)"),
+            "{message}"
+        );
+        let (key, _, message) = error(&edit(WINDOWS, "seed = 20261127", "seed = -1"));
+        assert_eq!(key, "run.seed");
+        assert!(message.ends_with("(got -1)"), "{message}");
+        let s = parse(WINDOWS);
+        assert_eq!((s.run.patients, s.run.seed), (200_000, 20261127));
+        assert!(s.run.quantiles && s.run.plots && s.run.uncertainty.is_none());
+    }
+}

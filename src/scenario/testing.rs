@@ -10,7 +10,7 @@ use super::ranges::Range;
 use super::raw::RawParam;
 use super::validator::{Sources, Validator};
 use super::values::Values;
-use super::{Scenario, ScenarioError};
+use super::{ParameterRecord, Scenario, ScenarioError};
 use crate::model::dist::Dist;
 
 /// The default scenario (a pathway study).
@@ -42,6 +42,19 @@ pub(super) fn error(text: &str) -> (String, usize, String) {
         Ok(_) => panic!("accepted"),
         Err(e) => located::<()>(Err(e)),
     }
+}
+
+/// The scenario `text`, which must be accepted.
+pub(super) fn parse(text: &str) -> Scenario {
+    Scenario::parse("s.toml", text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The parameter record of `key`.
+pub(super) fn record<'a>(s: &'a Scenario, key: &str) -> &'a ParameterRecord {
+    s.parameters
+        .iter()
+        .find(|p| p.key == key)
+        .unwrap_or_else(|| panic!("no parameter {key}"))
 }
 
 /// Runs `f` with a validator of `text` (a scenario as written, laid over the default model;

@@ -227,3 +227,173 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testing::{edit, error, parse, record, WINDOWS};
+    use crate::scenario::Scenario;
+
+    /// The hypertrophy scenario with the growth medians of PVE, PVL and ALPPS given as laws,
+    /// and an `[uncertainty]` table ending with `extra`.
+    fn psa(extra: &str) -> String {
+        let law = |median: f64| {
+            format!("{{ dist = \"lognormal\", median = {median}, sdlog = 0.2, truncate = [0.05, 5], source = \"s\" }}")
+        };
+        let text = edit(
+            WINDOWS,
+            "[procedures.alpps]\n",
+            &format!("[procedures.alpps]\ngrowth_median = {}\n", law(0.8)),
+        );
+        format!(
+            "{text}\n[procedures.pve]\ngrowth_median = {}\n\n[procedures.pvl]\ngrowth_median = {}\n\n[uncertainty]\ndraws = 10\npatients_per_draw = 100\n{extra}",
+            law(0.36),
+            law(0.3),
+        )
+    }
+
+    const PVE: &str = "procedures.pve.growth_median";
+    const PVL: &str = "procedures.pvl.growth_median";
+    const ALPPS: &str = "procedures.alpps.growth_median";
+
+    /// Protects the default one-way range: the 2.5th and 97.5th percentiles of each law, in
+    /// the order the numbers are validated (procedures by name).
+    #[test]
+    fn one_way_ranges_default_to_the_central_95_percent_of_each_law() {
+        let s = parse(&psa(""));
+        let u = s.run.uncertainty.as_ref().unwrap();
+        assert_eq!((u.draws, u.patients_per_draw), (10, 100));
+        let keys: Vec<&str> = u.one_way.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(keys, [ALPPS, PVE, PVL]);
+        for (key, low, high) in &u.one_way {
+            assert_eq!(record(&s, key).range, Some((*low, *high)), "{key}");
+        }
+        // Lognormal, median 0.36, sdlog 0.2: 0.36 exp(±1.96 × 0.2), up to sampling.
+        let (_, low, high) = u.one_way[1];
+        assert!(
+            (low / (0.36 * (-0.392f64).exp()) - 1.0).abs() < 0.03,
+            "{low}"
+        );
+        assert!(
+            (high / (0.36 * 0.392f64.exp()) - 1.0).abs() < 0.03,
+            "{high}"
+        );
+        assert!(u.correlations.is_empty() && u.copula.is_none());
+        assert!(u.correlated_values(&StreamKey::new(1, 1)).is_empty());
+    }
+
+    #[test]
+    fn a_declared_one_way_range_replaces_the_percentiles() {
+        let s = parse(&psa(&format!("one_way = {{ \"{PVL}\" = [0.2, 0.5] }}\n")));
+        let u = s.run.uncertainty.unwrap();
+        assert_eq!(u.one_way[2], (PVL.to_owned(), 0.2, 0.5));
+        // Only a number given as a law has a one-way range.
+        let (key, _, message) = error(&psa("one_way = { \"procedures.pve.death\" = [0, 0.01] }\n"));
+        assert_eq!(key, "uncertainty.one_way");
+        assert!(
+            message.contains(
+                "names \"procedures.pve.death\", which is not a model number given as a law"
+            ),
+            "{message}"
+        );
+    }
+
+    /// Protects against a correlation of a number with itself, which the copula would take as
+    /// a second, contradictory entry on the diagonal.
+    #[test]
+    fn a_correlation_between_a_number_and_itself_is_refused() {
+        let text = psa(&format!(
+            "correlations = [{{ between = [\"{PVE}\", \"{PVE}\"], rho = 0.5, source = \"s\" }}]\n"
+        ));
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "uncertainty.correlations[0].between");
+        assert!(
+            message.ends_with(&format!("names \"{PVE}\" twice")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_correlation_names_two_laws_once_with_rho_inside_and_a_source() {
+        let c = |between: &str, rho: &str, source: &str| {
+            psa(&format!(
+                "correlations = [{{ between = [\"{PVE}\", \"{PVL}\"], rho = 0.3, source = \"s\" }}, {{ between = [{between}], rho = {rho}, source = \"{source}\" }}]\n"
+            ))
+        };
+        let (key, _, message) = error(&c(
+            &format!("\"{PVE}\", \"procedures.pve.death\""),
+            "0.3",
+            "s",
+        ));
+        assert_eq!(key, "uncertainty.correlations[1].between");
+        assert!(
+            message.contains("not a model number given as a law"),
+            "{message}"
+        );
+        let (key, _, message) = error(&c(&format!("\"{PVE}\""), "0.3", "s"));
+        assert_eq!(key, "uncertainty.correlations[1].between");
+        assert!(message.contains("(got 1 names)"), "{message}");
+        let (key, _, message) = error(&c(&format!("\"{PVE}\", \"{ALPPS}\""), "1", "s"));
+        assert_eq!(key, "uncertainty.correlations[1].rho");
+        assert!(message.ends_with("must be in (-1, 1) (got 1)"), "{message}");
+        let (key, _, _) = error(&c(&format!("\"{PVE}\", \"{ALPPS}\""), "0.3", " "));
+        assert_eq!(key, "uncertainty.correlations[1].source");
+        let (key, _, message) = error(&c(&format!("\"{PVL}\", \"{PVE}\""), "0.3", "s"));
+        assert_eq!(key, "uncertainty.correlations[1].between");
+        assert!(
+            message.contains("again (already in correlations[0])"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn correlations_that_cannot_hold_together_are_refused() {
+        let text = psa(&format!(
+            "correlations = [\n  {{ between = [\"{PVE}\", \"{PVL}\"], rho = 0.9, source = \"s\" }},\n  {{ between = [\"{PVL}\", \"{ALPPS}\"], rho = 0.9, source = \"s\" }},\n  {{ between = [\"{PVE}\", \"{ALPPS}\"], rho = -0.9, source = \"s\" }},\n]\n"
+        ));
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "uncertainty.correlations");
+        assert!(message.contains("not positive definite"), "{message}");
+    }
+
+    /// Protects the copula's use: the correlated numbers' values of a draw, reproducible, each
+    /// inside its law's truncation.
+    #[test]
+    fn declared_correlations_join_their_laws_in_a_copula() {
+        let text = psa(&format!(
+            "correlations = [{{ between = [\"{PVE}\", \"{ALPPS}\"], rho = 0.5, source = \"s\" }}]\n"
+        ));
+        let u = parse(&text).run.uncertainty.unwrap();
+        let copula = u.copula.as_ref().unwrap();
+        // In the order of validation, not the order the correlation names them.
+        assert_eq!(copula.keys, [ALPPS, PVE]);
+        assert_eq!(u.correlations[0].between, [PVE, ALPPS]);
+        let stream = StreamKey::new(3, 9);
+        let values = u.correlated_values(&stream);
+        assert_eq!(values, u.correlated_values(&stream));
+        assert_eq!(values.len(), 2);
+        assert!(values.iter().all(|(_, x)| (0.05..=5.0).contains(x)));
+        // The draw's scenario takes them.
+        let drawn = Scenario::parse_draw("s.toml", &text, Some(&stream), &values).unwrap();
+        assert_eq!(record(&drawn, ALPPS).value, values[0].1);
+        assert_eq!(record(&drawn, PVE).value, values[1].1);
+        assert_ne!(record(&drawn, PVL).value, record(&parse(&text), PVL).value);
+    }
+
+    #[test]
+    fn an_analysis_needs_draws_patients_and_a_law() {
+        let (key, _, message) = error(&psa("").replace("draws = 10", "draws = 0"));
+        assert_eq!(key, "uncertainty.draws");
+        assert!(message.contains("from 1 to 100000 (got 0)"), "{message}");
+        let (key, _, _) =
+            error(&psa("").replace("patients_per_draw = 100", "patients_per_draw = -5"));
+        assert_eq!(key, "uncertainty.patients_per_draw");
+        let fixed = format!("{WINDOWS}\n[uncertainty]\ndraws = 10\npatients_per_draw = 100\n");
+        let (key, _, message) = error(&fixed);
+        assert_eq!(key, "uncertainty");
+        assert!(
+            message.contains("needs at least one model number given as a law"),
+            "{message}"
+        );
+    }
+}
