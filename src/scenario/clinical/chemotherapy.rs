@@ -230,7 +230,7 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::testing::{edit, error, line_of, DEFAULT, WINDOWS};
+    use crate::scenario::testing::{edit, error, line_of, parse, DEFAULT, WINDOWS};
     use crate::scenario::{Scenario, Study};
 
     #[test]
@@ -300,5 +300,88 @@ mod tests {
         let (key, _, message) = error(&hypertrophy);
         assert_eq!(key, "cohort.prior_chemotherapy");
         assert!(message.contains("only in a pathway study"), "{message}");
+    }
+
+    /// Protects the restaging schedule: restaging at least every 12 cycles, and at most as
+    /// many cycles as the model follows, no fewer than one restaging's worth.
+    #[test]
+    fn the_restaging_schedule_is_bounded() {
+        let chemo = |body: &str| format!("{DEFAULT}\n[model.chemotherapy]\n{body}\n");
+        let (key, _, message) = error(&chemo("restage_every_cycles = 13"));
+        assert_eq!(key, "model.chemotherapy.restage_every_cycles");
+        assert!(message.contains("from 1 to 12 (got 13)"), "{message}");
+        let (key, _, message) = error(&chemo("max_cycles = 2"));
+        assert_eq!(key, "model.chemotherapy.max_cycles");
+        assert!(
+            message.contains("from restage_every_cycles (4) to 52 (got 2)"),
+            "{message}"
+        );
+        let s = parse(&chemo("restage_every_cycles = 3\nmax_cycles = 30"));
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
+        };
+        assert_eq!(
+            (m.base.restaging.every_cycles, m.base.restaging.max_cycles),
+            (3, 30)
+        );
+    }
+
+    #[test]
+    fn a_regimens_name_drugs_and_cycle_length_are_checked() {
+        let regimen = |name: &str, drugs: &str, weeks: &str| {
+            format!(
+                "{DEFAULT}\n[model.chemotherapy.regimens.{name}]\ndrugs = {drugs}\nkd_per_week = {{ value = 0.1, source = \"s\" }}\nlambda_per_week = {{ value = 0.01, source = \"s\" }}\nweeks_per_cycle = {weeks}\n"
+            )
+        };
+        let (key, _, message) = error(&regimen("FOLFIRINOX", "[\"irinotecan\"]", "2"));
+        assert_eq!(key, "model.chemotherapy.regimens.FOLFIRINOX");
+        assert!(
+            message.contains("lower-case letters, digits or '_'"),
+            "{message}"
+        );
+        let text = regimen("folfox2", "[\"oxaliplatin\", \"oxaliplatin\"]", "2");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "model.chemotherapy.regimens.folfox2.drugs[1]");
+        assert_eq!(
+            line,
+            line_of(&text, "drugs = [\"oxaliplatin\", \"oxaliplatin\"]")
+        );
+        assert!(message.contains("lists \"oxaliplatin\" twice"), "{message}");
+        let (key, _, message) = error(&regimen("folfox2", "[\"oxaliplatin\"]", "5"));
+        assert_eq!(key, "model.chemotherapy.regimens.folfox2.weeks_per_cycle");
+        assert!(
+            message.contains("must be 1, 2, 3 or 4 weeks (got 5)"),
+            "{message}"
+        );
+        // A declared regimen joins the others, in name order, the fluoropyrimidine implied.
+        let s = parse(&regimen("folfox2", "[]", "3"));
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
+        };
+        let r = m
+            .base
+            .regimens
+            .iter()
+            .find(|r| r.name == "folfox2")
+            .unwrap();
+        assert_eq!(r.weeks_per_cycle, 3.0);
+        assert!(!(r.drugs.oxaliplatin || r.drugs.irinotecan));
+        let names: Vec<&str> = m.base.regimens.iter().map(|r| r.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn liver_injury_hazards_are_bounded() {
+        let text = format!(
+            "{DEFAULT}\n[model.liver_injury]\nsos_per_oxaliplatin_cycle = {{ value = 11, source = \"s\" }}\n"
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "model.liver_injury.sos_per_oxaliplatin_cycle.value");
+        assert!(
+            message.ends_with("must be in [0, 10] (got 11)"),
+            "{message}"
+        );
     }
 }

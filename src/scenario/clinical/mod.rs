@@ -245,7 +245,7 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::testing::{edit, error, line_of, DEFAULT};
+    use crate::scenario::testing::{edit, error, line_of, parse, DEFAULT};
     use crate::scenario::{Scenario, Study};
 
     #[test]
@@ -352,5 +352,61 @@ mod tests {
         let text = format!("{DEFAULT}\n[[cohort.liver_groups]]\nname = \"normal\"\nshare = {{ value = 1, source = \"s\" }}\nquality = \"normal\"\nchemotherapy_cycles = {{ value = 0, source = \"s\" }}\n");
         let (key, _, _) = error(&text);
         assert_eq!(key, "cohort.liver_groups[0].chemotherapy_cycles");
+    }
+
+    /// Protects the selection by the left liver's size: a well-formed range, and one the
+    /// cohort can fill (refused at load rather than drawing without end).
+    #[test]
+    fn the_left_liver_selection_is_a_range_the_cohort_can_fill() {
+        let selection = "selection = \"initially_unresectable\"\n";
+        let with = |range: &str| {
+            edit(
+                DEFAULT,
+                selection,
+                &format!("{selection}left_liver_sflr_pct = {range}\n"),
+            )
+        };
+        let (key, line, message) = error(&with("[30, 20]"));
+        assert_eq!(key, "cohort.left_liver_sflr_pct");
+        assert_eq!(line, line_of(&with("[30, 20]"), "left_liver_sflr_pct"));
+        assert!(
+            message.contains("must be [low, high] with 0 <= low < high <= 100"),
+            "{message}"
+        );
+        let (key, _, message) = error(&with("[0, 0.5]"));
+        assert_eq!(key, "cohort.left_liver_sflr_pct");
+        assert!(
+            message.contains("[0, 0.5] cannot be filled: 200 of 200 pilot patients"),
+            "{message}"
+        );
+        let s = parse(&with("[20, 25]"));
+        let Study::Pathway(m) = &s.study else {
+            panic!("a pathway study")
+        };
+        assert_eq!(m.base.left_liver_sflr_pct, Some((20.0, 25.0)));
+    }
+
+    #[test]
+    fn the_selection_of_the_cohort_is_named() {
+        let text = edit(
+            DEFAULT,
+            "selection = \"initially_unresectable\"",
+            "selection = \"resectable\"",
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "cohort.selection");
+        assert!(
+            message.ends_with("must be one of initially_unresectable, all (got \"resectable\")"),
+            "{message}"
+        );
+        let all = parse(&edit(
+            DEFAULT,
+            "selection = \"initially_unresectable\"",
+            "selection = \"all\"",
+        ));
+        let Study::Pathway(m) = &all.study else {
+            panic!("a pathway study")
+        };
+        assert!(!m.base.initially_unresectable);
     }
 }

@@ -154,3 +154,66 @@ impl Validator<'_> {
         value.map(|v| self.choice(key, v, &options)).transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testing::{error, line_of, located, with_validator, DEFAULT};
+    use crate::scenario::values::Values;
+
+    /// Protects RECIST 1.1: at most five target lesions.
+    #[test]
+    fn imaging_follows_recist_and_names_its_modality() {
+        let imaging = |body: &str| format!("{DEFAULT}\n[model.imaging]\n{body}\n");
+        let (key, _, message) = error(&imaging("target_lesions = 6"));
+        assert_eq!(key, "model.imaging.target_lesions");
+        assert!(
+            message.contains("RECIST 1.1 allows at most five target lesions; got 6"),
+            "{message}"
+        );
+        let text = imaging("modality = \"pet\"");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "model.imaging.modality");
+        assert_eq!(line, line_of(&text, "\"pet\""));
+        assert!(
+            message.ends_with("must be one of ct, mri (got \"pet\")"),
+            "{message}"
+        );
+    }
+
+    /// Protects the liver-failure curve: its probability at the reference remnant is a log
+    /// odds, so 0 and 1 are refused.
+    #[test]
+    fn the_liver_failure_probability_lies_strictly_between_0_and_1() {
+        let text = format!(
+            "{DEFAULT}\n[model.surgery]\nphlf_at_reference = {{ value = 1, source = \"s\" }}\n"
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "model.surgery.phlf_at_reference.value");
+        assert!(message.ends_with("must be in (0, 1) (got 1)"), "{message}");
+    }
+
+    #[test]
+    fn policies_are_optional_and_named() {
+        with_validator("", Values::Base, |v| {
+            assert_eq!(v.resection_policy("k", None).unwrap(), None);
+            assert_eq!(
+                v.resection_policy("k", Some("anatomical")).unwrap(),
+                Some(ResectionPolicy::Anatomical)
+            );
+            assert_eq!(
+                v.ablation_use("k", Some("all_small")).unwrap(),
+                Some(AblationUse::AllSmall)
+            );
+            assert_eq!(
+                v.dlm_policy("k", Some("leave_in_situ")).unwrap(),
+                Some(DlmPolicy::LeaveInSitu)
+            );
+            let (_, _, message) = located(v.ablation_use("k", Some("always")));
+            assert!(
+                message.ends_with("k must be one of never, small_deep, all_small (got \"always\")"),
+                "{message}"
+            );
+        });
+    }
+}

@@ -283,4 +283,52 @@ mod tests {
             .iter()
             .any(|p| p.key.starts_with("procedures.alpps")));
     }
+
+    /// Protects the keys a timing strategy needs: the resection policy and what to do with
+    /// disappeared lesions have no default.
+    #[test]
+    fn a_timing_strategy_needs_its_policy_and_dlm() {
+        let head = "name = \"maximal response\"\ntiming = \"maximal_response\"\n";
+        let text = edit(
+            DEFAULT,
+            &format!("{head}policy = \"parenchyma_sparing\"\n"),
+            head,
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[2].policy");
+        assert!(
+            message.ends_with("is required in this study: one of parenchyma_sparing, anatomical"),
+            "{message}"
+        );
+        let text = edit(DEFAULT, "dlm = \"leave_in_situ\"\n", "dlm = \"ignore\"\n");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "strategies[3].dlm");
+        assert_eq!(line, line_of(&text, "dlm = \"ignore\""));
+        assert!(
+            message.contains("must be one of resect_blind, leave_in_situ"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_strategy_name_has_1_to_80_characters() {
+        let long = "x".repeat(81);
+        let text = edit(
+            DEFAULT,
+            "name = \"maximal response\"",
+            &format!("name = \"{long}\""),
+        );
+        let (key, _, message) = error(&text);
+        assert_eq!(key, "strategies[2].name");
+        assert!(
+            message.contains("must be a name of 1 to 80 characters"),
+            "{message}"
+        );
+        let (key, _, _) = error(&edit(
+            DEFAULT,
+            "name = \"maximal response\"",
+            "name = \"  \"",
+        ));
+        assert_eq!(key, "strategies[2].name");
+    }
 }

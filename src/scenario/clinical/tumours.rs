@@ -182,3 +182,56 @@ impl Validator<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::testing::{error, line_of, parse, record, DEFAULT};
+
+    /// Protects the placement of lesions: segment weights for the eight segments, at least one
+    /// positive in a segment the liver still has.
+    #[test]
+    fn segment_weights_must_leave_a_segment_to_occupy() {
+        let weights = |values: &str| {
+            format!("{DEFAULT}\n[cohort.tumours]\nsegment_weights = {{ values = {values}, source = \"s\" }}\n")
+        };
+        let text = weights("[0, 0, 0, 0, 0, 0, 0, 0]");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.tumours.segment_weights.values");
+        assert_eq!(line, line_of(&text, "segment_weights"));
+        assert!(
+            message.contains("must give a positive weight to at least one segment (got"),
+            "{message}"
+        );
+        let (key, _, message) = error(&weights("[1, 1, 1, 1, 1, 1, 1]"));
+        assert_eq!(key, "cohort.tumours.segment_weights.values");
+        assert!(message.contains("must be 8 weights ≥ 0"), "{message}");
+        // Only in the segments a right hepatectomy removed: nowhere left to place a lesion.
+        let prior = format!(
+            "{}\n[cohort.prior_hepatectomy]\nshare = {{ value = 0.1, source = \"s\" }}\nresection = \"right_hepatectomy\"\n",
+            weights("[0, 0, 0, 0, 1, 1, 1, 1]")
+        );
+        let (_, _, message) = error(&prior);
+        assert!(
+            message.contains("at least one segment that cohort.prior_hepatectomy leaves in place"),
+            "{message}"
+        );
+        // Accepted weights are recorded per segment.
+        let s = parse(&weights("[0, 1, 1, 1, 2, 2, 2, 2]"));
+        assert_eq!(record(&s, "cohort.tumours.segment_weights.V").value, 2.0);
+        assert_eq!(record(&s, "cohort.tumours.segment_weights.I").value, 0.0);
+    }
+
+    #[test]
+    fn biology_shares_are_probabilities() {
+        let text = format!(
+            "{DEFAULT}\n[cohort.biology]\nras_mutant_share = {{ value = 1.2, source = \"s\" }}\n"
+        );
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "cohort.biology.ras_mutant_share.value");
+        assert_eq!(line, line_of(&text, "ras_mutant_share"));
+        assert!(
+            message.ends_with("must be in [0, 1] (got 1.2)"),
+            "{message}"
+        );
+    }
+}
