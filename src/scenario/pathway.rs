@@ -1,9 +1,11 @@
 //! Validation of a pathway study (`run.study = "pathway"`): the clinical model's cohort and
 //! model, `[model.perioperative]`, `[model.follow_up]`, and strategies written as steps.
 
-use super::conversion::open;
+use super::error::Result;
+use super::ranges::{closed, open, positive, PROBABILITY};
 use super::raw::{self, RawScenario};
-use super::{closed, positive, Result, RunSettings, Validator, PROBABILITY};
+use super::validator::Validator;
+use super::RunSettings;
 use crate::model::chemotherapy::Regimen;
 use crate::model::conversion::{ConversionModel, Timing, TimingStrategy, MAX_CYCLES};
 use crate::model::pathway::{
@@ -23,7 +25,7 @@ two_stage_first, two_stage_second, resect, ablate, primary, adjuvant, wait";
 
 impl Validator<'_> {
     pub(super) fn pathway(&mut self, raw: RawScenario) -> Result<(RunSettings, PathwayModel)> {
-        let (run, base) = self.conversion_model(&raw)?;
+        let (run, base) = self.clinical_model(&raw)?;
         for (i, s) in raw.strategies.iter().enumerate() {
             let k = |f: &str| format!("strategies[{i}].{f}");
             if s.steps.is_none() {
@@ -778,37 +780,8 @@ pub(crate) fn timing_steps(t: &TimingStrategy, conditioning_weeks: f64) -> Vec<S
 mod tests {
     use crate::model::pathway::{ChemoStop, OnInsufficientGrowth, Staged, Step};
     use crate::model::procedure::Procedure;
-    use crate::scenario::{Scenario, ScenarioError, Study};
-
-    const ALPPS: &str = include_str!("../../scenarios/alpps-vs-two-stage.toml");
-    const DEFAULT: &str = include_str!("../../scenarios/default.toml");
-
-    fn edit(text: &str, from: &str, to: &str) -> String {
-        assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
-        text.replacen(from, to, 1)
-    }
-
-    /// The error for `text`: its key, its line and its message.
-    fn error(text: &str) -> (String, usize, String) {
-        match Scenario::parse("s.toml", text) {
-            Ok(_) => panic!("accepted"),
-            Err(e @ ScenarioError::Invalid { .. }) => {
-                let message = e.to_string();
-                let ScenarioError::Invalid { key, position, .. } = e else {
-                    unreachable!()
-                };
-                (key, position.line, message)
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    fn line_of(text: &str, needle: &str) -> usize {
-        text[..text.find(needle).expect("needle")]
-            .matches('\n')
-            .count()
-            + 1
-    }
+    use crate::scenario::testing::{edit, error, line_of, ALPPS, DEFAULT};
+    use crate::scenario::{Scenario, Study};
 
     /// Protects the translation of steps: the bundled ALPPS scenario gives the three strategies
     /// with the steps and rules written in the file.

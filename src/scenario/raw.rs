@@ -1,5 +1,6 @@
 //! The scenario file as written: serde structures that accept exactly the documented keys.
-//! Nothing here is checked beyond types; `scenario::validate` turns it into a `Scenario`.
+//! Nothing here is checked beyond types; the validator (`validator.rs` and the files beside
+//! it) turns it into a `Scenario`.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +46,7 @@ pub struct RawCorrelation {
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     pub name: String,
-    /// `hypertrophy` (default) or `conversion`.
+    /// `hypertrophy` (default) or `pathway`.
     pub study: Option<String>,
     #[serde(default)]
     pub description: String,
@@ -116,11 +117,11 @@ pub struct RawCohort {
     /// Pathway study only: keep patients whose left liver (segments I–IV) is this share of
     /// the standardized liver volume, percent, `[low, high]`.
     pub left_liver_sflr_pct: Option<Vec<f64>>,
-    /// Conversion study only.
+    /// Pathway study only.
     pub obesity_share: Option<RawParam>,
     pub tumours: Option<RawTumours>,
     pub biology: Option<RawBiology>,
-    /// Conversion study only: chemotherapy given before this episode (for instance around an
+    /// Pathway study only: chemotherapy given before this episode (for instance around an
     /// earlier liver resection), whose injury has partly recovered.
     pub prior_chemotherapy: Option<RawPriorChemotherapy>,
 }
@@ -134,7 +135,7 @@ pub struct RawPriorChemotherapy {
     pub weeks_since_last: RawParam,
 }
 
-/// Conversion study: the tumour burden at diagnosis.
+/// Pathway study: the tumour burden at diagnosis.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTumours {
@@ -158,7 +159,7 @@ pub struct RawTumours {
     pub vanished_sterilised: RawParam,
 }
 
-/// Conversion study: tumour biology and history.
+/// Pathway study: tumour biology and history.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBiology {
@@ -206,7 +207,7 @@ pub struct RawModel {
     pub regeneration: RawRegeneration,
     /// Hypertrophy study only.
     pub waiting: Option<RawWaiting>,
-    /// Conversion study only.
+    /// Pathway study only.
     pub chemotherapy: Option<RawChemotherapy>,
     pub imaging: Option<RawImaging>,
     pub liver_injury: Option<RawLiverInjury>,
@@ -413,9 +414,11 @@ pub struct RawStrategy {
     pub name: String,
     /// Hypertrophy study: the conditioning procedure.
     pub procedure: Option<String>,
-    /// Conversion study: `upfront`, `as_soon_as_resectable`, `after_cycles`, `maximal_response`.
+    /// Pathway study, a timing strategy: `upfront`, `as_soon_as_resectable`, `after_cycles`,
+    /// `maximal_response`.
     pub timing: Option<String>,
-    /// Conversion study, `after_cycles`: one number, or a list (one strategy per number).
+    /// Pathway study, a timing strategy with `after_cycles`: one number, or a list (one
+    /// strategy per number).
     pub cycles: Option<RawCycles>,
     pub policy: Option<String>,
     pub ablation: Option<String>,

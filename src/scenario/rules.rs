@@ -3,7 +3,9 @@
 //! low and high. A rule the base case keeps but a draw can break would otherwise fail the run
 //! at that draw, after minutes of computing; here it is refused at load, at the law's line.
 
-use super::{show, Range, Result, Validator};
+use super::error::{show, Result};
+use super::ranges::Range;
+use super::validator::Validator;
 
 impl Validator<'_> {
     /// The declared one-way range of the model number `key` (given as a law), if any: it must
@@ -141,5 +143,99 @@ impl Validator<'_> {
                 show(corner[0] * factor)
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::ranges::PROBABILITY;
+    use crate::scenario::testing::{located, with_validator};
+    use crate::scenario::validator::Validator;
+    use crate::scenario::values::Values;
+
+    fn keys(k: &[&str]) -> Vec<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Runs `f` with a validator whose numbers reach the given ranges.
+    fn reaching<T>(reach: &[(&str, f64, f64)], f: impl FnOnce(&mut Validator<'_>) -> T) -> T {
+        with_validator("", Values::Base, |v| {
+            for (k, lo, hi) in reach {
+                v.reach.insert(k.to_string(), (*lo, *hi));
+            }
+            f(v)
+        })
+    }
+
+    /// Protects exclusive outcomes in every draw: checked at the corners of the numbers'
+    /// ranges, blaming the widest law.
+    #[test]
+    fn exclusive_outcomes_are_checked_where_their_sum_is_largest() {
+        reaching(&[("a", 0.1, 0.6), ("b", 0.5, 0.5), ("c", 0.0, 0.05)], |v| {
+            let (key, _, message) =
+                located(v.exclusive_in_every_draw(&keys(&["a", "b", "c"]), "c"));
+            assert_eq!(key, "a");
+            assert!(
+                message.contains("a = 0.6, b = 0.5, c = 0 add up to 1.1"),
+                "{message}"
+            );
+            assert!(v.exclusive_in_every_draw(&keys(&["b", "c"]), "c").is_ok());
+        });
+        // All fixed and above 1: the fallback key is blamed.
+        reaching(&[("a", 0.6, 0.6), ("b", 0.5, 0.5)], |v| {
+            let (key, _, _) = located(v.exclusive_in_every_draw(&keys(&["a", "b"]), "b"));
+            assert_eq!(key, "b");
+        });
+    }
+
+    #[test]
+    fn shares_that_must_add_up_to_one_must_be_fixed() {
+        reaching(&[("s", 0.4, 0.5), ("t", 0.5, 0.5)], |v| {
+            let (key, _, message) =
+                located(v.fixed_in_every_draw(&keys(&["t", "s"]), "the shares"));
+            assert_eq!(key, "s");
+            assert!(
+                message
+                    .contains("can take values from 0.4 to 0.5, but the shares must add up to 1"),
+                "{message}"
+            );
+            assert!(v.fixed_in_every_draw(&keys(&["t"]), "the shares").is_ok());
+        });
+    }
+
+    #[test]
+    fn a_product_must_stay_above_its_minimum_in_every_draw() {
+        reaching(&[("c", 1.0, 10.0)], |v| {
+            let (key, _, message) = located(v.product_at_least("c", 0.05, 0.1, "the shape"));
+            assert_eq!(key, "c");
+            assert!(message.contains("can take the value 1 in a parameter draw or one-way arm, where the shape is 0.05"), "{message}");
+            assert!(v.product_at_least("c", 0.1, 0.1, "the shape").is_ok());
+        });
+    }
+
+    /// Protects declared one-way ranges: inside what the number allows, and widening the
+    /// range over which the rules are checked.
+    #[test]
+    fn a_declared_one_way_range_is_allowed_and_widens_the_reach() {
+        reaching(&[("x", 0.3, 0.4)], |v| {
+            v.one_way.insert("x".into(), vec![0.1, 0.9]);
+            v.one_way_range("x", PROBABILITY).unwrap();
+            assert_eq!(v.reach["x"], (0.1, 0.9));
+            v.one_way.insert("x".into(), vec![0.5, 1.5]);
+            let (key, _, message) = located(v.one_way_range("x", PROBABILITY));
+            assert_eq!(key, "uncertainty.one_way.x");
+            assert!(
+                message.contains("has high 1.5, outside the values x allows, [0, 1]"),
+                "{message}"
+            );
+            v.one_way.insert("x".into(), vec![0.5, 0.2]);
+            let (_, _, message) = located(v.one_way_range("x", PROBABILITY));
+            assert!(
+                message.contains("must be [low, high] with low < high (got [0.5, 0.2])"),
+                "{message}"
+            );
+            // A number without a declared range is left as it is.
+            assert!(v.one_way_range("y", PROBABILITY).is_ok());
+        });
     }
 }
