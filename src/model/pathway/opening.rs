@@ -95,16 +95,10 @@ impl OpeningCache {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::SPARING;
     use super::super::strategy::ChemoStop;
     use super::*;
-    use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
     use crate::model::procedure::Procedure;
-
-    const SPARING: Approach = Approach {
-        policy: ResectionPolicy::ParenchymaSparing,
-        ablation: AblationUse::SmallDeep,
-        dlm: DlmPolicy::ResectBlind,
-    };
 
     fn chemo(cycles: u32) -> Step {
         Step::Chemotherapy {

@@ -192,13 +192,8 @@ impl Pathway {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::SPARING;
     use super::*;
-
-    const SPARING: Approach = Approach {
-        policy: ResectionPolicy::ParenchymaSparing,
-        ablation: AblationUse::SmallDeep,
-        dlm: DlmPolicy::ResectBlind,
-    };
 
     fn chemo(stop: ChemoStop) -> Step {
         Step::Chemotherapy {
