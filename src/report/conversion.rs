@@ -149,8 +149,10 @@ pub fn cohort(m: &ConversionModel, groups: &[CohortTally], patients: u64) -> Tab
     table
 }
 
-/// The tumour burden and biology of the cohort, as key–value rows.
-pub fn burden(b: &BurdenTally, n: u64) -> Table {
+/// The tumour burden and biology of the cohort, as key–value rows. `judged_at_diagnosis`:
+/// whether resectability at diagnosis was judged (only a cohort selected as initially
+/// unresectable judges it; otherwise its share is null, not a zero nobody measured).
+pub fn burden(b: &BurdenTally, n: u64, judged_at_diagnosis: bool) -> Table {
     let mut table = Table::new("burden");
     // A share or a mean carries its 95% interval; a standard deviation has none (null); all
     // three are null when nobody is in the denominator.
@@ -181,7 +183,11 @@ pub fn burden(b: &BurdenTally, n: u64) -> Table {
         ),
         (
             "resectable_at_diagnosis_share".into(),
-            sh(b.resectable_at_diagnosis),
+            if judged_at_diagnosis {
+                sh(b.resectable_at_diagnosis)
+            } else {
+                (None, None)
+            },
         ),
         ("selection_draws_mean".into(), mean(&b.selection_tries)),
         (
@@ -266,4 +272,28 @@ pub(crate) fn response_plots(
     }
 
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Protects the burden table from reporting a share nobody measured: resectability at
+    /// diagnosis is judged only when the cohort is selected as initially unresectable.
+    #[test]
+    fn resectability_at_diagnosis_is_null_unless_judged() {
+        let b = BurdenTally {
+            resectable_at_diagnosis: 3,
+            ..BurdenTally::default()
+        };
+        let value = |judged: bool| {
+            let t = burden(&b, 100, judged);
+            let row = (0..t.rows())
+                .find(|&r| t.text("key", r) == Some("resectable_at_diagnosis_share"))
+                .unwrap();
+            t.real("value", row)
+        };
+        assert_eq!(value(true), Some(0.03));
+        assert_eq!(value(false), None);
+    }
 }

@@ -205,7 +205,7 @@ pub fn tables(scenario: &Scenario, m: &PathwayModel, t: &PathwayStudyTally) -> V
         perioperative(&s),
         response(&m.base, &t.responses),
         cohort(&m.base, &t.cohort, t.patients),
-        burden(&t.burden, t.patients),
+        burden(&t.burden, t.patients, m.base.initially_unresectable),
         tables::parameters(&scenario.parameters),
     ]
 }
