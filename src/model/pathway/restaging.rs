@@ -27,7 +27,8 @@ pub(super) struct TumourGrowth<'t> {
     track: &'t Track,
     kl_overt: f64,
     kl_occult: f64,
-    /// The deportalized growth multiplier minus one (0: no faster growth without portal flow).
+    /// The deportalized growth multiplier minus one (0: no faster growth without portal flow,
+    /// or no part of the liver without it).
     extra: f64,
 }
 
@@ -76,15 +77,23 @@ impl TumourGrowth<'_> {
 }
 
 impl Walk<'_, '_> {
-    /// The growth law now (see [`TumourGrowth`]).
+    /// The growth law now (see [`TumourGrowth`]). In a liver with no part ever deprived of
+    /// portal flow (no occlusion, nothing deportalized before) no lesion grows faster: the
+    /// multiplier is not applied, and no lesion's segment is looked up.
     #[inline]
     pub(super) fn growth(&self) -> TumourGrowth<'_> {
         let t = &self.patient.tumours;
+        let track = &self.track;
+        let deportalized = track.occlusion.is_some() || track.deportalized.0 != 0;
         TumourGrowth {
-            track: &self.track,
+            track,
             kl_overt: t.kl_overt,
             kl_occult: t.kl_occult,
-            extra: self.model.perioperative.deportalized_growth_multiplier - 1.0,
+            extra: if deportalized {
+                self.model.perioperative.deportalized_growth_multiplier - 1.0
+            } else {
+                0.0
+            },
         }
     }
 
