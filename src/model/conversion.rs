@@ -42,7 +42,9 @@ pub const MAX_CYCLES: u32 = 52;
 pub const MAX_REGIMENS: usize = 16;
 /// Most target lesions (RECIST 1.1 allows five in all).
 pub const MAX_TARGETS: usize = 5;
-/// Attempts at drawing an initially unresectable tumour burden before keeping the last one.
+/// Candidate patients a cohort selection (initially unresectable, a range of the left liver)
+/// may draw for one patient before keeping the last one (`selection_missed`). A bound on the
+/// work, not a model number: a scenario whose selection misses often is refused at load.
 pub const MAX_SELECTION_TRIES: u32 = 1000;
 /// Early tumour shrinkage: at least this fraction below baseline at the early scan (FIRE-3,
 /// Stintzing 2016: 20% at week 6).
