@@ -54,7 +54,7 @@ impl Baseline {
             lesions: p.tumours.visible,
             largest_mm: p.tumours.largest_mm(),
             sflr_pct: 100.0 * p.base.sflr0(),
-            left_liver_sflr_pct: left_liver_sflr_pct(&p.base, &p.segment_ml),
+            left_liver_sflr_pct: left_liver_sflr_pct(p.base.stlv_ml, &p.segment_ml),
             bsa_m2: p.base.bsa_m2,
             age_years: p.base.age_years,
             ras_mutant: p.tumours.biology.ras_mutant,

@@ -33,7 +33,7 @@ use super::planner::{
 use super::procedure::{Procedure, ProcedureModel};
 use super::surgery::SurgeryRisk;
 use super::tumour::{Lesion, TumourBurdenModel, Tumours, MAX_LESIONS, MAX_OCCULT};
-use super::volumetry::SEGMENTS;
+use super::volumetry::{Resection, SEGMENTS};
 use crate::random::{PatientStreams, Purpose};
 
 /// Most cycles any strategy may give (two years of 2-week cycles).
@@ -42,7 +42,9 @@ pub const MAX_CYCLES: u32 = 52;
 pub const MAX_REGIMENS: usize = 16;
 /// Most target lesions (RECIST 1.1 allows five in all).
 pub const MAX_TARGETS: usize = 5;
-/// Attempts at drawing an initially unresectable tumour burden before keeping the last one.
+/// Candidate patients a cohort selection (initially unresectable, a range of the left liver)
+/// may draw for one patient before keeping the last one (`selection_missed`). A bound on the
+/// work, not a model number: a scenario whose selection misses often is refused at load.
 pub const MAX_SELECTION_TRIES: u32 = 1000;
 /// Early tumour shrinkage: at least this fraction below baseline at the early scan (FIRE-3,
 /// Stintzing 2016: 20% at week 6).
@@ -245,8 +247,7 @@ impl ConversionModel {
         probe: &mut P,
     ) -> ConversionPatient {
         let cohort = &self.cohort;
-        let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
-        let max_tries = if selecting { MAX_SELECTION_TRIES } else { 1 };
+        let max_tries = self.max_selection_tries();
         let mut anatomy_rng = streams.stream(Purpose::Anatomy);
         let mut condition_rng = streams.stream(Purpose::LiverCondition);
         let mut geometry_rng = streams.stream(Purpose::Tumours);
@@ -261,7 +262,7 @@ impl ConversionModel {
             let last = tries >= max_tries;
             let anatomy = cohort.draw_anatomy(&mut anatomy_rng);
             outside_range = self.left_liver_sflr_pct.is_some_and(|(lo, hi)| {
-                !(lo..=hi).contains(&left_liver_pct(anatomy.stlv_ml, &anatomy.segment_ml))
+                !(lo..=hi).contains(&left_liver_sflr_pct(anatomy.stlv_ml, &anatomy.segment_ml))
             });
             if outside_range && !last {
                 probe.rejected(SelectionStage::Anatomy);
@@ -322,6 +323,16 @@ impl ConversionModel {
             resectable_at_diagnosis,
             selection_missed,
         )
+    }
+
+    /// Tries a selection may draw for one patient (1 without a selection).
+    fn max_selection_tries(&self) -> u32 {
+        let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
+        if selecting {
+            MAX_SELECTION_TRIES
+        } else {
+            1
+        }
     }
 
     /// Draw the visible lesions of one try into `t` and plan them as they come, as
@@ -387,8 +398,7 @@ impl ConversionModel {
         streams: &PatientStreams<'_>,
         probe: &mut P,
     ) -> ConversionPatient {
-        let selecting = self.initially_unresectable || self.left_liver_sflr_pct.is_some();
-        let max_tries = if selecting { MAX_SELECTION_TRIES } else { 1 };
+        let max_tries = self.max_selection_tries();
         let mut outside_range;
         let mut own = CohortStreams::new(streams);
         let mut rng = streams.stream(Purpose::Tumours);
@@ -412,7 +422,7 @@ impl ConversionModel {
             }
             // The remnant first: it is cheap to check and, when a range is asked, rejects most.
             outside_range = self.left_liver_sflr_pct.is_some_and(|(lo, hi)| {
-                !(lo..=hi).contains(&left_liver_sflr_pct(&base, &segment_ml))
+                !(lo..=hi).contains(&left_liver_sflr_pct(base.stlv_ml, &segment_ml))
             });
             if tries >= max_tries {
                 break (base, segment_ml);
@@ -686,15 +696,11 @@ impl ConversionModel {
     }
 }
 
-/// The left liver (segments I–IV) as a percentage of the standardized liver volume: the sFLR
-/// of a right hepatectomy at baseline.
-pub fn left_liver_sflr_pct(base: &Patient, segment_ml: &[f64; SEGMENTS]) -> f64 {
-    left_liver_pct(base.stlv_ml, segment_ml)
-}
-
+/// The left liver (segments I–IV) as a percentage of the standardized liver volume `stlv_ml`:
+/// the sFLR of a right hepatectomy at baseline.
 #[inline]
-fn left_liver_pct(stlv_ml: f64, segment_ml: &[f64; SEGMENTS]) -> f64 {
-    100.0 * segment_ml[..4].iter().sum::<f64>() / stlv_ml
+pub fn left_liver_sflr_pct(stlv_ml: f64, segment_ml: &[f64; SEGMENTS]) -> f64 {
+    100.0 * Resection::RightHepatectomy.remnant_ml(segment_ml) / stlv_ml
 }
 
 /// The policy that defines resectable at diagnosis: parenchyma-sparing with ablation of small

@@ -302,8 +302,7 @@ impl Cohort {
         let Demographics { age_years, female } = demographics;
         let g = &self.groups[condition.group];
         let chemotherapy_cycles = condition.chemotherapy_cycles;
-        let chemo_weeks = chemotherapy_cycles * WEEKS_PER_CYCLE;
-        let long_chemo = chemo_weeks > safe.long_chemotherapy_weeks;
+        let long_chemo = chemotherapy_cycles * WEEKS_PER_CYCLE > safe.long_chemotherapy_weeks;
         Patient {
             index,
             age_years,
@@ -317,7 +316,7 @@ impl Cohort {
             group: condition.group,
             quality: g.quality,
             chemotherapy_cycles,
-            safe_sflr: safe.threshold(g.quality, chemo_weeks),
+            safe_sflr: self.safe_sflr(condition, safe),
             regeneration: regeneration.multiplier(g.quality, long_chemo, age_years),
             progression_week,
         }

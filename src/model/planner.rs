@@ -313,19 +313,26 @@ impl PlannerSettings {
             }
             Treatment::Ablation => {
                 partial.ablated += 1;
-                let zone = t.diameter_mm + 2.0 * self.ablation_margin_mm;
-                partial.ablation_ml += sphere_ml(zone) - sphere_ml(t.diameter_mm);
+                partial.ablation_ml += self.ablation_loss_ml(t.diameter_mm);
                 partial.extent = partial.extent.max(Extent::Ablation);
             }
             Treatment::None => {}
         }
     }
 
+    /// The functional volume the ablation of a lesion of this diameter takes: the zone, a
+    /// sphere of the lesion plus the ablation margin all round, less the lesion.
+    #[inline]
+    fn ablation_loss_ml(&self, diameter_mm: f64) -> f64 {
+        let zone = diameter_mm + 2.0 * self.ablation_margin_mm;
+        sphere_ml(zone) - sphere_ml(diameter_mm)
+    }
+
     /// The most functional volume one ablation can take: the zone around the largest lesion
     /// that may be ablated (the zone's volume grows with the lesion's diameter).
     pub fn max_ablation_loss_ml(&self) -> f64 {
-        let d = self.ablation_max_mm.max(0.0);
-        (sphere_ml(d + 2.0 * self.ablation_margin_mm) - sphere_ml(d)).max(0.0)
+        self.ablation_loss_ml(self.ablation_max_mm.max(0.0))
+            .max(0.0)
     }
 
     /// Whether every plan that adds `more` targets to `partial`, whatever they are and under
@@ -416,15 +423,15 @@ impl PartialPlan {
     pub fn finish(&self, segment_ml: &[f64; SEGMENTS]) -> Plan {
         let removed = Segments(self.removed);
         let mut flr = 0.0;
-        let mut kept = [false; SEGMENTS];
-        for i in 0..SEGMENTS {
-            if !removed.contains(i) && segment_ml[i] > 0.0 {
-                kept[i] = true;
-                flr += (segment_ml[i] - self.wedge_ml[i]).max(0.0);
+        let mut kept = 0u8;
+        for (i, (&v, &wedge)) in segment_ml.iter().zip(&self.wedge_ml).enumerate() {
+            if !removed.contains(i) && v > 0.0 {
+                kept |= 1 << i;
+                flr += (v - wedge).max(0.0);
             }
         }
         flr = (flr - self.ablation_ml).max(0.0);
-        let contiguous = ADJACENT.iter().any(|&(a, b)| kept[a] && kept[b]);
+        let contiguous = CONTIGUOUS[kept as usize];
         Plan {
             removed,
             extent: self.extent.max(extent_of(removed)),

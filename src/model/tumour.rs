@@ -232,18 +232,6 @@ pub struct BiologyModel {
 }
 
 impl TumourBurdenModel {
-    /// The segments' lesion weights, cumulated: a lesion falls in a segment in proportion to its
-    /// volume times its weight (a removed segment has volume 0 and so holds no lesion).
-    fn cumulative_weights(&self, segment_ml: &[f64; SEGMENTS]) -> ([f64; SEGMENTS], f64) {
-        let mut cumulative = [0.0; SEGMENTS];
-        let mut acc = 0.0;
-        for (i, c) in cumulative.iter_mut().enumerate() {
-            acc += segment_ml[i] * self.segment_weights[i];
-            *c = acc;
-        }
-        (cumulative, acc)
-    }
-
     /// Draw the visible lesions' geometry (count, size, site, depth, relation to vessels) into
     /// `t`, replacing any drawn before: what a selection on resectability looks at. The count
     /// comes first ([`draw_count`](Self::draw_count)), then each lesion
@@ -262,13 +250,20 @@ impl TumourBurdenModel {
         }
     }
 
-    /// Where lesions fall in a liver with these segment volumes.
+    /// Where lesions fall in a liver with these segment volumes: the segments' lesion weights,
+    /// cumulated. A lesion falls in a segment in proportion to its volume times its weight (a
+    /// removed segment has volume 0 and so holds no lesion).
     #[inline]
     pub fn sites(&self, segment_ml: &[f64; SEGMENTS]) -> LesionSites {
-        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
+        let mut cumulative = [0.0; SEGMENTS];
+        let mut acc = 0.0;
+        for (i, c) in cumulative.iter_mut().enumerate() {
+            acc += segment_ml[i] * self.segment_weights[i];
+            *c = acc;
+        }
         LesionSites {
             cumulative,
-            total_weight,
+            total_weight: acc,
         }
     }
 
@@ -284,12 +279,7 @@ impl TumourBurdenModel {
     /// One visible lesion's geometry: its diameter, then its site and relation to vessels.
     #[inline]
     pub fn draw_lesion<R: Rng + ?Sized>(&self, sites: &LesionSites, rng: &mut R) -> Lesion {
-        self.geometry(
-            self.diameter_mm.sample(rng),
-            &sites.cumulative,
-            sites.total_weight,
-            rng,
-        )
+        self.geometry(self.diameter_mm.sample(rng), sites, rng)
     }
 
     /// Draw everything but the visible geometry (drug sensitivity, imaging conspicuity, occult
@@ -300,7 +290,7 @@ impl TumourBurdenModel {
         rng: &mut R,
         t: &mut Tumours,
     ) {
-        let (cumulative, total_weight) = self.cumulative_weights(segment_ml);
+        let sites = self.sites(segment_ml);
         let count = t.visible as usize;
         for l in t.lesions.iter_mut().take(count) {
             self.response_traits(l, rng);
@@ -338,12 +328,7 @@ impl TumourBurdenModel {
         );
         t.occult = occult as u8;
         for l in t.occult_lesions.iter_mut().take(occult) {
-            *l = self.geometry(
-                self.occult_diameter_mm.sample(rng),
-                &cumulative,
-                total_weight,
-                rng,
-            );
+            *l = self.geometry(self.occult_diameter_mm.sample(rng), &sites, rng);
             self.response_traits(l, rng);
         }
         let extrahepatic_u: f64 = rng.random();
@@ -367,12 +352,12 @@ impl TumourBurdenModel {
     fn geometry<R: Rng + ?Sized>(
         &self,
         diameter0_mm: f64,
-        cumulative: &[f64; SEGMENTS],
-        total_weight: f64,
+        sites: &LesionSites,
         rng: &mut R,
     ) -> Lesion {
-        let u = rng.random::<f64>() * total_weight;
-        let segment = cumulative
+        let u = rng.random::<f64>() * sites.total_weight;
+        let segment = sites
+            .cumulative
             .iter()
             .position(|&c| u < c)
             .unwrap_or(SEGMENTS - 1) as u8;

@@ -57,14 +57,23 @@ impl Walk<'_, '_> {
             })
         });
         let occult = t.occult_lesions().iter().enumerate().filter_map(|(j, l)| {
-            if track.occult_gone & (1 << j) != 0
-                || growth.occult_log_ratio(l, 0.0) < p.see_occult[j]
-            {
+            if track.occult_gone & (1 << j) != 0 {
                 return None;
             }
+            // Planned when seen now, at its size `ahead` weeks from now (the same ratio when
+            // the plan is for now).
+            let now = growth.occult_log_ratio(l, 0.0);
+            if now < p.see_occult[j] {
+                return None;
+            }
+            let log_ratio = if ahead == 0.0 {
+                now
+            } else {
+                growth.occult_log_ratio(l, ahead)
+            };
             Some(Target {
                 lesion: l,
-                diameter_mm: l.diameter0_mm * growth.occult_log_ratio(l, ahead).exp(),
+                diameter_mm: l.diameter0_mm * log_ratio.exp(),
             })
         });
         let planner = &self.model.base.planner;

@@ -71,7 +71,7 @@ impl Walk<'_, '_> {
                 Exit::RemnantTooSmall
             });
         }
-        self.operate(approach, Scope::Final)
+        self.operate(approach, Scope::Final, &plan)
     }
 
     /// Watch and wait after a complete radiological response under a leave-in-situ policy: the
@@ -105,15 +105,21 @@ impl Walk<'_, '_> {
     }
 
     /// A liver operation on the lesions still to treat (in `scope`): perioperative outcome,
-    /// margins, what is left behind.
-    pub(super) fn operate(&mut self, approach: Approach, scope: Scope) -> Result<(), Leave> {
+    /// margins, what is left behind. `plan` is the plan for them now, `self.plan(approach, 0.0,
+    /// scope.only())`, which the caller has made to decide on the operation.
+    pub(super) fn operate(
+        &mut self,
+        approach: Approach,
+        scope: Scope,
+        plan: &Plan,
+    ) -> Result<(), Leave> {
+        debug_assert_eq!(*plan, self.plan(approach, 0.0, scope.only()));
         if self.track.weeks >= self.track.other_causes_weeks {
             return Err(Exit::Death);
         }
         self.course.last_operation_weeks = self.track.weeks;
         let grown = self.track.grown_segments();
-        let plan = self.plan(approach, 0.0, scope.only());
-        let died = self.perioperative_outcome(&plan, scope);
+        let died = self.perioperative_outcome(plan, scope);
         if self.track.operations == 0 {
             self.course.dlm = self.disappeared();
         }
@@ -133,7 +139,7 @@ impl Walk<'_, '_> {
                 self.track.occult_gone |= 1 << j;
             }
         }
-        self.remaining_liver(&plan);
+        self.remaining_liver(plan);
         self.track.operations += 1;
         if !died {
             self.after_operation();
@@ -277,7 +283,7 @@ mod tests {
                     let phlf = u[0] < s.phlf(sflr, p.base.quality, w.injury_now());
                     let died = u[1] < s.death(plan.major(), phlf);
                     let complication = phlf || u[2] < s.morbidity(plan.major(), 4);
-                    w.operate(SPARING, Scope::Final).unwrap();
+                    w.operate(SPARING, Scope::Final, &plan).unwrap();
                     let c = &w.course;
                     assert_eq!(c.extent, Some(plan.extent));
                     assert_eq!(c.sflr, Some(sflr));
@@ -338,8 +344,9 @@ mod tests {
         with_patient(&m, 2, |p, draws, streams| {
             let p = with_lesions(&m, p, &[(1, 20.0), (6, 20.0)]);
             with_walk(&m, 0, &p, draws, streams, |w| {
-                w.operate(SPARING, Scope::ClearRemnant(super::super::LEFT_LIVER))
-                    .unwrap();
+                let scope = Scope::ClearRemnant(super::super::LEFT_LIVER);
+                let plan = w.plan(SPARING, 0.0, scope.only());
+                w.operate(SPARING, scope, &plan).unwrap();
                 assert_eq!(w.track.treated, 0b01);
                 assert!(w.course.extent.is_none() && w.course.sflr.is_none());
             });

@@ -8,7 +8,7 @@ use super::track::Track;
 use super::walk::{Leave, Walk};
 use crate::model::conversion::visible_mask;
 use crate::model::imaging::Response;
-use crate::model::tumour::Lesion;
+use crate::model::tumour::{Lesion, MAX_LESIONS};
 
 /// What one scan shows.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,7 +27,8 @@ pub(super) struct TumourGrowth<'t> {
     track: &'t Track,
     kl_overt: f64,
     kl_occult: f64,
-    /// The deportalized growth multiplier minus one (0: no faster growth without portal flow).
+    /// The deportalized growth multiplier minus one (0: no faster growth without portal flow,
+    /// or no part of the liver without it).
     extra: f64,
 }
 
@@ -76,15 +77,23 @@ impl TumourGrowth<'_> {
 }
 
 impl Walk<'_, '_> {
-    /// The growth law now (see [`TumourGrowth`]).
+    /// The growth law now (see [`TumourGrowth`]). In a liver with no part ever deprived of
+    /// portal flow (no occlusion, nothing deportalized before) no lesion grows faster: the
+    /// multiplier is not applied, and no lesion's segment is looked up.
     #[inline]
     pub(super) fn growth(&self) -> TumourGrowth<'_> {
         let t = &self.patient.tumours;
+        let track = &self.track;
+        let deportalized = track.occlusion.is_some() || track.deportalized.0 != 0;
         TumourGrowth {
-            track: &self.track,
+            track,
             kl_overt: t.kl_overt,
             kl_occult: t.kl_occult,
-            extra: self.model.perioperative.deportalized_growth_multiplier - 1.0,
+            extra: if deportalized {
+                self.model.perioperative.deportalized_growth_multiplier - 1.0
+            } else {
+                0.0
+            },
         }
     }
 
@@ -107,9 +116,14 @@ impl Walk<'_, '_> {
         let t = &p.tumours;
         let growth = self.growth();
         let mut scan = Scan::default();
+        // Each lesion's log size ratio, worked out once: the target sum reads the seen ones.
+        let mut log_ratio = [0.0; MAX_LESIONS];
         for (i, l) in t.visible_lesions().iter().enumerate() {
-            if track.treated & (1 << i) == 0 && growth.log_ratio(l, 0.0) >= p.see[i] {
-                scan.seen |= 1 << i;
+            if track.treated & (1 << i) == 0 {
+                log_ratio[i] = growth.log_ratio(l, 0.0);
+                if log_ratio[i] >= p.see[i] {
+                    scan.seen |= 1 << i;
+                }
             }
         }
         for (j, l) in t.occult_lesions().iter().enumerate() {
@@ -122,9 +136,9 @@ impl Walk<'_, '_> {
         scan.extrahepatic =
             t.extrahepatic_mm > 0.0 && t.kl_occult * track.weeks - track.kill >= p.see_extrahepatic;
         for &i in &p.targets[..p.n_targets as usize] {
+            let i = i as usize;
             if scan.seen & (1 << i) != 0 {
-                scan.target_sum_mm += t.lesions[i as usize].diameter0_mm
-                    * growth.log_ratio(&t.lesions[i as usize], 0.0).exp();
+                scan.target_sum_mm += t.lesions[i].diameter0_mm * log_ratio[i].exp();
             }
         }
         scan

@@ -49,7 +49,7 @@ impl Walk<'_, '_> {
                 return Err(Exit::NotResectable);
             }
             self.track.remnant = None;
-            let done = self.operate(clear, Scope::ClearRemnant(remnant));
+            let done = self.operate(clear, Scope::ClearRemnant(remnant), &remnant_plan);
             self.track.remnant = Some(remnant);
             done?;
             if self.course.died_90_days {
