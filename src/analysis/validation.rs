@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::report::file_name;
+use crate::report::forest::ForestRow;
 use crate::report::stats::{share, Z95};
 use crate::report::table::{Col, Table};
 
@@ -200,6 +201,24 @@ pub fn verdict_table(verdicts: &[Verdict]) -> Table {
             .text("source", &v.target.source);
     }
     t
+}
+
+/// One row per verdict, as the forest plot draws them (in the order given).
+pub fn forest_rows(verdicts: &[Verdict]) -> Vec<ForestRow> {
+    verdicts
+        .iter()
+        .map(|v| ForestRow {
+            label: format!("{} ({})", v.target.name, v.target.domain),
+            published: v.target.published,
+            published_lo: v.published_lo,
+            published_hi: v.published_hi,
+            simulated: v.simulated,
+            simulated_lo: v.simulated_lo,
+            simulated_hi: v.simulated_hi,
+            pass: v.pass,
+            calibrated: v.target.calibrated,
+        })
+        .collect()
 }
 
 #[cfg(test)]
