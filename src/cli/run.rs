@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -501,13 +502,14 @@ impl StudyRun<'_> {
     ) -> Result<S::Tally, Failure> {
         let rounds = &mut *self.rounds;
         let mut stream = PatientStream::new(self.dir);
+        let schema = OnceLock::new();
         let tally = simulate(
             model,
             self.plan,
             self.pool,
             self.control,
             self.quiet,
-            |records| table.encode(records),
+            |records| table.encode(records, &schema),
             |block| stream.append(block?),
             |t, end| rounds.next(primary(t), end),
         )?;

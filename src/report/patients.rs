@@ -682,12 +682,15 @@ pub trait PatientRows: Sync {
     type Records;
     /// The rows of one block of records.
     fn rows<'a>(&'a self, records: &'a Self::Records) -> Block<'a>;
-    /// Where the schema, fixed by the first block encoded, is kept.
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>>;
 
-    /// One block of records, encoded and compressed (`None`: no rows).
-    fn encode(&self, records: Self::Records) -> Result<Option<EncodedBlock>, ReportError> {
-        encode_block(self.rows(&records), self.schema())
+    /// One block of records, encoded and compressed (`None`: no rows). `schema` is the file's:
+    /// the first block encoded into it, on whatever thread, fixes it.
+    fn encode(
+        &self,
+        records: Self::Records,
+        schema: &OnceLock<Arc<TableSchema>>,
+    ) -> Result<Option<EncodedBlock>, ReportError> {
+        encode_block(self.rows(&records), schema)
     }
 }
 
@@ -714,7 +717,6 @@ pub struct PatientTable<'m> {
     quality: Vec<&'static str>,
     immediate: Vec<&'static str>,
     end_state: Vec<&'static str>,
-    schema: OnceLock<Arc<TableSchema>>,
 }
 
 const IMMEDIATE: [Immediate; 4] = [
@@ -745,7 +747,6 @@ impl<'m> PatientTable<'m> {
             quality: keys(LiverQuality::ALL, LiverQuality::key),
             immediate: keys(IMMEDIATE, immediate_key),
             end_state,
-            schema: OnceLock::new(),
         }
     }
 }
@@ -761,10 +762,6 @@ fn by_row<T>(patients: &[T], strategies: usize) -> Vec<(&T, usize)> {
 
 impl PatientRows for PatientTable<'_> {
     type Records = Records;
-
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>> {
-        &self.schema
-    }
 
     fn rows<'a>(&'a self, records: &'a Records) -> Block<'a> {
         let m = self.model;
@@ -883,7 +880,6 @@ pub struct PathwayPatientTable<'m> {
     margins: Vec<&'static str>,
     extents: Vec<&'static str>,
     causes: Vec<&'static str>,
-    schema: OnceLock<Arc<TableSchema>>,
 }
 
 impl<'m> PathwayPatientTable<'m> {
@@ -915,17 +911,12 @@ impl<'m> PathwayPatientTable<'m> {
             margins: keys(Margin::ALL, Margin::key),
             extents: keys(Extent::ALL, Extent::key),
             causes: keys(DeathCause::ALL, DeathCause::key),
-            schema: OnceLock::new(),
         }
     }
 }
 
 impl PatientRows for PathwayPatientTable<'_> {
     type Records = PathwayRecords;
-
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>> {
-        &self.schema
-    }
 
     fn rows<'a>(&'a self, records: &'a PathwayRecords) -> Block<'a> {
         let rows = by_row(&records.patients, self.model.pathways.len());
