@@ -719,22 +719,6 @@ pub struct PatientTable<'m> {
     end_state: Vec<&'static str>,
 }
 
-const IMMEDIATE: [Immediate; 4] = [
-    Immediate::Uneventful,
-    Immediate::MajorComplication,
-    Immediate::TechnicalFailure,
-    Immediate::Death,
-];
-
-fn immediate_key(i: Immediate) -> &'static str {
-    match i {
-        Immediate::Uneventful => "uneventful",
-        Immediate::MajorComplication => "major_complication",
-        Immediate::TechnicalFailure => "technical_failure",
-        Immediate::Death => "death",
-    }
-}
-
 impl<'m> PatientTable<'m> {
     pub fn new(model: &'m Model) -> Self {
         let mut end_state = vec!["ready"];
@@ -745,7 +729,7 @@ impl<'m> PatientTable<'m> {
             strategies: model.strategies.iter().map(|s| s.name.as_str()).collect(),
             groups: group_levels(&model.cohort),
             quality: keys(LiverQuality::ALL, LiverQuality::key),
-            immediate: keys(IMMEDIATE, immediate_key),
+            immediate: keys(Immediate::ALL, Immediate::key),
             end_state,
         }
     }
@@ -804,7 +788,7 @@ impl PatientRows for PatientTable<'_> {
             .category(
                 "immediate_outcome",
                 &self.immediate,
-                courses().map(|(c, _)| level(&IMMEDIATE, c.immediate)),
+                courses().map(|(c, _)| level(&Immediate::ALL, c.immediate)),
             )
             .real("max_growth", courses().map(|(c, _)| c.growth.max_growth))
             // A technical failure occludes nothing: no growth, so no time constant.
