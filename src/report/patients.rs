@@ -1,7 +1,7 @@
 //! The per-patient table (`--patient-table`): one row per patient and strategy, streamed to
-//! Parquet block by block, so memory does not grow with the cohort. Every study writes it; the
-//! columns follow the study, and both clinical studies (conversion, pathway) start their rows
-//! with the same baseline columns.
+//! Parquet block by block, so memory does not grow with the cohort. Both studies write it; the
+//! columns follow the study, and a pathway study's rows start with the patient's baseline
+//! (the same under every strategy).
 //!
 //! Values are typed: reals, counts, booleans, and categories (strategy, sex, exit, outcome…)
 //! as Parquet dictionary-encoded strings that polars reads as an `Enum` of the fixed levels the
@@ -814,8 +814,8 @@ impl PatientRows for PatientTable<'_> {
     }
 }
 
-/// The first columns of a clinical study's rows (conversion or pathway; the same in both):
-/// `patient`, `strategy`, then the patient's baseline.
+/// The first columns of a pathway study's rows: `patient`, `strategy`, then the patient's
+/// baseline.
 fn baseline<'a>(
     t: &mut Block<'a>,
     rows: &[(&PatientSummary, usize)],
