@@ -181,9 +181,14 @@ impl<'a> Block<'a> {
         name: &'static str,
         v: impl Iterator<Item = Option<bool>>,
     ) -> &mut Self {
-        let (v, valid) = split(v, self.rows);
-        let v = Bitmap::from_iter(v);
-        self.push(name, Data::Flag(v), Some(valid))
+        // Straight into bits: no vector of booleans on the way.
+        let mut values = MutableBitmap::with_capacity(self.rows);
+        let mut valid = MutableBitmap::with_capacity(self.rows);
+        for x in v {
+            valid.push(x.is_some());
+            values.push(x == Some(true));
+        }
+        self.push(name, Data::Flag(values.into()), Some(valid.into()))
     }
 
     /// Positions in the fixed `levels` (the same levels in every block).
