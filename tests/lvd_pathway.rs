@@ -114,7 +114,8 @@ fn lvd_is_a_conditioning_step_and_a_two_stage_first_procedure() {
     }
 }
 
-/// An LVD step without LVD's parameters is refused at load, naming the table to add.
+/// An LVD step in a scenario without `[procedures.lvd]` takes LVD's numbers from the default
+/// model: the same numbers as the table written out, marked as the default model's.
 #[test]
 fn an_lvd_step_without_its_table_takes_the_default_models() {
     let written = Scenario::parse("lvd.toml", &with_lvd()).unwrap();

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::report::file_name;
+use crate::report::forest::ForestRow;
 use crate::report::stats::{share, Z95};
 use crate::report::table::{Col, Table};
 
@@ -70,9 +71,8 @@ impl Target {
     /// with its n; a source. The reason when not.
     pub fn check(&self) -> Result<(), String> {
         let t = self;
-        let bad = |what: String| -> Result<(), String> { Err(what) };
         if !t.published.is_finite() || t.published <= 0.0 {
-            return bad(format!(
+            return Err(format!(
                 "published must be a number above 0 (got {})",
                 t.published
             ));
@@ -80,7 +80,7 @@ impl Target {
         match (t.interval, t.n) {
             (Some([lo, hi]), None) => {
                 if !(lo.is_finite() && hi.is_finite() && lo <= t.published && t.published <= hi) {
-                    return bad(format!(
+                    return Err(format!(
                         "interval must hold the published value (got [{lo}, {hi}] around {})",
                         t.published
                     ));
@@ -88,15 +88,15 @@ impl Target {
             }
             (None, Some(n)) => {
                 if n == 0 || t.published >= 1.0 {
-                    return bad(
+                    return Err(
                         "n is for a published share (0 < published < 1) of n ≥ 1 patients".into(),
                     );
                 }
             }
-            _ => return bad("give exactly one of interval = [lo, hi] and n".into()),
+            _ => return Err("give exactly one of interval = [lo, hi] and n".into()),
         }
         if t.source.trim().is_empty() {
-            return bad("source must name the publication".into());
+            return Err("source must name the publication".into());
         }
         Ok(())
     }
@@ -110,12 +110,11 @@ pub fn judge(
     tables: &[Table],
     target: Target,
 ) -> Result<Verdict, String> {
-    let bad = |what: String| what;
     let table = tables
         .iter()
         .find(|t| t.name == target.table)
         .ok_or_else(|| {
-            bad(format!(
+            format!(
                 "no table {:?} in this study (tables: {})",
                 target.table,
                 tables
@@ -123,27 +122,18 @@ pub fn judge(
                     .map(|t| t.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ))
+            )
         })?;
     let row = (0..table.rows())
         .find(|&r| target.row.iter().all(|(c, v)| cell_is(table, c, r, v)))
-        .ok_or_else(|| {
-            bad(format!(
-                "no row of {} matches {:?}",
-                target.table, target.row
-            ))
-        })?;
+        .ok_or_else(|| format!("no row of {} matches {:?}", target.table, target.row))?;
     let value = |c: &str| table.real(c, row);
-    let simulated = value(&target.column).ok_or_else(|| {
-        bad(format!(
-            "{} has no numeric column {:?}",
-            target.table, target.column
-        ))
-    })?;
+    let simulated = value(&target.column)
+        .ok_or_else(|| format!("{} has no numeric column {:?}", target.table, target.column))?;
     let (simulated_lo, simulated_hi) = match &target.se_column {
         Some(c) => {
-            let se = value(c)
-                .ok_or_else(|| bad(format!("{} has no numeric column {c:?}", target.table)))?;
+            let se =
+                value(c).ok_or_else(|| format!("{} has no numeric column {c:?}", target.table))?;
             (simulated - Z95 * se, simulated + Z95 * se)
         }
         None => match (
@@ -211,6 +201,24 @@ pub fn verdict_table(verdicts: &[Verdict]) -> Table {
             .text("source", &v.target.source);
     }
     t
+}
+
+/// One row per verdict, as the forest plot draws them (in the order given).
+pub fn forest_rows(verdicts: &[Verdict]) -> Vec<ForestRow> {
+    verdicts
+        .iter()
+        .map(|v| ForestRow {
+            label: format!("{} ({})", v.target.name, v.target.domain),
+            published: v.target.published,
+            published_lo: v.published_lo,
+            published_hi: v.published_hi,
+            simulated: v.simulated,
+            simulated_lo: v.simulated_lo,
+            simulated_hi: v.simulated_hi,
+            pass: v.pass,
+            calibrated: v.target.calibrated,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -394,7 +395,6 @@ fn run_into(
         stop: Some(stop),
         ..Control::default()
     };
-    let mut files = Vec::new();
     let mut described = Vec::new();
     let t0 = Instant::now();
     let mut run = StudyRun {
@@ -404,7 +404,6 @@ fn run_into(
         quiet: cfg.quiet,
         rounds: &mut rounds,
         dir: &staging.dir,
-        files: &mut files,
         described: &mut described,
     };
     let tally = match &s.study {
@@ -466,18 +465,18 @@ fn run_into(
         described,
     };
     if tally.patients() == s.run.patients {
-        write_results(staging, s, &tally, files, provenance)
+        write_results(staging, s, &tally, provenance)
     } else {
         // --target-se went beyond the scenario's cohort: the result is of the patients run.
         let mut grown = s.clone();
         grown.run.patients = tally.patients();
-        write_results(staging, &grown, &tally, files, provenance)
+        write_results(staging, &grown, &tally, provenance)
     }
 }
 
 /// What the run of any study shares: the plan, the pool and its control, the rounds that grow
-/// the cohort, the result folder, and the files written (with those already described: size and
-/// SHA-256 taken as they were written).
+/// the cohort, the result folder, and the files written there, described (size and SHA-256)
+/// as they were written.
 struct StudyRun<'a> {
     plan: &'a RunPlan,
     pool: &'a rayon::ThreadPool,
@@ -485,14 +484,13 @@ struct StudyRun<'a> {
     quiet: bool,
     rounds: &'a mut Rounds,
     dir: &'a Path,
-    files: &'a mut Vec<String>,
     described: &'a mut Vec<report::ManifestFile>,
 }
 
 impl StudyRun<'_> {
     /// Simulate `model`, encoding its records as `table`'s rows on the simulation threads and
     /// streaming them into the patient table's file, growing the cohort while the rounds ask
-    /// for more on the study's `primary` outcome; the table's file joins the files.
+    /// for more on the study's `primary` outcome; the table's file joins the described files.
     fn simulate<S: Simulation, T: PatientRows<Records = S::Records>>(
         &mut self,
         model: &S,
@@ -501,18 +499,18 @@ impl StudyRun<'_> {
     ) -> Result<S::Tally, Failure> {
         let rounds = &mut *self.rounds;
         let mut stream = PatientStream::new(self.dir);
+        let schema = OnceLock::new();
         let tally = simulate(
             model,
             self.plan,
             self.pool,
             self.control,
             self.quiet,
-            |records| table.encode(records),
+            |records| table.encode(records, &schema),
             |block| stream.append(block?),
             |t, end| rounds.next(primary(t), end),
         )?;
         if let Some(f) = stream.finish().map_err(runtime)? {
-            self.files.push(f.name.clone());
             self.described.push(f);
         }
         Ok(tally)
@@ -580,7 +578,8 @@ struct Provenance {
     convergence: Option<Convergence>,
     /// The probabilistic sensitivity analysis (`[uncertainty]`).
     psa: Option<Psa>,
-    /// Files already described as they were written (the patient table).
+    /// Files already written, described as they were written (the patient table); the run's
+    /// files begin with them.
     described: Vec<report::ManifestFile>,
 }
 
@@ -589,9 +588,13 @@ fn write_results(
     staging: &Staging,
     s: &Scenario,
     tally: &StudyTally,
-    mut files: Vec<String>,
     provenance: Provenance,
 ) -> Result<String, Failure> {
+    let mut files: Vec<String> = provenance
+        .described
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
     let mut tables = report::build_tables(s, tally).map_err(runtime)?;
     let names = s.study.strategy_names();
     if let Some(c) = &provenance.convergence {
@@ -861,7 +864,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         psa: None,
         described: Vec::new(),
     };
-    let result = write_results(&staging, &scenario, &total, Vec::new(), provenance);
+    let result = write_results(&staging, &scenario, &total, provenance);
     commit_or_abandon(staging, result, a.output.quiet, stop)
 }
 

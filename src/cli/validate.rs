@@ -20,7 +20,7 @@ use crate::analysis::{
     validation::{self, judge, ValidationFile, Verdict},
 };
 use crate::engine::{Control, RunPlan};
-use crate::report::forest::{forest_chart, ForestRow};
+use crate::report::forest::forest_chart;
 use crate::report::table::Table;
 use crate::report::{self, file_name, output};
 use crate::scenario::{builtin, Scenario};
@@ -91,24 +91,10 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
         }
         let table = validation::verdict_table(&verdicts);
         let mut files = report::write_table(&staging.dir, &table).map_err(runtime)?;
-        let rows: Vec<ForestRow> = verdicts
-            .iter()
-            .map(|v| ForestRow {
-                label: format!("{} ({})", v.target.name, v.target.domain),
-                published: v.target.published,
-                published_lo: v.published_lo,
-                published_hi: v.published_hi,
-                simulated: v.simulated,
-                simulated_lo: v.simulated_lo,
-                simulated_hi: v.simulated_hi,
-                pass: v.pass,
-                calibrated: v.target.calibrated,
-            })
-            .collect();
         let forest = forest_chart(
             &staging.dir.join("validation_forest"),
             "Simulated against published (ratio to the published value)",
-            &rows,
+            &validation::forest_rows(&verdicts),
         )
         .map_err(runtime)?;
         files.extend(forest.iter().map(|p| file_name(p)));

@@ -226,7 +226,7 @@ fn add(a: &mut [u64], b: &[u64]) {
 }
 
 /// What the patient table shows of one patient at baseline: plain data, kept only when asked
-/// for (by the conversion and the pathway study alike).
+/// for (the pathway study's records).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PatientSummary {
     pub patient: Patient,

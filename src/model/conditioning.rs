@@ -19,6 +19,23 @@ pub enum Immediate {
     Death,
 }
 
+impl Immediate {
+    pub const ALL: [Immediate; 4] = [
+        Immediate::Uneventful,
+        Immediate::MajorComplication,
+        Immediate::TechnicalFailure,
+        Immediate::Death,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            Immediate::Uneventful => "uneventful",
+            Immediate::MajorComplication => "major_complication",
+            Immediate::TechnicalFailure => "technical_failure",
+            Immediate::Death => "death",
+        }
+    }
+}
+
 /// Why a patient left the pathway before resection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropOutCause {

@@ -50,7 +50,6 @@ pub enum ReportError {
     Rejected { detail: String },
 }
 
-/// Which quantity went wrong, and the scenario parameters it is computed from.
 /// What a rejected quantity of a pathway study is, and the scenario keys that feed it.
 fn pathway_rejected_origin(
     m: &crate::model::pathway::PathwayModel,
@@ -99,6 +98,8 @@ fn pathway_rejected_origin(
     }
 }
 
+/// Which quantity of a hypertrophy study went wrong, and the scenario parameters it is
+/// computed from.
 fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
     let group = |g: usize| m.cohort.groups.get(g).map_or("?", |x| x.name.as_str());
     match what {
@@ -128,14 +129,18 @@ fn rejected_origin(m: &crate::model::Model, what: Rejected) -> String {
     }
 }
 
-/// Values a tally could not hold stop the report, named with the scenario keys behind them.
-fn refuse(rejections: Vec<(String, u64)>) -> Result<(), ReportError> {
+/// Values a tally could not hold stop the report, each named by `origin` with the scenario
+/// keys behind it.
+fn refuse<W: Copy>(
+    rejections: &[(W, u64)],
+    origin: impl Fn(W) -> String,
+) -> Result<(), ReportError> {
     if rejections.is_empty() {
         return Ok(());
     }
     let detail = rejections
         .iter()
-        .map(|(what, count)| format!("{count} × {what}"))
+        .map(|&(what, count)| format!("{count} × {}", origin(what)))
         .collect::<Vec<_>>()
         .join("; ");
     Err(ReportError::Rejected { detail })
@@ -146,12 +151,7 @@ pub fn build_tables(scenario: &Scenario, tally: &StudyTally) -> Result<Vec<Table
     let tables = match (&scenario.study, tally) {
         (Study::Hypertrophy(m), StudyTally::Hypertrophy(t)) => hypertrophy_tables(scenario, m, t)?,
         (Study::Pathway(m), StudyTally::Pathway(t)) => {
-            refuse(
-                t.rejections()
-                    .into_iter()
-                    .map(|(what, n)| (pathway_rejected_origin(m, what), n))
-                    .collect(),
-            )?;
+            refuse(&t.rejections(), |what| pathway_rejected_origin(m, what))?;
             pathway::tables(scenario, m, t)
         }
         _ => {
@@ -177,15 +177,7 @@ fn hypertrophy_tables(
     m: &crate::model::Model,
     tally: &Tally,
 ) -> Result<Vec<Table>, ReportError> {
-    let rejections = tally.rejections();
-    if !rejections.is_empty() {
-        let detail = rejections
-            .iter()
-            .map(|&(what, count)| format!("{count} × {}", rejected_origin(m, what)))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(ReportError::Rejected { detail });
-    }
+    refuse(&tally.rejections(), |what| rejected_origin(m, what))?;
     let tables = vec![
         tables::summary(m, tally),
         paired::hypertrophy(&scenario.study.strategy_names(), tally),

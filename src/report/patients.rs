@@ -1,7 +1,7 @@
 //! The per-patient table (`--patient-table`): one row per patient and strategy, streamed to
-//! Parquet block by block, so memory does not grow with the cohort. Every study writes it; the
-//! columns follow the study, and both clinical studies (conversion, pathway) start their rows
-//! with the same baseline columns.
+//! Parquet block by block, so memory does not grow with the cohort. Both studies write it; the
+//! columns follow the study, and a pathway study's rows start with the patient's baseline
+//! (the same under every strategy).
 //!
 //! Values are typed: reals, counts, booleans, and categories (strategy, sex, exit, outcome…)
 //! as Parquet dictionary-encoded strings that polars reads as an `Enum` of the fixed levels the
@@ -181,9 +181,14 @@ impl<'a> Block<'a> {
         name: &'static str,
         v: impl Iterator<Item = Option<bool>>,
     ) -> &mut Self {
-        let (v, valid) = split(v, self.rows);
-        let v = Bitmap::from_iter(v);
-        self.push(name, Data::Flag(v), Some(valid))
+        // Straight into bits: no vector of booleans on the way.
+        let mut values = MutableBitmap::with_capacity(self.rows);
+        let mut valid = MutableBitmap::with_capacity(self.rows);
+        for x in v {
+            valid.push(x.is_some());
+            values.push(x == Some(true));
+        }
+        self.push(name, Data::Flag(values.into()), Some(valid.into()))
     }
 
     /// Positions in the fixed `levels` (the same levels in every block).
@@ -682,12 +687,15 @@ pub trait PatientRows: Sync {
     type Records;
     /// The rows of one block of records.
     fn rows<'a>(&'a self, records: &'a Self::Records) -> Block<'a>;
-    /// Where the schema, fixed by the first block encoded, is kept.
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>>;
 
-    /// One block of records, encoded and compressed (`None`: no rows).
-    fn encode(&self, records: Self::Records) -> Result<Option<EncodedBlock>, ReportError> {
-        encode_block(self.rows(&records), self.schema())
+    /// One block of records, encoded and compressed (`None`: no rows). `schema` is the file's:
+    /// the first block encoded into it, on whatever thread, fixes it.
+    fn encode(
+        &self,
+        records: Self::Records,
+        schema: &OnceLock<Arc<TableSchema>>,
+    ) -> Result<Option<EncodedBlock>, ReportError> {
+        encode_block(self.rows(&records), schema)
     }
 }
 
@@ -714,23 +722,6 @@ pub struct PatientTable<'m> {
     quality: Vec<&'static str>,
     immediate: Vec<&'static str>,
     end_state: Vec<&'static str>,
-    schema: OnceLock<Arc<TableSchema>>,
-}
-
-const IMMEDIATE: [Immediate; 4] = [
-    Immediate::Uneventful,
-    Immediate::MajorComplication,
-    Immediate::TechnicalFailure,
-    Immediate::Death,
-];
-
-fn immediate_key(i: Immediate) -> &'static str {
-    match i {
-        Immediate::Uneventful => "uneventful",
-        Immediate::MajorComplication => "major_complication",
-        Immediate::TechnicalFailure => "technical_failure",
-        Immediate::Death => "death",
-    }
 }
 
 impl<'m> PatientTable<'m> {
@@ -743,9 +734,8 @@ impl<'m> PatientTable<'m> {
             strategies: model.strategies.iter().map(|s| s.name.as_str()).collect(),
             groups: group_levels(&model.cohort),
             quality: keys(LiverQuality::ALL, LiverQuality::key),
-            immediate: keys(IMMEDIATE, immediate_key),
+            immediate: keys(Immediate::ALL, Immediate::key),
             end_state,
-            schema: OnceLock::new(),
         }
     }
 }
@@ -761,10 +751,6 @@ fn by_row<T>(patients: &[T], strategies: usize) -> Vec<(&T, usize)> {
 
 impl PatientRows for PatientTable<'_> {
     type Records = Records;
-
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>> {
-        &self.schema
-    }
 
     fn rows<'a>(&'a self, records: &'a Records) -> Block<'a> {
         let m = self.model;
@@ -807,7 +793,7 @@ impl PatientRows for PatientTable<'_> {
             .category(
                 "immediate_outcome",
                 &self.immediate,
-                courses().map(|(c, _)| level(&IMMEDIATE, c.immediate)),
+                courses().map(|(c, _)| level(&Immediate::ALL, c.immediate)),
             )
             .real("max_growth", courses().map(|(c, _)| c.growth.max_growth))
             // A technical failure occludes nothing: no growth, so no time constant.
@@ -833,8 +819,8 @@ impl PatientRows for PatientTable<'_> {
     }
 }
 
-/// The first columns of a clinical study's rows (conversion or pathway; the same in both):
-/// `patient`, `strategy`, then the patient's baseline.
+/// The first columns of a pathway study's rows: `patient`, `strategy`, then the patient's
+/// baseline.
 fn baseline<'a>(
     t: &mut Block<'a>,
     rows: &[(&PatientSummary, usize)],
@@ -883,7 +869,6 @@ pub struct PathwayPatientTable<'m> {
     margins: Vec<&'static str>,
     extents: Vec<&'static str>,
     causes: Vec<&'static str>,
-    schema: OnceLock<Arc<TableSchema>>,
 }
 
 impl<'m> PathwayPatientTable<'m> {
@@ -915,17 +900,12 @@ impl<'m> PathwayPatientTable<'m> {
             margins: keys(Margin::ALL, Margin::key),
             extents: keys(Extent::ALL, Extent::key),
             causes: keys(DeathCause::ALL, DeathCause::key),
-            schema: OnceLock::new(),
         }
     }
 }
 
 impl PatientRows for PathwayPatientTable<'_> {
     type Records = PathwayRecords;
-
-    fn schema(&self) -> &OnceLock<Arc<TableSchema>> {
-        &self.schema
-    }
 
     fn rows<'a>(&'a self, records: &'a PathwayRecords) -> Block<'a> {
         let rows = by_row(&records.patients, self.model.pathways.len());
