@@ -9,6 +9,7 @@
 //! can be repeated from its record alone.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use toml::{Table, Value};
 
@@ -101,9 +102,17 @@ pub enum ResolveError {
 /// Lays `scenario` (already parsed) over the default model, taking the parts of the default
 /// model the scenario's study uses.
 pub fn resolve(scenario: &Table) -> Result<Resolved, ResolveError> {
-    let default: Table =
-        toml::from_str(DEFAULT_MODEL).map_err(|e| ResolveError::DefaultModel(e.to_string()))?;
-    resolve_over(&default, scenario)
+    resolve_over(default_model()?, scenario)
+}
+
+/// The default model as a table, parsed once per process: every scenario, parameter draw and
+/// one-way arm is laid over the same table.
+fn default_model() -> Result<&'static Table, ResolveError> {
+    static PARSED: OnceLock<Result<Table, String>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| toml::from_str(DEFAULT_MODEL).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| ResolveError::DefaultModel(e.clone()))
 }
 
 fn resolve_over(default: &Table, scenario: &Table) -> Result<Resolved, ResolveError> {
@@ -112,13 +121,15 @@ fn resolve_over(default: &Table, scenario: &Table) -> Result<Resolved, ResolveEr
         .and_then(|r| r.get("study"))
         .and_then(Value::as_str)
         .map(str::trim);
-    let wanted: Box<dyn Fn(&str) -> bool> = match study {
-        None | Some("hypertrophy") => Box::new(|p: &str| {
+    // A pathway study, or one the validator will refuse with its own message (a retired
+    // `conversion` study is told what to write instead), takes the clinical model.
+    let hypertrophy = matches!(study, None | Some("hypertrophy"));
+    let wanted = |p: &str| {
+        if hypertrophy {
             HYPERTROPHY_KEYS.iter().any(|k| within(p, k)) || within(p, "procedures")
-        }),
-        // A pathway study, or one the validator will refuse with its own message (a retired
-        // `conversion` study is told what to write instead): the clinical model.
-        Some(_) => Box::new(|p: &str| !NOT_PATHWAY_KEYS.iter().any(|k| within(p, k))),
+        } else {
+            !NOT_PATHWAY_KEYS.iter().any(|k| within(p, k))
+        }
     };
     let named = named_procedures(scenario);
     let keep = |p: &str| {

@@ -6,6 +6,7 @@
 //! part of a scenario extend it in their own files.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::defaults::{self, Origin, Resolved};
 use super::error::{Result, ScenarioError};
@@ -18,7 +19,7 @@ use crate::model::dist::Dist;
 pub(super) struct Sources<'a> {
     file: &'a str,
     scenario: &'a SpanIndex,
-    default: SpanIndex,
+    default: &'static SpanIndex,
     resolved: &'a Resolved,
 }
 
@@ -27,7 +28,7 @@ impl<'a> Sources<'a> {
         Sources {
             file,
             scenario,
-            default: SpanIndex::new(defaults::DEFAULT_MODEL),
+            default: default_model_index(),
             resolved,
         }
     }
@@ -37,7 +38,7 @@ impl<'a> Sources<'a> {
         let (file, position) = self.locate(key);
         let index = match self.resolved.origin(key) {
             Origin::Scenario => self.scenario,
-            Origin::DefaultModel => &self.default,
+            Origin::DefaultModel => self.default,
         };
         match index.key_position(key).filter(|_| at_key) {
             Some(p) => (file, p),
@@ -52,6 +53,12 @@ impl<'a> Sources<'a> {
             Origin::DefaultModel => (defaults::default_model_label(), self.default.position(key)),
         }
     }
+}
+
+/// Where the keys of the default model are written, indexed once per process.
+fn default_model_index() -> &'static SpanIndex {
+    static INDEX: OnceLock<SpanIndex> = OnceLock::new();
+    INDEX.get_or_init(|| SpanIndex::new(defaults::DEFAULT_MODEL))
 }
 
 pub(super) struct Validator<'a> {
