@@ -1,7 +1,7 @@
 //! What selecting a cohort costs: for every bundled pathway scenario, the share of a run spent
 //! drawing patients that are then turned down, tries and lesions drawn per kept patient, by the
-//! staged selection (`ConversionModel::patient`) and by the plain rejection sampler that draws
-//! every try whole (`ConversionModel::patient_by_full_redraw`, the selection before it was
+//! staged selection (`ClinicalModel::patient`) and by the plain rejection sampler that draws
+//! every try whole (`ClinicalModel::patient_by_full_redraw`, the selection before it was
 //! staged); then criterion's time per kept patient for both.
 //!
 //! `cargo bench --bench selection` (the table first, on stderr; `-- --table-only` skips
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use remnant::engine::{run, Control, RunPlan};
-use remnant::model::conversion::{ConversionModel, SelectionProbe, SelectionStage};
+use remnant::model::clinical::{ClinicalModel, SelectionProbe, SelectionStage};
 use remnant::model::pathway::PathwayModel;
 use remnant::random::{PatientStreams, StreamKey};
 use remnant::scenario::{Scenario, Study};
@@ -97,7 +97,7 @@ const REPEATS: usize = 5;
 
 /// Draw the cohort, staged or by full redraw, once with a clock and once without; seconds
 /// without the clock, and the clock.
-fn measure(m: &ConversionModel, staged: bool) -> (f64, Clock) {
+fn measure(m: &ClinicalModel, staged: bool) -> (f64, Clock) {
     let key = StreamKey::new(SEED, 0);
     let mut streams = PatientStreams::for_block(&key);
     let mut clock = Clock::default();

@@ -11,7 +11,7 @@ use std::path::Path;
 use remnant::engine::pathway::PathwayStudyTally;
 use remnant::engine::{run, Control, RunPlan};
 use remnant::model::chemotherapy::WEEKS_PER_CYCLE;
-use remnant::model::conversion::Timing;
+use remnant::model::clinical::Timing;
 use remnant::model::pathway::{Exit, PathwayModel};
 use remnant::random::{PatientStreams, StreamKey};
 use remnant::report::pathway as report;

@@ -500,7 +500,7 @@ fn a_cohort_selected_by_its_left_liver_is_within_the_range() {
     let key = StreamKey::new(5, 0);
     for index in 0..500 {
         let p = m.base.patient(index, &PatientStreams::new(&key, index));
-        let sflr = remnant::model::conversion::left_liver_sflr_pct(p.base.stlv_ml, &p.segment_ml);
+        let sflr = remnant::model::clinical::left_liver_sflr_pct(p.base.stlv_ml, &p.segment_ml);
         assert!((20.0..=25.0).contains(&sflr), "patient {index}: {sflr}");
         assert!(!p.selection_missed && !p.resectable_at_diagnosis);
     }

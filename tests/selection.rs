@@ -1,6 +1,6 @@
-//! The staged selection of a cohort (`ConversionModel::patient`: tries drawn in stages, turned
+//! The staged selection of a cohort (`ClinicalModel::patient`: tries drawn in stages, turned
 //! down as early as what they drew decides) keeps the law of the plain rejection sampler that
-//! draws every try whole (`ConversionModel::patient_by_full_redraw`, the selection before it
+//! draws every try whole (`ClinicalModel::patient_by_full_redraw`, the selection before it
 //! was staged).
 //!
 //! For each bundled scenario that selects its cohort, both samplers draw a cohort at fixed seeds
@@ -15,7 +15,7 @@ use std::path::Path;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use remnant::model::conversion::{left_liver_sflr_pct, ConversionModel, ConversionPatient};
+use remnant::model::clinical::{left_liver_sflr_pct, ClinicalModel, ClinicalPatient};
 use remnant::model::pathway::PathwayModel;
 use remnant::random::{PatientStreams, StreamKey};
 use remnant::scenario::{Scenario, Study};
@@ -49,7 +49,7 @@ struct Baseline {
 }
 
 impl Baseline {
-    fn of(p: &ConversionPatient) -> Self {
+    fn of(p: &ClinicalPatient) -> Self {
         Baseline {
             lesions: p.tumours.visible,
             largest_mm: p.tumours.largest_mm(),
@@ -68,7 +68,7 @@ impl Baseline {
 fn cohort(
     n: u64,
     seed: u64,
-    draw: impl Fn(u64, &PatientStreams<'_>) -> ConversionPatient,
+    draw: impl Fn(u64, &PatientStreams<'_>) -> ClinicalPatient,
 ) -> Vec<Baseline> {
     let key = StreamKey::new(seed, 0);
     let mut streams = PatientStreams::for_block(&key);
@@ -83,11 +83,11 @@ fn cohort(
         .collect()
 }
 
-fn staged(m: &ConversionModel, n: u64, seed: u64) -> Vec<Baseline> {
+fn staged(m: &ClinicalModel, n: u64, seed: u64) -> Vec<Baseline> {
     cohort(n, seed, |i, s| m.patient(i, s))
 }
 
-fn full_redraw(m: &ConversionModel, n: u64, seed: u64) -> Vec<Baseline> {
+fn full_redraw(m: &ClinicalModel, n: u64, seed: u64) -> Vec<Baseline> {
     cohort(n, seed, |i, s| m.patient_by_full_redraw(i, s, &mut ()))
 }
 

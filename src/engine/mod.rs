@@ -8,7 +8,7 @@
 //! its own, merged at the end: no barrier between waves and no tally per block.
 
 pub mod accumulators;
-pub mod conversion;
+pub mod cohort;
 pub mod pathway;
 pub mod tally;
 

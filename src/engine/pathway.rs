@@ -9,13 +9,13 @@
 use std::ops::Range;
 
 use super::accumulators::{ExactSum, Histogram};
-use super::conversion::{
+use super::cohort::{
     cohort_rejections, BurdenTally, CohortRejected, PatientSummary, ResponseTally, SpiderTrace,
     SPIDER_PATIENTS, WEEKS_GRID,
 };
 use super::tally::CohortTally;
 use super::{RunPlan, Simulation};
-use crate::model::conversion::{MAX_CYCLES, MAX_REGIMENS};
+use crate::model::clinical::{MAX_CYCLES, MAX_REGIMENS};
 use crate::model::pathway::{
     DeathCause, Exit, OpeningCache, PathwayCourse, PathwayModel, Step, HORIZON_MONTHS, MAX_STEPS,
     RMST_MONTHS,

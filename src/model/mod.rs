@@ -2,8 +2,8 @@
 //! tables or plots; it produces plain values that the engine tallies.
 
 pub mod chemotherapy;
+pub mod clinical;
 pub mod conditioning;
-pub mod conversion;
 pub mod copula;
 pub mod dist;
 pub mod hypertrophy;

@@ -78,7 +78,7 @@ impl SurgeryRisk {
     }
 
     /// Probability of a postoperative complication after `cycles` cycles of chemotherapy
-    /// (liver failure counts as one; see [`ResectionOutcome`](super::conversion::ResectionOutcome)).
+    /// (liver failure counts as one; see [`ResectionOutcome`](super::clinical::ResectionOutcome)).
     #[inline]
     pub fn morbidity(&self, major: bool, cycles: u32) -> f64 {
         let base = if major {

@@ -23,7 +23,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::conversion_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
+use super::clinical_plots::{fit_text, text_size, text_style, Key, KEY_MARK_W};
 use super::plots::{
     render, tick_label, DrawResult, Figure, PlotError, FONT, PALETTE, REFERENCE_COLOUR,
 };

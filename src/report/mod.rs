@@ -2,9 +2,9 @@
 //! per-patient table on request, `report.html` and `manifest.json`. The engine never touches files; this
 //! layer turns its tallies into outputs.
 
+pub mod clinical;
+pub mod clinical_plots;
 pub mod convergence;
-pub mod conversion;
-pub mod conversion_plots;
 pub mod forest;
 pub mod html;
 pub mod output;
@@ -28,7 +28,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::conversion::CohortRejected;
+use crate::engine::cohort::CohortRejected;
 use crate::engine::pathway::PathwayRejected;
 use crate::engine::tally::{Rejected, Tally};
 use crate::engine::StudyTally;

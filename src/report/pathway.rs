@@ -25,15 +25,15 @@
 
 use std::path::Path;
 
-use super::conversion::{
+use super::clinical::{
     burden, cohort, grid_median, mean_interval, response, response_plots, with_columns,
     with_interval, with_mean, with_share,
 };
 use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
-use super::{conversion_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
+use super::{clinical_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
 use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
-use crate::model::conversion::Timing;
+use crate::model::clinical::Timing;
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
 use crate::model::surgery::Margin;
 use crate::scenario::Scenario;

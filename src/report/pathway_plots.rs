@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::conversion_plots::fit_text;
+use super::clinical_plots::fit_text;
 use super::pathway::Strategy;
 use super::plots::{render, DrawResult, Figure, PlotError, FONT, PALETTE};
 use crate::engine::pathway::LANDMARKS_MONTHS;
@@ -429,7 +429,7 @@ mod tests {
         let s = Strategy {
             name: "a strategy with a name long enough to be noticed",
             steps: vec!["chemotherapy", "restage", "resect"],
-            timing: crate::model::conversion::Timing::AsSoonAsResectable,
+            timing: crate::model::clinical::Timing::AsSoonAsResectable,
             t: &t,
         };
         let d = FlowDiagram::of(&s);

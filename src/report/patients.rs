@@ -42,7 +42,7 @@ use sha2::{Digest, Sha256};
 
 use super::table::TableError;
 use super::{ManifestFile, ReportError};
-use crate::engine::conversion::PatientSummary;
+use crate::engine::cohort::PatientSummary;
 use crate::engine::pathway::PathwayRecords;
 use crate::engine::Records;
 use crate::model::conditioning::{DropOutCause, Immediate, WaitEnd};

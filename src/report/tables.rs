@@ -1,6 +1,6 @@
 //! The result tables of a hypertrophy-windows run, built from the tallies.
 
-use super::conversion::{
+use super::clinical::{
     mean_interval, normal_interval, with_columns, with_interval, with_mean, with_share,
 };
 use super::stats::{quantile_bracket, share};

@@ -76,7 +76,7 @@ pub struct RunSettings {
 
 /// Most strategies a scenario may compare (after a cycle sweep is expanded): the charts that
 /// draw one bar per strategy hold this many.
-pub const MAX_STRATEGIES: usize = crate::report::conversion_plots::MAX_BARS;
+pub const MAX_STRATEGIES: usize = crate::report::clinical_plots::MAX_BARS;
 
 /// One model number as the scenario states it, for the parameter table of every run.
 #[derive(Clone, Debug, PartialEq)]

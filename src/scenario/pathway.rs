@@ -7,7 +7,7 @@ use super::raw::{self, RawScenario};
 use super::validator::Validator;
 use super::RunSettings;
 use crate::model::chemotherapy::Regimen;
-use crate::model::conversion::{ConversionModel, Timing, TimingStrategy, MAX_CYCLES};
+use crate::model::clinical::{ClinicalModel, Timing, TimingStrategy, MAX_CYCLES};
 use crate::model::pathway::{
     Approach, ChemoStop, FollowUpModel, Gompertz, OnInsufficientGrowth, Pathway, PathwayModel,
     PerioperativeRisk, PrimaryTiming, Staged, Step, MAX_STEPS,
@@ -269,11 +269,7 @@ impl Validator<'_> {
 
     /// `[[strategies]]`: each with `steps`, or written as a timing strategy (`timing = …`, one
     /// strategy per cycle count of an `after_cycles` sweep), which becomes the same steps.
-    fn pathways(
-        &mut self,
-        raw: &[raw::RawStrategy],
-        base: &ConversionModel,
-    ) -> Result<Vec<Pathway>> {
+    fn pathways(&mut self, raw: &[raw::RawStrategy], base: &ClinicalModel) -> Result<Vec<Pathway>> {
         let (regimens, procedures) = (&base.regimens[..], &base.procedures[..]);
         let max_cycles = base.restaging.max_cycles;
         if raw.is_empty() {

@@ -9,7 +9,7 @@ use super::strategy::{ChemoStop, Step};
 use super::track::union;
 use super::walk::{Leave, StepResult, Walk};
 use super::LEFT_LIVER;
-use crate::model::conversion::kill_factor;
+use crate::model::clinical::kill_factor;
 use crate::model::injury::Injury;
 
 /// Whether the liver step a chemotherapy prepares could be done at a restaging.

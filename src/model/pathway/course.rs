@@ -7,7 +7,7 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use super::{PathwayModel, MAX_OPERATIONS};
-use crate::model::conversion::ConversionPatient;
+use crate::model::clinical::ClinicalPatient;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::model::injury::Injury;
 use crate::model::planner::Extent;
@@ -270,7 +270,7 @@ impl PathwayDraws {
 
 impl PathwayModel {
     /// The patient's draws for the path and its follow-up, shared by every strategy.
-    pub fn draws(&self, p: &ConversionPatient, streams: &PatientStreams<'_>) -> PathwayDraws {
+    pub fn draws(&self, p: &ClinicalPatient, streams: &PatientStreams<'_>) -> PathwayDraws {
         let (mut d, other_causes) = PathwayDraws::draw(streams);
         let f = &self.follow_up;
         let life = if p.base.female { &f.female } else { &f.male };

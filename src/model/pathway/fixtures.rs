@@ -6,7 +6,7 @@ use super::course::PathwayDraws;
 use super::strategy::{Approach, Pathway, Step};
 use super::walk::Walk;
 use super::PathwayModel;
-use crate::model::conversion::{ConversionPatient, MAX_TARGETS};
+use crate::model::clinical::{ClinicalPatient, MAX_TARGETS};
 use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
 use crate::model::tumour::Lesion;
 use crate::random::{PatientStreams, StreamKey};
@@ -47,7 +47,7 @@ pub(super) const SPARING: Approach = Approach {
 pub(super) fn with_patient<R>(
     m: &PathwayModel,
     index: u64,
-    f: impl FnOnce(&ConversionPatient, &PathwayDraws, &PatientStreams<'_>) -> R,
+    f: impl FnOnce(&ClinicalPatient, &PathwayDraws, &PatientStreams<'_>) -> R,
 ) -> R {
     let key = StreamKey::new(SEED, 0);
     let streams = PatientStreams::new(&key, index);
@@ -60,7 +60,7 @@ pub(super) fn with_patient<R>(
 pub(super) fn with_walk<R>(
     m: &PathwayModel,
     s: usize,
-    p: &ConversionPatient,
+    p: &ClinicalPatient,
     draws: &PathwayDraws,
     streams: &PatientStreams<'_>,
     f: impl FnOnce(&mut Walk<'_, '_>) -> R,
@@ -74,9 +74,9 @@ pub(super) fn with_walk<R>(
 /// (so resectable by wedge); no occult or extrahepatic disease.
 pub(super) fn with_lesions(
     m: &PathwayModel,
-    p: &ConversionPatient,
+    p: &ClinicalPatient,
     lesions: &[(u8, f64)],
-) -> ConversionPatient {
+) -> ClinicalPatient {
     let mut q = *p;
     let ln_limit = m.base.imaging.limit_mm().ln();
     q.tumours.visible = lesions.len() as u8;
@@ -112,9 +112,9 @@ pub(super) fn with_lesions(
 /// liver (20%) until it grows. `left_lesions` are added in the left liver.
 pub(super) fn right_liver_disease(
     m: &PathwayModel,
-    p: &ConversionPatient,
+    p: &ClinicalPatient,
     left_lesions: &[(u8, f64)],
-) -> ConversionPatient {
+) -> ClinicalPatient {
     let mut lesions = vec![(4, 40.0), (5, 40.0), (6, 40.0), (7, 40.0)];
     lesions.extend_from_slice(left_lesions);
     let mut q = with_lesions(m, p, &lesions);

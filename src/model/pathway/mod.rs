@@ -57,7 +57,7 @@ pub use strategy::{
     Approach, ChemoStop, OnInsufficientGrowth, Pathway, PrimaryTiming, Staged, Step,
 };
 
-use super::conversion::ConversionModel;
+use super::clinical::ClinicalModel;
 use super::volumetry::Segments;
 
 /// Most steps in one strategy.
@@ -81,7 +81,7 @@ const LEFT_LATERAL_AND_CAUDATE: Segments = Segments::of(&[1, 2, 3]);
 #[derive(Clone, Debug)]
 pub struct PathwayModel {
     /// The cohort, tumours, chemotherapy, imaging, injury, planner and resection risk.
-    pub base: ConversionModel,
+    pub base: ClinicalModel,
     pub perioperative: PerioperativeRisk,
     pub follow_up: FollowUpModel,
     pub pathways: Vec<Pathway>,

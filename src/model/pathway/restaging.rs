@@ -6,7 +6,7 @@
 use super::course::Exit;
 use super::track::Track;
 use super::walk::{Leave, Walk};
-use crate::model::conversion::visible_mask;
+use crate::model::clinical::visible_mask;
 use crate::model::imaging::Response;
 use crate::model::tumour::{Lesion, MAX_LESIONS};
 

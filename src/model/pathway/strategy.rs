@@ -2,7 +2,7 @@
 //! restaging, portal occlusion, staged hepatectomy, resection, ablation, the primary, adjuvant
 //! chemotherapy, waiting) and the surgical choices they carry. Nothing here walks a patient.
 
-use crate::model::conversion::Timing;
+use crate::model::clinical::Timing;
 use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
 use crate::model::procedure::Procedure;
 

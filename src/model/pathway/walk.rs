@@ -9,7 +9,7 @@ use super::opening::{Aim, OpeningCache};
 use super::strategy::{Pathway, Step};
 use super::track::Track;
 use super::PathwayModel;
-use crate::model::conversion::{visible_mask, ConversionPatient};
+use crate::model::clinical::{visible_mask, ClinicalPatient};
 use crate::random::PatientStreams;
 
 /// Why a step ended the path.
@@ -25,7 +25,7 @@ pub(super) enum StepResult {
 /// One patient walking one strategy.
 pub(super) struct Walk<'a, 's> {
     pub(super) model: &'a PathwayModel,
-    pub(super) patient: &'a ConversionPatient,
+    pub(super) patient: &'a ClinicalPatient,
     pub(super) pathway: &'a Pathway,
     /// Shared by every strategy the patient walks (common random numbers).
     pub(super) draws: &'a PathwayDraws,
@@ -40,7 +40,7 @@ impl PathwayModel {
     /// One patient's course under strategy `s`.
     pub fn course(
         &self,
-        p: &ConversionPatient,
+        p: &ClinicalPatient,
         s: usize,
         draws: &PathwayDraws,
         streams: &PatientStreams<'_>,
@@ -53,7 +53,7 @@ impl PathwayModel {
     /// chemotherapy and aim at the same resection reach the same state after it.
     pub fn course_with_cache(
         &self,
-        p: &ConversionPatient,
+        p: &ClinicalPatient,
         s: usize,
         draws: &PathwayDraws,
         streams: &PatientStreams<'_>,
@@ -69,7 +69,7 @@ impl<'a, 's> Walk<'a, 's> {
     /// The patient at the start of `pathway`: the diagnosis liver and lesions, nothing given.
     pub(super) fn start(
         model: &'a PathwayModel,
-        patient: &'a ConversionPatient,
+        patient: &'a ClinicalPatient,
         pathway: &'a Pathway,
         draws: &'a PathwayDraws,
         streams: &'a PatientStreams<'s>,

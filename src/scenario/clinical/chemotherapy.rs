@@ -4,7 +4,7 @@
 //! injury the drugs cause (`model.liver_injury`: oxaliplatin SOS, irinotecan CASH, recovery).
 
 use crate::model::chemotherapy::{Drugs, Regimen, Washout, DEFAULT_WEEKS_PER_CYCLE};
-use crate::model::conversion::{RestagingSchedule, MAX_CYCLES, MAX_REGIMENS};
+use crate::model::clinical::{RestagingSchedule, MAX_CYCLES, MAX_REGIMENS};
 use crate::model::injury::InjuryModel;
 use crate::scenario::error::Result;
 use crate::scenario::ranges::{closed, open, positive, PROBABILITY};

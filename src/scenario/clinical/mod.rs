@@ -17,7 +17,7 @@ use super::ranges::{closed, positive, PROBABILITY};
 use super::raw::RawScenario;
 use super::validator::{StudyKind, Validator};
 use super::RunSettings;
-use crate::model::conversion::ConversionModel;
+use crate::model::clinical::ClinicalModel;
 use crate::model::injury::PriorChemotherapy;
 
 impl Validator<'_> {
@@ -26,7 +26,7 @@ impl Validator<'_> {
     pub(super) fn clinical_model(
         &mut self,
         raw: &RawScenario,
-    ) -> Result<(RunSettings, ConversionModel)> {
+    ) -> Result<(RunSettings, ClinicalModel)> {
         let mut run = self.run(&raw.run)?;
         run.cohort_description = raw.cohort.description.trim().to_owned();
         self.no_hypertrophy_keys(raw)?;
@@ -150,7 +150,7 @@ impl Validator<'_> {
             },
         };
 
-        let model = ConversionModel {
+        let model = ClinicalModel {
             cohort,
             safe_remnant,
             regeneration,
@@ -177,7 +177,7 @@ impl Validator<'_> {
     /// A selection by the left liver's size that the cohort can hardly meet is refused at load
     /// (instead of drawing up to the limit for every patient and keeping misses): 200 pilot
     /// patients, of whom at most 2% may miss.
-    fn selection_can_be_filled(&self, run: &RunSettings, m: &ConversionModel) -> Result<()> {
+    fn selection_can_be_filled(&self, run: &RunSettings, m: &ClinicalModel) -> Result<()> {
         let Some((lo, hi)) = m.left_liver_sflr_pct else {
             return Ok(());
         };
@@ -197,7 +197,7 @@ impl Validator<'_> {
                 "cohort.left_liver_sflr_pct",
                 format!(
                     "[{lo}, {hi}] cannot be filled: {missed} of {PILOT} pilot patients had no left liver in that range (with the cohort's other selection) in {} draws each; widen the range or change the cohort",
-                    crate::model::conversion::MAX_SELECTION_TRIES
+                    crate::model::clinical::MAX_SELECTION_TRIES
                 ),
             );
         }
@@ -298,7 +298,7 @@ mod tests {
         ));
         assert_eq!(
             walk.pathways[2].timing(),
-            crate::model::conversion::Timing::AfterCycles(6)
+            crate::model::clinical::Timing::AfterCycles(6)
         );
         assert!(m.initially_unresectable);
         assert_eq!(m.restaging.every_cycles, 4);

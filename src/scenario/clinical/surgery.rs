@@ -3,7 +3,7 @@
 //! risks of resection (`model.surgery`: the liver-failure curve and its odds ratios, mortality,
 //! morbidity, R1), and the resection, ablation and disappeared-lesion policies strategies name.
 
-use crate::model::conversion::MAX_TARGETS;
+use crate::model::clinical::MAX_TARGETS;
 use crate::model::imaging::{Imaging, Modality};
 use crate::model::planner::{AblationUse, DlmPolicy, PlannerSettings, ResectionPolicy};
 use crate::model::surgery::SurgeryRisk;

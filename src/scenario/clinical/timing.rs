@@ -4,7 +4,7 @@
 //! (anti-EGFR only for RAS wild-type) and an optional conditioning procedure.
 
 use crate::model::chemotherapy::Regimen;
-use crate::model::conversion::{RestagingSchedule, Timing, TimingStrategy};
+use crate::model::clinical::{RestagingSchedule, Timing, TimingStrategy};
 use crate::model::planner::AblationUse;
 use crate::model::procedure::{Procedure, ProcedureModel};
 use crate::scenario::error::Result;

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use super::stats::{count_quantile_interval, enclosing, quantile_bracket, share, Share, Z95};
 use super::table::Table;
-use super::{conversion_plots as cp, tables, ReportError};
+use super::{clinical_plots as cp, tables, ReportError};
 use crate::engine::accumulators::{ExactSum, Histogram};
-use crate::engine::conversion::{BurdenTally, ResponseTally, SpiderTrace, DEPTH_GRID_PCT};
+use crate::engine::cohort::{BurdenTally, ResponseTally, SpiderTrace, DEPTH_GRID_PCT};
 use crate::engine::tally::CohortTally;
-use crate::model::conversion::ConversionModel;
+use crate::model::clinical::ClinicalModel;
 use crate::model::imaging::Response;
 
 /// Median and 95% interval of a time recorded on a fixed grid. Times here fall on whole
@@ -79,7 +79,7 @@ pub(crate) fn with_mean<'t>(
 }
 
 /// Per regimen: response under continuous treatment up to the cycle cap (RECIST 1.1).
-pub fn response(m: &ConversionModel, responses: &[ResponseTally]) -> Table {
+pub fn response(m: &ClinicalModel, responses: &[ResponseTally]) -> Table {
     let mut table = Table::new("response");
     for (regimen, r) in m.regimens.iter().zip(responses) {
         if r.n == 0 {
@@ -122,7 +122,7 @@ pub fn response(m: &ConversionModel, responses: &[ResponseTally]) -> Table {
 }
 
 /// Demographics and liver volumes per liver group.
-pub fn cohort(m: &ConversionModel, groups: &[CohortTally], patients: u64) -> Table {
+pub fn cohort(m: &ClinicalModel, groups: &[CohortTally], patients: u64) -> Table {
     let mut table = Table::new("cohort");
     let mut all = CohortTally::default();
     for c in groups {
@@ -214,7 +214,7 @@ pub fn burden(b: &BurdenTally, n: u64, judged_at_diagnosis: bool) -> Table {
 /// of the first patients.
 pub(crate) fn response_plots(
     dir: &Path,
-    m: &ConversionModel,
+    m: &ClinicalModel,
     responses: &[ResponseTally],
     spider: &[SpiderTrace],
 ) -> Result<Vec<std::path::PathBuf>, ReportError> {

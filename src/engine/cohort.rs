@@ -5,7 +5,7 @@
 
 use super::accumulators::{ExactSum, Histogram};
 use super::tally::CohortTally;
-use crate::model::conversion::{ConversionModel, ConversionPatient, ResponseProfile, MAX_CYCLES};
+use crate::model::clinical::{ClinicalModel, ClinicalPatient, ResponseProfile, MAX_CYCLES};
 use crate::model::imaging::Response;
 use crate::model::patient::Patient;
 use crate::model::tumour::FONG_CEA_NG_ML;
@@ -63,7 +63,7 @@ impl BurdenTally {
         a.selection_exhausted += b.selection_exhausted;
     }
 
-    pub(crate) fn add(&mut self, p: &ConversionPatient) {
+    pub(crate) fn add(&mut self, p: &ClinicalPatient) {
         let t = &p.tumours;
         let b = self;
         b.lesions.add(t.visible as f64);
@@ -164,10 +164,10 @@ pub struct SpiderTrace {
     pub change_pct: Vec<f64>,
 }
 
-impl ConversionModel {
+impl ClinicalModel {
     /// Patient `index`'s target-sum change (percent) at every restaging under continuous
     /// treatment with regimen `r`.
-    pub fn spider_trace(&self, p: &ConversionPatient, index: u64, r: usize) -> SpiderTrace {
+    pub fn spider_trace(&self, p: &ClinicalPatient, index: u64, r: usize) -> SpiderTrace {
         let restagings = (self.restaging.max_cycles / self.restaging.every_cycles) as usize;
         let mut change = vec![0.0; restagings];
         let profile = self.response(p, &self.regimens[r], Some(&mut change));
@@ -247,7 +247,7 @@ pub struct PatientSummary {
 }
 
 impl PatientSummary {
-    pub fn of(p: &ConversionPatient) -> Self {
+    pub fn of(p: &ClinicalPatient) -> Self {
         let t = &p.tumours;
         PatientSummary {
             patient: p.base,

@@ -67,7 +67,7 @@ pub struct TimingStrategy {
     pub policy: ResectionPolicy,
     pub ablation: AblationUse,
     pub dlm: DlmPolicy,
-    /// Regimen indices (into `ConversionModel::regimens`) by RAS status.
+    /// Regimen indices (into `ClinicalModel::regimens`) by RAS status.
     pub regimen_ras_wild_type: usize,
     pub regimen_ras_mutant: usize,
     /// Portal vein embolization (or another procedure) when the plan is feasible but the remnant
@@ -99,7 +99,7 @@ pub struct RestagingSchedule {
 
 /// The clinical model the pathway study walks, validated.
 #[derive(Clone, Debug)]
-pub struct ConversionModel {
+pub struct ClinicalModel {
     pub cohort: Cohort,
     pub safe_remnant: SafeRemnantRule,
     pub regeneration: RegenerationModifiers,
@@ -135,7 +135,7 @@ pub struct SurgeryDraws {
 
 /// One virtual patient of a clinical (pathway) study. Plain data.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ConversionPatient {
+pub struct ClinicalPatient {
     pub base: Patient,
     pub segment_ml: [f64; SEGMENTS],
     pub tumours: Tumours,
@@ -209,7 +209,7 @@ struct Scan {
     target_sum_mm: f64,
 }
 
-impl ConversionModel {
+impl ClinicalModel {
     /// Draw patient `index`.
     ///
     /// A selection (initially unresectable, a range of the left liver) keeps the first of a
@@ -234,7 +234,7 @@ impl ConversionModel {
     /// [`patient_by_full_redraw`](Self::patient_by_full_redraw) is the plain rejection
     /// sampler, drawing every try whole; tests/selection.rs compares the two laws.
     #[inline]
-    pub fn patient(&self, index: u64, streams: &PatientStreams<'_>) -> ConversionPatient {
+    pub fn patient(&self, index: u64, streams: &PatientStreams<'_>) -> ClinicalPatient {
         self.patient_observed(index, streams, &mut ())
     }
 
@@ -245,7 +245,7 @@ impl ConversionModel {
         index: u64,
         streams: &PatientStreams<'_>,
         probe: &mut P,
-    ) -> ConversionPatient {
+    ) -> ClinicalPatient {
         let cohort = &self.cohort;
         let max_tries = self.max_selection_tries();
         let mut anatomy_rng = streams.stream(Purpose::Anatomy);
@@ -397,7 +397,7 @@ impl ConversionModel {
         index: u64,
         streams: &PatientStreams<'_>,
         probe: &mut P,
-    ) -> ConversionPatient {
+    ) -> ClinicalPatient {
         let max_tries = self.max_selection_tries();
         let mut outside_range;
         let mut own = CohortStreams::new(streams);
@@ -465,7 +465,7 @@ impl ConversionModel {
         tries: u32,
         resectable_at_diagnosis: bool,
         selection_missed: bool,
-    ) -> ConversionPatient {
+    ) -> ClinicalPatient {
         let mut injury_rng = streams.stream(Purpose::LiverInjury);
         let mut susceptibility = Susceptibility {
             sos_threshold: -(1.0 - injury_rng.random::<f64>()).ln(),
@@ -531,7 +531,7 @@ impl ConversionModel {
             }
         }
 
-        ConversionPatient {
+        ClinicalPatient {
             base,
             segment_ml,
             tumours,
@@ -573,7 +573,7 @@ impl ConversionModel {
     #[inline]
     fn exposure(
         &self,
-        p: &ConversionPatient,
+        p: &ClinicalPatient,
         regimen: &Regimen,
         on_weeks: f64,
         off_weeks: f64,
@@ -589,7 +589,7 @@ impl ConversionModel {
     }
 
     /// Occult liver lesions still below their detection limit.
-    fn occult_hidden(p: &ConversionPatient, e: &Exposure) -> usize {
+    fn occult_hidden(p: &ClinicalPatient, e: &Exposure) -> usize {
         p.tumours
             .occult_lesions()
             .iter()
@@ -600,7 +600,7 @@ impl ConversionModel {
 
     /// The restaging scan after `on_weeks` of treatment.
     #[inline]
-    fn scan(&self, p: &ConversionPatient, regimen: &Regimen, on_weeks: f64) -> Scan {
+    fn scan(&self, p: &ClinicalPatient, regimen: &Regimen, on_weeks: f64) -> Scan {
         let t = &p.tumours;
         let e = self.exposure(p, regimen, on_weeks, 0.0);
         let mut seen = 0u32;
@@ -630,7 +630,7 @@ impl ConversionModel {
     /// cap. `trace` receives the target sum's change from baseline at every restaging.
     pub fn response(
         &self,
-        p: &ConversionPatient,
+        p: &ClinicalPatient,
         regimen: &Regimen,
         mut trace: Option<&mut [f64]>,
     ) -> ResponseProfile {
@@ -718,7 +718,7 @@ pub enum SelectionStage {
     Burden,
     /// On the plan of all its lesions.
     Plan,
-    /// The whole patient drawn ([`ConversionModel::patient_by_full_redraw`]).
+    /// The whole patient drawn ([`ClinicalModel::patient_by_full_redraw`]).
     Whole,
 }
 
@@ -751,7 +751,7 @@ pub(crate) fn kill_factor(kd: f64, lambda: f64, on_weeks: f64) -> f64 {
 }
 
 /// Bit i set for every visible lesion i of the patient.
-pub(crate) fn visible_mask(p: &ConversionPatient) -> u32 {
+pub(crate) fn visible_mask(p: &ClinicalPatient) -> u32 {
     if p.tumours.visible as u32 >= 32 {
         u32::MAX
     } else {
