@@ -26,6 +26,10 @@ impl Gompertz {
     pub fn survival(&self, age: f64, years: f64) -> f64 {
         let h0 = (self.log_hazard_at_0 + self.log_hazard_per_year * age).exp();
         let b = self.log_hazard_per_year;
+        if b <= 0.0 {
+            // As the draw: no ageing is a constant hazard (the Gompertz form is 0/0 there).
+            return (-h0 * years).exp();
+        }
         (-h0 * ((b * years).exp() - 1.0) / b).exp()
     }
 }
@@ -83,5 +87,6 @@ mod tests {
         };
         assert!((flat.years_to_death(70.0, 1.0) - 20.0).abs() < 1e-12);
         assert!((flat.years_to_death(30.0, 0.5) - 10.0).abs() < 1e-12);
+        assert!((flat.survival(70.0, 20.0) - (-1.0f64).exp()).abs() < 1e-12);
     }
 }
