@@ -83,7 +83,16 @@ A remnant already at or above the patient's safe sFLR is planned with a warning:
 is not needed. It is refused when more than 1 course in 100 after the fastest-growing procedure \
 planned would exceed 100% of the sTLV, where the planning table's sFLR distribution ends (above \
 about 27% with the default scenario and every procedure, LVD's wide growth setting the limit; \
-about 35% without LVD).";
+about 35% without LVD).
+
+Examples:
+  remnant plan --bsa 1.9 --sflr-pct 18 --liver chemo --procedure all
+                                     every procedure for an sFLR of 18% after chemotherapy
+  remnant plan --height-cm 172 --weight-kg 80 --flr-ml 380 --tlv-ml 1700 --procedure alpps
+                                     ALPPS, from measured volumes and the BSA of height and weight
+  remnant plan --bsa 2.0 --sflr-pct 22 --chemo-cycles 12 --regimen oxaliplatin --age 71 \\
+      --procedure lvd --out /tmp/plan1
+                                     LVD after 12 cycles of FOLFOX; plan.csv and plots in /tmp/plan1";
 
 /// `--bsa`, m² (assumption: adults, about 1.3 to 2.7 m², with room on both sides; the
 /// standard liver volume formulas are fitted on adults).
