@@ -49,16 +49,9 @@ impl Walk<'_, '_> {
             // The right hepatectomy leaves enough without growth.
             return Ok(StepResult::Skipped);
         }
-        // Occlusion is offered when the procedure's median growth would reach the safe remnant
-        // (assumption: the planner's expectation, before the patient's own growth is known);
-        // a smaller remnant goes to the rescue, or leaves the path.
-        let expected = model
-            .base
-            .procedures
-            .iter()
-            .find(|m| m.procedure == procedure)
-            .map_or(0.0, |m| m.growth.median_growth);
-        if sflr0 * (1.0 + expected) < threshold {
+        // A smaller remnant than the occlusion is expected to grow safe goes to the rescue, or
+        // leaves the path.
+        if !self.expected_to_reach(procedure, sflr0, threshold) {
             return match rule {
                 OnInsufficientGrowth::DropOut => Err(Exit::RemnantTooSmall),
                 OnInsufficientGrowth::RescueAlpps { days } => {
@@ -90,6 +83,27 @@ impl Walk<'_, '_> {
             OnInsufficientGrowth::DropOut => Err(Exit::InsufficientGrowth),
             OnInsufficientGrowth::RescueAlpps { days } => self.rescue_alpps(days, approach),
         }
+    }
+
+    /// Whether the planner expects `procedure` to grow a remnant of `sflr0` to `threshold`: the
+    /// selection for a portal occlusion and for the first stage of a staged hepatectomy alike.
+    /// The expectation is the procedure's median growth (assumption: the planner's
+    /// expectation, before the patient's own growth is known); a procedure without parameters
+    /// grows nothing.
+    pub(super) fn expected_to_reach(
+        &self,
+        procedure: Procedure,
+        sflr0: f64,
+        threshold: f64,
+    ) -> bool {
+        let expected = self
+            .model
+            .base
+            .procedures
+            .iter()
+            .find(|m| m.procedure == procedure)
+            .map_or(0.0, |m| m.growth.median_growth);
+        sflr0 * (1.0 + expected) >= threshold
     }
 
     /// ALPPS instead of (or after) a portal occlusion that cannot grow the remnant enough.
