@@ -5,6 +5,7 @@
 pub mod clinical;
 pub mod clinical_plots;
 pub mod convergence;
+pub mod dictionary;
 pub mod forest;
 pub mod html;
 pub mod output;
@@ -209,10 +210,55 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError
     let parquet = format!("{}.parquet", table.name);
     let path = dir.join(&parquet);
     let f = File::create(&path).map_err(|e| write_err(&path, e))?;
-    ParquetWriter::new(f)
-        .finish(&mut df)
-        .map_err(|e| write_err(&path, e))?;
+    write_described_parquet(f, &table.name, &mut df).map_err(|e| write_err(&path, e))?;
     Ok(vec![csv, parquet])
+}
+
+/// A table as Parquet with each field's description, unit and population from the data
+/// dictionary in its metadata (polars' own writer cannot set field metadata); otherwise as
+/// polars writes it: zstd, statistics, one row group.
+fn write_described_parquet(f: File, table: &str, df: &mut DataFrame) -> PolarsResult<()> {
+    use polars_arrow::datatypes::PhysicalType;
+    use polars_arrow::types::PrimitiveType;
+    use polars_parquet::write::{
+        CompressionOptions, Encoding, FieldWriteOptions, FileWriter, RowGroupIterator,
+        StatisticsOptions, Version, WriteOptions,
+    };
+    df.as_single_chunk();
+    let schema = df.schema().to_arrow(CompatLevel::newest());
+    let columns: Vec<_> = schema
+        .iter_values()
+        .map(|field| {
+            // The encodings polars chooses.
+            let encoding = match field.dtype().to_physical_type() {
+                PhysicalType::Utf8View | PhysicalType::BinaryView => Encoding::RleDictionary,
+                PhysicalType::Primitive(
+                    PrimitiveType::Float16 | PrimitiveType::Float32 | PrimitiveType::Float64,
+                ) => Encoding::Plain,
+                PhysicalType::Primitive(_) => Encoding::RleDictionary,
+                _ => Encoding::Plain,
+            };
+            let mut options = FieldWriteOptions::default_with_encoding(encoding)
+                .into_default_column_write_options();
+            options.metadata = dictionary::field_metadata(table, field.name.as_str());
+            options
+        })
+        .collect();
+    let options = WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: CompressionOptions::Zstd(None),
+        version: Version::V1,
+        data_page_size: None,
+    };
+    let batches = df.iter_chunks(CompatLevel::newest(), false).map(Ok);
+    let groups = RowGroupIterator::try_new(batches, &schema, options, columns.clone())?;
+    let mut writer = FileWriter::try_new(BufWriter::new(f), schema, options, &columns)?;
+    for group in groups {
+        writer.write(group?)?;
+    }
+    writer.end(None, &columns)?;
+    writer.into_inner().flush()?;
+    Ok(())
 }
 
 /// The resolved scenario the run used (the file laid over the default model), so that the run
