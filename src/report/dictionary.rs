@@ -341,8 +341,8 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
             ALL,
         ),
         "median_os_reached" => e(
-            "whether the median overall survival was reached within the horizon (yes/no)",
-            TEXT,
+            "whether the median overall survival was reached within the horizon",
+            "bool",
             ALL,
         ),
         "rmst_5y_months" => e(

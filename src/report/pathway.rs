@@ -438,14 +438,8 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             share(w.disease_free_alive_at(last), rdf),
         );
         let median = median_survival(w);
-        row = with_interval(row, "median_os_months", median.map(|m| m.0)).text(
-            "median_os_reached",
-            match median {
-                Some((_, true)) => "yes",
-                Some((_, false)) => "no",
-                None => "",
-            },
-        );
+        row = with_interval(row, "median_os_months", median.map(|m| m.0))
+            .flag("median_os_reached", median.map(|m| m.1));
         row = with_mean(row, "rmst_5y_months", &w.rmst);
         row = with_mean(row, "mean_months_to_recurrence", &w.months_to_recurrence);
         row = with_mean(row, "mean_cycles", &w.cycles);
@@ -659,7 +653,7 @@ pub fn summary_text(summary: Option<&Table>) -> String {
     );
     for r in 0..t.rows() {
         let g = |c: &str| t.real(c, r).unwrap_or(0.0);
-        let median = if t.text("median_os_reached", r) == Some("no") {
+        let median = if t.flag("median_os_reached", r) == Some(false) {
             format!(">{:.0} mo", g("median_os_months"))
         } else {
             format!("{:.1} mo", g("median_os_months"))
@@ -1000,7 +994,7 @@ mod tests {
         assert_eq!(m.0, 120.0);
         assert!(!reached);
         let table = summary(&[strategy("x", &t)]);
-        assert_eq!(table.text("median_os_reached", 0), Some("no"));
+        assert_eq!(table.flag("median_os_reached", 0), Some(false));
         assert_eq!(table.real("median_os_months", 0), Some(120.0));
     }
 
