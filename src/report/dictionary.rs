@@ -592,7 +592,7 @@ fn response(column: &str) -> Option<Entry> {
             REGIMEN,
         ),
         "early_shrinkage" => e(
-            "early tumour shrinkage (≥ 20% at the first scan)",
+            "early tumour shrinkage: target lesions at least 20% smaller at the early scan (week 6 by default)",
             SHARE,
             REGIMEN,
         ),
