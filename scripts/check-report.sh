@@ -47,7 +47,8 @@ class Counter(html.parser.HTMLParser):
         if tag in ("path", "polyline", "line", "rect", "text"): self.paths += 1
 c = Counter(); c.feed(open(dom_path, encoding="utf-8").read())
 svgs = len([f for f in os.listdir(folder) if f.endswith(".svg")])
-csvs = len([f for f in os.listdir(folder) if f.endswith(".csv")])
+# The data dictionary describes the tables; it is not one of them.
+csvs = len([f for f in os.listdir(folder) if f.endswith(".csv") and f != "data-dictionary.csv"])
 ok = True
 def check(cond, what):
     global ok

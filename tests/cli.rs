@@ -642,8 +642,14 @@ fn every_run_writes_a_self_contained_report() {
 /// The fields of one CSV line, with quoted fields (strategy names hold commas).
 fn csv_fields(line: &str) -> Vec<String> {
     let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    for c in line.chars() {
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            // A doubled quote inside a quoted field is one quote.
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
             '"' => quoted = !quoted,
             ',' if !quoted => fields.push(std::mem::take(&mut field)),
             c => field.push(c),
@@ -1252,5 +1258,96 @@ fn run_help_shows_examples() {
     let examples = &text[text.find("Examples:").expect("an Examples section")..];
     for flag in ["--patients", "--target-se", "--shard", "--patient-table"] {
         assert!(examples.contains(flag), "no example with {flag}");
+    }
+}
+
+/// The descriptions of a run's Parquet file, column by column: (column, description).
+fn parquet_descriptions(path: &Path) -> Vec<(String, Option<String>)> {
+    let mut f = fs::File::open(path).unwrap();
+    let metadata = polars_parquet::read::read_metadata(&mut f).unwrap();
+    let schema = polars_parquet::read::infer_schema(&metadata).unwrap();
+    schema
+        .iter_values()
+        .map(|field| {
+            let description = field
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get("description"))
+                .map(|d| d.to_string());
+            (field.name.to_string(), description)
+        })
+        .collect()
+}
+
+/// Protects the data dictionary: every column of every table a bundled scenario writes (the
+/// patient table and the convergence and uncertainty tables included) has a meaning, unit and
+/// population in `data-dictionary.csv`, and the same description in its Parquet field
+/// metadata. A column added without a description fails here.
+#[test]
+fn every_column_of_every_bundled_study_is_described() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scenarios: Vec<_> = fs::read_dir("scenarios")
+        .unwrap()
+        .chain(fs::read_dir("scenarios/bench").unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() >= 10, "{scenarios:?}");
+    for scenario in scenarios {
+        let stem = scenario.file_stem().unwrap().to_string_lossy().to_string();
+        let out = dir.path().join(&stem);
+        run_scenario(
+            scenario.to_str().unwrap(),
+            "60",
+            &out,
+            &["--patient-table", "--convergence"],
+        );
+        let text = fs::read_to_string(out.join("data-dictionary.csv")).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("table,column,meaning,unit,population"));
+        let mut described = std::collections::BTreeMap::new();
+        for line in lines {
+            let f = csv_fields(line);
+            assert_eq!(f.len(), 5, "{stem}: {line}");
+            for (i, what) in [(2, "meaning"), (3, "unit"), (4, "population")] {
+                assert!(!f[i].is_empty(), "{stem}: {}.{} has no {what}", f[0], f[1]);
+            }
+            described.insert((f[0].clone(), f[1].clone()), f[2].clone());
+        }
+        let mut parquet_files = 0;
+        for entry in fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            let table = path.file_stem().unwrap().to_string_lossy().to_string();
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("csv") if table != "data-dictionary" => {
+                    let text = fs::read_to_string(&path).unwrap();
+                    // A table without rows has no columns (an empty header).
+                    let header = text.lines().next().unwrap_or("");
+                    for column in csv_fields(header)
+                        .into_iter()
+                        .filter(|_| !header.is_empty())
+                    {
+                        assert!(
+                            described.contains_key(&(table.clone(), column.clone())),
+                            "{stem}: {table}.{column} is not in the data dictionary"
+                        );
+                    }
+                }
+                Some("parquet") => {
+                    parquet_files += 1;
+                    for (column, description) in parquet_descriptions(&path) {
+                        assert_eq!(
+                            description.as_ref(),
+                            described.get(&(table.clone(), column.clone())),
+                            "{stem}: {table}.parquet field {column}"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(parquet_files >= 6, "{stem}: {parquet_files} Parquet files");
+        assert!(described.keys().any(|(t, _)| t == "patients"), "{stem}");
     }
 }

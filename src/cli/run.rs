@@ -615,6 +615,11 @@ fn write_results(
     for t in &tables {
         files.extend(report::write_table(&staging.dir, t).map_err(runtime)?);
     }
+    let patient_columns = files
+        .iter()
+        .any(|f| f == report::patients::FILE)
+        .then(|| report::patients::column_names(&s.study));
+    files.push(report::dictionary::write(&staging.dir, &tables, patient_columns).map_err(runtime)?);
     let mut figures = Vec::new();
     if s.run.plots {
         figures = report::write_plots(&staging.dir, s, tally).map_err(runtime)?;

@@ -27,6 +27,10 @@ use crate::random::{PatientStreams, StreamKey};
 /// Landmarks of the survival tables, months.
 pub const LANDMARKS_MONTHS: [usize; 3] = [12, 36, 60];
 
+/// Resolution of the death times behind median survival: tenths of a month (about 3 days),
+/// fine enough for a median read to one decimal, and still a fixed, exactly mergeable tally.
+pub const DEATH_BINS_PER_MONTH: usize = 10;
+
 /// One strategy.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PathwayTally {
@@ -80,6 +84,9 @@ pub struct PathwayTally {
     pub death_causes: Vec<u64>,
     /// Deaths by month of death since the start (bin m: [m, m + 1)), all patients.
     pub deaths_by_month: Vec<u64>,
+    /// Deaths by tenth of a month since the start (bin k: [k, k + 1) tenths), all patients:
+    /// the death times recorded to 0.1 month, from which median survival is read.
+    pub deaths_by_tenth_month: Vec<u64>,
     /// Deaths by month since the start, rendered disease-free patients only (the survival
     /// surgical series report).
     pub deaths_by_month_disease_free: Vec<u64>,
@@ -170,6 +177,7 @@ impl PathwayTally {
             repeat_treatments: 0,
             death_causes: vec![0; DeathCause::ALL.len()],
             deaths_by_month: vec![0; HORIZON_MONTHS],
+            deaths_by_tenth_month: vec![0; HORIZON_MONTHS * DEATH_BINS_PER_MONTH],
             deaths_by_month_disease_free: vec![0; HORIZON_MONTHS],
             rfs_events_by_month: vec![0; HORIZON_MONTHS],
             months_to_recurrence: ExactSum::default(),
@@ -293,11 +301,7 @@ impl PathwayTally {
         self.repeat_treatments += c.repeat_treatments as u64;
         self.death_causes[c.death_cause as usize] += 1;
         if c.death_cause != DeathCause::Alive {
-            let m = (c.death_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
-            self.deaths_by_month[m] += 1;
-            if c.rendered_disease_free {
-                self.deaths_by_month_disease_free[m] += 1;
-            }
+            self.add_death(c.death_months, c.rendered_disease_free);
         }
         if c.rendered_disease_free && c.rfs_event {
             let m = (c.rfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
@@ -313,6 +317,20 @@ impl PathwayTally {
             self.better_at_landmark[i] += (here && !there) as u64;
             self.worse_at_landmark[i] += (!here && there) as u64;
         }
+    }
+
+    /// A death `months` after the start, by month and by tenth of a month (the time truncated,
+    /// as a follow-up recorded in whole days would be; NaN counts at 0).
+    #[inline]
+    pub fn add_death(&mut self, months: f64, disease_free: bool) {
+        let m = (months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+        self.deaths_by_month[m] += 1;
+        if disease_free {
+            self.deaths_by_month_disease_free[m] += 1;
+        }
+        let k = ((months.max(0.0) * DEATH_BINS_PER_MONTH as f64) as usize)
+            .min(HORIZON_MONTHS * DEATH_BINS_PER_MONTH - 1);
+        self.deaths_by_tenth_month[k] += 1;
     }
 
     pub fn merge(&mut self, o: &PathwayTally) {
@@ -352,6 +370,7 @@ impl PathwayTally {
         self.repeat_treatments += o.repeat_treatments;
         add(&mut self.death_causes, &o.death_causes);
         add(&mut self.deaths_by_month, &o.deaths_by_month);
+        add(&mut self.deaths_by_tenth_month, &o.deaths_by_tenth_month);
         add(&mut self.rfs_events_by_month, &o.rfs_events_by_month);
         add(
             &mut self.deaths_by_month_disease_free,
@@ -387,6 +406,7 @@ impl PathwayTally {
         self.exits.len() == o.exits.len()
             && self.reached.len() == o.reached.len()
             && self.deaths_by_month.len() == o.deaths_by_month.len()
+            && self.deaths_by_tenth_month.len() == o.deaths_by_tenth_month.len()
             && self.rfs_events_by_month.len() == o.rfs_events_by_month.len()
             && self.deaths_by_month_disease_free.len() == o.deaths_by_month_disease_free.len()
             && self.death_causes.len() == o.death_causes.len()

@@ -364,6 +364,14 @@ fn table_html(h: &mut String, t: &Table) {
                 Col::Count(v) => {
                     let _ = write!(h, "<td class=\"n\">{}</td>", v.get(r).copied().unwrap_or(0));
                 }
+                Col::Flag(v) => {
+                    let cell = v
+                        .get(r)
+                        .copied()
+                        .flatten()
+                        .map_or("", |b| if b { "yes" } else { "no" });
+                    let _ = write!(h, "<td>{cell}</td>");
+                }
             }
         }
         h.push_str("</tr>\n");

@@ -5,6 +5,7 @@
 pub mod clinical;
 pub mod clinical_plots;
 pub mod convergence;
+pub mod dictionary;
 pub mod forest;
 pub mod html;
 pub mod output;
@@ -209,10 +210,55 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<Vec<String>, ReportError
     let parquet = format!("{}.parquet", table.name);
     let path = dir.join(&parquet);
     let f = File::create(&path).map_err(|e| write_err(&path, e))?;
-    ParquetWriter::new(f)
-        .finish(&mut df)
-        .map_err(|e| write_err(&path, e))?;
+    write_described_parquet(f, &table.name, &mut df).map_err(|e| write_err(&path, e))?;
     Ok(vec![csv, parquet])
+}
+
+/// A table as Parquet with each field's description, unit and population from the data
+/// dictionary in its metadata (polars' own writer cannot set field metadata); otherwise as
+/// polars writes it: zstd, statistics, one row group.
+fn write_described_parquet(f: File, table: &str, df: &mut DataFrame) -> PolarsResult<()> {
+    use polars_arrow::datatypes::PhysicalType;
+    use polars_arrow::types::PrimitiveType;
+    use polars_parquet::write::{
+        CompressionOptions, Encoding, FieldWriteOptions, FileWriter, RowGroupIterator,
+        StatisticsOptions, Version, WriteOptions,
+    };
+    df.as_single_chunk();
+    let schema = df.schema().to_arrow(CompatLevel::newest());
+    let columns: Vec<_> = schema
+        .iter_values()
+        .map(|field| {
+            // The encodings polars chooses.
+            let encoding = match field.dtype().to_physical_type() {
+                PhysicalType::Utf8View | PhysicalType::BinaryView => Encoding::RleDictionary,
+                PhysicalType::Primitive(
+                    PrimitiveType::Float16 | PrimitiveType::Float32 | PrimitiveType::Float64,
+                ) => Encoding::Plain,
+                PhysicalType::Primitive(_) => Encoding::RleDictionary,
+                _ => Encoding::Plain,
+            };
+            let mut options = FieldWriteOptions::default_with_encoding(encoding)
+                .into_default_column_write_options();
+            options.metadata = dictionary::field_metadata(table, field.name.as_str());
+            options
+        })
+        .collect();
+    let options = WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: CompressionOptions::Zstd(None),
+        version: Version::V1,
+        data_page_size: None,
+    };
+    let batches = df.iter_chunks(CompatLevel::newest(), false).map(Ok);
+    let groups = RowGroupIterator::try_new(batches, &schema, options, columns.clone())?;
+    let mut writer = FileWriter::try_new(BufWriter::new(f), schema, options, &columns)?;
+    for group in groups {
+        writer.write(group?)?;
+    }
+    writer.end(None, &columns)?;
+    writer.into_inner().flush()?;
+    Ok(())
 }
 
 /// The resolved scenario the run used (the file laid over the default model), so that the run
@@ -521,6 +567,46 @@ pub fn utc_now() -> String {
 mod tests {
     use super::*;
     use crate::engine::empty_tally;
+
+    /// Protects the Parquet writer that adds the data dictionary: every column type reads
+    /// back as written (nulls included), a table without rows is still a readable file, and a
+    /// described field carries its description.
+    #[test]
+    fn described_parquet_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Table::new("pathways");
+        for (name, m) in [("a", Some(26.9)), ("b", None)] {
+            t.row()
+                .text("strategy", name)
+                .count("patients", 7)
+                .maybe_real("median_os_months", m)
+                .flag("median_os_reached", m.map(|_| true));
+        }
+        write_table(dir.path(), &t).unwrap();
+        let path = dir.path().join("pathways.parquet");
+        let back = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&t.to_dataframe().unwrap()), "{back}");
+        let mut f = File::open(&path).unwrap();
+        let metadata = polars_parquet::read::read_metadata(&mut f).unwrap();
+        let schema = polars_parquet::read::infer_schema(&metadata).unwrap();
+        let field = schema.get("median_os_months").unwrap();
+        let described = field.metadata.as_ref().and_then(|m| m.get("description"));
+        assert_eq!(
+            described.map(|d| d.as_str()),
+            dictionary::describe("pathways", "median_os_months")
+                .map(|d| d.meaning)
+                .as_deref()
+        );
+        let empty = Table::new("paired_differences");
+        write_table(dir.path(), &empty).unwrap();
+        let back =
+            ParquetReader::new(File::open(dir.path().join("paired_differences.parquet")).unwrap())
+                .finish()
+                .unwrap();
+        assert_eq!(back.height(), 0);
+    }
 
     /// The streamed hash is the hash of the whole file, across several read buffers.
     #[test]

@@ -12,12 +12,18 @@
 //!   from the end of their path (recurrence or death is the event). Intervals are 95% Wilson
 //!   intervals of that share; there is no censoring before the horizon, so the share is the
 //!   Kaplan–Meier estimate.
-//! - Median survival is the first whole month at whose start at most half the patients are
-//!   alive (S(m) ≤ 0.5): deaths in [20, 21) months for half the cohort give a median of 21.
-//!   Its 95% interval follows Brookmeyer and Crowley (Biometrics 1982): the months where the
-//!   lower and the upper Wilson bound of S first reach 0.5. A median or bound never reached
-//!   within the horizon is written as 120 months (a lower limit), and `median_os_reached`
-//!   says whether the median itself was reached.
+//! - Median overall survival is the Kaplan–Meier median from the death times, recorded to a
+//!   tenth of a month (truncated, as a follow-up in whole days would be; the tally keeps deaths
+//!   in 0.1-month bins to the horizon, so it stays flat and merges exactly): the first
+//!   recorded time at which at most half the patients are alive, S(t) ≤ 0.5. Every patient is
+//!   followed to death or to the horizon, so before the horizon S(t) is the share alive.
+//!   Its 95% interval follows Brookmeyer and Crowley (Biometrics 1982;38:29–41): the times at
+//!   which the test of S(t) = 0.5 is not rejected. Without censoring that test is the score
+//!   test of a proportion, whose inversion is the Wilson interval (JASA 1927;22:209–212), so
+//!   the interval runs from the first time the lower Wilson bound of S is at most 0.5 to the
+//!   first time the upper bound is below 0.5. A median or bound never reached within the
+//!   horizon is written as 120 months (a lower limit), and `median_os_reached` says whether
+//!   the median itself was reached.
 //! - Restricted mean survival is the mean of min(survival, 60 months), ± 1.96 standard errors.
 //! - Paired differences use each patient under both strategies (common random numbers): the
 //!   per-patient difference at a landmark is +1, 0 or −1, so its variance is
@@ -32,7 +38,9 @@ use super::clinical::{
 use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
 use super::{clinical_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
-use crate::engine::pathway::{PathwayStudyTally, PathwayTally, LANDMARKS_MONTHS};
+use crate::engine::pathway::{
+    PathwayStudyTally, PathwayTally, DEATH_BINS_PER_MONTH, LANDMARKS_MONTHS,
+};
 use crate::model::clinical::Timing;
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
 use crate::model::surgery::Margin;
@@ -158,7 +166,7 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         // Survival, from the start of chemotherapy (recurrence-free: the rendered disease-free,
         // from the end of their path).
         row = with_landmarks(row, w);
-        let median = median_months(&Curve::Overall.shares(w));
+        let median = median_survival(w);
         row = with_interval(row, "median_os_months", median.map(|m| m.0));
         row = with_mean(row, "rmst_5y_months", &w.rmst);
         // Paired with the first strategy (null on the first row itself).
@@ -291,18 +299,31 @@ impl Curve {
     }
 }
 
-/// Median survival on the monthly grid with its 95% interval, and whether the median was
-/// reached: the first months where the estimate, its lower and its upper Wilson bound are at
-/// most 0.5 (each `HORIZON_MONTHS` if never). `None` for a curve without patients.
-pub(crate) fn median_months(curve: &[Share]) -> Option<((f64, f64, f64), bool)> {
-    if curve.first().is_none_or(|s| s.n == 0) {
+/// Median overall survival from the death times (to 0.1 month) with its Brookmeyer–Crowley
+/// 95% interval, and whether the median was reached: the first recorded times at which the
+/// estimate and its lower Wilson bound are at most 0.5 and its upper bound is below 0.5 (each
+/// `HORIZON_MONTHS` if never; see the module notes). `None` without patients.
+pub(crate) fn median_survival(t: &PathwayTally) -> Option<((f64, f64, f64), bool)> {
+    if t.n == 0 {
         return None;
     }
-    let first = |f: &dyn Fn(&Share) -> f64| curve.iter().position(|s| f(s) <= 0.5);
-    let cap = |m: Option<usize>| m.map_or(HORIZON_MONTHS as f64, |m| m as f64);
-    let median = first(&|s| s.value);
-    let lo = first(&|s| s.lo);
-    let hi = first(&|s| s.hi);
+    let (mut median, mut lo, mut hi) = (None, None, None);
+    let mut dead = 0u64;
+    for (k, &d) in t.deaths_by_tenth_month.iter().enumerate() {
+        if d == 0 && k > 0 {
+            continue; // S only steps where someone died
+        }
+        dead += d;
+        let s = share(t.n.saturating_sub(dead), t.n);
+        let at = Some(k as f64 / DEATH_BINS_PER_MONTH as f64);
+        median = median.or(at.filter(|_| s.value <= 0.5));
+        lo = lo.or(at.filter(|_| s.lo <= 0.5));
+        hi = hi.or(at.filter(|_| s.hi < 0.5));
+        if hi.is_some() {
+            break;
+        }
+    }
+    let cap = |m: Option<f64>| m.unwrap_or(HORIZON_MONTHS as f64);
     Some(((cap(median), cap(lo), cap(hi)), median.is_some()))
 }
 
@@ -416,15 +437,9 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             &format!("os_{}_disease_free", landmark_name(last)),
             share(w.disease_free_alive_at(last), rdf),
         );
-        let median = median_months(&Curve::Overall.shares(w));
-        row = with_interval(row, "median_os_months", median.map(|m| m.0)).text(
-            "median_os_reached",
-            match median {
-                Some((_, true)) => "yes",
-                Some((_, false)) => "no",
-                None => "",
-            },
-        );
+        let median = median_survival(w);
+        row = with_interval(row, "median_os_months", median.map(|m| m.0))
+            .flag("median_os_reached", median.map(|m| m.1));
         row = with_mean(row, "rmst_5y_months", &w.rmst);
         row = with_mean(row, "mean_months_to_recurrence", &w.months_to_recurrence);
         row = with_mean(row, "mean_cycles", &w.cycles);
@@ -638,10 +653,10 @@ pub fn summary_text(summary: Option<&Table>) -> String {
     );
     for r in 0..t.rows() {
         let g = |c: &str| t.real(c, r).unwrap_or(0.0);
-        let median = if t.text("median_os_reached", r) == Some("no") {
+        let median = if t.flag("median_os_reached", r) == Some(false) {
             format!(">{:.0} mo", g("median_os_months"))
         } else {
-            format!("{:.0} mo", g("median_os_months"))
+            format!("{:.1} mo", g("median_os_months"))
         };
         let name = t.text("strategy", r).unwrap_or("");
         let name: String = if name.chars().count() > 36 {
@@ -822,7 +837,8 @@ fn timing_tradeoff(
 mod tests {
     use super::*;
 
-    /// A tally of `n` patients with `deaths[m]` deaths in month bin m.
+    /// A tally of `n` patients with `deaths[m]` deaths in month bin m (at m + 0.5 months, for
+    /// the death times behind the median).
     fn tally_with_deaths(n: u64, deaths: &[(usize, u64)]) -> PathwayTally {
         let mut t = PathwayTally::new(2);
         t.n = n;
@@ -832,6 +848,7 @@ mod tests {
         for &(m, k) in deaths {
             t.deaths_by_month[m] += k;
             t.deaths_by_month_disease_free[m] += k;
+            t.deaths_by_tenth_month[m * DEATH_BINS_PER_MONTH + DEATH_BINS_PER_MONTH / 2] += k;
             t.rfs_events_by_month[m] += k;
             dead += k;
         }
@@ -932,34 +949,52 @@ mod tests {
         assert_eq!(table.real("survival", r + 120), Some(850.0 / 1000.0));
     }
 
-    /// Protects the definition of median survival: the first month at whose start at most
-    /// half are alive, with the months where the Wilson bounds reach 0.5 as its interval.
+    /// Protects the median from the death times: a small cohort worked by hand. Ten
+    /// patients die at 1.05, 2.05, …, 10.05 months (recorded 1.0, 2.0, …, 10.0). S falls by 0.1
+    /// at each death, so S = 0.5 first at the fifth: median 5.0 (the monthly grid said 6).
+    /// Wilson bounds at n = 10: S = 0.9 has lower bound 0.596, S = 0.8 has 0.490 → lower limit
+    /// 2.0; S = 0.2 has upper bound 0.510, S = 0.1 has 0.404 → upper limit 9.0.
+    #[test]
+    fn median_survival_from_the_death_times_by_hand() {
+        let mut t = PathwayTally::new(2);
+        t.n = 10;
+        for d in 1..=10 {
+            t.add_death(d as f64 + 0.05, false);
+        }
+        assert_eq!(t.deaths_by_tenth_month[50], 1);
+        assert_eq!(median_survival(&t), Some(((5.0, 2.0, 9.0), true)));
+        // Without patients there is no median; a time that is not a number counts at 0 (and
+        // one patient is too few for the upper bound of S ever to fall below 0.5).
+        assert_eq!(median_survival(&PathwayTally::new(2)), None);
+        let mut odd = PathwayTally::new(2);
+        odd.n = 1;
+        odd.add_death(f64::NAN, false);
+        assert_eq!(median_survival(&odd), Some(((0.0, 0.0, 120.0), true)));
+    }
+
+    /// Protects the Brookmeyer–Crowley interval on larger cohorts, and a median never reached.
     #[test]
     fn median_survival_and_its_interval_on_constructed_cohorts() {
-        // Half of 1000 die in month bin 20 ([20, 21)): alive 100% at 20, 50% at 21 → median
-        // 21. The lower bound of S at 21 is 0.469 → lower limit 21; the upper bound stays at
-        // 0.531 → never reached, written as 120. The median itself is reached.
+        // Half of 1000 die at 20.5 months: S = 0.5 from 20.5 → median 20.5. The lower bound of
+        // S there is 0.469 → lower limit 20.5; the upper bound stays at 0.531 → never below
+        // 0.5, written as 120. The median itself is reached.
         let t = tally_with_deaths(1000, &[(20, 500)]);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
-        assert_eq!(m, (21.0, 21.0, 120.0));
-        assert!(reached);
+        assert_eq!(median_survival(&t), Some(((20.5, 20.5, 120.0), true)));
 
-        // 10 deaths a month: S(m) = 1 − m/100, so S(50) = 0.5 → median 50. Wilson at n = 1000:
-        // S(46) = 0.54 has lower bound 0.509, S(47) = 0.53 has 0.499 → lower limit 47;
-        // S(53) = 0.47 has upper bound 0.501, S(54) = 0.46 has 0.491 → upper limit 54.
+        // 10 deaths at m + 0.5 each month m: S(m + 0.5) = 1 − (m + 1)/100, so S = 0.5 first at
+        // 49.5. Wilson at n = 1000: S = 0.54 has lower bound 0.509, S = 0.53 (46.5) has 0.499 →
+        // lower limit 46.5; S = 0.47 has upper bound 0.501, S = 0.46 (53.5) has 0.491 → 53.5.
         let deaths: Vec<(usize, u64)> = (0..100).map(|m| (m, 10)).collect();
         let t = tally_with_deaths(1000, &deaths);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
-        assert_eq!(m, (50.0, 47.0, 54.0));
-        assert!(reached);
+        assert_eq!(median_survival(&t), Some(((49.5, 46.5, 53.5), true)));
 
         // 40% die: never reached; written as the horizon and flagged.
         let t = tally_with_deaths(1000, &[(10, 400)]);
-        let (m, reached) = median_months(&Curve::Overall.shares(&t)).unwrap();
+        let (m, reached) = median_survival(&t).unwrap();
         assert_eq!(m.0, 120.0);
         assert!(!reached);
         let table = summary(&[strategy("x", &t)]);
-        assert_eq!(table.text("median_os_reached", 0), Some("no"));
+        assert_eq!(table.flag("median_os_reached", 0), Some(false));
         assert_eq!(table.real("median_os_months", 0), Some(120.0));
     }
 

@@ -55,6 +55,8 @@ use crate::model::Model;
 use crate::scenario::hex;
 
 pub const FILE: &str = "patients.parquet";
+/// The patient table's name in the data dictionary.
+pub const TABLE: &str = "patients";
 
 /// Encoded blocks waiting for the writer thread. Compressed, a block is well under a megabyte.
 const QUEUED_BLOCKS: usize = 4;
@@ -300,10 +302,10 @@ impl TableSchema {
             let mut field = dtype.to_arrow_field(name.clone(), CompatLevel::newest());
             field.is_nullable = c.valid.is_some();
             arrow.insert(name, field);
-            columns.push(
-                FieldWriteOptions::default_with_encoding(encoding)
-                    .into_default_column_write_options(),
-            );
+            let mut options = FieldWriteOptions::default_with_encoding(encoding)
+                .into_default_column_write_options();
+            options.metadata = super::dictionary::field_metadata(TABLE, c.name);
+            columns.push(options);
         }
         let fields = to_parquet_schema(&arrow, &columns)?.fields().to_vec();
         Ok(TableSchema {
@@ -696,6 +698,19 @@ pub trait PatientRows: Sync {
         schema: &OnceLock<Arc<TableSchema>>,
     ) -> Result<Option<EncodedBlock>, ReportError> {
         encode_block(self.rows(&records), schema)
+    }
+}
+
+/// The columns of a study's patient table, in order (read from a block without rows).
+pub fn column_names(study: &crate::scenario::Study) -> Vec<&'static str> {
+    let names = |b: Block<'_>| b.columns.iter().map(|c| c.name).collect();
+    match study {
+        crate::scenario::Study::Hypertrophy(m) => {
+            names(PatientTable::new(m).rows(&Records::default()))
+        }
+        crate::scenario::Study::Pathway(m) => {
+            names(PathwayPatientTable::new(m).rows(&PathwayRecords::default()))
+        }
     }
 }
 

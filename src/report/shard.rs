@@ -17,7 +17,7 @@ use crate::scenario::hex;
 use crate::scenario::input::read_input_file;
 
 /// Format tag of `shard.json`; bump when the layout of the saved state changes.
-pub const SHARD_FORMAT: &str = "remnant-shard/2";
+pub const SHARD_FORMAT: &str = "remnant-shard/3";
 pub const SHARD_MANIFEST: &str = "shard.json";
 pub const SHARD_TALLY: &str = "tally.json";
 /// Largest `shard.json` merge reads: it holds the scenario text (at most 1 MiB) escaped as JSON.

@@ -9,6 +9,8 @@ pub enum Col {
     /// A real that may be missing (written as null).
     MaybeReal(Vec<Option<f64>>),
     Count(Vec<u64>),
+    /// A yes/no that may be missing: a boolean in Parquet, `true`/`false` in CSV.
+    Flag(Vec<Option<bool>>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +88,15 @@ impl Table {
             Col::Real(v) => v.get(row).copied(),
             Col::MaybeReal(v) => v.get(row).copied().flatten(),
             Col::Count(v) => v.get(row).map(|&x| x as f64),
-            Col::Text(_) => None,
+            Col::Text(_) | Col::Flag(_) => None,
+        }
+    }
+
+    /// The value of a yes/no column in a row (`None` where it is missing).
+    pub fn flag(&self, name: &str, row: usize) -> Option<bool> {
+        match self.column(name)? {
+            Col::Flag(v) => v.get(row).copied().flatten(),
+            _ => None,
         }
     }
 
@@ -132,6 +142,7 @@ impl Table {
                     Col::Real(v) => Column::new(name, v),
                     Col::MaybeReal(v) => Column::new(name, v),
                     Col::Count(v) => Column::new(name, v),
+                    Col::Flag(v) => Column::new(name, v),
                 }
             })
             .collect();
@@ -193,6 +204,19 @@ impl Row<'_> {
                     (Col::Real(x), Some(v)) => x.push(v),
                     (Col::MaybeReal(x), v) => x.push(v),
                     _ => {}
+                }
+            },
+        )
+    }
+
+    /// A yes/no, or `None` where it does not apply (null in the files).
+    pub fn flag(self, name: &str, v: Option<bool>) -> Self {
+        self.put(
+            name,
+            || Col::Flag(Vec::new()),
+            |c| {
+                if let Col::Flag(x) = c {
+                    x.push(v)
                 }
             },
         )
