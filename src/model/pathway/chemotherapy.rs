@@ -4,6 +4,7 @@
 //! safe remnant the injury demands, and adjuvant chemotherapy after resection.
 
 use super::course::Exit;
+use super::opening::{Aim, Restaged, Restagings};
 use super::planning::remnant_of;
 use super::strategy::{ChemoStop, Step};
 use super::track::union;
@@ -13,6 +14,7 @@ use crate::model::clinical::kill_factor;
 use crate::model::injury::Injury;
 
 /// Whether the liver step a chemotherapy prepares could be done at a restaging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Readiness {
     Ready,
     /// Resectable, but the remnant would be too small.
@@ -43,6 +45,17 @@ impl Walk<'_, '_> {
 
     /// A chemotherapy step, restaging every k cycles.
     pub(super) fn chemotherapy(&mut self, regimen: usize, stop: ChemoStop) -> Result<(), Leave> {
+        self.chemotherapy_sharing(regimen, stop, None)
+    }
+
+    /// [`chemotherapy`](Self::chemotherapy); when it opens the path, its restagings in whole
+    /// intervals are shared with the other strategies of the patient through `shared`.
+    pub(super) fn chemotherapy_sharing(
+        &mut self,
+        regimen: usize,
+        stop: ChemoStop,
+        mut shared: Option<&mut Restagings>,
+    ) -> Result<(), Leave> {
         let model = self.model;
         let m = &model.base;
         let every = m.restaging.every_cycles;
@@ -53,6 +66,10 @@ impl Walk<'_, '_> {
             .find(|s| s.is_liver_treatment())
             .copied();
         let mut remnant_limited = false;
+        // Whether every batch so far was a whole restaging interval from the start of the path:
+        // the states `shared` keeps.
+        let mut whole = shared.as_deref_mut().is_some_and(|s| s.serves(regimen));
+        let mut restagings = 0;
         loop {
             let room = m.restaging.max_cycles.saturating_sub(self.track.cycles);
             // A fixed number of cycles is given to the end; under a stopping rule, chemotherapy
@@ -73,11 +90,31 @@ impl Walk<'_, '_> {
                     _ => Err(Exit::NotResectable),
                 };
             }
-            self.give(regimen, batch);
             given += batch;
-            let scan = self.scan();
+            whole &= batch == every;
             let before = self.track.previous_mm;
-            self.progression(&scan)?;
+            let kept = shared
+                .as_deref()
+                .filter(|_| whole)
+                .and_then(|s| s.after(restagings).copied());
+            let restaged = match kept {
+                Some(restaged) => {
+                    restaged.restore(&mut self.track);
+                    restaged
+                }
+                None => {
+                    self.give(regimen, batch);
+                    let scan = self.scan();
+                    let progression = self.progression(&scan);
+                    let restaged = Restaged::of(&self.track, scan.target_sum_mm, progression);
+                    if let Some(s) = shared.as_deref_mut().filter(|_| whole) {
+                        s.keep(restagings, restaged);
+                    }
+                    restaged
+                }
+            };
+            restagings += 1;
+            restaged.progression?;
             match stop {
                 ChemoStop::Cycles(n) => {
                     if given >= n {
@@ -88,7 +125,7 @@ impl Walk<'_, '_> {
                 ChemoStop::Resectable | ChemoStop::CyclesThenResectable(_) => match next {
                     None => return Ok(()),
                     // The reason for leaving at the cap is the last restaging's.
-                    Some(step) => match self.ready_for(&step) {
+                    Some(step) => match self.ready_sharing(&step, restagings, whole, &mut shared) {
                         Readiness::Ready => return Ok(()),
                         Readiness::RemnantLimited => remnant_limited = true,
                         Readiness::NotYet => remnant_limited = false,
@@ -96,7 +133,7 @@ impl Walk<'_, '_> {
                 },
                 ChemoStop::MaximalResponse => {
                     let shrinkage = if before > 0.0 {
-                        1.0 - scan.target_sum_mm / before
+                        1.0 - restaged.target_sum_mm / before
                     } else {
                         0.0
                     };
@@ -105,6 +142,22 @@ impl Walk<'_, '_> {
                     }
                 }
             }
+        }
+    }
+
+    /// [`ready_for`](Self::ready_for) after `restagings` restagings, shared through `shared`
+    /// when they were all `whole` intervals.
+    #[inline]
+    fn ready_sharing(
+        &self,
+        step: &Step,
+        restagings: usize,
+        whole: bool,
+        shared: &mut Option<&mut Restagings>,
+    ) -> Readiness {
+        match shared.as_deref_mut().filter(|_| whole) {
+            Some(s) => s.readiness(restagings, Aim::of_step(step), || self.ready_for(step)),
+            None => self.ready_for(step),
         }
     }
 
