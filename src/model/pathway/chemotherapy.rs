@@ -10,7 +10,8 @@ use super::strategy::{ChemoStop, Step};
 use super::track::union;
 use super::walk::{Leave, StepResult, Walk};
 use super::LEFT_LIVER;
-use crate::model::clinical::kill_factor;
+use crate::model::clinical::{kill_factor, visible_mask};
+use crate::model::volumetry::Segments;
 use crate::model::injury::Injury;
 
 /// Whether the liver step a chemotherapy prepares could be done at a restaging.
@@ -155,9 +156,56 @@ impl Walk<'_, '_> {
         whole: bool,
         shared: &mut Option<&mut Restagings>,
     ) -> Readiness {
-        match shared.as_deref_mut().filter(|_| whole) {
-            Some(s) => s.readiness(restagings, Aim::of_step(step), || self.ready_for(step)),
-            None => self.ready_for(step),
+        let Some(s) = shared.as_deref_mut().filter(|_| whole) else {
+            return self.ready_for(step);
+        };
+        let aim = Aim::of_step(step);
+        // While every lesion not yet treated is seen, no site of a disappeared lesion is
+        // planned: the readiness does not depend on what would be done with one.
+        let track = &self.track;
+        let aim = if visible_mask(self.patient) & !track.treated & !track.seen == 0 {
+            aim.resecting_disappeared()
+        } else {
+            aim
+        };
+        match aim {
+            // Before the path's first liver step no right hepatectomy is planned, so the
+            // one-stage resection a grown remnant would spare is the resection's readiness,
+            // shared with the strategies that resect at once.
+            Aim::Grow(approach, remnant) => {
+                let one_stage = s.readiness(restagings, Aim::Resect(approach), || {
+                    self.ready_for(&Step::Resect {
+                        approach,
+                        second_stage: false,
+                    })
+                });
+                if one_stage == Readiness::Ready {
+                    return Readiness::Ready;
+                }
+                s.readiness(restagings, aim, || {
+                    self.grown_readiness(step, remnant, one_stage)
+                })
+            }
+            _ => s.readiness(restagings, aim, || self.ready_for(step)),
+        }
+    }
+
+    /// Readiness for `step`, a step that grows `remnant` before the resection, when the
+    /// one-stage resection's readiness is `one_stage` (not ready): ready when a right
+    /// hepatectomy that leaves the remnant is R0, as
+    /// [`needs_growth`](Self::needs_growth) decides.
+    fn grown_readiness(&self, step: &Step, remnant: Segments, one_stage: Readiness) -> Readiness {
+        let approach = match *step {
+            Step::Conditioning { approach, .. } | Step::FirstStage { approach, .. } => approach,
+            _ => unreachable!("only a conditioning or a first stage grows the remnant"),
+        };
+        let plan = self.plan_with(approach.clearing(), self.washout(), None, Some(remnant));
+        if plan.r0_feasible {
+            Readiness::Ready
+        } else if one_stage == Readiness::RemnantLimited {
+            Readiness::RemnantLimited
+        } else {
+            Readiness::NotYet
         }
     }
 

@@ -12,6 +12,7 @@ use super::walk::StepResult;
 use super::LEFT_LIVER;
 use crate::model::chemotherapy::Drugs;
 use crate::model::clinical::MAX_CYCLES;
+use crate::model::planner::DlmPolicy;
 use crate::model::volumetry::Segments;
 
 /// What an opening chemotherapy aims at: the readiness it waits for.
@@ -34,6 +35,21 @@ impl Aim {
             .skip(1)
             .find(|s| s.is_liver_treatment())
             .map_or(Aim::Nothing, Aim::of_step)
+    }
+
+    /// The same aim, resecting the site of a disappeared lesion (for an aim whose readiness
+    /// does not depend on it).
+    #[inline]
+    pub(super) fn resecting_disappeared(self) -> Aim {
+        let blind = |a: Approach| Approach {
+            dlm: DlmPolicy::ResectBlind,
+            ..a
+        };
+        match self {
+            Aim::Resect(a) => Aim::Resect(blind(a)),
+            Aim::Grow(a, remnant) => Aim::Grow(blind(a), remnant),
+            other => other,
+        }
     }
 
     /// The readiness a chemotherapy that prepares liver step `step` waits for: what
