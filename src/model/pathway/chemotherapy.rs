@@ -11,8 +11,8 @@ use super::track::union;
 use super::walk::{Leave, StepResult, Walk};
 use super::LEFT_LIVER;
 use crate::model::clinical::{kill_factor, visible_mask};
-use crate::model::volumetry::Segments;
 use crate::model::injury::Injury;
+use crate::model::volumetry::Segments;
 
 /// Whether the liver step a chemotherapy prepares could be done at a restaging.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
