@@ -4,15 +4,18 @@
 //! safe remnant the injury demands, and adjuvant chemotherapy after resection.
 
 use super::course::Exit;
+use super::opening::{Aim, Restaged, Restagings};
 use super::planning::remnant_of;
 use super::strategy::{ChemoStop, Step};
 use super::track::union;
 use super::walk::{Leave, StepResult, Walk};
 use super::LEFT_LIVER;
-use crate::model::clinical::kill_factor;
+use crate::model::clinical::{kill_factor, visible_mask};
 use crate::model::injury::Injury;
+use crate::model::volumetry::Segments;
 
 /// Whether the liver step a chemotherapy prepares could be done at a restaging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Readiness {
     Ready,
     /// Resectable, but the remnant would be too small.
@@ -43,6 +46,17 @@ impl Walk<'_, '_> {
 
     /// A chemotherapy step, restaging every k cycles.
     pub(super) fn chemotherapy(&mut self, regimen: usize, stop: ChemoStop) -> Result<(), Leave> {
+        self.chemotherapy_sharing(regimen, stop, None)
+    }
+
+    /// [`chemotherapy`](Self::chemotherapy); when it opens the path, its restagings in whole
+    /// intervals are shared with the other strategies of the patient through `shared`.
+    pub(super) fn chemotherapy_sharing(
+        &mut self,
+        regimen: usize,
+        stop: ChemoStop,
+        mut shared: Option<&mut Restagings>,
+    ) -> Result<(), Leave> {
         let model = self.model;
         let m = &model.base;
         let every = m.restaging.every_cycles;
@@ -53,6 +67,10 @@ impl Walk<'_, '_> {
             .find(|s| s.is_liver_treatment())
             .copied();
         let mut remnant_limited = false;
+        // Whether every batch so far was a whole restaging interval from the start of the path:
+        // the states `shared` keeps.
+        let mut whole = shared.as_deref_mut().is_some_and(|s| s.serves(regimen));
+        let mut restagings = 0;
         loop {
             let room = m.restaging.max_cycles.saturating_sub(self.track.cycles);
             // A fixed number of cycles is given to the end; under a stopping rule, chemotherapy
@@ -73,11 +91,31 @@ impl Walk<'_, '_> {
                     _ => Err(Exit::NotResectable),
                 };
             }
-            self.give(regimen, batch);
             given += batch;
-            let scan = self.scan();
+            whole &= batch == every;
             let before = self.track.previous_mm;
-            self.progression(&scan)?;
+            let kept = shared
+                .as_deref()
+                .filter(|_| whole)
+                .and_then(|s| s.after(restagings).copied());
+            let restaged = match kept {
+                Some(restaged) => {
+                    restaged.restore(&mut self.track);
+                    restaged
+                }
+                None => {
+                    self.give(regimen, batch);
+                    let scan = self.scan();
+                    let progression = self.progression(&scan);
+                    let restaged = Restaged::of(&self.track, scan.target_sum_mm, progression);
+                    if let Some(s) = shared.as_deref_mut().filter(|_| whole) {
+                        s.keep(restagings, restaged);
+                    }
+                    restaged
+                }
+            };
+            restagings += 1;
+            restaged.progression?;
             match stop {
                 ChemoStop::Cycles(n) => {
                     if given >= n {
@@ -88,7 +126,7 @@ impl Walk<'_, '_> {
                 ChemoStop::Resectable | ChemoStop::CyclesThenResectable(_) => match next {
                     None => return Ok(()),
                     // The reason for leaving at the cap is the last restaging's.
-                    Some(step) => match self.ready_for(&step) {
+                    Some(step) => match self.ready_sharing(&step, restagings, whole, &mut shared) {
                         Readiness::Ready => return Ok(()),
                         Readiness::RemnantLimited => remnant_limited = true,
                         Readiness::NotYet => remnant_limited = false,
@@ -96,7 +134,7 @@ impl Walk<'_, '_> {
                 },
                 ChemoStop::MaximalResponse => {
                     let shrinkage = if before > 0.0 {
-                        1.0 - scan.target_sum_mm / before
+                        1.0 - restaged.target_sum_mm / before
                     } else {
                         0.0
                     };
@@ -105,6 +143,69 @@ impl Walk<'_, '_> {
                     }
                 }
             }
+        }
+    }
+
+    /// [`ready_for`](Self::ready_for) after `restagings` restagings, shared through `shared`
+    /// when they were all `whole` intervals.
+    #[inline]
+    fn ready_sharing(
+        &self,
+        step: &Step,
+        restagings: usize,
+        whole: bool,
+        shared: &mut Option<&mut Restagings>,
+    ) -> Readiness {
+        let Some(s) = shared.as_deref_mut().filter(|_| whole) else {
+            return self.ready_for(step);
+        };
+        let aim = Aim::of_step(step);
+        // While every lesion not yet treated is seen, no site of a disappeared lesion is
+        // planned: the readiness does not depend on what would be done with one.
+        let track = &self.track;
+        let aim = if visible_mask(self.patient) & !track.treated & !track.seen == 0 {
+            aim.resecting_disappeared()
+        } else {
+            aim
+        };
+        match aim {
+            // Before the path's first liver step no right hepatectomy is planned, so the
+            // one-stage resection a grown remnant would spare is the resection's readiness,
+            // shared with the strategies that resect at once.
+            Aim::Grow(approach, remnant) => {
+                let one_stage = s.readiness(restagings, Aim::Resect(approach), || {
+                    self.ready_for(&Step::Resect {
+                        approach,
+                        second_stage: false,
+                    })
+                });
+                if one_stage == Readiness::Ready {
+                    return Readiness::Ready;
+                }
+                s.readiness(restagings, aim, || {
+                    self.grown_readiness(step, remnant, one_stage)
+                })
+            }
+            _ => s.readiness(restagings, aim, || self.ready_for(step)),
+        }
+    }
+
+    /// Readiness for `step`, a step that grows `remnant` before the resection, when the
+    /// one-stage resection's readiness is `one_stage` (not ready): ready when a right
+    /// hepatectomy that leaves the remnant is R0, as
+    /// [`needs_growth`](Self::needs_growth) decides.
+    fn grown_readiness(&self, step: &Step, remnant: Segments, one_stage: Readiness) -> Readiness {
+        let approach = match *step {
+            Step::Conditioning { approach, .. } | Step::FirstStage { approach, .. } => approach,
+            _ => unreachable!("only a conditioning or a first stage grows the remnant"),
+        };
+        let plan = self.plan_with(approach.clearing(), self.washout(), None, Some(remnant));
+        if plan.r0_feasible {
+            Readiness::Ready
+        } else if one_stage == Readiness::RemnantLimited {
+            Readiness::RemnantLimited
+        } else {
+            Readiness::NotYet
         }
     }
 

@@ -3,12 +3,16 @@
 //! strategy's result is kept for the others (per patient, in fixed-size arrays: no
 //! allocation). It is an optimisation only: a course is the same with or without it.
 
+use super::chemotherapy::Readiness;
 use super::course::Exit;
 use super::planning::remnant_of;
 use super::strategy::{Approach, Pathway, Step};
 use super::track::Track;
 use super::walk::StepResult;
 use super::LEFT_LIVER;
+use crate::model::chemotherapy::Drugs;
+use crate::model::clinical::MAX_CYCLES;
+use crate::model::planner::DlmPolicy;
 use crate::model::volumetry::Segments;
 
 /// What an opening chemotherapy aims at: the readiness it waits for.
@@ -25,20 +29,42 @@ impl Aim {
     /// What the opening chemotherapy of `pathway` waits for (its readiness rule's target).
     #[inline]
     pub(super) fn of(pathway: &Pathway) -> Aim {
-        match pathway
+        pathway
             .steps
             .iter()
             .skip(1)
             .find(|s| s.is_liver_treatment())
-        {
-            Some(Step::Resect { approach, .. }) => Aim::Resect(*approach),
-            Some(Step::Conditioning {
+            .map_or(Aim::Nothing, Aim::of_step)
+    }
+
+    /// The same aim, resecting the site of a disappeared lesion (for an aim whose readiness
+    /// does not depend on it).
+    #[inline]
+    pub(super) fn resecting_disappeared(self) -> Aim {
+        let blind = |a: Approach| Approach {
+            dlm: DlmPolicy::ResectBlind,
+            ..a
+        };
+        match self {
+            Aim::Resect(a) => Aim::Resect(blind(a)),
+            Aim::Grow(a, remnant) => Aim::Grow(blind(a), remnant),
+            other => other,
+        }
+    }
+
+    /// The readiness a chemotherapy that prepares liver step `step` waits for: what
+    /// [`ready_for`](super::walk::Walk::ready_for) looks at besides the patient's state.
+    #[inline]
+    pub(super) fn of_step(step: &Step) -> Aim {
+        match *step {
+            Step::Resect { approach, .. } => Aim::Resect(approach),
+            Step::Conditioning {
                 approach,
                 procedure,
                 ..
-            }) => Aim::Grow(*approach, remnant_of(*procedure)),
-            Some(Step::FirstStage { approach, .. }) => Aim::Grow(*approach, LEFT_LIVER),
-            Some(Step::Ablate) => Aim::Ablate,
+            } => Aim::Grow(approach, remnant_of(procedure)),
+            Step::FirstStage { approach, .. } => Aim::Grow(approach, LEFT_LIVER),
+            Step::Ablate => Aim::Ablate,
             _ => Aim::Nothing,
         }
     }
@@ -49,6 +75,7 @@ pub struct OpeningCache {
     len: usize,
     keys: [(Step, Aim); OPENINGS],
     values: [(Track, Result<bool, Exit>); OPENINGS],
+    pub(super) restagings: Restagings,
 }
 
 /// Distinct opening chemotherapies kept per patient (later ones are recomputed).
@@ -60,6 +87,7 @@ impl Default for OpeningCache {
             len: 0,
             keys: [(Step::Restage, Aim::Nothing); OPENINGS],
             values: [(Track::empty(), Ok(true)); OPENINGS],
+            restagings: Restagings::default(),
         }
     }
 }
@@ -68,6 +96,7 @@ impl OpeningCache {
     /// Forget everything (before the next patient).
     pub fn clear(&mut self) {
         self.len = 0;
+        self.restagings.clear();
     }
 
     #[inline]
@@ -90,6 +119,147 @@ impl OpeningCache {
             self.values[self.len] = (track, result);
             self.len += 1;
         }
+    }
+}
+
+/// The restagings of an opening chemotherapy given in whole restaging intervals, shared by the
+/// strategies of one patient. Strategies that differ only in when they stop (as soon as
+/// resectable, after 8 or 12 cycles, maximal response, another liver step) pass through the
+/// same states until they stop: each restaging (the cycles, the scan, the reading of
+/// progression) is worked out once, and so is each readiness check at it. An optimisation
+/// only: a course is the same with or without it.
+pub(super) struct Restagings {
+    /// The regimen the restagings are of (`None`: nothing kept yet); an opening with another
+    /// regimen is not shared.
+    regimen: Option<usize>,
+    len: usize,
+    /// After restaging k + 1.
+    after: [Restaged; MAX_RESTAGINGS],
+    ready_len: usize,
+    /// Readiness for an aim after a number of restagings.
+    ready: [(usize, Aim, Readiness); MAX_READINESS],
+}
+
+/// Restagings kept: as many as whole intervals of one cycle fit under the cycle cap.
+const MAX_RESTAGINGS: usize = MAX_CYCLES as usize;
+/// Readiness checks kept per patient (later ones are recomputed).
+const MAX_READINESS: usize = 64;
+
+/// What one restaging of a chemotherapy changed in the state (the cycles given, the scan and
+/// the reading of progression), what its scan measured and whether it found progression.
+#[derive(Clone, Copy)]
+pub(super) struct Restaged {
+    weeks: f64,
+    on_weeks: f64,
+    kill: f64,
+    last_dose_weeks: f64,
+    cycles: u32,
+    drugs: Drugs,
+    last_regimen: Option<usize>,
+    seen: u32,
+    nadir_mm: f64,
+    previous_mm: f64,
+    pub(super) target_sum_mm: f64,
+    pub(super) progression: Result<(), Exit>,
+}
+
+impl Restaged {
+    /// The restaging just walked to `track`.
+    #[inline]
+    pub(super) fn of(track: &Track, target_sum_mm: f64, progression: Result<(), Exit>) -> Self {
+        Restaged {
+            weeks: track.weeks,
+            on_weeks: track.on_weeks,
+            kill: track.kill,
+            last_dose_weeks: track.last_dose_weeks,
+            cycles: track.cycles,
+            drugs: track.drugs,
+            last_regimen: track.last_regimen,
+            seen: track.seen,
+            nadir_mm: track.nadir_mm,
+            previous_mm: track.previous_mm,
+            target_sum_mm,
+            progression,
+        }
+    }
+
+    /// Bring `track`, in the state before this restaging, to the state after it.
+    #[inline]
+    pub(super) fn restore(&self, track: &mut Track) {
+        track.weeks = self.weeks;
+        track.on_weeks = self.on_weeks;
+        track.kill = self.kill;
+        track.last_dose_weeks = self.last_dose_weeks;
+        track.cycles = self.cycles;
+        track.drugs = self.drugs;
+        track.last_regimen = self.last_regimen;
+        track.seen = self.seen;
+        track.nadir_mm = self.nadir_mm;
+        track.previous_mm = self.previous_mm;
+    }
+}
+
+impl Default for Restagings {
+    fn default() -> Self {
+        let none = Restaged::of(&Track::empty(), 0.0, Ok(()));
+        Restagings {
+            regimen: None,
+            len: 0,
+            after: [none; MAX_RESTAGINGS],
+            ready_len: 0,
+            ready: [(0, Aim::Nothing, Readiness::NotYet); MAX_READINESS],
+        }
+    }
+}
+
+impl Restagings {
+    fn clear(&mut self) {
+        self.regimen = None;
+        self.len = 0;
+        self.ready_len = 0;
+    }
+
+    /// Whether the restagings of `regimen` are kept here (the first regimen asked for is).
+    #[inline]
+    pub(super) fn serves(&mut self, regimen: usize) -> bool {
+        *self.regimen.get_or_insert(regimen) == regimen
+    }
+
+    /// The state after restaging `k + 1`, if kept.
+    #[inline]
+    pub(super) fn after(&self, k: usize) -> Option<&Restaged> {
+        self.after[..self.len].get(k)
+    }
+
+    /// Keep restaging `k + 1` (the next one).
+    #[inline]
+    pub(super) fn keep(&mut self, k: usize, restaged: Restaged) {
+        if k == self.len && k < MAX_RESTAGINGS {
+            self.after[k] = restaged;
+            self.len += 1;
+        }
+    }
+
+    /// Readiness for `aim` after `k` restagings: kept, or worked out by `check` and kept.
+    #[inline]
+    pub(super) fn readiness(
+        &mut self,
+        k: usize,
+        aim: Aim,
+        check: impl FnOnce() -> Readiness,
+    ) -> Readiness {
+        if let Some(&(_, _, r)) = self.ready[..self.ready_len]
+            .iter()
+            .find(|(at, a, _)| *at == k && *a == aim)
+        {
+            return r;
+        }
+        let r = check();
+        if self.ready_len < MAX_READINESS {
+            self.ready[self.ready_len] = (k, aim, r);
+            self.ready_len += 1;
+        }
+        r
     }
 }
 

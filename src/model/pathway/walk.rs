@@ -143,13 +143,36 @@ impl<'a, 's> Walk<'a, 's> {
             self.track = after;
             return result;
         }
-        let result = self.step(step);
+        let result = match *step {
+            Step::Chemotherapy {
+                wild_type,
+                mutant,
+                stop,
+            } => self
+                .chemotherapy_sharing(
+                    self.regimen_of(wild_type, mutant),
+                    stop,
+                    Some(&mut cache.restagings),
+                )
+                .map(|()| StepResult::Done),
+            _ => self.step(step),
+        };
         let shareable = match &result {
             Ok(r) => Ok(matches!(r, StepResult::Done)),
             Err(e) => Err(*e),
         };
         cache.put(key, self.track, shareable);
         result
+    }
+
+    /// The regimen of a chemotherapy step for this patient's RAS status.
+    #[inline]
+    fn regimen_of(&self, wild_type: usize, mutant: usize) -> usize {
+        if self.patient.tumours.biology.ras_mutant {
+            mutant
+        } else {
+            wild_type
+        }
     }
 
     /// One step, handed to its clinical step.
@@ -160,12 +183,7 @@ impl<'a, 's> Walk<'a, 's> {
                 mutant,
                 stop,
             } => {
-                let r = if self.patient.tumours.biology.ras_mutant {
-                    mutant
-                } else {
-                    wild_type
-                };
-                self.chemotherapy(r, stop)?;
+                self.chemotherapy(self.regimen_of(wild_type, mutant), stop)?;
                 Ok(StepResult::Done)
             }
             Step::Restage => {
