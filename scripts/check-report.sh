@@ -35,7 +35,7 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
 "$CHROMIUM" "${flags[@]}" --window-size=1280,2400 --screenshot="$work/top.png" "file://$report" \
   >/dev/null 2>&1
 python3 - "$dir" "$work/dom.html" "$work/top.png" <<'PY'
-import html.parser, os, sys
+import html, html.parser, os, sys
 folder, dom_path, png = sys.argv[1:]
 class Counter(html.parser.HTMLParser):
     def __init__(self):
@@ -57,6 +57,18 @@ check(c.svg == svgs, f"{c.svg} SVG elements in the rendered page for {svgs} SVG 
 check(c.paths > 100 * max(svgs, 1), f"{c.paths} drawn SVG shapes")
 check(c.details == csvs - 1, f"{c.details} result tables for {csvs} CSV files (parameters shown apart)")
 check(os.path.getsize(png) > 50_000, f"screenshot of the first screen: {os.path.getsize(png)} bytes")
+# Every strategy is defined beside its name, and the scenario itself is in the page.
+import json
+dom = open(dom_path, encoding="utf-8").read()
+strategies = json.load(open(os.path.join(folder, "manifest.json"))).get("strategies", [])
+undefined = [n for n in strategies if f"<b>{html.escape(n, quote=False)}</b>:" not in dom]
+check(strategies and not undefined, f"{len(strategies) - len(undefined)} of {len(strategies)} strategies defined in the methods" + (f" (not: {undefined})" if undefined else ""))
+# scenario.toml opens with comment lines that say what it is; the resolved text follows them.
+lines = open(os.path.join(folder, "scenario.toml"), encoding="utf-8").read().splitlines()
+while lines and lines[0].startswith("#"):
+    lines.pop(0)
+scenario = "\n".join(lines)
+check(html.escape(scenario.strip(), quote=False)[:2000] in dom, "the scenario text is in the page")
 sys.exit(0 if ok else 1)
 PY
 echo "report renders in $("$CHROMIUM" --version 2>/dev/null | head -1)"

@@ -67,13 +67,14 @@ pub fn render(
     h.push_str(
         "<nav><a href=\"#run\">Run record</a> · <a href=\"#methods\">Methods</a> · \
          <a href=\"#parameters\">Parameters</a> · <a href=\"#results\">Results</a> · \
-         <a href=\"#figures\">Figures</a></nav>\n",
+         <a href=\"#figures\">Figures</a> · <a href=\"#scenario\">Scenario</a></nav>\n",
     );
     run_record(&mut h, manifest);
     methods(&mut h, scenario, tables);
     parameters(&mut h, &scenario.parameters);
     results(&mut h, tables);
     figures_section(&mut h, figures);
+    scenario_appendix(&mut h, scenario);
     h.push_str("</body>\n</html>\n");
     h
 }
@@ -85,7 +86,8 @@ th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 .wide{overflow-x:auto}.lead{font-size:1.1em}code{font-size:0.9em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
-tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}";
+tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}\
+pre.scenario{white-space:pre-wrap;font-size:0.8em;background:#fafafa;border:1px solid #eee;padding:0.5em}";
 
 fn run_record(h: &mut String, m: &Manifest) {
     h.push_str("<h2 id=\"run\">Run record</h2>\n<dl>\n");
@@ -168,15 +170,23 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
         let _ = writeln!(h, "<h3>{}</h3>\n<p>{}</p>", esc(title), body);
     };
     item("Study population", &esc(&population_text(s)));
+    let definitions = strategy_definitions(&s.text);
     item(
         "Comparators",
         &format!(
             "Every strategy runs on the same virtual patients (common random numbers); \
-             differences between strategies are paired. <ol>{}</ol>",
+             differences between strategies are paired. Each is defined as the scenario states \
+             it (the whole scenario is in the <a href=\"#scenario\">appendix</a>). <ol>{}</ol>",
             s.study
                 .strategy_names()
                 .iter()
-                .map(|n| format!("<li>{}</li>", esc(n)))
+                .enumerate()
+                .map(
+                    |(i, n)| match definitions.get(i).filter(|d| !d.is_empty()) {
+                        Some(d) => format!("<li><b>{}</b>: {}</li>", esc(n), d),
+                        None => format!("<li>{}</li>", esc(n)),
+                    }
+                )
                 .collect::<String>()
         ),
     );
@@ -231,6 +241,83 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
              means their standard errors (columns ending in _lo95, _hi95 and _se). {}",
             s.run.patients, parameter_uncertainty
         )),
+    );
+}
+
+/// Each strategy of the resolved scenario as it is written: every setting but the name, in the
+/// file's words (`timing = as_soon_as_resectable; policy = parenchyma_sparing; …`), with the
+/// steps of a stepped strategy in order. A reader needs the definition next to the name; the
+/// words are the scenario's own, so the two cannot disagree.
+fn strategy_definitions(resolved: &str) -> Vec<String> {
+    let Ok(doc) = resolved.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(toml::Value::Array(strategies)) = doc.get("strategies") else {
+        return Vec::new();
+    };
+    fn words(v: &toml::Value) -> String {
+        match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Array(a) => a.iter().map(words).collect::<Vec<_>>().join(", "),
+            toml::Value::Table(t) => {
+                // A step reads as its kind with its settings: `chemotherapy (cycles 6, …)`.
+                let settings = t
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "step")
+                    .map(|(k, v)| format!("{k} {}", words(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                match (t.get("step").map(words), settings.is_empty()) {
+                    (Some(step), true) => step,
+                    (Some(step), false) => format!("{step} ({settings})"),
+                    (None, _) => settings,
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+    // What the strategy does first, then its settings in name order.
+    let rank = |k: &str| match k {
+        "timing" | "steps" => 0,
+        _ => 1,
+    };
+    strategies
+        .iter()
+        .map(|strategy| {
+            let Some(t) = strategy.as_table() else {
+                return String::new();
+            };
+            let mut settings: Vec<_> = t.iter().filter(|(k, _)| k.as_str() != "name").collect();
+            settings.sort_by_key(|(k, _)| rank(k));
+            settings
+                .into_iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("steps", toml::Value::Array(steps)) => format!(
+                        "steps: {}",
+                        steps
+                            .iter()
+                            .map(|step| esc(&words(step)))
+                            .collect::<Vec<_>>()
+                            .join(" &rarr; ")
+                    ),
+                    _ => format!("<code>{}</code> = {}", esc(k), esc(&words(v))),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect()
+}
+
+/// The resolved scenario itself, so that the report alone defines the run: running this text
+/// again repeats the results.
+fn scenario_appendix(h: &mut String, s: &Scenario) {
+    let _ = writeln!(
+        h,
+        "<h2 id=\"scenario\">Appendix: the scenario</h2>\n<p>The scenario file laid over the \
+         default model (SHA-256 {}), as <code>scenario.toml</code> holds it: every number the \
+         run used. Running it again with the same seed repeats this run.</p>\n<pre class=\"scenario\">{}</pre>",
+        esc(&s.sha256),
+        esc(&s.text)
     );
 }
 
@@ -451,6 +538,33 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(esc("a < b & \"c\""), "a &lt; b &amp; &quot;c&quot;");
+    }
+
+    /// Protects the strategy definitions of the report: every setting of every strategy, in
+    /// the scenario's words, steps in order, names escaped.
+    #[test]
+    fn strategies_are_defined_in_the_scenario_words() {
+        let resolved = r#"
+[[strategies]]
+name = "A"
+timing = "as_soon_as_resectable"
+policy = "parenchyma_sparing"
+
+[[strategies]]
+name = "B"
+steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "resect", policy = "anatomical" }]
+"#;
+        let d = strategy_definitions(resolved);
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d[0],
+            "<code>timing</code> = as_soon_as_resectable; <code>policy</code> = parenchyma_sparing"
+        );
+        assert_eq!(
+            d[1],
+            "steps: chemotherapy (cycles 6, regimen folfox) &rarr; resect (policy anatomical)"
+        );
+        assert!(strategy_definitions("not toml [").is_empty());
     }
 
     #[test]
