@@ -65,10 +65,11 @@ pub fn render(
         );
     }
     h.push_str(
-        "<nav><a href=\"#run\">Run record</a> · <a href=\"#methods\">Methods</a> · \
+        "<nav><a href=\"#key\">Key results</a> · <a href=\"#run\">Run record</a> · <a href=\"#methods\">Methods</a> · \
          <a href=\"#parameters\">Parameters</a> · <a href=\"#results\">Results</a> · \
          <a href=\"#figures\">Figures</a> · <a href=\"#scenario\">Scenario</a></nav>\n",
     );
+    key_results(&mut h, tables);
     run_record(&mut h, manifest);
     methods(&mut h, scenario, tables);
     parameters(&mut h, &scenario.parameters);
@@ -180,13 +181,10 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
             s.study
                 .strategy_names()
                 .iter()
-                .enumerate()
-                .map(
-                    |(i, n)| match definitions.get(i).filter(|d| !d.is_empty()) {
-                        Some(d) => format!("<li><b>{}</b>: {}</li>", esc(n), d),
-                        None => format!("<li>{}</li>", esc(n)),
-                    }
-                )
+                .map(|n| match definition_of(&definitions, n) {
+                    Some(d) => format!("<li><b>{}</b>: {}</li>", esc(n), d),
+                    None => format!("<li>{}</li>", esc(n)),
+                })
                 .collect::<String>()
         ),
     );
@@ -244,11 +242,93 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
     );
 }
 
+/// The figures a reader looks for first, one row per strategy, each as `x% (lo–hi)` under a
+/// heading that says what it is and of whom: from the pathway table of a pathway study (a
+/// hypertrophy study leads with its own summary table, below).
+const KEY_RESULTS: [(&str, &str, bool); 5] = [
+    (
+        "operated",
+        "operated on (liver resection or ablation), % of patients",
+        true,
+    ),
+    (
+        "mortality_90_days",
+        "died within 90 days of an operation, % of patients",
+        true,
+    ),
+    ("os_5y", "alive at 5 years, % of patients", true),
+    ("median_os_months", "median overall survival, months", false),
+    (
+        "rmst_5y_months",
+        "restricted mean survival over 5 years, months",
+        false,
+    ),
+];
+
+fn key_results(h: &mut String, tables: &[Table]) {
+    let Some(t) = tables.iter().find(|t| t.name == "pathways") else {
+        return;
+    };
+    let cell = |col: &str, share: bool, r: usize| -> String {
+        let scale = if share { 100.0 } else { 1.0 };
+        let one = |x: f64| format!("{:.1}", x * scale);
+        match (
+            t.real(col, r),
+            t.real(&format!("{col}_lo95"), r),
+            t.real(&format!("{col}_hi95"), r),
+        ) {
+            (Some(x), Some(lo), Some(hi)) => format!("{} ({}–{})", one(x), one(lo), one(hi)),
+            (Some(x), _, _) => one(x),
+            _ => "–".to_owned(),
+        }
+    };
+    h.push_str(
+        "<h2 id=\"key\">Key results</h2>\n<p>Every patient who starts each strategy, followed \
+         to death or the horizon; 95% intervals in parentheses (Wilson for shares, \
+         Brookmeyer–Crowley for the median, normal for the restricted mean). Differences \
+         between strategies, paired on the same patients, are in the table \
+         <a href=\"#t-paired_differences\">paired_differences</a>.</p>\n\
+         <div class=\"wide\"><table>\n<tr><th>strategy</th>",
+    );
+    for (_, label, _) in KEY_RESULTS {
+        let _ = write!(h, "<th>{}</th>", esc(label));
+    }
+    h.push_str("</tr>\n");
+    for r in 0..t.rows() {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td>",
+            esc(t.text("strategy", r).unwrap_or(""))
+        );
+        for (col, _, share) in KEY_RESULTS {
+            let _ = write!(h, "<td class=\"n\">{}</td>", esc(&cell(col, share, r)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+/// The definition of the strategy named `name`: its own entry, or the entry of the sweep it is
+/// an arm of (`after 6 cycles` of the entry `after` with its list of cycles).
+fn definition_of<'a>(definitions: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    definitions
+        .iter()
+        .find(|(n, _)| n == name)
+        .or_else(|| {
+            definitions
+                .iter()
+                .filter(|(n, _)| name.starts_with(&format!("{n} ")))
+                .max_by_key(|(n, _)| n.len())
+        })
+        .map(|(_, d)| d.as_str())
+        .filter(|d| !d.is_empty())
+}
+
 /// Each strategy of the resolved scenario as it is written: every setting but the name, in the
 /// file's words (`timing = as_soon_as_resectable; policy = parenchyma_sparing; …`), with the
 /// steps of a stepped strategy in order. A reader needs the definition next to the name; the
 /// words are the scenario's own, so the two cannot disagree.
-fn strategy_definitions(resolved: &str) -> Vec<String> {
+fn strategy_definitions(resolved: &str) -> Vec<(String, String)> {
     let Ok(doc) = resolved.parse::<toml::Table>() else {
         return Vec::new();
     };
@@ -285,11 +365,12 @@ fn strategy_definitions(resolved: &str) -> Vec<String> {
         .iter()
         .map(|strategy| {
             let Some(t) = strategy.as_table() else {
-                return String::new();
+                return (String::new(), String::new());
             };
+            let name = t.get("name").map(words).unwrap_or_default();
             let mut settings: Vec<_> = t.iter().filter(|(k, _)| k.as_str() != "name").collect();
             settings.sort_by_key(|(k, _)| rank(k));
-            settings
+            let definition = settings
                 .into_iter()
                 .map(|(k, v)| match (k.as_str(), v) {
                     ("steps", toml::Value::Array(steps)) => format!(
@@ -303,7 +384,8 @@ fn strategy_definitions(resolved: &str) -> Vec<String> {
                     _ => format!("<code>{}</code> = {}", esc(k), esc(&words(v))),
                 })
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; ");
+            (name, definition)
         })
         .collect()
 }
@@ -557,14 +639,44 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
         let d = strategy_definitions(resolved);
         assert_eq!(d.len(), 2);
         assert_eq!(
-            d[0],
-            "<code>timing</code> = as_soon_as_resectable; <code>policy</code> = parenchyma_sparing"
+            definition_of(&d, "A"),
+            Some("<code>timing</code> = as_soon_as_resectable; <code>policy</code> = parenchyma_sparing")
         );
         assert_eq!(
-            d[1],
-            "steps: chemotherapy (cycles 6, regimen folfox) &rarr; resect (policy anatomical)"
+            definition_of(&d, "B"),
+            Some(
+                "steps: chemotherapy (cycles 6, regimen folfox) &rarr; resect (policy anatomical)"
+            )
         );
+        // An arm of a sweep takes its entry's definition; an unknown name has none.
+        assert_eq!(definition_of(&d, "A 6 cycles"), definition_of(&d, "A"));
+        assert_eq!(definition_of(&d, "C"), None);
+        assert_eq!(definition_of(&d, "AB"), None);
         assert!(strategy_definitions("not toml [").is_empty());
+    }
+
+    /// Protects the key-results table: shares as percentages with their intervals, months as
+    /// they are, a missing interval left out, nothing for a study without a pathway table.
+    #[test]
+    fn key_results_show_each_figure_with_its_interval() {
+        let mut t = Table::new("pathways");
+        let mut row = t.row().text("strategy", "A & B");
+        for (col, _, share) in KEY_RESULTS {
+            let x = if share { 0.25 } else { 30.0 };
+            row = row
+                .real(col, x)
+                .real(&format!("{col}_lo95"), x * 0.9)
+                .real(&format!("{col}_hi95"), x * 1.1);
+        }
+        drop(row);
+        let mut h = String::new();
+        key_results(&mut h, &[t]);
+        assert!(h.contains("<td>A &amp; B</td>"), "{h}");
+        assert!(h.contains("<td class=\"n\">25.0 (22.5–27.5)</td>"), "{h}");
+        assert!(h.contains("<td class=\"n\">30.0 (27.0–33.0)</td>"), "{h}");
+        let mut none = String::new();
+        key_results(&mut none, &[Table::new("summary")]);
+        assert!(none.is_empty());
     }
 
     #[test]
