@@ -16,6 +16,14 @@ if [ -z "$CHROMIUM" ]; then
     exit 1
   fi
 fi
+if ! command -v pdftotext >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "check-report: pdftotext not found (Debian package poppler-utils)" >&2
+    exit 1
+  fi
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dir=${1:-}
@@ -34,9 +42,13 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
   >"$work/dom.html" 2>/dev/null
 "$CHROMIUM" "${flags[@]}" --window-size=1280,2400 --screenshot="$work/top.png" "file://$report" \
   >/dev/null 2>&1
-python3 - "$dir" "$work/dom.html" "$work/top.png" <<'PY'
-import html, html.parser, os, sys
-folder, dom_path, png = sys.argv[1:]
+# The page printed to PDF, as a reader would save it, and its text.
+"$CHROMIUM" "${flags[@]}" --no-pdf-header-footer --print-to-pdf="$work/report.pdf" "file://$report" \
+  >/dev/null 2>&1
+pdftotext -layout "$work/report.pdf" "$work/report.txt"
+python3 - "$dir" "$work/dom.html" "$work/top.png" "$work/report.txt" <<'PY'
+import csv, html, html.parser, math, os, sys
+folder, dom_path, png, pdf_text = sys.argv[1:]
 class Counter(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(); self.svg = 0; self.tables = 0; self.details = 0; self.paths = 0
@@ -69,6 +81,28 @@ while lines and lines[0].startswith("#"):
     lines.pop(0)
 scenario = "\n".join(lines)
 check(html.escape(scenario.strip(), quote=False)[:2000] in dom, "the scenario text is in the page")
+# Printed, every number of every result table is still there (wide tables are printed in parts):
+# each cell as the page writes it (report::html::fmt_real), found in the PDF's text.
+def fmt_real(x):
+    if x == math.trunc(x) and abs(x) < 1e15:
+        return f"{x:.0f}"
+    decimals = min(max(3 - math.floor(math.log10(abs(x))), 0), 10)
+    s = f"{x:.{decimals}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+printed = open(pdf_text, encoding="utf-8").read()
+lost = {}
+for name in sorted(os.listdir(folder)):
+    if not name.endswith(".csv") or name == "data-dictionary.csv":
+        continue
+    for row in csv.DictReader(open(os.path.join(folder, name), encoding="utf-8")):
+        for column, value in row.items():
+            try:
+                x = float(value)
+            except ValueError:
+                continue
+            if math.isfinite(x) and fmt_real(x) not in printed:
+                lost.setdefault(name, []).append(f"{column}={fmt_real(x)}")
+check(not lost, "every number of every table in the printed PDF" + (f" (lost: { {k: v[:3] for k, v in lost.items()} })" if lost else ""))
 sys.exit(0 if ok else 1)
 PY
 echo "report renders in $("$CHROMIUM" --version 2>/dev/null | head -1)"

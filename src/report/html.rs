@@ -88,7 +88,13 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 .wide{overflow-x:auto}.lead{font-size:1.1em}code{font-size:0.9em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
 tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}\
-pre.scenario{white-space:pre-wrap;font-size:0.8em;background:#fafafa;border:1px solid #eee;padding:0.5em}";
+pre.scenario{white-space:pre-wrap;font-size:0.8em;background:#fafafa;border:1px solid #eee;padding:0.5em}\
+.print{display:none}\
+@media print{@page{size:A4 landscape;margin:8mm}body{max-width:none;margin:0;padding:0}nav{display:none}\
+.screen{display:none}.print{display:block}table{font-size:6.5pt}th,td{padding:0 2px}\
+th{overflow-wrap:anywhere}\
+details::details-content{content-visibility:visible;display:block}details>summary{list-style:none}\
+h2,h3{break-after:avoid}tr,figure{break-inside:avoid}}";
 
 fn run_record(h: &mut String, m: &Manifest) {
     h.push_str("<h2 id=\"run\">Run record</h2>\n<dl>\n");
@@ -505,47 +511,70 @@ fn results(h: &mut String, tables: &[Table]) {
     }
 }
 
+/// Columns a printed table holds at most beside the columns that name its rows: a wider table
+/// is printed in parts, each repeating those names, so that a page keeps every figure legible
+/// (on screen the whole table scrolls sideways).
+const PRINT_COLUMNS: usize = 10;
+
 fn table_html(h: &mut String, t: &Table) {
-    h.push_str("<div class=\"wide\"><table>\n<tr>");
     let cols: Vec<(&str, &Col)> = t.columns().collect();
-    for (name, _) in &cols {
-        let _ = write!(h, "<th>{}</th>", esc(name));
-    }
-    h.push_str("</tr>\n");
-    for r in 0..t.rows() {
-        h.push_str("<tr>");
-        for (_, col) in &cols {
-            match col {
-                Col::Text(v) => {
-                    let _ = write!(h, "<td>{}</td>", esc(v.get(r).map_or("", |s| s.as_str())));
-                }
-                Col::Real(v) => {
-                    let _ = write!(
-                        h,
-                        "<td class=\"n\">{}</td>",
-                        v.get(r).map_or(String::new(), |&x| fmt_real(x))
-                    );
-                }
-                Col::MaybeReal(v) => {
-                    let cell = v.get(r).copied().flatten().map_or(String::new(), fmt_real);
-                    let _ = write!(h, "<td class=\"n\">{cell}</td>");
-                }
-                Col::Count(v) => {
-                    let _ = write!(h, "<td class=\"n\">{}</td>", v.get(r).copied().unwrap_or(0));
-                }
-                Col::Flag(v) => {
-                    let cell = v
-                        .get(r)
-                        .copied()
-                        .flatten()
-                        .map_or("", |b| if b { "yes" } else { "no" });
-                    let _ = write!(h, "<td>{cell}</td>");
-                }
+    let cell = |col: &Col, r: usize| -> String {
+        match col {
+            Col::Text(v) => format!("<td>{}</td>", esc(v.get(r).map_or("", |s| s.as_str()))),
+            Col::Real(v) => format!(
+                "<td class=\"n\">{}</td>",
+                v.get(r).map_or(String::new(), |&x| fmt_real(x))
+            ),
+            Col::MaybeReal(v) => format!(
+                "<td class=\"n\">{}</td>",
+                v.get(r).copied().flatten().map_or(String::new(), fmt_real)
+            ),
+            Col::Count(v) => format!("<td class=\"n\">{}</td>", v.get(r).copied().unwrap_or(0)),
+            Col::Flag(v) => {
+                let shown = v
+                    .get(r)
+                    .copied()
+                    .flatten()
+                    .map_or("", |b| if b { "yes" } else { "no" });
+                format!("<td>{shown}</td>")
             }
         }
+    };
+    let part = |h: &mut String, columns: &[&(&str, &Col)]| {
+        h.push_str("<table>\n<tr>");
+        for (name, _) in columns {
+            let _ = write!(h, "<th>{}</th>", esc(name));
+        }
         h.push_str("</tr>\n");
+        for r in 0..t.rows() {
+            h.push_str("<tr>");
+            for (_, col) in columns {
+                h.push_str(&cell(col, r));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>");
+    };
+    let all: Vec<&(&str, &Col)> = cols.iter().collect();
+    // The columns that name a row: the text and yes/no columns the table starts with.
+    let names = cols
+        .iter()
+        .take_while(|(_, c)| matches!(c, Col::Text(_) | Col::Flag(_)))
+        .count();
+    if cols.len() <= names + PRINT_COLUMNS {
+        h.push_str("<div class=\"wide\">");
+        part(h, &all);
+        h.push_str("</div>\n");
+        return;
     }
-    h.push_str("</table></div>\n");
+    h.push_str("<div class=\"wide screen\">");
+    part(h, &all);
+    h.push_str("</div>\n<div class=\"print\">");
+    for chunk in all[names..].chunks(PRINT_COLUMNS) {
+        let columns: Vec<_> = all[..names].iter().chain(chunk).copied().collect();
+        part(h, &columns);
+    }
+    h.push_str("</div>\n");
 }
 
 fn figures_section(h: &mut String, figures: &[(String, String)]) {
@@ -677,6 +706,33 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
         let mut none = String::new();
         key_results(&mut none, &[Table::new("summary")]);
         assert!(none.is_empty());
+    }
+
+    /// Protects the printed report: a table wider than a page is printed in parts of at most
+    /// PRINT_COLUMNS figures, each repeating the columns that name the rows; a narrow one is
+    /// printed as it is shown.
+    #[test]
+    fn wide_tables_are_printed_in_parts_that_repeat_the_row_names() {
+        let mut wide = Table::new("wide");
+        let mut row = wide.row().text("strategy", "A").text("timing", "t");
+        for c in 0..25 {
+            row = row.real(&format!("c{c}"), c as f64);
+        }
+        drop(row);
+        let mut h = String::new();
+        table_html(&mut h, &wide);
+        let print = &h[h.find("<div class=\"print\">").expect("a print part")..];
+        assert_eq!(print.matches("<table>").count(), 3, "{print}");
+        assert_eq!(print.matches("<th>strategy</th>").count(), 3);
+        assert_eq!(print.matches("<th>c24</th>").count(), 1);
+        let mut narrow = Table::new("narrow");
+        narrow.row().text("strategy", "A").real("x", 1.0);
+        let mut h = String::new();
+        table_html(&mut h, &narrow);
+        assert!(
+            !h.contains("print") && h.matches("<table>").count() == 1,
+            "{h}"
+        );
     }
 
     #[test]
