@@ -12,6 +12,7 @@ use super::LEFT_LIVER;
 use crate::model::conditioning::Immediate;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::model::procedure::Procedure;
+use crate::model::volumetry::Segments;
 
 /// A conditioning step as the strategy writes it.
 #[derive(Clone, Copy, Debug)]
@@ -25,6 +26,16 @@ pub(super) struct Conditioning {
     pub(super) continue_chemotherapy: bool,
 }
 
+/// What a remnant needs before its resection, as the planner judges it.
+pub(super) enum GrowthNeed {
+    /// The resection leaves enough without growth (or is not possible at all).
+    None,
+    /// Too small now; the procedure's median growth would make it safe.
+    Reachable { sflr0: f64 },
+    /// Too small for the procedure to grow safe.
+    Unreachable,
+}
+
 impl Walk<'_, '_> {
     /// Portal occlusion when the remnant is too small, then the rule after the wait.
     pub(super) fn conditioning(&mut self, step: Conditioning) -> Result<StepResult, Leave> {
@@ -36,30 +47,23 @@ impl Walk<'_, '_> {
             continue_chemotherapy,
         } = step;
         let model = self.model;
-        let stlv = self.patient.base.stlv_ml;
         let washout = self.washout();
-        let remnant = remnant_of(procedure);
-        let Some(plan) = self.needs_growth(approach, remnant, washout)? else {
-            return Ok(StepResult::Skipped);
-        };
-        self.track.remnant = Some(remnant);
-        let sflr0 = plan.flr_ml / stlv;
-        let threshold = self.threshold(washout);
-        if sflr0 >= threshold {
+        let sflr0 = match self.growth_need(procedure, approach, remnant_of(procedure), washout)? {
             // The right hepatectomy leaves enough without growth.
-            return Ok(StepResult::Skipped);
-        }
-        // A smaller remnant than the occlusion is expected to grow safe goes to the rescue, or
-        // leaves the path.
-        if !self.expected_to_reach(procedure, sflr0, threshold) {
-            return match rule {
-                OnInsufficientGrowth::DropOut => Err(Exit::RemnantTooSmall),
-                OnInsufficientGrowth::RescueAlpps { days } => {
-                    self.track.remnant = Some(LEFT_LIVER);
-                    self.rescue_alpps(days, approach)
-                }
-            };
-        }
+            GrowthNeed::None => return Ok(StepResult::Skipped),
+            GrowthNeed::Reachable { sflr0 } => sflr0,
+            // A smaller remnant than the occlusion is expected to grow safe goes to the rescue,
+            // or leaves the path.
+            GrowthNeed::Unreachable => {
+                return match rule {
+                    OnInsufficientGrowth::DropOut => Err(Exit::RemnantTooSmall),
+                    OnInsufficientGrowth::RescueAlpps { days } => {
+                        self.track.remnant = Some(LEFT_LIVER);
+                        self.rescue_alpps(days, approach)
+                    }
+                };
+            }
+        };
         // Embolization does not wait for the washout (assumption: PVE is a radiological
         // procedure, done within two weeks of the last cycle).
         self.track.weeks += washout.min(2.0);
@@ -85,11 +89,36 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// Whether the one-stage resection that keeps `remnant` needs the remnant grown, and whether
+    /// `procedure` is expected to grow it enough: the selection for a portal occlusion and for
+    /// the first stage of a staged hepatectomy alike. The expectation is the procedure's median
+    /// growth (assumption: the planner's expectation, before the patient's own growth is known).
+    /// Notes `remnant` as the planned one when the resection is technically possible.
+    pub(super) fn growth_need(
+        &mut self,
+        procedure: Procedure,
+        approach: Approach,
+        remnant: Segments,
+        washout: f64,
+    ) -> Result<GrowthNeed, Leave> {
+        let Some(plan) = self.needs_growth(approach, remnant, washout)? else {
+            return Ok(GrowthNeed::None);
+        };
+        self.track.remnant = Some(remnant);
+        let sflr0 = plan.flr_ml / self.patient.base.stlv_ml;
+        let threshold = self.threshold(washout);
+        if sflr0 >= threshold {
+            return Ok(GrowthNeed::None);
+        }
+        Ok(if self.expected_to_reach(procedure, sflr0, threshold) {
+            GrowthNeed::Reachable { sflr0 }
+        } else {
+            GrowthNeed::Unreachable
+        })
+    }
+
     /// Whether the planner expects `procedure` to grow a remnant of `sflr0` to `threshold`: the
-    /// selection for a portal occlusion and for the first stage of a staged hepatectomy alike.
-    /// The expectation is the procedure's median growth (assumption: the planner's
-    /// expectation, before the patient's own growth is known); a procedure without parameters
-    /// grows nothing.
+    /// procedure's median growth; a procedure without parameters grows nothing.
     pub(super) fn expected_to_reach(
         &self,
         procedure: Procedure,

@@ -3,6 +3,7 @@
 //! partition for ALPPS), and the remnant checked after the interstage interval. Also the
 //! rescue ALPPS after a portal occlusion that grew too little.
 
+use super::conditioning::GrowthNeed;
 use super::course::Exit;
 use super::resection::Scope;
 use super::strategy::Approach;
@@ -22,31 +23,22 @@ impl Walk<'_, '_> {
         weeks: f64,
         approach: Approach,
     ) -> Result<StepResult, Leave> {
-        let stlv = self.patient.base.stlv_ml;
         let washout = self.washout();
         let rescue = self.track.occlusion.is_some();
         let remnant = self.track.remnant.unwrap_or(LEFT_LIVER);
         let sflr0 = if rescue {
-            self.plan(approach, 0.0, None).flr_ml / stlv
+            self.plan(approach, 0.0, None).flr_ml / self.patient.base.stlv_ml
         } else {
-            let Some(plan) = self.needs_growth(approach, remnant, washout)? else {
-                return Ok(StepResult::Skipped);
-            };
-            self.track.remnant = Some(remnant);
-            let sflr0 = plan.flr_ml / stlv;
-            let threshold = self.threshold(washout);
-            if sflr0 >= threshold {
-                return Ok(StepResult::Skipped);
-            }
             // A staged hepatectomy is planned, as a portal occlusion is, only for a remnant its
             // occlusion is expected to grow safe; a smaller one leaves before any operation.
             // The published series are of patients so selected: few leave between the stages
             // for insufficient growth (5 of 109, Passot 2016 JACS PMID 26968325; none of 45,
             // Tsai 2010 HPB PMID 20590896), most for progression.
-            if !self.expected_to_reach(procedure, sflr0, threshold) {
-                return Err(Exit::RemnantTooSmall);
+            match self.growth_need(procedure, approach, remnant, washout)? {
+                GrowthNeed::None => return Ok(StepResult::Skipped),
+                GrowthNeed::Reachable { sflr0 } => sflr0,
+                GrowthNeed::Unreachable => return Err(Exit::RemnantTooSmall),
             }
-            sflr0
         };
         self.track.weeks += washout;
         // Clear the future remnant: its lesions resected sparingly or ablated. For ALPPS this
