@@ -68,6 +68,47 @@ pub struct Biology {
     pub cea_ng_ml: f64,
 }
 
+/// Prognosis by tumour biology beyond the Fong score: each marker multiplies the intensity of
+/// occult disease (1: no effect). Occult lesions are Poisson, so a patient free of them has
+/// probability exp(−intensity); a multiplier m turns that cure share S into S^m, the
+/// proportional-hazards reading of a published hazard ratio on recurrence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BiologyPrognosis {
+    /// Multiplier of extrahepatic seeding in RAS-mutant disease (liver recurrence unchanged:
+    /// RAS marks lung recurrence, Vauthey 2013).
+    pub extrahepatic_ratio_ras_mutant: f64,
+    /// Multiplier of all occult disease in BRAF-mutant disease.
+    pub occult_ratio_braf_mutant: f64,
+    /// Multiplier of all occult disease with a right-sided (midgut) primary.
+    pub occult_ratio_right_sided: f64,
+}
+
+impl BiologyPrognosis {
+    /// No effect of biology.
+    pub const NONE: BiologyPrognosis = BiologyPrognosis {
+        extrahepatic_ratio_ras_mutant: 1.0,
+        occult_ratio_braf_mutant: 1.0,
+        occult_ratio_right_sided: 1.0,
+    };
+
+    /// The multipliers of (intrahepatic, extrahepatic) occult disease for one patient.
+    pub fn ratios(&self, b: &Biology) -> (f64, f64) {
+        let mut all = 1.0;
+        if b.braf_mutant {
+            all *= self.occult_ratio_braf_mutant;
+        }
+        if b.right_sided_primary {
+            all *= self.occult_ratio_right_sided;
+        }
+        let extrahepatic = if b.ras_mutant {
+            all * self.extrahepatic_ratio_ras_mutant
+        } else {
+            all
+        };
+        (all, extrahepatic)
+    }
+}
+
 /// Fong 1999 clinical risk score thresholds (Ann Surg 230:309, PMID 10493478).
 pub const FONG_DFI_MONTHS: f64 = 12.0;
 pub const FONG_CEA_NG_ML: f64 = 200.0;
@@ -202,6 +243,8 @@ pub struct TumourBurdenModel {
     pub extrahepatic_occult_share: f64,
     /// Multiplier of occult disease per biological risk factor of the Fong score (1: none).
     pub occult_ratio_per_risk_factor: f64,
+    /// What the molecular markers and the side of the primary add to occult disease.
+    pub prognosis: BiologyPrognosis,
     /// Untreated volume doubling times, days.
     pub overt_doubling_days: Dist,
     pub occult_doubling_days: Dist,
@@ -321,8 +364,9 @@ impl TumourBurdenModel {
         let risk = self
             .occult_ratio_per_risk_factor
             .powi(t.biological_risk_factors() as i32);
+        let (intrahepatic_ratio, extrahepatic_ratio) = self.prognosis.ratios(&t.biology);
         let occult = poisson(
-            self.occult_per_visible * count as f64 * risk,
+            self.occult_per_visible * count as f64 * risk * intrahepatic_ratio,
             rng.random(),
             MAX_OCCULT,
         );
@@ -334,7 +378,8 @@ impl TumourBurdenModel {
         let extrahepatic_u: f64 = rng.random();
         let extrahepatic_d = self.occult_diameter_mm.sample(rng);
         // The same ratio scales the intensity of extrahepatic seeding: P = 1 − (1 − share)^ratio.
-        let extrahepatic_share = 1.0 - (1.0 - self.extrahepatic_occult_share).powf(risk);
+        let extrahepatic_share =
+            1.0 - (1.0 - self.extrahepatic_occult_share).powf(risk * extrahepatic_ratio);
         t.extrahepatic_mm = if extrahepatic_u < extrahepatic_share {
             extrahepatic_d
         } else {
@@ -426,6 +471,38 @@ pub fn log_size_ratio(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Protects the prognosis by biology: RAS multiplies extrahepatic seeding only, BRAF and a
+    /// right-sided primary multiply all occult disease, and the reference patient (RAS and BRAF
+    /// wild-type, left-sided) is unchanged.
+    #[test]
+    fn biology_multiplies_occult_disease_as_its_sources_say() {
+        let p = BiologyPrognosis {
+            extrahepatic_ratio_ras_mutant: 2.0,
+            occult_ratio_braf_mutant: 3.0,
+            occult_ratio_right_sided: 1.5,
+        };
+        let reference = Biology::default();
+        assert_eq!(p.ratios(&reference), (1.0, 1.0));
+        let ras = Biology {
+            ras_mutant: true,
+            ..reference
+        };
+        assert_eq!(p.ratios(&ras), (1.0, 2.0));
+        let braf_right = Biology {
+            braf_mutant: true,
+            right_sided_primary: true,
+            ..reference
+        };
+        assert_eq!(p.ratios(&braf_right), (4.5, 4.5));
+        let ras_right = Biology {
+            ras_mutant: true,
+            right_sided_primary: true,
+            ..reference
+        };
+        assert_eq!(p.ratios(&ras_right), (1.5, 3.0));
+        assert_eq!(BiologyPrognosis::NONE.ratios(&braf_right), (1.0, 1.0));
+    }
 
     #[test]
     fn kl_matches_the_doubling_time() {

@@ -43,7 +43,7 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 7] = [
+pub const VALIDATION: [BuiltIn; 11] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
     built_in!("scenarios/validation/conversion.toml"),
@@ -51,13 +51,17 @@ pub const VALIDATION: [BuiltIn; 7] = [
     built_in!("scenarios/validation/olivia.toml"),
     built_in!("scenarios/validation/resection.toml"),
     built_in!("scenarios/validation/staged.toml"),
+    built_in!("scenarios/validation/vauthey-2013-ras-mutant.toml"),
+    built_in!("scenarios/validation/vauthey-2013-ras-wild-type.toml"),
+    built_in!("scenarios/validation/yamashita-2018-hindgut.toml"),
+    built_in!("scenarios/validation/yamashita-2018-midgut.toml"),
 ];
 
 /// The folder the validation files are built in from.
 pub const VALIDATION_FOLDER: &str = "scenarios/validation";
 
 /// Every built-in scenario: the defaults and those the validation files name.
-pub const SCENARIOS: [BuiltIn; 7] = [
+pub const SCENARIOS: [BuiltIn; 11] = [
     built_in!("scenarios/alpps-vs-two-stage.toml"),
     built_in!("scenarios/become.toml"),
     DEFAULT,
@@ -65,6 +69,10 @@ pub const SCENARIOS: [BuiltIn; 7] = [
     built_in!("scenarios/olivia.toml"),
     built_in!("scenarios/pve-chemotherapy.toml"),
     built_in!("scenarios/resection-outcomes.toml"),
+    built_in!("scenarios/vauthey-2013-ras-mutant.toml"),
+    built_in!("scenarios/vauthey-2013-ras-wild-type.toml"),
+    built_in!("scenarios/yamashita-2018-hindgut.toml"),
+    built_in!("scenarios/yamashita-2018-midgut.toml"),
 ];
 
 /// The built-in scenario at this repository path (`..` and `.` resolved, as a validation

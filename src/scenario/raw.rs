@@ -150,6 +150,12 @@ pub struct RawTumours {
     pub extrahepatic_occult_share: RawParam,
     /// Optional; 1 (no effect) when absent.
     pub occult_ratio_per_risk_factor: Option<RawParam>,
+    /// Optional; 1 (no effect) when absent.
+    pub extrahepatic_ratio_ras_mutant: Option<RawParam>,
+    /// Optional; 1 (no effect) when absent.
+    pub occult_ratio_braf_mutant: Option<RawParam>,
+    /// Optional; 1 (no effect) when absent.
+    pub occult_ratio_right_sided: Option<RawParam>,
     pub overt_doubling_days: RawParam,
     pub occult_doubling_days: RawParam,
     pub kd_patient_log_sd: RawParam,

@@ -3,7 +3,7 @@
 //! biology (`cohort.biology`): RAS, BRAF, sidedness, synchronous and node-positive shares,
 //! disease-free interval and CEA. Segment weights must leave some segment a lesion can occupy.
 
-use crate::model::tumour::{BiologyModel, TumourBurdenModel, MAX_LESIONS};
+use crate::model::tumour::{BiologyModel, BiologyPrognosis, TumourBurdenModel, MAX_LESIONS};
 use crate::model::volumetry::{Segments, SEGMENTS, SEGMENT_NAMES};
 use crate::scenario::error::Result;
 use crate::scenario::ranges::{closed, positive, PROBABILITY};
@@ -93,9 +93,27 @@ impl Validator<'_> {
             &t.extrahepatic_occult_share,
             PROBABILITY,
         )?;
-        let occult_ratio_per_risk_factor = match &t.occult_ratio_per_risk_factor {
-            None => 1.0,
-            Some(r) => self.param(&k("occult_ratio_per_risk_factor"), r, closed(0.1, 10.0))?,
+        let mut ratio = |key: &str, raw: &Option<raw::RawParam>| match raw {
+            None => Ok(1.0),
+            Some(r) => self.param(&k(key), r, closed(0.1, 10.0)),
+        };
+        let occult_ratio_per_risk_factor = ratio(
+            "occult_ratio_per_risk_factor",
+            &t.occult_ratio_per_risk_factor,
+        )?;
+        let prognosis = BiologyPrognosis {
+            extrahepatic_ratio_ras_mutant: ratio(
+                "extrahepatic_ratio_ras_mutant",
+                &t.extrahepatic_ratio_ras_mutant,
+            )?,
+            occult_ratio_braf_mutant: ratio(
+                "occult_ratio_braf_mutant",
+                &t.occult_ratio_braf_mutant,
+            )?,
+            occult_ratio_right_sided: ratio(
+                "occult_ratio_right_sided",
+                &t.occult_ratio_right_sided,
+            )?,
         };
         let doubling = closed(1.0, 5000.0);
         let overt_doubling_days =
@@ -133,6 +151,7 @@ impl Validator<'_> {
             occult_diameter_mm,
             extrahepatic_occult_share,
             occult_ratio_per_risk_factor,
+            prognosis,
             overt_doubling_days,
             occult_doubling_days,
             kd_patient_log_sd,
