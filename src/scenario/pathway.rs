@@ -9,8 +9,8 @@ use super::RunSettings;
 use crate::model::chemotherapy::Regimen;
 use crate::model::clinical::{ClinicalModel, Timing, TimingStrategy, MAX_CYCLES};
 use crate::model::pathway::{
-    Approach, ChemoStop, FollowUpModel, Gompertz, OnInsufficientGrowth, Pathway, PathwayModel,
-    PerioperativeRisk, PrimaryTiming, Staged, Step, MAX_STEPS,
+    Approach, ChemoStop, FollowUpModel, Gompertz, OnInsufficientGrowth, PalliativeTimeRatio,
+    Pathway, PathwayModel, PerioperativeRisk, PrimaryTiming, Staged, Step, MAX_STEPS,
 };
 use crate::model::planner::{AblationUse, DlmPolicy, ResectionPolicy};
 use crate::model::procedure::{Procedure, ProcedureModel};
@@ -256,6 +256,18 @@ impl Validator<'_> {
                 &f.palliative_os_log_sd,
                 closed(0.0, 3.0),
             )?,
+            palliative_time_ratio: PalliativeTimeRatio {
+                right_sided: self.param(
+                    &k("palliative_time_ratio_right_sided"),
+                    &f.palliative_time_ratio_right_sided,
+                    closed(0.05, 5.0),
+                )?,
+                braf_mutant: self.param(
+                    &k("palliative_time_ratio_braf_mutant"),
+                    &f.palliative_time_ratio_braf_mutant,
+                    closed(0.05, 5.0),
+                )?,
+            },
             male: Gompertz {
                 log_hazard_at_0: male,
                 log_hazard_per_year: male_per_year,

@@ -263,6 +263,8 @@ pub struct RawFollowUp {
     pub recurrence_os_median_months: RawParam,
     pub post_progression_os_median_months: RawParam,
     pub palliative_os_log_sd: RawParam,
+    pub palliative_time_ratio_right_sided: RawParam,
+    pub palliative_time_ratio_braf_mutant: RawParam,
     pub other_causes_male_log_hazard_at_0: RawParam,
     pub other_causes_female_log_hazard_at_0: RawParam,
     pub other_causes_male_log_hazard_per_year: RawParam,

@@ -10,6 +10,7 @@ use super::track::Regrowth;
 use super::walk::Walk;
 use super::{HORIZON_MONTHS, MAX_OPERATIONS, WEEKS_PER_MONTH};
 use crate::model::hypertrophy::DAYS_PER_WEEK;
+use crate::model::tumour::Biology;
 
 /// Recurrence, repeat treatment and survival after the path.
 #[derive(Clone, Debug)]
@@ -36,8 +37,33 @@ pub struct FollowUpModel {
     pub post_progression_os_median_months: f64,
     /// Log-normal spread of palliative survival.
     pub palliative_os_log_sd: f64,
+    /// How biology stretches or shortens survival with disease that cannot be cured.
+    pub palliative_time_ratio: PalliativeTimeRatio,
     pub male: Gompertz,
     pub female: Gompertz,
+}
+
+/// Survival with incurable disease by biology, as time ratios on the palliative medians
+/// (accelerated failure time; 1: no effect). The medians are those of a patient with a
+/// left-sided, BRAF wild-type primary.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PalliativeTimeRatio {
+    pub right_sided: f64,
+    pub braf_mutant: f64,
+}
+
+impl PalliativeTimeRatio {
+    /// The time ratio of one patient.
+    pub fn of(&self, b: &Biology) -> f64 {
+        let mut ratio = 1.0;
+        if b.right_sided_primary {
+            ratio *= self.right_sided;
+        }
+        if b.braf_mutant {
+            ratio *= self.braf_mutant;
+        }
+        ratio
+    }
 }
 
 impl FollowUpModel {
@@ -80,8 +106,12 @@ impl Walk<'_, '_> {
         // cut at the horizon from the start.
         let rfs_horizon_weeks = self.track.weeks + horizon_weeks;
         let other_weeks = self.track.other_causes_weeks;
+        let biology = f.palliative_time_ratio.of(&self.patient.tumours.biology);
         let palliative = |median_months: f64| {
-            median_months * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
+            median_months
+                * biology
+                * (f.palliative_os_log_sd * draws.palliative_z).exp()
+                * WEEKS_PER_MONTH
         };
         let mut cancer_weeks = f64::INFINITY;
         let mut periop_weeks = f64::INFINITY;
@@ -247,8 +277,12 @@ mod tests {
         let m = model(DEFAULT);
         let f = &m.follow_up;
         with_patient(&m, 0, |p, draws, streams| {
+            let biology = f.palliative_time_ratio.of(&p.tumours.biology);
             let palliative = |median: f64| {
-                median * (f.palliative_os_log_sd * draws.palliative_z).exp() * WEEKS_PER_MONTH
+                median
+                    * biology
+                    * (f.palliative_os_log_sd * draws.palliative_z).exp()
+                    * WEEKS_PER_MONTH
             };
             let horizon = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
             let death = |exit: Exit, other_weeks: f64| {
@@ -281,5 +315,28 @@ mod tests {
             let (weeks, cause) = death(Exit::ProgressionTargets, 21.0);
             assert_eq!((weeks, cause), (21.0, DeathCause::OtherCauses));
         });
+    }
+
+    /// Protects survival with incurable disease by biology: a right-sided primary and a BRAF
+    /// mutation shorten it by their time ratios, together by their product; the reference
+    /// patient is unchanged.
+    #[test]
+    fn palliative_survival_shortens_by_biology() {
+        let r = PalliativeTimeRatio {
+            right_sided: 0.5,
+            braf_mutant: 0.4,
+        };
+        let reference = Biology::default();
+        assert_eq!(r.of(&reference), 1.0);
+        let right = Biology {
+            right_sided_primary: true,
+            ..reference
+        };
+        assert_eq!(r.of(&right), 0.5);
+        let both = Biology {
+            braf_mutant: true,
+            ..right
+        };
+        assert!((r.of(&both) - 0.2).abs() < 1e-15);
     }
 }

@@ -49,7 +49,7 @@ mod walk;
 mod fixtures;
 
 pub use course::{DeathCause, Exit, Origin, PathwayCourse, PathwayDraws, Recurrence};
-pub use follow_up::FollowUpModel;
+pub use follow_up::{FollowUpModel, PalliativeTimeRatio};
 pub use life_table::Gompertz;
 pub use opening::OpeningCache;
 pub use perioperative::PerioperativeRisk;
