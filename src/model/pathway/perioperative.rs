@@ -266,6 +266,67 @@ mod tests {
         assert_eq!(odds_times(1.0, 0.25), 1.0);
     }
 
+    /// Protects the shape of the perioperative risk model with the default model's numbers:
+    /// death within 90 days rises with the age band (70-79, 80 and over) and complications at
+    /// 70, both are higher after a major than after a minor resection and at the second stage
+    /// of a two-stage hepatectomy or ALPPS than in one stage (never lower), death within 30
+    /// days is a fixed part of the 90-day death, and the odds ratios are those written.
+    #[test]
+    fn the_risk_rises_with_age_extent_and_stage_and_30_days_is_part_of_90() {
+        let m = model(DEFAULT);
+        let r = &m.perioperative;
+        let s = &m.base.surgery;
+        let ages = [40.0, 60.0, 69.9, 70.0, 75.0, 79.9, 80.0, 90.0];
+        let stages = [
+            Stage::Single,
+            Stage::StagedFirst,
+            Stage::StagedSecond,
+            Stage::AlppsSecond,
+        ];
+        for phlf in [false, true] {
+            for cycles in [0, 6, 12] {
+                for stage in stages {
+                    for major in [false, true] {
+                        let at = |age| r.operation(s, major, phlf, cycles, age, stage, false);
+                        for pair in ages.windows(2) {
+                            let (a, b) = (at(pair[0]), at(pair[1]));
+                            assert!(b.death_90 >= a.death_90, "{pair:?}");
+                            assert!(b.morbidity >= a.morbidity, "{pair:?}");
+                        }
+                        for age in ages {
+                            let x = at(age);
+                            assert!(x.death_30 <= x.death_90 && x.death_90 < 1.0);
+                            assert!((x.death_30 - r.death_30_day_share * x.death_90).abs() < 1e-15);
+                        }
+                    }
+                    for age in ages {
+                        let minor = r.operation(s, false, phlf, cycles, age, stage, false);
+                        let major = r.operation(s, true, phlf, cycles, age, stage, false);
+                        assert!(major.death_90 > minor.death_90);
+                        assert!(major.morbidity > minor.morbidity);
+                    }
+                }
+                for major in [false, true] {
+                    let one = r.operation(s, major, phlf, cycles, 65.0, Stage::Single, false);
+                    for stage in stages {
+                        let x = r.operation(s, major, phlf, cycles, 65.0, stage, false);
+                        assert!(x.death_90 >= one.death_90 && x.morbidity >= one.morbidity);
+                    }
+                }
+            }
+        }
+        // Strictly higher across each age boundary, by the odds ratios written.
+        let at = |age| r.operation(s, true, false, 0, age, Stage::Single, false);
+        let young = at(60.0);
+        assert!((odds(at(75.0).death_90) / odds(young.death_90) - r.death_or_age_70_79).abs() < 1e-9);
+        assert!((odds(at(85.0).death_90) / odds(young.death_90) - r.death_or_age_80_plus).abs() < 1e-9);
+        assert!((odds(at(75.0).morbidity) / odds(young.morbidity) - r.morbidity_or_age_70_plus).abs() < 1e-9);
+        assert!(r.death_or_age_80_plus > r.death_or_age_70_79 && r.death_or_age_70_79 > 1.0);
+        let second = r.operation(s, true, false, 0, 60.0, Stage::StagedSecond, false);
+        assert!((odds(second.death_90) / odds(young.death_90) - r.staged_second_death_or).abs() < 1e-9);
+        assert!(second.morbidity > young.morbidity);
+    }
+
     /// Protects the risk of a liver resection combined with the primary: the death odds are
     /// multiplied by the combined-operation odds ratio, so a death draw between the two
     /// probabilities kills only with the primary, and the primary is then gone.
@@ -278,8 +339,14 @@ mod tests {
                 with_walk(&m, 0, &p, draws, streams, |w| {
                     let plan = w.plan(SPARING, 0.0, None);
                     assert!(plan.r0_feasible);
-                    let alone = m.base.surgery.death(plan.major(), false);
-                    let with = odds_times(alone, m.perioperative.simultaneous_death_or);
+                    let r = &m.perioperative;
+                    let s = &m.base.surgery;
+                    let age = p.base.age_years;
+                    let (major, cycles) = (plan.major(), w.track.cycles);
+                    let risk = |c| r.operation(s, major, false, cycles, age, Stage::Single, c);
+                    let alone = risk(false).death_90;
+                    let with = risk(true).death_90;
+                    assert!((odds(with) / odds(alone) - r.simultaneous_death_or).abs() < 1e-9);
                     let mut d = *w.draws;
                     // No liver failure, a death draw between the two risks, no complication.
                     d.operation[0] = [1.0, (alone + with) / 2.0, 1.0, 1.0];
