@@ -47,8 +47,8 @@ fn death_after_resection_rises_with_age_as_in_livermetsurvey() {
     let (o, y) = (&old.strategies[0], &young.strategies[0]);
     assert!(o.resected > n / 2 && y.resected > n / 2);
     let odds = |k: u64, n: u64| k as f64 / (n - k) as f64;
-    let or = odds(o.deaths_90_days_resected, o.resected)
-        / odds(y.deaths_90_days_resected, y.resected);
+    let or =
+        odds(o.deaths_90_days_resected, o.resected) / odds(y.deaths_90_days_resected, y.resected);
     assert!((1.76..=3.35).contains(&or), "odds ratio {or}");
     for t in [o, y] {
         let share = t.deaths_30_days_resected as f64 / t.deaths_90_days_resected as f64;

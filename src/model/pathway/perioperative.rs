@@ -318,12 +318,21 @@ mod tests {
         // Strictly higher across each age boundary, by the odds ratios written.
         let at = |age| r.operation(s, true, false, 0, age, Stage::Single, false);
         let young = at(60.0);
-        assert!((odds(at(75.0).death_90) / odds(young.death_90) - r.death_or_age_70_79).abs() < 1e-9);
-        assert!((odds(at(85.0).death_90) / odds(young.death_90) - r.death_or_age_80_plus).abs() < 1e-9);
-        assert!((odds(at(75.0).morbidity) / odds(young.morbidity) - r.morbidity_or_age_70_plus).abs() < 1e-9);
+        assert!(
+            (odds(at(75.0).death_90) / odds(young.death_90) - r.death_or_age_70_79).abs() < 1e-9
+        );
+        assert!(
+            (odds(at(85.0).death_90) / odds(young.death_90) - r.death_or_age_80_plus).abs() < 1e-9
+        );
+        assert!(
+            (odds(at(75.0).morbidity) / odds(young.morbidity) - r.morbidity_or_age_70_plus).abs()
+                < 1e-9
+        );
         assert!(r.death_or_age_80_plus > r.death_or_age_70_79 && r.death_or_age_70_79 > 1.0);
         let second = r.operation(s, true, false, 0, 60.0, Stage::StagedSecond, false);
-        assert!((odds(second.death_90) / odds(young.death_90) - r.staged_second_death_or).abs() < 1e-9);
+        assert!(
+            (odds(second.death_90) / odds(young.death_90) - r.staged_second_death_or).abs() < 1e-9
+        );
         assert!(second.morbidity > young.morbidity);
     }
 

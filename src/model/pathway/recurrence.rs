@@ -4,9 +4,9 @@
 //! recurrence when the planner finds an R0 plan with a safe remnant in the regenerated liver.
 
 use super::course::{Origin, Recurrence};
+use super::perioperative::odds_times;
 use super::track::{Deposit, MAX_DEPOSITS};
 use super::walk::Walk;
-use super::perioperative::odds_times;
 use super::MAX_OPERATIONS;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::model::injury::Injury;

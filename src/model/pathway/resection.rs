@@ -258,8 +258,8 @@ mod tests {
     use super::super::fixtures::{
         model, with_lesions, with_patient, with_steps, with_walk, DEFAULT, SPARING,
     };
-    use super::super::strategy::Step;
     use super::super::perioperative::Stage;
+    use super::super::strategy::Step;
     use super::super::{MAX_OPERATIONS, WEEKS_PER_MONTH};
     use super::*;
     use crate::model::hypertrophy::DAYS_PER_WEEK;
