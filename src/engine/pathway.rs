@@ -49,6 +49,8 @@ pub struct PathwayTally {
     pub phlf: u64,
     pub major_morbidity: u64,
     pub deaths_90_days: u64,
+    /// Deaths within 30 days of an operation (all of them also within 90 days).
+    pub deaths_30_days: u64,
     /// Patients who reached the final resection after a portal occlusion, so with a kinetic
     /// growth rate measured before it: the denominator of liver failure by KGR (Shindoh 2013).
     pub conditioned: u64,
@@ -56,6 +58,8 @@ pub struct PathwayTally {
     /// of them who completed the path.
     pub occluded: u64,
     pub occluded_completed: u64,
+    /// Patients with a portal occlusion who died within 90 days of an operation.
+    pub occluded_deaths_90_days: u64,
     pub low_kgr: u64,
     /// Liver failure among the conditioned, by kinetic growth rate below / at least the cut-off.
     pub phlf_low_kgr: u64,
@@ -115,6 +119,9 @@ pub struct PathwayTally {
     pub phlf_resected: u64,
     pub morbidity_resected: u64,
     pub deaths_90_days_resected: u64,
+    /// Among the resected: a major complication; death within 30 days.
+    pub major_morbidity_resected: u64,
+    pub deaths_30_days_resected: u64,
     /// Any complication, all patients.
     pub morbidity: u64,
     /// Patients with a lesion that disappeared before the first operation (or at the last
@@ -153,9 +160,11 @@ impl PathwayTally {
             phlf: 0,
             major_morbidity: 0,
             deaths_90_days: 0,
+            deaths_30_days: 0,
             conditioned: 0,
             occluded: 0,
             occluded_completed: 0,
+            occluded_deaths_90_days: 0,
             low_kgr: 0,
             phlf_low_kgr: 0,
             phlf_high_kgr: 0,
@@ -192,6 +201,8 @@ impl PathwayTally {
             phlf_resected: 0,
             morbidity_resected: 0,
             deaths_90_days_resected: 0,
+            major_morbidity_resected: 0,
+            deaths_30_days_resected: 0,
             morbidity: 0,
             dlm: 0,
             dlm_resected: 0,
@@ -223,6 +234,8 @@ impl PathwayTally {
                 self.phlf_resected += c.phlf as u64;
                 self.morbidity_resected += c.morbidity as u64;
                 self.deaths_90_days_resected += c.died_90_days as u64;
+                self.major_morbidity_resected += c.major_morbidity as u64;
+                self.deaths_30_days_resected += c.died_30_days as u64;
                 self.dlm_resected += dlm as u64;
                 self.injury_resected += c.injury.any() as u64;
                 self.cycles_resected[c.cycles.min(MAX_CYCLES) as usize] += 1;
@@ -270,7 +283,9 @@ impl PathwayTally {
         }
         self.major_morbidity += c.major_morbidity as u64;
         self.deaths_90_days += c.died_90_days as u64;
+        self.deaths_30_days += c.died_30_days as u64;
         self.occluded += c.occluded as u64;
+        self.occluded_deaths_90_days += (c.occluded && c.died_90_days) as u64;
         self.occluded_completed += (c.occluded && c.exit == Exit::Completed) as u64;
         if let Some(kgr) = c.kgr_pct_per_week {
             self.conditioned += 1;
@@ -346,9 +361,11 @@ impl PathwayTally {
         self.phlf += o.phlf;
         self.major_morbidity += o.major_morbidity;
         self.deaths_90_days += o.deaths_90_days;
+        self.deaths_30_days += o.deaths_30_days;
         self.conditioned += o.conditioned;
         self.occluded += o.occluded;
         self.occluded_completed += o.occluded_completed;
+        self.occluded_deaths_90_days += o.occluded_deaths_90_days;
         self.low_kgr += o.low_kgr;
         self.phlf_low_kgr += o.phlf_low_kgr;
         self.phlf_high_kgr += o.phlf_high_kgr;
@@ -388,6 +405,8 @@ impl PathwayTally {
         self.phlf_resected += o.phlf_resected;
         self.morbidity_resected += o.morbidity_resected;
         self.deaths_90_days_resected += o.deaths_90_days_resected;
+        self.major_morbidity_resected += o.major_morbidity_resected;
+        self.deaths_30_days_resected += o.deaths_30_days_resected;
         self.morbidity += o.morbidity;
         self.dlm += o.dlm;
         self.dlm_resected += o.dlm_resected;

@@ -252,6 +252,7 @@ fn patient(column: &str) -> Option<Entry> {
         "complication" => p("any complication after the path's operations (null: not operated)", "bool"),
         "major_complication" => p("Clavien-Dindo ≥ IIIa after the path's operations (null: not operated)", "bool"),
         "death_90_days" => p("death within 90 days of an operation (null: not operated)", "bool"),
+        "death_30_days" => p("death within 30 days of an operation, also a death within 90 days (null: not operated)", "bool"),
         "dlm_left_viable" => p("disappeared lesions left in place holding tumour (null: not operated)", "count"),
         "recurrence_months_after_path" => p("time from the end of the path to the first recurrence (null: none within the horizon)", "months"),
         "recurrence_intrahepatic" => p("first recurrence in the liver (null: no recurrence)", "bool"),
@@ -316,6 +317,9 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "liver_failure_among_operated" => operated("liver failure ISGLS grade B/C"),
         "major_morbidity" => all("major complication (Clavien-Dindo ≥ IIIa)"),
         "mortality_90_days" | "mortality_90d" => all("death within 90 days of an operation"),
+        "mortality_30_days" | "mortality_30d" => all(
+            "death within 30 days of an operation (each also a death within 90 days)",
+        ),
         "r0_among_operated" => operated("worst margin of the path R0"),
         "r1_vascular_among_operated" => operated("worst margin of the path R1 vascular"),
         "r1_parenchymal_among_operated" => operated("worst margin of the path R1 parenchymal"),
@@ -373,6 +377,10 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "morbidity" => all("any postoperative complication"),
         "morbidity_among_resected" => resected("any postoperative complication"),
         "mortality_90d_among_resected" => resected("death within 90 days of an operation"),
+        "mortality_30d_among_resected" => resected(
+            "death within 30 days of an operation (each also a death within 90 days)",
+        ),
+        "major_morbidity_among_resected" => resected("major complication (Clavien-Dindo ≥ IIIa)"),
         "median_cycles_resected" => e(
             "median chemotherapy cycles before the final resection",
             "cycles",
@@ -434,6 +442,11 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         ),
         "completed_after_occlusion" => e(
             "completed the path",
+            SHARE,
+            "patients of the strategy with a portal occlusion",
+        ),
+        "mortality_90_days_after_occlusion" => e(
+            "death within 90 days of an operation",
             SHARE,
             "patients of the strategy with a portal occlusion",
         ),

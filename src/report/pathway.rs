@@ -123,6 +123,18 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
             "morbidity_among_resected",
             share(w.morbidity_resected, resected),
         );
+        row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
+        row = with_share(
+            row,
+            "major_morbidity_among_resected",
+            share(w.major_morbidity_resected, resected),
+        );
+        row = with_share(row, "mortality_30d", share(w.deaths_30_days, n));
+        row = with_share(
+            row,
+            "mortality_30d_among_resected",
+            share(w.deaths_30_days_resected, resected),
+        );
         row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
         row = with_share(
             row,
@@ -403,7 +415,9 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             "liver_failure_among_operated",
             share(w.phlf, w.operated),
         );
+        row = with_share(row, "morbidity", share(w.morbidity, n));
         row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
+        row = with_share(row, "mortality_30_days", share(w.deaths_30_days, n));
         row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
         row = with_share(
             row,
@@ -596,7 +610,9 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
             "liver_failure_among_operated",
             share(w.phlf, w.operated),
         );
+        row = with_share(row, "morbidity", share(w.morbidity, n));
         row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
+        row = with_share(row, "mortality_30_days", share(w.deaths_30_days, n));
         row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
         for g in Margin::ALL {
             row = with_share(
@@ -610,6 +626,11 @@ pub(crate) fn perioperative(strategies: &[Strategy]) -> Table {
             row,
             "completed_after_occlusion",
             share(w.occluded_completed, w.occluded),
+        );
+        row = with_share(
+            row,
+            "mortality_90_days_after_occlusion",
+            share(w.occluded_deaths_90_days, w.occluded),
         );
         row = with_share(
             row,

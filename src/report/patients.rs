@@ -972,6 +972,7 @@ impl PatientRows for PathwayPatientTable<'_> {
             .maybe_flag("complication", c().map(|c| op(c, c.morbidity)))
             .maybe_flag("major_complication", c().map(|c| op(c, c.major_morbidity)))
             .maybe_flag("death_90_days", c().map(|c| op(c, c.died_90_days)))
+            .maybe_flag("death_30_days", c().map(|c| op(c, c.died_30_days)))
             .maybe_count(
                 "dlm_left_viable",
                 c().map(|c| (c.operations > 0).then_some(c.dlm_left_viable as u32)),

@@ -43,11 +43,13 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 11] = [
+pub const VALIDATION: [BuiltIn; 13] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
     built_in!("scenarios/validation/conversion.toml"),
+    built_in!("scenarios/validation/elderly.toml"),
     built_in!("scenarios/validation/hypertrophy.toml"),
+    built_in!("scenarios/validation/medicare.toml"),
     built_in!("scenarios/validation/olivia.toml"),
     built_in!("scenarios/validation/resection.toml"),
     built_in!("scenarios/validation/staged.toml"),
@@ -61,11 +63,13 @@ pub const VALIDATION: [BuiltIn; 11] = [
 pub const VALIDATION_FOLDER: &str = "scenarios/validation";
 
 /// Every built-in scenario: the defaults and those the validation files name.
-pub const SCENARIOS: [BuiltIn; 11] = [
+pub const SCENARIOS: [BuiltIn; 13] = [
     built_in!("scenarios/alpps-vs-two-stage.toml"),
     built_in!("scenarios/become.toml"),
     DEFAULT,
+    built_in!("scenarios/elderly-resection.toml"),
     HYPERTROPHY_WINDOWS,
+    built_in!("scenarios/medicare-elderly.toml"),
     built_in!("scenarios/olivia.toml"),
     built_in!("scenarios/pve-chemotherapy.toml"),
     built_in!("scenarios/resection-outcomes.toml"),

@@ -116,6 +116,46 @@ impl Validator<'_> {
                 &r.simultaneous_death_or,
                 open(0.0, 100.0),
             )?,
+            death_30_day_share: self.param(
+                &k("death_30_day_share"),
+                &r.death_30_day_share,
+                PROBABILITY,
+            )?,
+            death_or_age_70_79: self.param(
+                &k("death_or_age_70_79"),
+                &r.death_or_age_70_79,
+                open(0.0, 100.0),
+            )?,
+            death_or_age_80_plus: self.param(
+                &k("death_or_age_80_plus"),
+                &r.death_or_age_80_plus,
+                open(0.0, 100.0),
+            )?,
+            morbidity_or_age_70_plus: self.param(
+                &k("morbidity_or_age_70_plus"),
+                &r.morbidity_or_age_70_plus,
+                open(0.0, 100.0),
+            )?,
+            staged_second_death_or: self.param(
+                &k("staged_second_death_or"),
+                &r.staged_second_death_or,
+                open(0.0, 100.0),
+            )?,
+            staged_second_morbidity_or: self.param(
+                &k("staged_second_morbidity_or"),
+                &r.staged_second_morbidity_or,
+                open(0.0, 100.0),
+            )?,
+            alpps_second_death_or: self.param(
+                &k("alpps_second_death_or"),
+                &r.alpps_second_death_or,
+                open(0.0, 100.0),
+            )?,
+            alpps_second_morbidity_or: self.param(
+                &k("alpps_second_morbidity_or"),
+                &r.alpps_second_morbidity_or,
+                open(0.0, 100.0),
+            )?,
             deportalized_growth_multiplier: match &r.deportalized_growth_multiplier {
                 None => 1.0,
                 Some(m) => {

@@ -239,6 +239,14 @@ pub struct RawPerioperative {
     pub primary_recovery_weeks: RawParam,
     pub simultaneous_morbidity_or: RawParam,
     pub simultaneous_death_or: RawParam,
+    pub death_30_day_share: RawParam,
+    pub death_or_age_70_79: RawParam,
+    pub death_or_age_80_plus: RawParam,
+    pub morbidity_or_age_70_plus: RawParam,
+    pub staged_second_death_or: RawParam,
+    pub staged_second_morbidity_or: RawParam,
+    pub alpps_second_death_or: RawParam,
+    pub alpps_second_morbidity_or: RawParam,
     /// Optional; 1 (no effect) when absent.
     pub deportalized_growth_multiplier: Option<RawParam>,
 }

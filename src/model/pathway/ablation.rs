@@ -22,9 +22,11 @@ impl Walk<'_, '_> {
         let c = &mut self.course;
         if u < r.ablation_death {
             c.died_90_days = true;
+            c.died_30_days |= u < r.ablation_death * r.death_30_day_share;
         }
         if u < r.ablation_death + r.ablation_major_complication {
             c.major_morbidity = true;
+            c.morbidity = true;
             c.complicated |= 1 << self.at;
         }
         let p = self.patient;

@@ -168,13 +168,18 @@ impl Walk<'_, '_> {
         c.occluded = true;
         match course.immediate {
             Immediate::Death => {
+                // A death of the procedure or the interval after it, which is shorter than
+                // 30 days for ALPPS (assumption: all within 30 days).
                 c.died_90_days = true;
+                c.died_30_days = true;
                 c.major_morbidity = true;
+                c.morbidity = true;
                 c.complicated |= 1 << self.at;
                 return Err(Exit::Death);
             }
             Immediate::MajorComplication => {
                 c.major_morbidity = true;
+                c.morbidity = true;
                 c.complicated |= 1 << self.at;
             }
             _ => {}

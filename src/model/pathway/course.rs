@@ -145,7 +145,9 @@ pub struct PathwayCourse {
     /// ≥ IIIa).
     pub morbidity: bool,
     pub major_morbidity: bool,
+    /// Death within 90 days of an operation; within 30 days (always also within 90).
     pub died_90_days: bool,
+    pub died_30_days: bool,
     /// Extent of the final liver resection (`None`: the path never reached it), and whether it
     /// was major (three or more segments).
     pub extent: Option<Extent>,
@@ -195,6 +197,7 @@ impl PathwayCourse {
             morbidity: false,
             major_morbidity: false,
             died_90_days: false,
+            died_30_days: false,
             extent: None,
             major_resection: false,
             dlm: 0,

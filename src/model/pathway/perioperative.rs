@@ -4,6 +4,16 @@
 //! liver deprived of portal flow. Here too the outcome of a liver operation: liver failure
 //! from the remnant's function, death and complications, drawn from the patient's uniforms
 //! for that operation (the k-th operation of every strategy uses the same ones).
+//!
+//! Death within 90 days and a complication of any grade are logistic: the clinical model's
+//! probability for the extent (minor or major, three or more segments; a complication also
+//! rising with the cycles of chemotherapy, death with liver failure, which itself follows the
+//! remnant, liver quality and chemotherapy injury) with its odds multiplied by odds ratios for
+//! the patient's age band (under 70, 70-79, 80 and over), for the stage (the second stage of a
+//! two-stage hepatectomy, ALPPS stage 2) and for a primary removed in the same operation. A
+//! death within 30 days is the earlier part of the same draw, so every 30-day death is a
+//! 90-day death. A major complication (Clavien-Dindo ≥ IIIa) is a death or a share of the
+//! complications.
 
 use super::resection::Scope;
 use super::walk::Walk;
@@ -11,6 +21,7 @@ use super::MAX_OPERATIONS;
 use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::model::planner::Plan;
 use crate::model::procedure::Procedure;
+use crate::model::surgery::SurgeryRisk;
 
 /// Perioperative risks beyond the clinical model's resection risks.
 #[derive(Clone, Debug)]
@@ -32,6 +43,111 @@ pub struct PerioperativeRisk {
     pub deportalized_growth_multiplier: f64,
     pub simultaneous_morbidity_or: f64,
     pub simultaneous_death_or: f64,
+    /// Share of the deaths within 90 days of an operation that happen within 30 days.
+    pub death_30_day_share: f64,
+    /// Odds ratios of death within 90 days at ages 70-79 and 80 or more (against under 70),
+    /// and of a complication at 70 or more.
+    pub death_or_age_70_79: f64,
+    pub death_or_age_80_plus: f64,
+    pub morbidity_or_age_70_plus: f64,
+    /// Odds ratios of death and of a complication at the second stage of a two-stage
+    /// hepatectomy and at ALPPS stage 2 (against a one-stage resection of the same extent).
+    pub staged_second_death_or: f64,
+    pub staged_second_morbidity_or: f64,
+    pub alpps_second_death_or: f64,
+    pub alpps_second_morbidity_or: f64,
+}
+
+/// Which operation of a strategy a liver operation is, for its risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// A one-stage resection (also after a portal occlusion alone, or a repeat resection).
+    Single,
+    /// The clearance of the future remnant at the first stage of a staged hepatectomy (ALPPS
+    /// stage 1's partition adds the procedure's own risk).
+    StagedFirst,
+    /// The second stage of a two-stage hepatectomy.
+    StagedSecond,
+    /// ALPPS stage 2 (also after a rescue ALPPS).
+    AlppsSecond,
+}
+
+impl PerioperativeRisk {
+    /// Odds ratio of death within 90 days at `age` years.
+    #[inline]
+    pub fn death_or_at_age(&self, age: f64) -> f64 {
+        if age >= 80.0 {
+            self.death_or_age_80_plus
+        } else if age >= 70.0 {
+            self.death_or_age_70_79
+        } else {
+            1.0
+        }
+    }
+
+    /// Odds ratio of a complication at `age` years.
+    #[inline]
+    pub fn morbidity_or_at_age(&self, age: f64) -> f64 {
+        if age >= 70.0 {
+            self.morbidity_or_age_70_plus
+        } else {
+            1.0
+        }
+    }
+
+    /// Odds ratios of death and of a complication at `stage`.
+    #[inline]
+    pub fn stage_or(&self, stage: Stage) -> (f64, f64) {
+        match stage {
+            Stage::Single | Stage::StagedFirst => (1.0, 1.0),
+            Stage::StagedSecond => (self.staged_second_death_or, self.staged_second_morbidity_or),
+            Stage::AlppsSecond => (self.alpps_second_death_or, self.alpps_second_morbidity_or),
+        }
+    }
+
+    /// Probabilities of death within 90 days and of a complication (any grade) after a liver
+    /// operation: the clinical model's risks for the extent, liver failure and cycles, with
+    /// their odds multiplied by the odds ratios of age, stage and a combined primary.
+    #[allow(clippy::too_many_arguments)]
+    pub fn operation(
+        &self,
+        surgery: &SurgeryRisk,
+        major: bool,
+        phlf: bool,
+        cycles: u32,
+        age: f64,
+        stage: Stage,
+        combined: bool,
+    ) -> OperationRisk {
+        let (stage_death, stage_morbidity) = self.stage_or(stage);
+        let (combined_death, combined_morbidity) = if combined {
+            (self.simultaneous_death_or, self.simultaneous_morbidity_or)
+        } else {
+            (1.0, 1.0)
+        };
+        let death_90 = odds_times(
+            surgery.death(major, phlf),
+            self.death_or_at_age(age) * stage_death * combined_death,
+        );
+        OperationRisk {
+            death_90,
+            death_30: death_90 * self.death_30_day_share,
+            morbidity: odds_times(
+                surgery.morbidity(major, cycles),
+                self.morbidity_or_at_age(age) * stage_morbidity * combined_morbidity,
+            ),
+        }
+    }
+}
+
+/// The risks of one liver operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OperationRisk {
+    /// Death within 90 days, and within 30 days (a part of it).
+    pub death_90: f64,
+    pub death_30: f64,
+    /// A complication of any grade (liver failure aside).
+    pub morbidity: f64,
 }
 
 /// `p` with its odds multiplied by `or`.
@@ -81,19 +197,34 @@ impl Walk<'_, '_> {
         }
         let phlf = u[0] < phlf_p;
         let combined = track.simultaneous_primary && track.primary_in_situ;
-        let mut death_p = m.surgery.death(plan.major(), phlf);
-        let mut morbidity_p = m.surgery.morbidity(plan.major(), track.cycles);
         if combined {
-            death_p = odds_times(death_p, r.simultaneous_death_or);
-            morbidity_p = odds_times(morbidity_p, r.simultaneous_morbidity_or);
             track.primary_in_situ = false;
         }
-        let died = u[1] < death_p;
-        let complication = phlf || u[2] < morbidity_p;
+        let stage = match (scope, track.occlusion) {
+            (Scope::ClearRemnant(_), _) => Stage::StagedFirst,
+            (Scope::Final, Some(o)) if o.procedure == Procedure::Alpps => Stage::AlppsSecond,
+            // A portal occlusion after an earlier liver operation of the path: the second
+            // stage of a two-stage hepatectomy.
+            (Scope::Final, Some(_)) if track.operations > 0 => Stage::StagedSecond,
+            (Scope::Final, _) => Stage::Single,
+        };
+        let age = p.base.age_years + track.weeks * DAYS_PER_WEEK / 365.25;
+        let risk = r.operation(
+            &m.surgery,
+            plan.major(),
+            phlf,
+            track.cycles,
+            age,
+            stage,
+            combined,
+        );
+        let died = u[1] < risk.death_90;
+        let complication = phlf || u[2] < risk.morbidity;
         let major = died || (complication && u[3] < r.major_share);
         c.phlf |= phlf;
         c.morbidity |= complication || died;
         c.died_90_days |= died;
+        c.died_30_days |= u[1] < risk.death_30;
         c.major_morbidity |= major;
         if major {
             c.complicated |= 1 << self.at;
@@ -135,6 +266,76 @@ mod tests {
         assert_eq!(odds_times(1.0, 0.25), 1.0);
     }
 
+    /// Protects the shape of the perioperative risk model with the default model's numbers:
+    /// death within 90 days rises with the age band (70-79, 80 and over) and complications at
+    /// 70, both are higher after a major than after a minor resection and at the second stage
+    /// of a two-stage hepatectomy or ALPPS than in one stage (never lower), death within 30
+    /// days is a fixed part of the 90-day death, and the odds ratios are those written.
+    #[test]
+    fn the_risk_rises_with_age_extent_and_stage_and_30_days_is_part_of_90() {
+        let m = model(DEFAULT);
+        let r = &m.perioperative;
+        let s = &m.base.surgery;
+        let ages = [40.0, 60.0, 69.9, 70.0, 75.0, 79.9, 80.0, 90.0];
+        let stages = [
+            Stage::Single,
+            Stage::StagedFirst,
+            Stage::StagedSecond,
+            Stage::AlppsSecond,
+        ];
+        for phlf in [false, true] {
+            for cycles in [0, 6, 12] {
+                for stage in stages {
+                    for major in [false, true] {
+                        let at = |age| r.operation(s, major, phlf, cycles, age, stage, false);
+                        for pair in ages.windows(2) {
+                            let (a, b) = (at(pair[0]), at(pair[1]));
+                            assert!(b.death_90 >= a.death_90, "{pair:?}");
+                            assert!(b.morbidity >= a.morbidity, "{pair:?}");
+                        }
+                        for age in ages {
+                            let x = at(age);
+                            assert!(x.death_30 <= x.death_90 && x.death_90 < 1.0);
+                            assert!((x.death_30 - r.death_30_day_share * x.death_90).abs() < 1e-15);
+                        }
+                    }
+                    for age in ages {
+                        let minor = r.operation(s, false, phlf, cycles, age, stage, false);
+                        let major = r.operation(s, true, phlf, cycles, age, stage, false);
+                        assert!(major.death_90 > minor.death_90);
+                        assert!(major.morbidity > minor.morbidity);
+                    }
+                }
+                for major in [false, true] {
+                    let one = r.operation(s, major, phlf, cycles, 65.0, Stage::Single, false);
+                    for stage in stages {
+                        let x = r.operation(s, major, phlf, cycles, 65.0, stage, false);
+                        assert!(x.death_90 >= one.death_90 && x.morbidity >= one.morbidity);
+                    }
+                }
+            }
+        }
+        // Strictly higher across each age boundary, by the odds ratios written.
+        let at = |age| r.operation(s, true, false, 0, age, Stage::Single, false);
+        let young = at(60.0);
+        assert!(
+            (odds(at(75.0).death_90) / odds(young.death_90) - r.death_or_age_70_79).abs() < 1e-9
+        );
+        assert!(
+            (odds(at(85.0).death_90) / odds(young.death_90) - r.death_or_age_80_plus).abs() < 1e-9
+        );
+        assert!(
+            (odds(at(75.0).morbidity) / odds(young.morbidity) - r.morbidity_or_age_70_plus).abs()
+                < 1e-9
+        );
+        assert!(r.death_or_age_80_plus > r.death_or_age_70_79 && r.death_or_age_70_79 > 1.0);
+        let second = r.operation(s, true, false, 0, 60.0, Stage::StagedSecond, false);
+        assert!(
+            (odds(second.death_90) / odds(young.death_90) - r.staged_second_death_or).abs() < 1e-9
+        );
+        assert!(second.morbidity > young.morbidity);
+    }
+
     /// Protects the risk of a liver resection combined with the primary: the death odds are
     /// multiplied by the combined-operation odds ratio, so a death draw between the two
     /// probabilities kills only with the primary, and the primary is then gone.
@@ -147,8 +348,14 @@ mod tests {
                 with_walk(&m, 0, &p, draws, streams, |w| {
                     let plan = w.plan(SPARING, 0.0, None);
                     assert!(plan.r0_feasible);
-                    let alone = m.base.surgery.death(plan.major(), false);
-                    let with = odds_times(alone, m.perioperative.simultaneous_death_or);
+                    let r = &m.perioperative;
+                    let s = &m.base.surgery;
+                    let age = p.base.age_years;
+                    let (major, cycles) = (plan.major(), w.track.cycles);
+                    let risk = |c| r.operation(s, major, false, cycles, age, Stage::Single, c);
+                    let alone = risk(false).death_90;
+                    let with = risk(true).death_90;
+                    assert!((odds(with) / odds(alone) - r.simultaneous_death_or).abs() < 1e-9);
                     let mut d = *w.draws;
                     // No liver failure, a death draw between the two risks, no complication.
                     d.operation[0] = [1.0, (alone + with) / 2.0, 1.0, 1.0];

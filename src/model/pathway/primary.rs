@@ -23,11 +23,15 @@ impl Walk<'_, '_> {
                 let u = self.draws.primary;
                 if u < r.primary_death {
                     c.died_90_days = true;
+                    // The earlier part of the death draw: the deaths within 30 days.
+                    c.died_30_days |= u < r.primary_death * r.death_30_day_share;
                     c.complicated |= 1 << self.at;
                     c.major_morbidity = true;
+                    c.morbidity = true;
                 } else if u < r.primary_death + r.primary_major_morbidity {
                     c.complicated |= 1 << self.at;
                     c.major_morbidity = true;
+                    c.morbidity = true;
                 }
                 if !c.died_90_days {
                     self.track.weeks += r.primary_recovery_weeks;

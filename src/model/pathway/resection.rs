@@ -258,6 +258,7 @@ mod tests {
     use super::super::fixtures::{
         model, with_lesions, with_patient, with_steps, with_walk, DEFAULT, SPARING,
     };
+    use super::super::perioperative::Stage;
     use super::super::strategy::Step;
     use super::super::{MAX_OPERATIONS, WEEKS_PER_MONTH};
     use super::*;
@@ -281,14 +282,26 @@ mod tests {
                     let sflr = plan.flr_ml / p.base.stlv_ml;
                     let u = draws.operation[0];
                     let phlf = u[0] < s.phlf(sflr, p.base.quality, w.injury_now());
-                    let died = u[1] < s.death(plan.major(), phlf);
-                    let complication = phlf || u[2] < s.morbidity(plan.major(), 4);
+                    // The risks at the patient's age at the operation, a one-stage resection.
+                    let age = p.base.age_years + w.track.weeks * DAYS_PER_WEEK / 365.25;
+                    let risk = m.perioperative.operation(
+                        s,
+                        plan.major(),
+                        phlf,
+                        4,
+                        age,
+                        Stage::Single,
+                        false,
+                    );
+                    let died = u[1] < risk.death_90;
+                    let complication = phlf || u[2] < risk.morbidity;
                     w.operate(SPARING, Scope::Final, &plan).unwrap();
                     let c = &w.course;
                     assert_eq!(c.extent, Some(plan.extent));
                     assert_eq!(c.sflr, Some(sflr));
                     assert_eq!(c.major_resection, plan.major());
                     assert_eq!((c.phlf, c.died_90_days), (phlf, died));
+                    assert_eq!(c.died_30_days, u[1] < risk.death_30);
                     assert_eq!(c.morbidity, complication || died);
                     let weeks = 4.0 * m.base.regimens[0].weeks_per_cycle;
                     assert_eq!(c.last_operation_weeks, weeks);
