@@ -46,6 +46,10 @@ pub struct PathwayTally {
     pub operated: u64,
     /// Operated patients by worst margin (`Margin::ALL` order).
     pub margins: Vec<u64>,
+    /// Rendered disease-free patients by margin class (`Margin::ALL`), and those of them whose
+    /// first recurrence is at a resection margin: margin recurrence by margin class.
+    pub disease_free_by_margin: Vec<u64>,
+    pub margin_site_by_margin: Vec<u64>,
     pub phlf: u64,
     pub major_morbidity: u64,
     pub deaths_90_days: u64,
@@ -157,6 +161,8 @@ impl PathwayTally {
             rendered_disease_free: 0,
             operated: 0,
             margins: vec![0; Margin::ALL.len()],
+            disease_free_by_margin: vec![0; Margin::ALL.len()],
+            margin_site_by_margin: vec![0; Margin::ALL.len()],
             phlf: 0,
             major_morbidity: 0,
             deaths_90_days: 0,
@@ -298,6 +304,11 @@ impl PathwayTally {
             self.kgr_pct_per_week.add(kgr);
         }
         self.dlm_left_viable += (c.dlm_left_viable > 0) as u64;
+        if let (Some(m), true) = (c.margin, c.rendered_disease_free) {
+            self.disease_free_by_margin[m as usize] += 1;
+            self.margin_site_by_margin[m as usize] +=
+                c.recurrence.as_ref().is_some_and(|r| r.margin) as u64;
+        }
         if let Some(r) = &c.recurrence {
             self.recurrence += 1;
             self.intrahepatic += r.intrahepatic as u64;
@@ -358,6 +369,8 @@ impl PathwayTally {
         self.rendered_disease_free += o.rendered_disease_free;
         self.operated += o.operated;
         add(&mut self.margins, &o.margins);
+        add(&mut self.disease_free_by_margin, &o.disease_free_by_margin);
+        add(&mut self.margin_site_by_margin, &o.margin_site_by_margin);
         self.phlf += o.phlf;
         self.major_morbidity += o.major_morbidity;
         self.deaths_90_days += o.deaths_90_days;
@@ -431,6 +444,8 @@ impl PathwayTally {
             && self.death_causes.len() == o.death_causes.len()
             && self.recurrences_by_month.len() == o.recurrences_by_month.len()
             && self.margins.len() == o.margins.len()
+            && self.disease_free_by_margin.len() == o.disease_free_by_margin.len()
+            && self.margin_site_by_margin.len() == o.margin_site_by_margin.len()
             && self.better_at_landmark.len() == o.better_at_landmark.len()
             && self.extents.len() == o.extents.len()
             && self.cycles_resected.len() == o.cycles_resected.len()

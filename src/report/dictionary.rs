@@ -332,6 +332,21 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "liver_only_recurrence" => rdf("first recurrence in the liver only"),
         "margin_site_recurrence" => rdf("first recurrence at a resection margin"),
         "ablation_site_recurrence" => rdf("first recurrence at an ablation site"),
+        "margin_site_recurrence_r0" => e(
+            "first recurrence at a resection margin",
+            SHARE,
+            "rendered disease-free patients of the strategy whose worst margin was R0",
+        ),
+        "margin_site_recurrence_r1_vascular" => e(
+            "first recurrence at a resection margin",
+            SHARE,
+            "rendered disease-free patients of the strategy whose worst margin was R1 vascular",
+        ),
+        "margin_site_recurrence_r1_parenchymal" => e(
+            "first recurrence at a resection margin",
+            SHARE,
+            "rendered disease-free patients of the strategy whose worst margin was R1 parenchymal",
+        ),
         "repeat_treatment" => rdf("at least one repeat treatment of a recurrence"),
         "repeat_treatment_of_liver_only_recurrence" => e(
             "liver-only first recurrence treated again (resection or ablation)",

@@ -419,17 +419,29 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
         row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
         row = with_share(row, "mortality_30_days", share(w.deaths_30_days, n));
         row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
-        row = with_share(
-            row,
-            "r0_among_operated",
-            share(w.margins[Margin::R0 as usize], w.operated),
-        );
+        for m in Margin::ALL {
+            row = with_share(
+                row,
+                &format!("{}_among_operated", m.key()),
+                share(w.margins[m as usize], w.operated),
+            );
+        }
         row = with_share(row, "recurrence", share(w.recurrence, rdf));
         row = with_share(row, "intrahepatic_recurrence", share(w.intrahepatic, rdf));
         row = with_share(row, "extrahepatic_recurrence", share(w.extrahepatic, rdf));
         row = with_share(row, "in_situ_recurrence", share(w.in_situ, rdf));
         row = with_share(row, "liver_only_recurrence", share(w.liver_only, rdf));
         row = with_share(row, "margin_site_recurrence", share(w.margin_site, rdf));
+        for m in Margin::ALL {
+            row = with_share(
+                row,
+                &format!("margin_site_recurrence_{}", m.key()),
+                share(
+                    w.margin_site_by_margin[m as usize],
+                    w.disease_free_by_margin[m as usize],
+                ),
+            );
+        }
         row = with_share(row, "ablation_site_recurrence", share(w.ablation_site, rdf));
         row = with_share(row, "repeat_treatment", share(w.repeat_patients, rdf));
         row = with_share(

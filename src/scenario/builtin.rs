@@ -43,7 +43,7 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 13] = [
+pub const VALIDATION: [BuiltIn; 14] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
     built_in!("scenarios/validation/conversion.toml"),
@@ -55,6 +55,7 @@ pub const VALIDATION: [BuiltIn; 13] = [
     built_in!("scenarios/validation/staged.toml"),
     built_in!("scenarios/validation/vauthey-2013-ras-mutant.toml"),
     built_in!("scenarios/validation/vauthey-2013-ras-wild-type.toml"),
+    built_in!("scenarios/validation/vigano-2016.toml"),
     built_in!("scenarios/validation/yamashita-2018-hindgut.toml"),
     built_in!("scenarios/validation/yamashita-2018-midgut.toml"),
 ];
@@ -63,7 +64,7 @@ pub const VALIDATION: [BuiltIn; 13] = [
 pub const VALIDATION_FOLDER: &str = "scenarios/validation";
 
 /// Every built-in scenario: the defaults and those the validation files name.
-pub const SCENARIOS: [BuiltIn; 13] = [
+pub const SCENARIOS: [BuiltIn; 14] = [
     built_in!("scenarios/alpps-vs-two-stage.toml"),
     built_in!("scenarios/become.toml"),
     DEFAULT,
@@ -75,6 +76,7 @@ pub const SCENARIOS: [BuiltIn; 13] = [
     built_in!("scenarios/resection-outcomes.toml"),
     built_in!("scenarios/vauthey-2013-ras-mutant.toml"),
     built_in!("scenarios/vauthey-2013-ras-wild-type.toml"),
+    built_in!("scenarios/vigano-2016.toml"),
     built_in!("scenarios/yamashita-2018-hindgut.toml"),
     built_in!("scenarios/yamashita-2018-midgut.toml"),
 ];
