@@ -100,6 +100,8 @@ pub struct PathwayTally {
     pub deaths_by_month_disease_free: Vec<u64>,
     /// Recurrence or death by month since the end of the path, rendered disease-free only.
     pub rfs_events_by_month: Vec<u64>,
+    /// First progression, recurrence or death by month since the start, all patients.
+    pub pfs_events_by_month: Vec<u64>,
     /// Time to recurrence (months after the path), those who recurred.
     pub months_to_recurrence: ExactSum,
     /// First recurrences by month after the path (bin m: [m, m + 1)).
@@ -195,6 +197,7 @@ impl PathwayTally {
             deaths_by_tenth_month: vec![0; HORIZON_MONTHS * DEATH_BINS_PER_MONTH],
             deaths_by_month_disease_free: vec![0; HORIZON_MONTHS],
             rfs_events_by_month: vec![0; HORIZON_MONTHS],
+            pfs_events_by_month: vec![0; HORIZON_MONTHS],
             months_to_recurrence: ExactSum::default(),
             recurrences_by_month: vec![0; HORIZON_MONTHS],
             rmst: ExactSum::default(),
@@ -329,6 +332,10 @@ impl PathwayTally {
         if c.death_cause != DeathCause::Alive {
             self.add_death(c.death_months, c.rendered_disease_free);
         }
+        if c.pfs_event {
+            let m = (c.pfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
+            self.pfs_events_by_month[m] += 1;
+        }
         if c.rendered_disease_free && c.rfs_event {
             let m = (c.rfs_months.max(0.0) as usize).min(HORIZON_MONTHS - 1);
             self.rfs_events_by_month[m] += 1;
@@ -402,6 +409,7 @@ impl PathwayTally {
         add(&mut self.deaths_by_month, &o.deaths_by_month);
         add(&mut self.deaths_by_tenth_month, &o.deaths_by_tenth_month);
         add(&mut self.rfs_events_by_month, &o.rfs_events_by_month);
+        add(&mut self.pfs_events_by_month, &o.pfs_events_by_month);
         add(
             &mut self.deaths_by_month_disease_free,
             &o.deaths_by_month_disease_free,
@@ -440,6 +448,7 @@ impl PathwayTally {
             && self.deaths_by_month.len() == o.deaths_by_month.len()
             && self.deaths_by_tenth_month.len() == o.deaths_by_tenth_month.len()
             && self.rfs_events_by_month.len() == o.rfs_events_by_month.len()
+            && self.pfs_events_by_month.len() == o.pfs_events_by_month.len()
             && self.deaths_by_month_disease_free.len() == o.deaths_by_month_disease_free.len()
             && self.death_causes.len() == o.death_causes.len()
             && self.recurrences_by_month.len() == o.recurrences_by_month.len()
@@ -476,6 +485,11 @@ impl PathwayTally {
     /// Rendered disease-free patients alive without recurrence `m` months after the path.
     pub fn recurrence_free_at(&self, m: usize) -> u64 {
         self.rendered_disease_free - before_month(&self.rfs_events_by_month, m)
+    }
+
+    /// Patients alive without progression or recurrence `m` months after the start.
+    pub fn progression_free_at(&self, m: usize) -> u64 {
+        self.n - before_month(&self.pfs_events_by_month, m)
     }
 }
 

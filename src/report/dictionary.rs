@@ -285,6 +285,11 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
             "alive {l} after the start of the strategy (overall survival)"
         ));
     }
+    if let Some(l) = column.strip_prefix("pfs_").and_then(landmark) {
+        return all(&format!(
+            "alive without progression or recurrence {l} after the start of the strategy (progression-free survival)"
+        ));
+    }
     if let Some(l) = column.strip_prefix("rfs_").and_then(landmark) {
         return rdf(&format!(
             "alive without recurrence {l} after the end of the path (recurrence-free survival)"

@@ -247,6 +247,13 @@ fn with_landmarks<'t>(mut row: super::table::Row<'t>, w: &PathwayTally) -> super
             share(w.recurrence_free_at(l), w.rendered_disease_free),
         );
     }
+    for &l in &LANDMARKS_MONTHS {
+        row = with_share(
+            row,
+            &format!("pfs_{}", landmark_name(l)),
+            share(w.progression_free_at(l), w.n),
+        );
+    }
     row
 }
 

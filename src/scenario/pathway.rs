@@ -291,6 +291,11 @@ impl Validator<'_> {
                 &f.post_progression_os_median_months,
                 positive(240.0),
             )?,
+            palliative_pfs_median_months: self.param(
+                &k("palliative_pfs_median_months"),
+                &f.palliative_pfs_median_months,
+                positive(240.0),
+            )?,
             palliative_os_log_sd: self.param(
                 &k("palliative_os_log_sd"),
                 &f.palliative_os_log_sd,

@@ -270,6 +270,7 @@ pub struct RawFollowUp {
     pub palliative_os_median_months: RawParam,
     pub recurrence_os_median_months: RawParam,
     pub post_progression_os_median_months: RawParam,
+    pub palliative_pfs_median_months: RawParam,
     pub palliative_os_log_sd: RawParam,
     pub palliative_time_ratio_right_sided: RawParam,
     pub palliative_time_ratio_braf_mutant: RawParam,

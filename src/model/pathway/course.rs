@@ -171,6 +171,10 @@ pub struct PathwayCourse {
     /// followed for the horizon after the end of the path; `rfs_event` false: neither within it.
     pub rfs_months: f64,
     pub rfs_event: bool,
+    /// Months from the start to the first progression, recurrence or death (every patient),
+    /// capped at the horizon; `pfs_event` false: none within it.
+    pub pfs_months: f64,
+    pub pfs_event: bool,
     /// Weeks from the start to the last liver operation of the path (0 without one).
     pub last_operation_weeks: f64,
     /// A portal occlusion (PVE, PVL, ALPPS or two-stage first stage) was done.
@@ -211,6 +215,8 @@ impl PathwayCourse {
             death_cause: DeathCause::Alive,
             rfs_months: 0.0,
             rfs_event: false,
+            pfs_months: 0.0,
+            pfs_event: false,
             last_operation_weeks: 0.0,
             occluded: false,
         }

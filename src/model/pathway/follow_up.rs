@@ -35,6 +35,9 @@ pub struct FollowUpModel {
     pub recurrence_os_median_months: f64,
     /// Survival from progression on first-line chemotherapy, median months.
     pub post_progression_os_median_months: f64,
+    /// Progression-free survival on palliative first-line chemotherapy from its start, median
+    /// months.
+    pub palliative_pfs_median_months: f64,
     /// Log-normal spread of palliative survival.
     pub palliative_os_log_sd: f64,
     /// How biology stretches or shortens survival with disease that cannot be cured.
@@ -115,6 +118,9 @@ impl Walk<'_, '_> {
         };
         let mut cancer_weeks = f64::INFINITY;
         let mut periop_weeks = f64::INFINITY;
+        // The first progression or recurrence, from the start. Palliative progression shares
+        // its survival's standard normal: a patient who lives long progresses late.
+        let mut progression_weeks = f64::INFINITY;
         if self.course.died_90_days {
             // Death within 90 days of the last operation; 30 days is the usual median (assumption:
             // its exact day does not matter on a monthly grid).
@@ -123,8 +129,11 @@ impl Walk<'_, '_> {
             // The palliative course, from the start (first line continues) or from
             // progression (later lines).
             cancer_weeks = if self.course.exit.progressed() {
+                progression_weeks = self.track.weeks;
                 self.track.weeks + palliative(f.post_progression_os_median_months)
             } else {
+                progression_weeks =
+                    palliative(f.palliative_pfs_median_months).max(self.track.weeks);
                 palliative(f.palliative_os_median_months).max(self.track.weeks)
             };
         } else {
@@ -137,6 +146,7 @@ impl Walk<'_, '_> {
                     break;
                 }
                 if first {
+                    progression_weeks = at;
                     self.course.recurrence = Some(Recurrence {
                         months_after_path: (at - end) / WEEKS_PER_MONTH,
                         ..rec
@@ -182,6 +192,14 @@ impl Walk<'_, '_> {
             } else {
                 c.rfs_months = HORIZON_MONTHS as f64;
             }
+        }
+        let first_event_weeks = progression_weeks.min(weeks);
+        if first_event_weeks < horizon_weeks {
+            c.pfs_event = true;
+            c.pfs_months = first_event_weeks / WEEKS_PER_MONTH;
+        } else {
+            c.pfs_event = false;
+            c.pfs_months = HORIZON_MONTHS as f64;
         }
         let (weeks, cause) = if weeks >= horizon_weeks {
             (horizon_weeks, DeathCause::Alive)
@@ -338,5 +356,46 @@ mod tests {
             ..right
         };
         assert!((r.of(&both) - 0.2).abs() < 1e-15);
+    }
+
+    /// Protects progression-free survival: a patient who progressed on chemotherapy has the
+    /// event at the end of the path; one not resectable progresses on palliative first line
+    /// at the scaled median, never after death; every first event is within the horizon or
+    /// censored at it.
+    #[test]
+    fn progression_comes_at_the_path_end_or_on_palliative_first_line() {
+        let m = model(DEFAULT);
+        let f = &m.follow_up;
+        with_patient(&m, 0, |p, draws, streams| {
+            let biology = f.palliative_time_ratio.of(&p.tumours.biology);
+            let palliative = |median: f64| {
+                median
+                    * biology
+                    * (f.palliative_os_log_sd * draws.palliative_z).exp()
+                    * WEEKS_PER_MONTH
+            };
+            let course = |exit: Exit| {
+                with_walk(&m, 0, p, draws, streams, |w| {
+                    w.track.weeks = 20.0;
+                    w.track.other_causes_weeks = 1e9;
+                    w.course.exit = exit;
+                    w.follow();
+                    w.course
+                })
+            };
+            let progressed = course(Exit::ProgressionTargets);
+            assert!(progressed.pfs_event);
+            assert!((progressed.pfs_months - 20.0 / WEEKS_PER_MONTH).abs() < 1e-9);
+            let palliative_course = course(Exit::NotResectable);
+            let expected = palliative(f.palliative_pfs_median_months).max(20.0) / WEEKS_PER_MONTH;
+            let horizon = HORIZON_MONTHS as f64;
+            if expected < horizon {
+                assert!(palliative_course.pfs_event);
+                assert!((palliative_course.pfs_months - expected).abs() < 1e-9);
+            } else {
+                assert!(!palliative_course.pfs_event);
+            }
+            assert!(palliative_course.pfs_months <= palliative_course.death_months + 1e-9);
+        });
     }
 }
