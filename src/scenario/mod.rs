@@ -194,6 +194,17 @@ impl Scenario {
         Scenario::parse_with(file, text, Values::OneWay { key, value })
     }
 
+    /// The scenario with the model numbers of `set` set to their values and every other at its
+    /// base case: one parameter set of a calibration. Each value must lie in its key's allowed
+    /// range; a key the scenario does not use is left out (see [`Scenario::parameters`]).
+    pub fn parse_set(
+        file: &str,
+        text: &str,
+        set: &[(String, f64)],
+    ) -> std::result::Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, Values::Set(set))
+    }
+
     /// The scenario of one parameter draw: every model number given as a law takes a value
     /// drawn from its own stream keyed by (seed, draw, key), instead of the law's mean, except
     /// the correlated numbers, which take the values in `correlated` (see
