@@ -62,6 +62,7 @@ struct RawFile {
     tolerance: Option<f64>,
     patients: Option<u64>,
     keep: Option<f64>,
+    moves: Option<u64>,
     distance: Option<String>,
     #[serde(rename = "parameter", default)]
     parameters: Vec<RawParameter>,
@@ -183,9 +184,8 @@ pub fn calibrate(a: CalibrateArgs) -> Result<(), Failure> {
             stop: Some(stop),
             ..Control::default()
         };
-        let simulate = |theta: &[f64], _: &mut rand_chacha::ChaCha8Rng| {
-            simulate(&c, theta, &control)
-        };
+        let simulate =
+            |theta: &[f64], _: &mut rand_chacha::ChaCha8Rng| simulate(&c, theta, &control);
         let mut progress = |r: &Round| {
             if !quiet {
                 super::note(format!(
@@ -353,6 +353,13 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
             format!("must be a share in (0, 1) of the effective sample size each round keeps (got {keep})"),
         ));
     }
+    let moves = raw.moves.unwrap_or(1);
+    if !(1..=100).contains(&moves) {
+        return Err(err(
+            "moves",
+            format!("must be a whole number from 1 to 100, the Metropolis–Hastings moves of every particle per round (got {moves})"),
+        ));
+    }
     let combine = match raw.distance.as_deref().unwrap_or("rms") {
         "rms" => Combine::RootMeanSquare,
         "max" => Combine::Max,
@@ -381,18 +388,10 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
     for (i, p) in raw.parameters.iter().enumerate() {
         let k = |f: &str| format!("parameter[{i}].{f}");
         if keys.contains(&p.key) {
-            return Err(err(
-                &k("key"),
-                format!("names {:?} a second time", p.key),
-            ));
+            return Err(err(&k("key"), format!("names {:?} a second time", p.key)));
         }
         let need = |v: Option<f64>, f: &str| -> Result<f64, Failure> {
-            v.ok_or_else(|| {
-                err(
-                    &k("prior"),
-                    format!("a {} prior needs {f}", p.prior.dist),
-                )
-            })
+            v.ok_or_else(|| err(&k("prior"), format!("a {} prior needs {f}", p.prior.dist)))
         };
         let (low, high) = (p.prior.low, p.prior.high);
         let r = &p.prior;
@@ -407,7 +406,12 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
         };
         let prior = match r.dist.as_str() {
             "uniform" => {
-                unused(&[("median", r.median), ("sdlog", r.sdlog), ("a", r.a), ("b", r.b)])?;
+                unused(&[
+                    ("median", r.median),
+                    ("sdlog", r.sdlog),
+                    ("a", r.a),
+                    ("b", r.b),
+                ])?;
                 Prior::Uniform { low, high }
             }
             "lognormal" => {
@@ -462,9 +466,10 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
         let k = format!("target[{i}]");
         let is_named = value.get("validation").is_some();
         let (scenario_path, seed, patients, target, label) = if is_named {
-            let b: ByName = value.clone().try_into().map_err(|e: toml::de::Error| {
-                err(&k, e.message().to_owned())
-            })?;
+            let b: ByName = value
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| err(&k, e.message().to_owned()))?;
             let vpath = here.join(&b.validation);
             let vtext = read_text(&vpath).map_err(|m| err(&format!("{k}.validation"), m))?;
             let v: ValidationFile = toml::from_str(&vtext).map_err(|e| {
@@ -591,8 +596,13 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
                     }
                     _ => None,
                 };
-                let key = j.map_or("parameter".to_owned(), |j| format!("parameter[{j}].prior.{side}"));
-                return Err(err(&key, format!("the prior's bound is not a value the scenario allows: {e}")));
+                let key = j.map_or("parameter".to_owned(), |j| {
+                    format!("parameter[{j}].prior.{side}")
+                });
+                return Err(err(
+                    &key,
+                    format!("the prior's bound is not a value the scenario allows: {e}"),
+                ));
             }
         }
     }
@@ -617,6 +627,7 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
             rounds: raw.rounds as u32,
             tolerance: raw.tolerance,
             keep,
+            moves: moves as u32,
             seed: raw.seed,
             combine,
         },
@@ -636,6 +647,7 @@ struct Record<'a> {
     rounds_run: usize,
     final_tolerance: Option<f64>,
     keep: f64,
+    moves: u32,
     distance: &'static str,
     patients_per_simulation: Option<u64>,
     simulations: usize,
@@ -750,10 +762,7 @@ fn write(
     for r in &p.rounds {
         t.row()
             .count("round", r.round as u64)
-            .maybe_real(
-                "tolerance",
-                r.tolerance.is_finite().then_some(r.tolerance),
-            )
+            .maybe_real("tolerance", r.tolerance.is_finite().then_some(r.tolerance))
             .real("ess", r.ess)
             .count("alive", r.alive as u64)
             .text("resampled", if r.resampled { "yes" } else { "no" })
@@ -766,13 +775,14 @@ fn write(
     // The record of settings and inputs.
     let record = Record {
         description: &c.description,
-        method: "adaptive ABC-SMC (Del Moral, Doucet & Jasra 2012), one simulation per particle, one Metropolis-Hastings move per round",
+        method: "adaptive ABC-SMC (Del Moral, Doucet & Jasra 2012), one simulation per particle, `moves` Metropolis-Hastings moves per particle and round",
         seed: c.settings.seed,
         particles: c.settings.particles,
         rounds_at_most: c.settings.rounds,
         rounds_run: p.rounds.len() - 1,
         final_tolerance: c.settings.tolerance,
         keep: c.settings.keep,
+        moves: c.settings.moves,
         distance: c.settings.combine.name(),
         patients_per_simulation: c.patients,
         simulations: p.rounds.iter().map(|r| r.simulations).sum(),

@@ -55,7 +55,7 @@ use validator::{Sources, Validator};
 use values::Values;
 
 pub use error::ScenarioError;
-pub use uncertainty::{Correlation, Uncertainty, MAX_DRAWS, MAX_UNCERTAIN};
+pub use uncertainty::{Correlation, PosteriorDraws, Uncertainty, MAX_DRAWS, MAX_UNCERTAIN};
 
 /// Largest cohort a scenario or the command line may ask for.
 pub const MAX_PATIENTS: u64 = 100_000_000_000;

@@ -45,9 +45,20 @@ impl Validator<'_> {
             self.one_way_range(key, allowed)?;
         }
         match self.values {
-            Values::Draw { stream, correlated } if uncertain => {
+            Values::Draw { stream, correlated }
+                if uncertain || correlated.iter().any(|(k, _)| k == key) =>
+            {
+                // A correlated number, or a number a calibration's posterior sets.
                 let x = match correlated.iter().find(|(k, _)| k == key) {
-                    Some(&(_, x)) => x,
+                    Some(&(_, x)) => {
+                        if !allowed.contains(x) {
+                            return self.err(
+                                key,
+                                format!("drawn value {} is outside the allowed {allowed}", show(x)),
+                            );
+                        }
+                        x
+                    }
                     None => law.sample(&mut stream.parameter_stream(key)),
                 };
                 if let Some(r) = self.parameters.last_mut() {
