@@ -1,6 +1,7 @@
 //! `remnant calibrate` as users meet it: the tiny calibration runs, gives the same bytes on one
 //! thread and on two, refuses to overwrite a result, keeps its draws inside the prior's bounds,
-//! and refuses a bad file with exit 2 and a message naming the key.
+//! feeds a probabilistic sensitivity analysis (`[uncertainty] posterior`), and refuses a bad
+//! file with exit 2 and a message naming the key.
 
 use std::fs;
 use std::path::Path;
@@ -87,6 +88,42 @@ fn the_tiny_calibration_runs_the_same_on_any_thread_count_and_stays_in_its_prior
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     let rounds = fs::read_to_string(one.join("rounds.csv")).unwrap();
     assert_eq!(rounds.lines().count(), 1 + 3, "{rounds}");
+
+    // A probabilistic sensitivity analysis draws the calibrated number from the posterior.
+    let posterior: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(x).unwrap().to_owned())
+        .collect();
+    let scenario = dir.path().join("psa.toml");
+    fs::write(
+        &scenario,
+        format!(
+            "{}\n[uncertainty]\ndraws = 3\npatients_per_draw = 100\nposterior = \"one/posterior.csv\"\n",
+            fs::read_to_string("scenarios/become.toml").unwrap()
+        ),
+    )
+    .unwrap();
+    remnant()
+        .args(["run", "--patients", "200", "--quiet", "--out"])
+        .arg(dir.path().join("psa"))
+        .arg(&scenario)
+        .assert()
+        .success();
+    let draws = fs::read_to_string(dir.path().join("psa").join("psa_draws.csv")).unwrap();
+    let header: Vec<&str> = draws.lines().next().unwrap().split(',').collect();
+    let k = header
+        .iter()
+        .position(|h| *h == "model.chemotherapy.regimens.folfox.kd_per_week")
+        .unwrap();
+    for line in draws.lines().skip(1) {
+        let v = line.split(',').nth(k).unwrap();
+        let v: f64 = v.parse().unwrap();
+        assert!(
+            posterior.iter().any(|p| p.parse::<f64>().unwrap() == v),
+            "{v} is not a particle's value"
+        );
+    }
 
     // An existing result is kept without --force, replaced with it.
     remnant()
