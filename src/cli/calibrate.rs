@@ -339,7 +339,7 @@ fn read(path: &Path) -> Result<Calibration, Failure> {
         }
     }
     if let Some(n) = raw.patients {
-        if n < 1 || n > MAX_PATIENTS {
+        if !(1..=MAX_PATIENTS).contains(&n) {
             return Err(err(
                 "patients",
                 format!("must be a whole number from 1 to {MAX_PATIENTS} (got {n})"),
