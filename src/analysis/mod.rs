@@ -1,7 +1,9 @@
-//! Analyses built on whole runs, apart from argument handling and files: the probabilistic
+//! Analyses built on whole runs, apart from argument handling and files: calibration by
+//! approximate Bayesian computation ([`calibration`]), the probabilistic
 //! sensitivity analysis ([`psa`]), the rounds that grow a cohort to a target precision
 //! ([`rounds`]) and the judging of simulated results against published ones ([`validation`]).
 
+pub mod calibration;
 pub mod psa;
 pub mod rounds;
 pub mod validation;

@@ -47,7 +47,13 @@ pub fn parameter_draws(
             .into_par_iter()
             .map(|d| -> Result<Draw, AnalysisError> {
                 let key = StreamKey::new(s.run.seed, d);
-                let correlated = u.correlated_values(&key);
+                let mut correlated = u.correlated_values(&key);
+                let posterior = u
+                    .posterior
+                    .as_ref()
+                    .map(|p| p.values(&key))
+                    .unwrap_or_default();
+                correlated.extend(posterior.iter().cloned());
                 let drawn = Scenario::parse_draw(&s.file, text, Some(&key), &correlated)
                     .map_err(|e| AnalysisError::Scenario(format!("parameter draw {d}: {e}")))?;
                 let plan = RunPlan {
@@ -63,6 +69,7 @@ pub fn parameter_draws(
                         .iter()
                         .filter(|p| p.uncertain)
                         .map(|p| (p.key.clone(), p.value))
+                        .chain(posterior)
                         .collect(),
                     outcomes: outcomes(&tally),
                 })

@@ -34,7 +34,7 @@ pub struct ValidationFile {
     pub targets: Vec<Target>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     pub name: String,
@@ -158,6 +158,21 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The published 95% interval: as declared, or the Wilson interval of a share of n.
+    pub fn published_interval(&self) -> (f64, f64) {
+        match (self.interval, self.n) {
+            (Some([lo, hi]), _) => (lo, hi),
+            (None, Some(n)) => {
+                let k = (self.published * n as f64).round() as u64;
+                let s = share(k.min(n), n);
+                (s.lo, s.hi)
+            }
+            (None, None) => (self.published, self.published),
+        }
+    }
+}
+
 /// The verdict on `target` of the run whose tables are `tables` (the validation file `path`, its
 /// cohort described as `cohort`); the reason when the target cannot be read from them.
 pub fn judge(
@@ -200,15 +215,7 @@ pub fn judge(
             _ => (simulated, simulated),
         },
     };
-    let (published_lo, published_hi) = match (target.interval, target.n) {
-        (Some([lo, hi]), _) => (lo, hi),
-        (None, Some(n)) => {
-            let k = (target.published * n as f64).round() as u64;
-            let s = share(k.min(n), n);
-            (s.lo, s.hi)
-        }
-        (None, None) => (target.published, target.published),
-    };
+    let (published_lo, published_hi) = target.published_interval();
     let pass = simulated_lo <= published_hi && simulated_hi >= published_lo;
     Ok(Verdict {
         file: file_name(path),

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 runtime failure, 2 bad input (scenario, arguments, existing result).
 
+mod calibrate;
 mod plan;
 mod run;
 mod validate;
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 use clap::{Parser, Subcommand};
 
 use crate::report::output::{self, OutputError, Staging};
+use calibrate::CalibrateArgs;
 use plan::PlanArgs;
 use run::{MergeArgs, RunArgs};
 use validate::ValidateArgs;
@@ -29,6 +31,8 @@ Examples:
   remnant plan --bsa 1.9 --sflr-pct 18 --liver chemo --procedure all
   remnant plan --height-cm 172 --weight-kg 80 --flr-ml 380 --tlv-ml 1700 --procedure alpps --out plan1
   remnant validate                          the model against published results (scenarios/validation/, built in)
+  remnant calibrate calibrations/regimens.toml --out /tmp/c
+                                            fit the regimens' kill rates to published responses (ABC-SMC)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad input.";
 
@@ -67,6 +71,9 @@ enum Command {
     /// Run every validation file (default: scenarios/validation/, built in) and compare the simulated
     /// results with the published ones; exit 0 when at least 90% of the held-out targets pass, 1 otherwise.
     Validate(ValidateArgs),
+    /// Fit model numbers to published results by approximate Bayesian computation (adaptive
+    /// ABC-SMC): writes posterior draws with weights, the fit of every target and the rounds.
+    Calibrate(CalibrateArgs),
 }
 
 /// Why the command failed, and with which exit code.
@@ -121,6 +128,7 @@ where
         Some(Command::Merge(a)) => run::merge(a),
         Some(Command::Plan(a)) => plan::plan(a),
         Some(Command::Validate(a)) => validate::validate(a),
+        Some(Command::Calibrate(a)) => calibrate::calibrate(a),
     };
     match result {
         Ok(()) => 0,

@@ -55,7 +55,7 @@ use validator::{Sources, Validator};
 use values::Values;
 
 pub use error::ScenarioError;
-pub use uncertainty::{Correlation, Uncertainty, MAX_DRAWS, MAX_UNCERTAIN};
+pub use uncertainty::{Correlation, PosteriorDraws, Uncertainty, MAX_DRAWS, MAX_UNCERTAIN};
 
 /// Largest cohort a scenario or the command line may ask for.
 pub const MAX_PATIENTS: u64 = 100_000_000_000;
@@ -192,6 +192,17 @@ impl Scenario {
         value: f64,
     ) -> std::result::Result<Scenario, ScenarioError> {
         Scenario::parse_with(file, text, Values::OneWay { key, value })
+    }
+
+    /// The scenario with the model numbers of `set` set to their values and every other at its
+    /// base case: one parameter set of a calibration. Each value must lie in its key's allowed
+    /// range; a key the scenario does not use is left out (see [`Scenario::parameters`]).
+    pub fn parse_set(
+        file: &str,
+        text: &str,
+        set: &[(String, f64)],
+    ) -> std::result::Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, Values::Set(set))
     }
 
     /// The scenario of one parameter draw: every model number given as a law takes a value

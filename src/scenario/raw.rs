@@ -30,6 +30,9 @@ pub struct RawUncertainty {
     /// Correlations between model numbers given as laws (a Gaussian copula).
     #[serde(default)]
     pub correlations: Vec<RawCorrelation>,
+    /// A calibration's posterior draws (`posterior.csv` of `remnant calibrate`), relative to the
+    /// scenario file: each parameter draw takes the values of one particle picked by weight.
+    pub posterior: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

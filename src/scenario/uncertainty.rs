@@ -33,6 +33,111 @@ pub struct Uncertainty {
     /// The laws of the correlated numbers joined by their correlation matrix (none declared:
     /// every number is drawn on its own).
     pub copula: Option<Copula>,
+    /// A calibration's weighted posterior draws, when `posterior` names them.
+    pub posterior: Option<PosteriorDraws>,
+}
+
+/// The weighted particles of a calibration (`posterior.csv` of `remnant calibrate`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PosteriorDraws {
+    /// The file, as given in the scenario.
+    pub file: String,
+    /// The calibrated model numbers.
+    pub keys: Vec<String>,
+    /// One row of values per particle, in the order of `keys`.
+    pub particles: Vec<Vec<f64>>,
+    /// The particles' weights, as cumulative sums (the last is the total).
+    pub cumulative: Vec<f64>,
+}
+
+impl PosteriorDraws {
+    /// The values of the particle that parameter draw `stream` picks by weight, with a uniform
+    /// number of the draw's own stream keyed by "posterior".
+    pub fn values(&self, stream: &StreamKey) -> Vec<(String, f64)> {
+        use rand::Rng;
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let u: f64 = stream.parameter_stream("posterior").random::<f64>() * total;
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.particles.len().saturating_sub(1));
+        self.keys
+            .iter()
+            .cloned()
+            .zip(self.particles[i].iter().copied())
+            .collect()
+    }
+
+    /// Read the posterior draws of `text`: a CSV with a header naming `weight` and the
+    /// calibrated keys (`particle` and `distance` are ignored), one row per particle.
+    pub fn parse(file: &str, text: &str) -> std::result::Result<PosteriorDraws, String> {
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let header: Vec<&str> = lines
+            .next()
+            .ok_or("is empty; expected the posterior.csv of remnant calibrate")?
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let weight = header
+            .iter()
+            .position(|h| *h == "weight")
+            .ok_or("has no column \"weight\"; expected the posterior.csv of remnant calibrate")?;
+        let columns: Vec<usize> = (0..header.len())
+            .filter(|&j| !matches!(header[j], "particle" | "weight" | "distance"))
+            .collect();
+        if columns.is_empty() {
+            return Err("names no calibrated model number".into());
+        }
+        let mut particles = Vec::new();
+        let mut cumulative = Vec::new();
+        let mut total = 0.0;
+        for (i, line) in lines.enumerate() {
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            if cells.len() != header.len() {
+                return Err(format!(
+                    "line {}: {} cells under {} columns",
+                    i + 2,
+                    cells.len(),
+                    header.len()
+                ));
+            }
+            let number = |j: usize| -> std::result::Result<f64, String> {
+                cells[j]
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "line {}: {} is not a number ({:?})",
+                            i + 2,
+                            header[j],
+                            cells[j]
+                        )
+                    })
+            };
+            let w = number(weight)?;
+            if w < 0.0 {
+                return Err(format!("line {}: weight below 0", i + 2));
+            }
+            total += w;
+            cumulative.push(total);
+            particles.push(
+                columns
+                    .iter()
+                    .map(|&j| number(j))
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+            );
+        }
+        if !(total > 0.0) {
+            return Err("has no particle with a weight above 0".into());
+        }
+        Ok(PosteriorDraws {
+            file: file.to_owned(),
+            keys: columns.iter().map(|&j| header[j].to_owned()).collect(),
+            particles,
+            cumulative,
+        })
+    }
 }
 
 /// A declared correlation between two model numbers given as laws.
@@ -82,11 +187,15 @@ impl Validator<'_> {
                 ),
             );
         }
-        if !self.parameters.iter().any(|p| p.uncertain) {
+        let posterior = match &u.posterior {
+            None => None,
+            Some(name) => Some(self.posterior(name)?),
+        };
+        if posterior.is_none() && !self.parameters.iter().any(|p| p.uncertain) {
             return self.err(
                 "uncertainty",
                 format!(
-                    "needs at least one model number given as a law (for instance {{ dist = \"beta\", mean = 0.1, sd = 0.02, source = \"…\" }}); all {} are fixed",
+                    "needs at least one model number given as a law (for instance {{ dist = \"beta\", mean = 0.1, sd = 0.02, source = \"…\" }}) or a calibration's posterior (posterior = \"…/posterior.csv\"); all {} are fixed",
                     self.parameters.len()
                 ),
             );
@@ -138,7 +247,44 @@ impl Validator<'_> {
             one_way,
             correlations,
             copula,
+            posterior,
         })
+    }
+
+    /// `uncertainty.posterior`: a calibration's posterior draws, relative to the scenario file,
+    /// whose every key is a model number of this scenario and no number given as a law.
+    fn posterior(&self, name: &str) -> Result<PosteriorDraws> {
+        let key = "uncertainty.posterior";
+        let here = std::path::Path::new(self.sources.file())
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let path = here.join(name);
+        let text = match super::input::read_scenario_text(&path) {
+            Ok(t) => t,
+            Err(e) => return self.err(key, format!("{}: {e}", path.display())),
+        };
+        let draws = match PosteriorDraws::parse(name, &text) {
+            Ok(d) => d,
+            Err(e) => return self.err(key, format!("{}: {e}", path.display())),
+        };
+        for k in &draws.keys {
+            match self.parameters.iter().find(|p| &p.key == k) {
+                None => {
+                    return self.err(
+                        key,
+                        format!("{} names {k:?}, which is not a model number of this scenario", path.display()),
+                    )
+                }
+                Some(p) if p.uncertain => {
+                    return self.err(
+                        key,
+                        format!("{k:?} is both given as a law and drawn from the posterior {}; give it as a fixed value", path.display()),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(draws)
     }
 
     /// `uncertainty.correlations`: pairs of model numbers given as laws, each pair once, whose
@@ -395,5 +541,81 @@ mod tests {
             message.contains("needs at least one model number given as a law"),
             "{message}"
         );
+    }
+
+    const KD: &str = "model.chemotherapy.regimens.folfox.kd_per_week";
+
+    /// Protects the draw of a calibration's particles: by weight (a particle of weight 0 is
+    /// never drawn), reproducible from the draw's stream, different across draws.
+    #[test]
+    fn posterior_draws_pick_particles_by_weight() {
+        let csv = format!(
+            "particle,weight,distance,{KD}\n0,0.0,0.1,0.01\n1,0.75,0.2,0.05\n2,0.25,0.3,0.07\n"
+        );
+        let p = PosteriorDraws::parse("posterior.csv", &csv).unwrap();
+        assert_eq!(p.keys, [KD]);
+        let values: Vec<f64> = (1..=400)
+            .map(|d| p.values(&StreamKey::new(5, d))[0].1)
+            .collect();
+        assert!(values.iter().all(|&x| x == 0.05 || x == 0.07));
+        let share = values.iter().filter(|&&x| x == 0.05).count() as f64 / 400.0;
+        assert!((share - 0.75).abs() < 0.08, "{share}");
+        assert_eq!(
+            p.values(&StreamKey::new(5, 3)),
+            p.values(&StreamKey::new(5, 3))
+        );
+        for bad in [
+            "",
+            "particle,distance\n",
+            "weight\n1\n",
+            "weight,x\n1\n",
+            "weight,x\nz,1\n",
+            "weight,x\n0,1\n",
+            "weight,x\n-1,1\n",
+        ] {
+            assert!(PosteriorDraws::parse("p.csv", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// A scenario's parameter draws take the calibrated numbers from the posterior, and a
+    /// posterior naming a number the scenario does not have is refused at the key.
+    #[test]
+    fn a_scenario_draws_calibrated_numbers_from_a_posterior() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = format!("particle,weight,distance,{KD}\n0,0.5,0.1,0.04\n1,0.5,0.2,0.06\n");
+        std::fs::write(dir.path().join("posterior.csv"), csv).unwrap();
+        std::fs::write(
+            dir.path().join("bad.csv"),
+            "particle,weight,distance,model.nothing\n0,1,0.1,0.04\n",
+        )
+        .unwrap();
+        let file = dir.path().join("s.toml");
+        let text = |posterior: &str| {
+            format!(
+                "{}\n[uncertainty]\ndraws = 2\npatients_per_draw = 10\nposterior = \"{posterior}\"\n",
+                include_str!("../../scenarios/become.toml")
+            )
+        };
+        let name = file.display().to_string();
+        let s = Scenario::parse(&name, &text("posterior.csv")).unwrap_or_else(|e| panic!("{e}"));
+        let u = s.run.uncertainty.as_ref().unwrap();
+        let p = u.posterior.as_ref().unwrap();
+        let stream = StreamKey::new(1, 1);
+        let set = p.values(&stream);
+        let drawn =
+            Scenario::parse_draw(&name, &text("posterior.csv"), Some(&stream), &set).unwrap();
+        assert_eq!(record(&drawn, KD).value, set[0].1);
+        assert!([0.04, 0.06].contains(&set[0].1));
+        let e = Scenario::parse(&name, &text("bad.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("uncertainty.posterior") && e.contains("model.nothing"),
+            "{e}"
+        );
+        let e = Scenario::parse(&name, &text("missing.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("uncertainty.posterior"), "{e}");
     }
 }

@@ -24,6 +24,11 @@ pub(super) struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
+    /// The scenario file, as errors name it.
+    pub(super) fn file(&self) -> &str {
+        self.file
+    }
+
     pub(super) fn new(file: &'a str, scenario: &'a SpanIndex, resolved: &'a Resolved) -> Self {
         Sources {
             file,

@@ -23,6 +23,8 @@ pub(super) enum Values<'a> {
     },
     /// One number set to a value, the others at their means.
     OneWay { key: &'a str, value: f64 },
+    /// Some numbers set to values (a calibration's parameter set), the others at their means.
+    Set(&'a [(String, f64)]),
 }
 
 /// Values drawn from a law to find its 2.5th and 97.5th percentiles, the default low and high
@@ -43,9 +45,20 @@ impl Validator<'_> {
             self.one_way_range(key, allowed)?;
         }
         match self.values {
-            Values::Draw { stream, correlated } if uncertain => {
+            Values::Draw { stream, correlated }
+                if uncertain || correlated.iter().any(|(k, _)| k == key) =>
+            {
+                // A correlated number, or a number a calibration's posterior sets.
                 let x = match correlated.iter().find(|(k, _)| k == key) {
-                    Some(&(_, x)) => x,
+                    Some(&(_, x)) => {
+                        if !allowed.contains(x) {
+                            return self.err(
+                                key,
+                                format!("drawn value {} is outside the allowed {allowed}", show(x)),
+                            );
+                        }
+                        x
+                    }
                     None => law.sample(&mut stream.parameter_stream(key)),
                 };
                 if let Some(r) = self.parameters.last_mut() {
@@ -67,6 +80,20 @@ impl Validator<'_> {
                     r.value = value;
                 }
                 return Ok(value);
+            }
+            Values::Set(set) => {
+                if let Some(&(_, value)) = set.iter().find(|(k, _)| k == key) {
+                    if !allowed.contains(value) {
+                        return self.err(
+                            key,
+                            format!("value {} is outside the allowed {allowed}", show(value)),
+                        );
+                    }
+                    if let Some(r) = self.parameters.last_mut() {
+                        r.value = value;
+                    }
+                    return Ok(value);
+                }
             }
             Values::Base if uncertain => {
                 // A fixed stream: the same percentiles in every run of this scenario.
