@@ -14,6 +14,7 @@ pub mod pathway;
 pub mod pathway_plots;
 pub mod patients;
 pub mod plots;
+mod print;
 pub mod psa;
 pub mod shard;
 pub mod stats;

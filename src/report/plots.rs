@@ -13,6 +13,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use super::print::{set_png_width_mm, Scaled};
+
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -192,14 +194,33 @@ pub(crate) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
+/// Width in pixels of a full-page journal figure (174 mm) at 300 dpi, rounded up.
+pub(crate) const PRINT_WIDTH_PX: u32 = 2056;
+/// The width of the page the PNG is meant for, in millimetres (written into the file).
+pub(crate) const PRINT_WIDTH_MM: f64 = 174.0;
+
+/// How many times larger than its screen size (the SVG's) a figure `width` pixels wide is
+/// rasterised, so that the PNG is at least [`PRINT_WIDTH_PX`] wide: a whole number, so that
+/// every line and letter scales alike and the picture looks the same as on the screen.
+pub(crate) fn print_scale(width: u32) -> u32 {
+    PRINT_WIDTH_PX.div_ceil(width.max(1)).max(1)
+}
+
 pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, PlotError> {
     ensure_font()?;
     let png = with_suffix(stem, "png");
     let svg = with_suffix(stem, "svg");
+    let (w, h) = fig.size();
+    let k = print_scale(w);
     draw_to(&png, || {
-        let root = BitMapBackend::new(&png, fig.size()).into_drawing_area();
+        let inner = BitMapBackend::new(&png, (w * k, h * k));
+        let root = Scaled::new(inner, k).into_drawing_area();
         fig.draw(&root)?;
         root.present()
+    })?;
+    set_png_width_mm(&png, PRINT_WIDTH_MM).map_err(|e| PlotError::Draw {
+        path: png.clone(),
+        message: e.to_string(),
     })?;
     draw_to(&svg, || {
         let root = SVGBackend::new(&svg, fig.size()).into_drawing_area();
