@@ -583,9 +583,14 @@ fn figures_section(h: &mut String, figures: &[(String, String)]) {
         h.push_str("<p>This run drew no plots (<code>run.outputs.plots = false</code>).</p>\n");
     }
     for (name, svg) in figures {
+        // The caption the figure carries (already escaped), then the file it came from.
+        let text = super::plots::svg_caption(svg)
+            .map(|c| format!("{c} "))
+            .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<figure>{}<figcaption>{} (also as PNG)</figcaption></figure>",
+            "<figure>{}<figcaption>{text}<span class=\"file\">({}, also as PNG at print \
+             resolution)</span></figcaption></figure>",
             inline_svg(svg),
             esc(name)
         );

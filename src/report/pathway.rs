@@ -679,23 +679,35 @@ pub fn summary_text(summary: Option<&Table>) -> String {
     out
 }
 
-/// Survival curves of one kind, one per strategy with patients in its denominator.
-fn survival_curves(strategies: &[Strategy], curve: Curve) -> Vec<plots::Curve> {
-    let months: Vec<f64> = (0..=HORIZON_MONTHS).map(|m| m as f64).collect();
+/// Survival curves of one kind, one per strategy with patients in its denominator, as the
+/// counts the survival table is made of: event-free patients at the start of each month.
+pub(crate) fn survival_curves(strategies: &[Strategy], curve: Curve) -> Vec<pp::SurvivalCurve> {
     strategies
         .iter()
         .filter(|s| curve.patients(s.t) > 0)
-        .map(|s| {
-            let sh = curve.shares(s.t);
-            plots::Curve {
-                label: format!("{} (n = {})", s.name, curve.patients(s.t)),
-                x: months.clone(),
-                y: sh.iter().map(|x| x.value).collect(),
-                lo: sh.iter().map(|x| x.lo).collect(),
-                hi: sh.iter().map(|x| x.hi).collect(),
-            }
+        .map(|s| pp::SurvivalCurve {
+            label: format!("{} (n = {})", s.name, plots::thousands(curve.patients(s.t))),
+            n: curve.patients(s.t),
+            at_risk: (0..=HORIZON_MONTHS)
+                .map(|m| curve.event_free_at(s.t, m))
+                .collect(),
         })
         .collect()
+}
+
+/// What month 0 of the overall survival curves is: the start of the walk, the strategy's
+/// first step (before it, nothing has been given); named after that step when every strategy
+/// opens with the same one.
+fn time_origin(strategies: &[Strategy]) -> &'static str {
+    let first: Vec<_> = strategies
+        .iter()
+        .map(|s| s.steps.first().copied())
+        .collect();
+    if first.iter().all(|f| *f == Some("chemotherapy")) {
+        "months from the start of chemotherapy (each strategy's first step)"
+    } else {
+        "months from the start of the strategy (its first step)"
+    }
 }
 
 /// The plots of a pathway run: overall and recurrence-free survival, where paths ended, and a
@@ -710,26 +722,52 @@ pub fn plots(
     let mut push = |paths: Vec<std::path::PathBuf>| {
         files.extend(paths.iter().map(|p| file_name(p)));
     };
+    let n_all = s.iter().map(|s| s.t.n).max().unwrap_or(0);
     let overall = survival_curves(&s, Curve::Overall);
     if !overall.is_empty() {
-        push(plots::curve_chart(
+        let paths = pp::survival_chart(
             &dir.join("survival_overall"),
-            "Overall survival from the start of the strategy (shaded: 95% interval)",
-            "months since the start",
-            "alive (share of patients)",
-            1.0,
+            "Overall survival, all patients",
+            time_origin(&s),
+            "alive (% of patients)",
             &overall,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Overall survival of all {} patients under each strategy (each patient walks \
+                 every strategy), death from any cause, month by month from the start of the \
+                 strategy; under the axis the number still alive at each year. Nobody is \
+                 censored before the {}-year horizon, so the curve is the share alive (the \
+                 survival table gives each month with its 95% interval).",
+                plots::thousands(n_all),
+                HORIZON_MONTHS / 12
+            ),
         )?);
     }
     let rfs = survival_curves(&s, Curve::RecurrenceFree);
     if !rfs.is_empty() {
-        push(plots::curve_chart(
+        let f = &m.follow_up;
+        let paths = pp::survival_chart(
             &dir.join("survival_recurrence_free"),
-            "Recurrence-free survival of the rendered disease-free, from the end of the path",
-            "months since the end of the path",
-            "alive without recurrence (share)",
-            1.0,
+            "Recurrence-free survival of the patients rendered disease-free",
+            "months from the end of the path (its last step)",
+            "alive without recurrence (% of disease-free)",
             &rfs,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Recurrence-free survival of the patients rendered disease-free by each \
+                 strategy (n per strategy in the legend), from the end of the path to the \
+                 first recurrence or death; under the axis the number still alive without \
+                 recurrence at each year. The curves fall in steps because a recurrence is \
+                 found only at a surveillance scan: every {} months for {} years after the \
+                 path, then every {} months.",
+                plots::tick_label(&f.surveillance_early_months),
+                plots::tick_label(&f.surveillance_early_years),
+                plots::tick_label(&f.surveillance_late_months),
+            ),
         )?);
     }
     if let Some(path) = timing_tradeoff(dir, &s)? {

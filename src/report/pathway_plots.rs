@@ -14,7 +14,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::clinical_plots::fit_text;
 use super::pathway::Strategy;
-use super::plots::{render, DrawResult, Figure, PlotError, FONT, PALETTE};
+use super::plots::{
+    colour, render, step_points, thousands, DrawResult, Figure, PlotError, TickedAxis, FONT,
+    PALETTE,
+};
 use crate::engine::pathway::LANDMARKS_MONTHS;
 use crate::model::pathway::{DeathCause, Exit};
 
@@ -401,6 +404,188 @@ impl Figure for FlowFigure<'_> {
             }
             if let Some(&next) = self.tops.get(i + 1) {
                 arrow(root, (centre, top + h), (centre, next - 2))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Survival curves with the numbers at risk
+// ---------------------------------------------------------------------------------------
+
+/// One strategy's survival curve, as the counts it is made of.
+#[derive(Clone, Debug)]
+pub struct SurvivalCurve {
+    /// Legend text.
+    pub label: String,
+    /// Patients in the curve's denominator.
+    pub n: u64,
+    /// Patients still event-free at the start of month m, m = 0..=horizon: the curve is
+    /// `at_risk[m] / n` and, with nobody censored before the horizon, the number at risk.
+    pub at_risk: Vec<u64>,
+}
+
+/// Months at which the x axis has a tick and the numbers at risk are printed: every `every`
+/// months from 0 to `horizon`.
+pub(crate) fn month_ticks(horizon: usize, every: usize) -> Vec<usize> {
+    (0..=horizon).step_by(every.max(1)).collect()
+}
+
+/// Survival curves in percent (0–100%) as steps by month, x ticks every 12 months, and under
+/// the axis the number at risk of each curve at each tick (its row numbered as in the legend).
+/// Writes `<stem>.png` and `<stem>.svg` and returns both paths.
+///
+/// # Errors
+/// [`PlotError::Input`] without curves, with a curve without patients or points, or with
+/// curves of different lengths; [`PlotError::Draw`] when a file cannot be written.
+pub fn survival_chart(
+    stem: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[SurvivalCurve],
+) -> Result<Vec<PathBuf>, PlotError> {
+    super::plots::check_panel_count("survival chart", curves.len())?;
+    let months = curves[0].at_risk.len();
+    for c in curves {
+        if c.n == 0 || c.at_risk.is_empty() || c.at_risk.len() != months {
+            return Err(PlotError::Input(format!(
+                "survival curve '{}': {} patients, {} months (the first curve has {months})",
+                c.label,
+                c.n,
+                c.at_risk.len()
+            )));
+        }
+    }
+    render(
+        stem,
+        &SurvivalFigure {
+            title,
+            x_label,
+            y_label,
+            curves,
+            ticks: month_ticks(months - 1, 12),
+        },
+    )
+}
+
+struct SurvivalFigure<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    curves: &'a [SurvivalCurve],
+    ticks: Vec<usize>,
+}
+
+const SURVIVAL_CHART_H: i32 = 760;
+const AT_RISK_HEAD: i32 = 30;
+const AT_RISK_ROW: i32 = 20;
+const AT_RISK_FONT: u32 = 14;
+
+impl SurvivalFigure<'_> {
+    /// Curves past the palette's length are dashed so that no two look the same.
+    fn dashed(i: usize) -> bool {
+        (i / PALETTE.len()) % 2 == 1
+    }
+}
+
+impl Figure for SurvivalFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.curves.len() as i32;
+        let h = SURVIVAL_CHART_H + AT_RISK_HEAD + rows * AT_RISK_ROW + 14;
+        (WIDTH as u32, h as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (top, table) = root.split_vertically(SURVIVAL_CHART_H);
+        let horizon = (self.curves[0].at_risk.len() - 1) as f64;
+        let pad = 0.015 * horizon.max(1.0);
+        let x = TickedAxis {
+            inner: (-pad..horizon + pad).into(),
+            ticks: self.ticks.iter().map(|&m| m as f64).collect(),
+        };
+        let mut chart = ChartBuilder::on(&top)
+            .caption(self.title, (FONT, 24).into_font().color(&BLACK))
+            .margin(16)
+            .margin_right(28)
+            .x_label_area_size(50)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x, 0.0..100.0)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .y_labels(11)
+            .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
+            .light_line_style(BLACK.mix(0.04))
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let n = c.n as f64;
+            let points = step_points(
+                c.at_risk
+                    .iter()
+                    .enumerate()
+                    .map(|(m, &k)| (m as f64, 100.0 * k as f64 / n)),
+            );
+            let style = colour(i).stroke_width(3);
+            let label = format!("{}  {}", i + 1, c.label);
+            if Self::dashed(i) {
+                chart
+                    .draw_series(DashedLineSeries::new(points, 10, 6, style))?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(0, 0), (9, 0)], style)
+                            + PathElement::new(vec![(15, 0), (24, 0)], style)
+                    });
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points, style))?
+                    .label(label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .margin(12)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .draw()?;
+
+        // The numbers at risk, each under its tick.
+        let xs: Vec<i32> = self
+            .ticks
+            .iter()
+            .map(|&m| chart.backend_coord(&(m as f64, 0.0)).0)
+            .collect();
+        let grey = RGBColor(60, 60, 60);
+        table.draw(&Text::new(
+            "Number at risk",
+            (16, 8),
+            TextStyle::from((FONT, 15).into_font())
+                .color(&grey)
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        ))?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let y = AT_RISK_HEAD + i as i32 * AT_RISK_ROW + AT_RISK_ROW / 2;
+            let c_i = colour(i);
+            let style = TextStyle::from((FONT, AT_RISK_FONT).into_font())
+                .color(&c_i)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            table.draw(&PathElement::new(
+                vec![(16, y), (34, y)],
+                colour(i).stroke_width(3),
+            ))?;
+            table.draw(&Text::new(format!("{}", i + 1), (46, y), style.clone()))?;
+            for (&m, &x) in self.ticks.iter().zip(&xs) {
+                table.draw(&Text::new(thousands(c.at_risk[m]), (x, y), style.clone()))?;
             }
         }
         Ok(())

@@ -101,7 +101,7 @@ pub(crate) fn check_panel_count(kind: &str, panels: usize) -> Result<(), PlotErr
     Ok(())
 }
 
-fn colour(i: usize) -> RGBColor {
+pub(crate) fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -228,6 +228,40 @@ pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, Plo
         root.present()
     })?;
     Ok(vec![png, svg])
+}
+
+/// Writes `text` into the SVG among `paths` as its description (`<desc>`), which the HTML
+/// report prints as the figure's caption: what the figure shows and on which patients.
+/// Returns `paths` for chaining.
+pub(crate) fn caption(paths: Vec<PathBuf>, text: &str) -> Result<Vec<PathBuf>, PlotError> {
+    for svg in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
+        let fail = |message: String| PlotError::Draw {
+            path: svg.clone(),
+            message,
+        };
+        let doc = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
+        let open = doc
+            .find("<svg")
+            .and_then(|i| doc[i..].find('>').map(|j| i + j + 1))
+            .ok_or_else(|| fail("no <svg> element".into()))?;
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let doc = format!("{}\n<desc>{escaped}</desc>{}", &doc[..open], &doc[open..]);
+        std::fs::write(svg, doc).map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(paths)
+}
+
+/// The caption written into an SVG document by [`caption`], XML-escaped as it is stored.
+pub fn svg_caption(svg: &str) -> Option<&str> {
+    let start = svg.find("<desc>")? + "<desc>".len();
+    let end = start + svg[start..].find("</desc>")?;
+    Some(&svg[start..end])
 }
 
 /// Runs one backend's drawing, turning both errors and any panic inside plotters into a
@@ -567,9 +601,9 @@ const MARKER_SIZE: i32 = 5;
 
 /// An f64 axis with ticks (and grid lines) only at given values. plotters' own
 /// `WithKeyPoints` has no f64 value formatter, which the mesh requires.
-struct TickedAxis {
-    inner: RangedCoordf64,
-    ticks: Vec<f64>,
+pub(crate) struct TickedAxis {
+    pub(crate) inner: RangedCoordf64,
+    pub(crate) ticks: Vec<f64>,
 }
 
 impl Ranged for TickedAxis {
@@ -987,6 +1021,19 @@ pub(crate) fn tick_label(v: &f64) -> String {
     }
 }
 
+/// A count with thousands separators: 20,000.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// min..max of the finite values, widened by `frac` of the span on each side; a constant
 /// series gets a unit-scale window so plotters never sees an empty range.
 fn padded_range(values: impl Iterator<Item = f64>, frac: f64) -> Option<Range<f64>> {
@@ -1065,7 +1112,7 @@ fn split_runs<T>(items: impl Iterator<Item = Option<T>>) -> Vec<Vec<T>> {
 }
 
 /// Post-step path through the points: hold each value until the next x, then jump.
-fn step_points(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+pub(crate) fn step_points(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::new();
     for (x, y) in points {
         if let Some(&(_, prev_y)) = out.last() {
