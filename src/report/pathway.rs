@@ -1138,6 +1138,20 @@ mod tests {
                 .unwrap();
         }
         assert!(!summary_text(tables.first()).is_empty());
+        // The flow diagrams' counts add up on a real run: what went on from each step either
+        // reached the next or died before it, and the last step's leavers aside, the rest
+        // completed the path.
+        for s in strategies(m, &t) {
+            let f = pp::StepFlow::of(s.t, s.steps.len());
+            assert_eq!(f.completed(s.t.n), s.t.count(Exit::Completed), "{}", s.name);
+            assert_eq!(f.reached.first().copied(), Some(s.t.n), "{}", s.name);
+            let died_before: u64 = f.died_before.iter().sum();
+            let left: u64 = f.left.iter().sum();
+            assert_eq!(left + died_before, s.t.n - f.completed(s.t.n), "{}", s.name);
+            assert!(s.t.rendered_disease_free <= f.completed(s.t.n));
+            let ended: u64 = s.t.ended.iter().sum();
+            assert_eq!(ended, left + died_before, "{}", s.name);
+        }
         let dir = tempfile::tempdir().unwrap();
         let files = plots(dir.path(), m, &t).unwrap();
         for stem in [

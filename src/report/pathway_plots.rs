@@ -18,7 +18,7 @@ use super::plots::{
     colour, render, step_points, thousands, DrawResult, Figure, PlotError, TickedAxis, FONT,
     PALETTE,
 };
-use crate::engine::pathway::LANDMARKS_MONTHS;
+use crate::engine::pathway::{PathwayTally, LANDMARKS_MONTHS};
 use crate::model::pathway::{DeathCause, Exit};
 
 /// What a box stands for (its colour).
@@ -46,6 +46,9 @@ pub struct FlowBox {
 pub struct FlowRow {
     pub main: FlowBox,
     pub side: Option<FlowBox>,
+    /// Whether an arrow comes from the row above: the patients of this box are among those
+    /// of the box above (false for a box about all patients again).
+    pub joined: bool,
 }
 
 /// A patient-flow diagram: a title and rows from top to bottom.
@@ -63,64 +66,178 @@ fn pct(k: u64, n: u64) -> String {
     }
 }
 
+/// A count with thousands separators.
+fn num(k: u64) -> String {
+    thousands(k)
+}
+
 fn boxed(kind: BoxKind, lines: Vec<String>) -> FlowBox {
     FlowBox { kind, lines }
 }
 
+/// The clinical name of a step of a strategy (its key in the scenario file).
+pub(crate) fn step_name(key: &str) -> String {
+    let named = match key {
+        "chemotherapy" => "Chemotherapy",
+        "restage" => "Restaging",
+        "alpps_stage1" => "ALPPS, first stage",
+        "two_stage_first" => "Two-stage hepatectomy, first stage",
+        "second_stage" => "Two-stage hepatectomy, second stage",
+        "resect" => "Liver resection",
+        "ablate" => "Ablation",
+        "primary_simultaneous" => "Resection of the primary, with the liver",
+        "primary_separate" => "Resection of the primary, separately",
+        "adjuvant" => "Adjuvant chemotherapy",
+        "wait" => "Waiting",
+        _ => {
+            return match crate::model::procedure::Procedure::from_key(key) {
+                Some(p) => format!("Portal/hepatic vein occlusion: {}", p.label()),
+                None => key.replace('_', " "),
+            }
+        }
+    };
+    named.into()
+}
+
+/// The clinical name of the way a path ended.
+pub(crate) fn exit_name(e: Exit) -> &'static str {
+    match e {
+        Exit::Completed => "completed",
+        Exit::ProgressionTargets => "progression of the target lesions",
+        Exit::ProgressionNewLiver => "new liver lesions",
+        Exit::ProgressionExtrahepatic => "extrahepatic progression",
+        Exit::NotResectable => "not resectable",
+        Exit::RemnantTooSmall => "future liver remnant too small",
+        Exit::InsufficientGrowth => "insufficient remnant growth",
+        Exit::Death => "died before completing the path",
+        Exit::NotEligible => "not eligible",
+    }
+}
+
+/// Per step, from a strategy's tally: patients who reached it, who left the path at it, and
+/// who died (of other causes) after the previous step and before reaching this one. A death
+/// before a step is recorded at that step without the step being reached, so `ended` holds
+/// both; they are told apart by the count of patients who went on from the step before
+/// (reached − left), which either reached this step or died before it. Then, step by step,
+/// `reached[k] = reached[k−1] − left[k−1] − died_before[k]`, and the patients who completed
+/// the path are `reached[last] − left[last]`.
+pub(crate) struct StepFlow {
+    pub reached: Vec<u64>,
+    pub left: Vec<u64>,
+    pub died_before: Vec<u64>,
+}
+
+impl StepFlow {
+    pub(crate) fn of(t: &PathwayTally, steps: usize) -> StepFlow {
+        let get = |v: &[u64], k: usize| v.get(k).copied().unwrap_or(0);
+        let (mut reached, mut left, mut died_before) = (vec![], vec![], vec![]);
+        let mut went_on = t.n;
+        for k in 0..steps {
+            let r = get(&t.reached, k);
+            let died = went_on.saturating_sub(r);
+            let l = get(&t.ended, k).saturating_sub(died);
+            reached.push(r);
+            left.push(l);
+            died_before.push(died);
+            went_on = r.saturating_sub(l);
+        }
+        StepFlow {
+            reached,
+            left,
+            died_before,
+        }
+    }
+
+    /// Patients who passed every step.
+    pub(crate) fn completed(&self, n: u64) -> u64 {
+        match (self.reached.last(), self.left.last()) {
+            (Some(r), Some(l)) => r.saturating_sub(*l),
+            _ => n,
+        }
+    }
+}
+
 impl FlowDiagram {
-    /// The diagram of one strategy's tally.
+    /// The diagram of one strategy's tally. Every box's count follows from the box above it
+    /// and the boxes beside: what reached a step, less those who left there and those who died
+    /// before the next step, reached the next step.
     pub(crate) fn of(s: &Strategy) -> FlowDiagram {
         let w = s.t;
         let n = w.n;
+        let flow = StepFlow::of(w, s.steps.len());
         let mut rows = vec![FlowRow {
             main: boxed(
                 BoxKind::Outcome,
-                vec!["Start of the strategy".into(), format!("{n} patients")],
+                vec![
+                    "Start of the strategy".into(),
+                    format!("{} patients", num(n)),
+                ],
             ),
             side: None,
+            joined: true,
         }];
         for (k, key) in s.steps.iter().enumerate() {
             let get = |v: &[u64]| v.get(k).copied().unwrap_or(0);
-            let (reached, skipped) = (get(&w.reached), get(&w.skipped));
-            let (ended, complicated) = (get(&w.ended), get(&w.complicated));
-            let mut second = format!("reached {reached} ({})", pct(reached, n));
+            let (skipped, complicated) = (get(&w.skipped), get(&w.complicated));
+            let reached = flow.reached[k];
+            let mut second = format!("reached: {} ({})", num(reached), pct(reached, n));
             if skipped > 0 {
-                second.push_str(&format!(" · not applicable {skipped}"));
+                second.push_str(&format!(" · not applicable, skipped: {}", num(skipped)));
             }
             let mut side = Vec::new();
-            if ended > 0 {
-                side.push(format!("left the path here: {ended} ({})", pct(ended, n)));
+            if flow.left[k] > 0 {
+                side.push(format!(
+                    "left the path at this step: {} ({})",
+                    num(flow.left[k]),
+                    pct(flow.left[k], n)
+                ));
+            }
+            if let Some(&died) = flow.died_before.get(k + 1).filter(|&&d| d > 0) {
+                side.push(format!(
+                    "died of other causes before the next step: {}",
+                    num(died)
+                ));
             }
             if complicated > 0 {
                 side.push(format!(
-                    "major complication: {complicated} ({})",
+                    "(major complication at this step: {}, {})",
+                    num(complicated),
                     pct(complicated, n)
                 ));
             }
-            let kind = if ended > 0 {
+            let leaves = flow.left[k] > 0 || flow.died_before.get(k + 1).is_some_and(|&d| d > 0);
+            let kind = if leaves {
                 BoxKind::DropOut
             } else {
                 BoxKind::Note
             };
+            if k == 0 && flow.died_before[0] > 0 {
+                // Nobody can die before the first step (month 0); shown should it ever happen.
+                side.push(format!(
+                    "died before the first step: {}",
+                    num(flow.died_before[0])
+                ));
+            }
             rows.push(FlowRow {
                 main: boxed(
                     BoxKind::Step,
-                    vec![format!("{}. {}", k + 1, key.replace('_', " ")), second],
+                    vec![format!("{}. {}", k + 1, step_name(key)), second],
                 ),
                 side: (!side.is_empty()).then(|| boxed(kind, side)),
+                joined: true,
             });
         }
-        let completed = w.count(Exit::Completed);
+        let completed = flow.completed(n);
         let left = n.saturating_sub(completed);
-        let mut why = vec![format!("Left the path: {left} ({})", pct(left, n))];
+        let mut why = vec![format!(
+            "Did not complete the path: {} ({})",
+            num(left),
+            pct(left, n)
+        )];
         for e in Exit::ALL.iter().filter(|&&e| e != Exit::Completed) {
             let k = w.count(*e);
             if k > 0 {
-                why.push(format!(
-                    "   {}: {k} ({})",
-                    e.key().replace('_', " "),
-                    pct(k, n)
-                ));
+                why.push(format!("   {}: {} ({})", exit_name(*e), num(k), pct(k, n)));
             }
         }
         rows.push(FlowRow {
@@ -128,10 +245,11 @@ impl FlowDiagram {
                 BoxKind::Outcome,
                 vec![
                     "Completed the path".into(),
-                    format!("{completed} ({} of all)", pct(completed, n)),
+                    format!("{} ({} of all)", num(completed), pct(completed, n)),
                 ],
             ),
             side: (left > 0).then(|| boxed(BoxKind::DropOut, why)),
+            joined: true,
         });
         let rdf = w.rendered_disease_free;
         let not_free = completed.saturating_sub(rdf);
@@ -140,18 +258,19 @@ impl FlowDiagram {
                 BoxKind::Outcome,
                 vec![
                     "Rendered disease-free".into(),
-                    format!("{rdf} ({} of all)", pct(rdf, n)),
+                    format!("{} ({} of all)", num(rdf), pct(rdf, n)),
                 ],
             ),
             side: (not_free > 0).then(|| {
                 boxed(
                     BoxKind::Note,
                     vec![
-                        format!("completed, not disease-free: {not_free}"),
+                        format!("completed, not disease-free: {}", num(not_free)),
                         "(lesions left, or died within 90 days)".into(),
                     ],
                 )
             }),
+            joined: true,
         });
         rows.push(FlowRow {
             main: boxed(
@@ -160,12 +279,14 @@ impl FlowDiagram {
                     "Recurrence".into(),
                     format!(
                         "{} ({} of disease-free)",
-                        w.recurrence,
+                        num(w.recurrence),
                         pct(w.recurrence, rdf)
                     ),
                     format!(
                         "intrahepatic {} · extrahepatic {} · liver only {}",
-                        w.intrahepatic, w.extrahepatic, w.liver_only
+                        num(w.intrahepatic),
+                        num(w.extrahepatic),
+                        num(w.liver_only)
                     ),
                 ],
             ),
@@ -173,42 +294,56 @@ impl FlowDiagram {
                 BoxKind::Note,
                 vec![format!(
                     "no recurrence within follow-up: {}",
-                    rdf.saturating_sub(w.recurrence)
+                    num(rdf.saturating_sub(w.recurrence))
                 )],
             )),
+            joined: true,
         });
+        let mut repeat_side = vec![format!(
+            "not treated again: {}",
+            num(w.recurrence.saturating_sub(w.repeat_patients))
+        )];
+        if w.repeat_treatments > 0 {
+            repeat_side.push(format!(
+                "({} repeat treatments in all)",
+                num(w.repeat_treatments)
+            ));
+        }
         rows.push(FlowRow {
             main: boxed(
                 BoxKind::Outcome,
                 vec![
-                    "Repeat treatment".into(),
+                    "Repeat treatment of a recurrence".into(),
                     format!(
                         "{} ({} of recurrences)",
-                        w.repeat_patients,
+                        num(w.repeat_patients),
                         pct(w.repeat_patients, w.recurrence)
                     ),
                 ],
             ),
-            side: (w.repeat_treatments > 0).then(|| {
-                boxed(
-                    BoxKind::Note,
-                    vec![format!("{} repeat treatments in all", w.repeat_treatments)],
-                )
-            }),
+            side: Some(boxed(BoxKind::Note, repeat_side)),
+            joined: true,
         });
         let last = LANDMARKS_MONTHS[LANDMARKS_MONTHS.len() - 1];
         let years = last / 12;
         let alive = w.alive_at(last);
         let alive_free = w.disease_free_alive_at(last);
         let cause = |c: DeathCause| w.death_causes.get(c as usize).copied().unwrap_or(0);
+        let (periop, cancer, other) = (
+            cause(DeathCause::Perioperative),
+            cause(DeathCause::Cancer),
+            cause(DeathCause::OtherCauses),
+        );
+        let horizon_years = crate::model::pathway::HORIZON_MONTHS / 12;
         rows.push(FlowRow {
             main: boxed(
                 BoxKind::Outcome,
                 vec![
-                    format!("Alive at {years} years"),
-                    format!("{alive} ({} of all)", pct(alive, n)),
+                    format!("All {} patients: alive at {years} years", num(n)),
+                    format!("{} ({} of all)", num(alive), pct(alive, n)),
                     format!(
-                        "disease-free group: {alive_free} ({})",
+                        "of the rendered disease-free: {} ({})",
+                        num(alive_free),
                         pct(alive_free, rdf)
                     ),
                 ],
@@ -216,18 +351,27 @@ impl FlowDiagram {
             side: Some(boxed(
                 BoxKind::Note,
                 vec![
-                    "Deaths within 10 years:".into(),
+                    format!(
+                        "Deaths within {horizon_years} years: {}",
+                        num(periop + cancer + other)
+                    ),
                     format!(
                         "perioperative {} · cancer {} · other causes {}",
-                        cause(DeathCause::Perioperative),
-                        cause(DeathCause::Cancer),
-                        cause(DeathCause::OtherCauses)
+                        num(periop),
+                        num(cancer),
+                        num(other)
+                    ),
+                    format!(
+                        "alive at {horizon_years} years: {}",
+                        num(n.saturating_sub(periop + cancer + other))
                     ),
                 ],
             )),
+            // Survival is of all patients again, not of those in the box above.
+            joined: false,
         });
         FlowDiagram {
-            title: format!("Patient flow: {} ({n} patients)", s.name),
+            title: format!("Patient flow: {} ({} patients)", s.name, num(n)),
             rows,
         }
     }
@@ -402,7 +546,8 @@ impl Figure for FlowFigure<'_> {
                 let y = top + h.min(box_height(side)) / 2;
                 arrow(root, (MAIN_X.1, y), (SIDE_X.0 - 2, y))?;
             }
-            if let Some(&next) = self.tops.get(i + 1) {
+            let joined = self.diagram.rows.get(i + 1).is_some_and(|r| r.joined);
+            if let (Some(&next), true) = (self.tops.get(i + 1), joined) {
                 arrow(root, (centre, top + h), (centre, next - 2))?;
             }
         }
@@ -595,19 +740,22 @@ impl Figure for SurvivalFigure<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pathway::PathwayTally;
 
     /// Protects the flow diagram's bookkeeping: one row per step between the start and the
-    /// outcomes, drop-outs only where patients left, and a drawing in both formats.
+    /// outcomes, drop-outs only where patients left, a death before a step (recorded at that
+    /// step, which was not reached) told apart from leaving there, every box's count the
+    /// one above less those beside it, and a drawing in both formats.
     #[test]
     fn flow_diagram_has_a_row_per_step_and_draws() {
         let mut t = PathwayTally::new(3);
         t.n = 100;
-        t.reached = vec![100, 80, 70];
+        t.reached = vec![100, 80, 78];
+        // Step 3: 2 died before it (not reached), 3 left at it.
         t.ended = vec![20, 0, 5];
         t.exits[Exit::Completed as usize] = 75;
         t.exits[Exit::ProgressionTargets as usize] = 20;
-        t.exits[Exit::NotResectable as usize] = 5;
+        t.exits[Exit::NotResectable as usize] = 3;
+        t.exits[Exit::Death as usize] = 2;
         t.rendered_disease_free = 70;
         t.recurrence = 40;
         t.death_causes[DeathCause::Alive as usize] = 100;
@@ -617,18 +765,37 @@ mod tests {
             timing: crate::model::clinical::Timing::AsSoonAsResectable,
             t: &t,
         };
+        let flow = StepFlow::of(&t, 3);
+        assert_eq!(flow.left, vec![20, 0, 3]);
+        assert_eq!(flow.died_before, vec![0, 0, 2]);
+        for k in 0..2 {
+            assert_eq!(
+                flow.reached[k] - flow.left[k] - flow.died_before[k + 1],
+                flow.reached[k + 1]
+            );
+        }
+        assert_eq!(flow.completed(t.n), t.count(Exit::Completed));
         let d = FlowDiagram::of(&s);
         assert_eq!(d.rows.len(), 1 + 3 + 5);
+        assert_eq!(d.rows[1].main.lines[0], "1. Chemotherapy");
         assert_eq!(d.rows[1].side.as_ref().unwrap().kind, BoxKind::DropOut);
-        assert!(d.rows[2].side.is_none());
+        let before_resection = d.rows[2].side.as_ref().unwrap();
+        assert_eq!(
+            before_resection.lines,
+            vec!["died of other causes before the next step: 2"]
+        );
+        assert!(d.rows[3].main.lines[1].starts_with("reached: 78 "));
         let why = d.rows[4].side.as_ref().unwrap();
         assert!(why.lines[0].contains("25"), "{:?}", why.lines);
-        assert_eq!(why.lines.len(), 3);
+        assert_eq!(why.lines.len(), 4);
+        assert!(d.rows[4].main.lines[1].starts_with("75 "));
+        assert!(!d.rows.last().unwrap().joined);
         let dir = tempfile::tempdir().unwrap();
         let files = patient_flow(&dir.path().join("flow"), &d).unwrap();
         assert_eq!(files.len(), 2);
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(svg.contains("Patient flow"));
+        assert!(svg.contains("Liver resection"));
         assert!(patient_flow(
             &dir.path().join("none"),
             &FlowDiagram {
@@ -637,5 +804,37 @@ mod tests {
             }
         )
         .is_err());
+    }
+
+    /// Protects the survival chart's axis and table: ticks every 12 months from 0 to the
+    /// horizon, and the numbers at risk printed are the counts the curve is drawn from.
+    #[test]
+    fn survival_chart_ticks_yearly_and_prints_the_numbers_at_risk() {
+        assert_eq!(
+            month_ticks(120, 12),
+            vec![0, 12, 24, 36, 48, 60, 72, 84, 96, 108, 120]
+        );
+        assert_eq!(month_ticks(30, 12), vec![0, 12, 24]);
+        let at_risk: Vec<u64> = (0..=120).map(|m| 20_000 - 150 * m as u64).collect();
+        let curves = [SurvivalCurve {
+            label: "a".into(),
+            n: 20_000,
+            at_risk: at_risk.clone(),
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let files = survival_chart(&dir.path().join("s"), "t", "x", "y", &curves).unwrap();
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        for m in month_ticks(120, 12) {
+            let text = format!(">{}<", thousands(at_risk[m]));
+            assert!(svg.contains(&text), "{text} not in the SVG");
+        }
+        assert!(svg.contains(">100%<") && svg.contains(">0%<"));
+        assert!(svg.contains(">108<"));
+        let bad = SurvivalCurve {
+            label: "b".into(),
+            n: 0,
+            at_risk: at_risk.clone(),
+        };
+        assert!(survival_chart(&dir.path().join("b"), "t", "x", "y", &[bad]).is_err());
     }
 }

@@ -103,8 +103,18 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         if s.width <= 1 {
             return self.inner.draw_rect(a, b, &s, false);
         }
-        self.inner
-            .draw_path([a, (b.0, a.1), b, (a.0, b.1), a, (b.0, a.1)], &s)
+        // A wide outline as four filled bands centred on the edges, with square corners.
+        let (h0, h1) = ((s.width / 2) as i32, (s.width - s.width / 2) as i32 - 1);
+        let fill = BackendColor { ..s.colour };
+        for (p, q) in [
+            ((a.0 - h0, a.1 - h0), (b.0 + h1, a.1 + h1)),
+            ((a.0 - h0, b.1 - h0), (b.0 + h1, b.1 + h1)),
+            ((a.0 - h0, a.1 - h0), (a.0 + h1, b.1 + h1)),
+            ((b.0 - h0, a.1 - h0), (b.0 + h1, b.1 + h1)),
+        ] {
+            self.inner.draw_rect(p, q, &fill, true)?;
+        }
+        Ok(())
     }
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
         &mut self,
