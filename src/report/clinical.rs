@@ -292,10 +292,24 @@ pub(crate) fn response_plots(
         })
         .collect();
     if !panels.is_empty() {
-        files.extend(cp::waterfall(
+        let n: u64 = responses.iter().map(|r| r.n).sum();
+        let paths = cp::waterfall(
             &dir.join("response_waterfall"),
             "Best change of the target lesions under continuous chemotherapy",
             &panels,
+        )?;
+        files.extend(super::plots::caption(
+            paths,
+            &format!(
+                "Each of the {} patients of the cohort under continuous first-line \
+                 chemotherapy with the regimen of their RAS status, sorted by the best change \
+                 of the sum of the target lesions from baseline at the restaging scans, one \
+                 panel per regimen; the colour marks the RECIST thresholds of that change. The \
+                 percentages are the best overall response as the response table counts it: \
+                 progression there also counts new lesions and growth of 20% from the nadir, \
+                 which the change from baseline alone does not show.",
+                thousands(n)
+            ),
         )?);
     }
 
@@ -320,7 +334,7 @@ pub(crate) fn response_plots(
                 }
             })
             .collect();
-        files.extend(cp::spider(
+        let paths = cp::spider(
             &dir.join("response_spider"),
             &format!(
                 "Target lesions of the first {} patients under continuous chemotherapy",
@@ -328,6 +342,18 @@ pub(crate) fn response_plots(
             ),
             "weeks of chemotherapy",
             &lines,
+        )?;
+        files.extend(super::plots::caption(
+            paths,
+            &format!(
+                "The change of the sum of the target lesions from baseline at each restaging \
+                 scan (every {} cycles) for the first {} patients of the cohort under \
+                 continuous chemotherapy with the regimen of their RAS status; the line turns \
+                 vermillion where RECIST progression is found (growth of 20% from the nadir or \
+                 new lesions, as in the response table), marked by a dot.",
+                m.restaging.every_cycles,
+                lines.len()
+            ),
         )?);
     }
 

@@ -87,6 +87,7 @@ th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 .wide{overflow-x:auto}.lead{font-size:1.1em}code{font-size:0.9em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
+figcaption .file{color:#666;font-size:0.9em}\
 tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}\
 pre.scenario{white-space:pre-wrap;font-size:0.8em;background:#fafafa;border:1px solid #eee;padding:0.5em}\
 .print{display:none}\

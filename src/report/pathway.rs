@@ -778,7 +778,7 @@ pub fn plots(
     if !with_patients.is_empty() {
         let categories: Vec<String> = Exit::ALL
             .iter()
-            .map(|e| e.key().replace('_', " "))
+            .map(|&e| pp::exit_name(e).to_string())
             .collect();
         let bars: Vec<cp::FlowBar> = with_patients
             .iter()
@@ -790,11 +790,19 @@ pub fn plots(
                     .collect(),
             })
             .collect();
-        push(cp::flow(
+        let paths = cp::flow(
             &dir.join("path_exits"),
             "How the path ended under each strategy",
             &bars,
             &categories,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "How the path ended for all {} patients under each strategy: completed (every \
+                 step done) or the reason it stopped, as shares of all patients.",
+                plots::thousands(n_all)
+            ),
         )?);
     }
     for (k, strategy) in s.iter().enumerate() {
@@ -802,9 +810,19 @@ pub fn plots(
             continue;
         }
         let flow = pp::FlowDiagram::of(strategy);
-        push(pp::patient_flow(
-            &dir.join(format!("patient_flow_{}", k + 1)),
-            &flow,
+        let paths = pp::patient_flow(&dir.join(format!("patient_flow_{}", k + 1)), &flow)?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Patient flow of all {} patients under \"{}\": the number who reached each \
+                 step, those who left the path there or died before the next step (beside \
+                 it), those who completed the path and were rendered disease-free, their \
+                 recurrences and repeat treatments, and survival of all patients at 5 years \
+                 (the last box, about all patients again). Each box's number is the one above \
+                 less the numbers beside it.",
+                plots::thousands(strategy.t.n),
+                strategy.name
+            ),
         )?);
     }
     Ok(files)
@@ -859,15 +877,29 @@ fn timing_tradeoff(
         .iter()
         .flat_map(|c| c.hi.iter().copied())
         .fold(0.0f64, f64::max);
-    // The axis fits the data (rounded up to 10 points) so that small risks stay readable.
-    let top = ((top / 10.0).ceil() * 10.0).clamp(10.0, 100.0);
-    Ok(Some(plots::point_chart(
+    // The axis fits the data (rounded up to 5 points) so that small risks stay readable.
+    let top = ((top / 5.0).ceil() * 5.0).clamp(5.0, 100.0);
+    let n = fixed.iter().map(|(_, w)| w.n).max().unwrap_or(0);
+    let paths = plots::point_chart(
         &dir.join("timing_tradeoff"),
         "Operating after N cycles: resection, its risks and 5-year survival (all patients; 95% intervals)",
         "cycles of chemotherapy before resection (N)",
         "patients (%)",
         top,
         &curves,
+    )?;
+    Ok(Some(plots::caption(
+        paths,
+        &format!(
+            "The strategies that operate after a fixed number N of chemotherapy cycles, each \
+             walked by all {} patients: the share of all patients resected, resected with a \
+             clear margin (R0), with chemotherapy-associated liver injury (grade 2 or more), \
+             with a postoperative complication, with post-hepatectomy liver failure (ISGLS \
+             grade B or C), dead within 90 days of an operation, and alive 5 years after the \
+             start (5-year overall survival); shaded, the 95% interval of each share. The \
+             percentages are of all patients, not of those resected.",
+            plots::thousands(n)
+        ),
     )?))
 }
 

@@ -599,6 +599,31 @@ const MIN_TICK_GAP: f64 = 0.04;
 /// Marker radius in pixels for point charts.
 const MARKER_SIZE: i32 = 5;
 
+/// Marker shapes of a point chart: circle, square, triangle, diamond.
+const MARKER_SHAPES: usize = 4;
+
+/// The outline of curve `i`'s marker around (0, 0), in pixels (a circle as a 16-gon, for the
+/// legend; the points themselves use a true circle).
+fn marker_shape(i: usize) -> Vec<(i32, i32)> {
+    let s = MARKER_SIZE;
+    match i % MARKER_SHAPES {
+        0 => (0..16)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::TAU / 16.0;
+                ((f64::from(s) * a.cos()).round() as i32, (f64::from(s) * a.sin()).round() as i32)
+            })
+            .collect(),
+        1 => vec![(-s + 1, -s + 1), (s - 1, -s + 1), (s - 1, s - 1), (-s + 1, s - 1)],
+        2 => vec![(0, -s - 1), (s + 1, s), (-s - 1, s)],
+        _ => vec![(0, -s - 1), (s + 1, 0), (0, s + 1), (-s - 1, 0)],
+    }
+}
+
+/// `shape` moved `dx` pixels to the right.
+fn shifted(shape: &[(i32, i32)], dx: i32) -> Vec<(i32, i32)> {
+    shape.iter().map(|&(x, y)| (x + dx, y)).collect()
+}
+
 /// An f64 axis with ticks (and grid lines) only at given values. plotters' own
 /// `WithKeyPoints` has no f64 value formatter, which the mesh requires.
 pub(crate) struct TickedAxis {
@@ -965,15 +990,31 @@ impl CurveFigure<'_> {
         for (i, c) in self.curves.iter().enumerate() {
             let style = colour(i).stroke_width(3);
             let marker = colour(i).filled();
+            // Point charts: every other curve dashed and each its own marker shape, so that
+            // curves running close together (rare risks near zero) stay apart.
+            let dashed = linear && i % 2 == 1;
+            let shape = marker_shape(i);
             for (k, run) in c.line.iter().enumerate() {
-                let series = chart.draw_series(LineSeries::new(path(run.clone()), style))?;
+                let series = if dashed {
+                    chart.draw_series(DashedLineSeries::new(path(run.clone()), 12, 7, style))?
+                } else {
+                    chart.draw_series(LineSeries::new(path(run.clone()), style))?
+                };
                 // One legend entry per labelled curve, however many gaps split it.
                 if k == 0 && !c.label.is_empty() {
-                    if linear {
+                    let shape = shape.clone();
+                    if linear && dashed {
+                        series.label(c.label).legend(move |(x, y)| {
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (8, 0)], style)
+                                + PathElement::new(vec![(16, 0), (24, 0)], style)
+                                + Polygon::new(shifted(&shape, 12), marker)
+                        });
+                    } else if linear {
                         series.label(c.label).legend(move |(x, y)| {
                             EmptyElement::at((x, y))
                                 + PathElement::new(vec![(0, 0), (24, 0)], style)
-                                + Circle::new((12, 0), MARKER_SIZE - 1, marker)
+                                + Polygon::new(shifted(&shape, 12), marker)
                         });
                     } else {
                         series.label(c.label).legend(move |(x, y)| {
@@ -981,8 +1022,12 @@ impl CurveFigure<'_> {
                         });
                     }
                 }
-                if linear {
+                if linear && i % MARKER_SHAPES == 0 {
                     chart.draw_series(run.iter().map(|&p| Circle::new(p, MARKER_SIZE, marker)))?;
+                } else if linear {
+                    chart.draw_series(run.iter().map(|&p| {
+                        EmptyElement::at(p) + Polygon::new(shape.clone(), marker)
+                    }))?;
                 }
             }
         }
