@@ -823,7 +823,11 @@ mod tests {
         }];
         let dir = tempfile::tempdir().unwrap();
         let files = survival_chart(&dir.path().join("s"), "t", "x", "y", &curves).unwrap();
-        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        // Text sits on its own line inside <text>; drop whitespace before matching.
+        let svg: String = std::fs::read_to_string(&files[1])
+            .unwrap()
+            .split_whitespace()
+            .collect();
         for m in month_ticks(120, 12) {
             let text = format!(">{}<", thousands(at_risk[m]));
             assert!(svg.contains(&text), "{text} not in the SVG");

@@ -13,6 +13,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+#[cfg(test)]
+use super::print::crc32;
 use super::print::{set_png_width_mm, Scaled};
 
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
@@ -610,10 +612,18 @@ fn marker_shape(i: usize) -> Vec<(i32, i32)> {
         0 => (0..16)
             .map(|k| {
                 let a = k as f64 * std::f64::consts::TAU / 16.0;
-                ((f64::from(s) * a.cos()).round() as i32, (f64::from(s) * a.sin()).round() as i32)
+                (
+                    (f64::from(s) * a.cos()).round() as i32,
+                    (f64::from(s) * a.sin()).round() as i32,
+                )
             })
             .collect(),
-        1 => vec![(-s + 1, -s + 1), (s - 1, -s + 1), (s - 1, s - 1), (-s + 1, s - 1)],
+        1 => vec![
+            (-s + 1, -s + 1),
+            (s - 1, -s + 1),
+            (s - 1, s - 1),
+            (-s + 1, s - 1),
+        ],
         2 => vec![(0, -s - 1), (s + 1, s), (-s - 1, s)],
         _ => vec![(0, -s - 1), (s + 1, 0), (0, s + 1), (-s - 1, 0)],
     }
@@ -1025,9 +1035,10 @@ impl CurveFigure<'_> {
                 if linear && i % MARKER_SHAPES == 0 {
                     chart.draw_series(run.iter().map(|&p| Circle::new(p, MARKER_SIZE, marker)))?;
                 } else if linear {
-                    chart.draw_series(run.iter().map(|&p| {
-                        EmptyElement::at(p) + Polygon::new(shape.clone(), marker)
-                    }))?;
+                    chart.draw_series(
+                        run.iter()
+                            .map(|&p| EmptyElement::at(p) + Polygon::new(shape.clone(), marker)),
+                    )?;
                 }
             }
         }
@@ -1414,6 +1425,74 @@ mod tests {
         }
         assert!(fan_chart(&stem, "t", "y", &[nan], &[]).is_err());
         assert!(!dir.path().join("bad.png").exists());
+    }
+
+    /// Protects the print resolution: the PNG is a whole multiple of the figure's (the
+    /// SVG's) size and at least 300 dpi across a 174 mm page, says so in its pHYs chunk (with
+    /// a valid CRC), and the SVG keeps the screen size.
+    #[test]
+    fn png_is_at_print_resolution() {
+        assert_eq!(print_scale(1200), 2);
+        assert_eq!(print_scale(400), 6);
+        assert_eq!(print_scale(3000), 1);
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+        let dir = tempfile::tempdir().unwrap();
+        let paths = curve_chart(
+            &dir.path().join("print"),
+            "t",
+            "x",
+            "y",
+            1.0,
+            &[curve("a", 0.2, true)],
+        )
+        .unwrap();
+        let png = std::fs::read(&paths[0]).unwrap();
+        let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+        let (w, h) = (be(16), be(20));
+        assert_eq!((w, h), (2400, 1600));
+        let dpi_at_174_mm = f64::from(w) / (174.0 / 25.4);
+        assert!(w >= PRINT_WIDTH_PX && dpi_at_174_mm >= 300.0, "{w} px");
+        let at = png
+            .windows(4)
+            .position(|c| c == b"pHYs")
+            .expect("pHYs chunk");
+        let per_metre = be(at + 4);
+        assert_eq!(be(at + 8), per_metre);
+        assert_eq!(png[at + 12], 1, "unit: metre");
+        assert_eq!(be(at + 13), crc32(&png[at..at + 13]));
+        let printed_mm = 1000.0 * f64::from(w) / f64::from(per_metre);
+        assert!((printed_mm - PRINT_WIDTH_MM).abs() < 0.1, "{printed_mm} mm");
+        let svg = std::fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("width=\"1200\"") && svg.contains("height=\"800\""));
+    }
+
+    /// Protects the captions: written into the SVG as its description, escaped, and read
+    /// back for the report; the PNG is left alone.
+    #[test]
+    fn caption_is_carried_in_the_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = curve_chart(
+            &dir.path().join("c"),
+            "t",
+            "x",
+            "y",
+            1.0,
+            &[curve("a", 0.2, false)],
+        )
+        .unwrap();
+        let png = std::fs::read(&paths[0]).unwrap();
+        let paths = caption(paths, "All 1,000 patients; n < 5 & more").unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), png);
+        let svg = std::fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.trim_start().starts_with("<svg"));
+        assert_eq!(
+            svg_caption(&svg),
+            Some("All 1,000 patients; n &lt; 5 &amp; more")
+        );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(20_000), "20,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

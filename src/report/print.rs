@@ -192,7 +192,7 @@ pub(crate) fn set_png_width_mm(path: &Path, width_mm: f64) -> std::io::Result<()
 }
 
 /// The CRC-32 of PNG chunks (ISO 3309, reflected polynomial 0xEDB88320).
-fn crc32(data: &[u8]) -> u32 {
+pub(crate) fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in data {
         crc ^= u32::from(b);
