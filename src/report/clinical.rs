@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::plots::thousands;
 use super::stats::{count_quantile_interval, enclosing, quantile_bracket, share, Share, Z95};
 use super::table::Table;
 use super::{clinical_plots as cp, tables, ReportError};
@@ -210,6 +211,57 @@ pub fn burden(b: &BurdenTally, n: u64, judged_at_diagnosis: bool) -> Table {
     table
 }
 
+/// The name of a regimen as a reader knows it, from its key in the scenario: the chemotherapy
+/// backbone in capitals and the antibody spelled out, joined by hyphens ("folfox_bev" is
+/// "FOLFOX-bevacizumab", "folfox_anti_egfr" "FOLFOX-anti-EGFR"). The one place regimen keys
+/// get display names; a word it does not know is kept as written.
+pub(crate) fn regimen_name(key: &str) -> String {
+    let words: Vec<&str> = key
+        .split(['_', '-', ' '])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].to_ascii_lowercase();
+        let backbone = [
+            "folfoxiri",
+            "folfox",
+            "folfiri",
+            "capox",
+            "xelox",
+            "xeliri",
+            "folfirinox",
+        ]
+        .iter()
+        .any(|b| w.starts_with(b));
+        let name = match w.as_str() {
+            "anti"
+                if words
+                    .get(i + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("egfr")) =>
+            {
+                i += 1;
+                "anti-EGFR".to_string()
+            }
+            "bev" | "bevacizumab" => "bevacizumab".into(),
+            "cet" | "cetuximab" => "cetuximab".into(),
+            "pan" | "panitumumab" => "panitumumab".into(),
+            "egfr" => "anti-EGFR".into(),
+            "5fu" | "fu" => "5-FU".into(),
+            _ if backbone => w.to_ascii_uppercase(),
+            _ => words[i].to_string(),
+        };
+        out.push(name);
+        i += 1;
+    }
+    if out.is_empty() {
+        key.to_string()
+    } else {
+        out.join("-")
+    }
+}
+
 /// The response under continuous chemotherapy: the waterfall per regimen and the spider plot
 /// of the first patients.
 pub(crate) fn response_plots(
@@ -224,18 +276,40 @@ pub(crate) fn response_plots(
         .iter()
         .zip(responses)
         .filter(|(_, r)| r.n > 0)
-        .map(|(g, r): (_, &ResponseTally)| cp::WaterfallPanel {
-            title: format!("{} ({} patients)", g.name, r.n),
-            lo: DEPTH_GRID_PCT.0,
-            width: DEPTH_GRID_PCT.2,
-            counts: r.depth_hist.clamped_counts(),
+        .map(|(g, r): (_, &ResponseTally)| {
+            let best = |x: Response| r.best.get(x as usize).copied().unwrap_or(0);
+            cp::WaterfallPanel {
+                title: format!("{} ({} patients)", regimen_name(&g.name), thousands(r.n)),
+                lo: DEPTH_GRID_PCT.0,
+                width: DEPTH_GRID_PCT.2,
+                counts: r.depth_hist.clamped_counts(),
+                best: Some([
+                    best(Response::Progression),
+                    best(Response::Stable),
+                    best(Response::Complete) + best(Response::Partial),
+                ]),
+            }
         })
         .collect();
     if !panels.is_empty() {
-        files.extend(cp::waterfall(
+        let n: u64 = responses.iter().map(|r| r.n).sum();
+        let paths = cp::waterfall(
             &dir.join("response_waterfall"),
             "Best change of the target lesions under continuous chemotherapy",
             &panels,
+        )?;
+        files.extend(super::plots::caption(
+            paths,
+            &format!(
+                "Each of the {} patients of the cohort under continuous first-line \
+                 chemotherapy with the regimen of their RAS status, sorted by the best change \
+                 of the sum of the target lesions from baseline at the restaging scans, one \
+                 panel per regimen; the colour marks the RECIST thresholds of that change. The \
+                 percentages are the best overall response as the response table counts it: \
+                 progression there also counts new lesions and growth of 20% from the nadir, \
+                 which the change from baseline alone does not show.",
+                thousands(n)
+            ),
         )?);
     }
 
@@ -260,7 +334,7 @@ pub(crate) fn response_plots(
                 }
             })
             .collect();
-        files.extend(cp::spider(
+        let paths = cp::spider(
             &dir.join("response_spider"),
             &format!(
                 "Target lesions of the first {} patients under continuous chemotherapy",
@@ -268,6 +342,18 @@ pub(crate) fn response_plots(
             ),
             "weeks of chemotherapy",
             &lines,
+        )?;
+        files.extend(super::plots::caption(
+            paths,
+            &format!(
+                "The change of the sum of the target lesions from baseline at each restaging \
+                 scan (every {} cycles) for the first {} patients of the cohort under \
+                 continuous chemotherapy with the regimen of their RAS status; the line turns \
+                 vermillion where RECIST progression is found (growth of 20% from the nadir or \
+                 new lesions, as in the response table), marked by a dot.",
+                m.restaging.every_cycles,
+                lines.len()
+            ),
         )?);
     }
 
@@ -277,6 +363,18 @@ pub(crate) fn response_plots(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Protects the regimen names in the figures: backbones in capitals, antibodies spelled
+    /// out, unknown words kept.
+    #[test]
+    fn regimens_have_clinical_names() {
+        assert_eq!(regimen_name("folfox_bev"), "FOLFOX-bevacizumab");
+        assert_eq!(regimen_name("folfox_anti_egfr"), "FOLFOX-anti-EGFR");
+        assert_eq!(regimen_name("folfoxiri_bev"), "FOLFOXIRI-bevacizumab");
+        assert_eq!(regimen_name("folfiri"), "FOLFIRI");
+        assert_eq!(regimen_name("folfox2"), "FOLFOX2");
+        assert_eq!(regimen_name("capox_my_own"), "CAPOX-my-own");
+    }
 
     /// Protects the burden table from reporting a share nobody measured: resectability at
     /// diagnosis is judged only when the cohort is selected as initially unresectable.

@@ -37,6 +37,11 @@ pub struct WaterfallPanel {
     pub width: f64,
     /// Patients per bin.
     pub counts: Vec<u64>,
+    /// Best overall response by RECIST as the response table counts it (progression, stable,
+    /// response = complete or partial): progression there also counts new lesions and growth
+    /// from the nadir, which the change from baseline alone cannot show. When given, the
+    /// panel's percentages are these; otherwise they are read off the histogram.
+    pub best: Option<[u64; 3]>,
 }
 
 /// One patient's trajectory in a spider plot.
@@ -414,6 +419,8 @@ struct WaterfallShape<'a> {
     areas: Vec<(Category, Vec<(f64, f64)>)>,
     /// Share of patients (%) in each of [`Category::ALL`].
     shares: [f64; 3],
+    /// Whether the shares are the best overall response of the response table.
+    best: bool,
 }
 
 struct WaterfallFigure<'a> {
@@ -503,10 +510,18 @@ impl<'a> WaterfallShape<'a> {
             let (x0, x1) = (pts[0].0, pts[pts.len() - 1].0);
             pts.extend([(x1, 0.0), (x0, 0.0)]);
         }
+        let shares = match p.best {
+            Some(best) => {
+                let n = best.iter().sum::<u64>().max(1) as f64;
+                best.map(|k| 100.0 * k as f64 / n)
+            }
+            None => in_category.map(share),
+        };
         Ok(Self {
             title: &p.title,
             areas,
-            shares: in_category.map(share),
+            shares,
+            best: p.best.is_some(),
         })
     }
 }
@@ -592,9 +607,16 @@ fn draw_waterfall_panel<DB: DrawingBackend>(
                 Category::Stable => REFERENCE_COLOUR,
                 _ => c.colour(),
             };
-            (format!("{} {s:.0}%", c.name()), ink)
+            (format!("{} {s:.1}%", c.name()), ink)
         })
         .collect();
+    let lines: Vec<(String, RGBColor)> = if panel.best {
+        std::iter::once(("best response (RECIST):".to_string(), REFERENCE_COLOUR))
+            .chain(lines)
+            .collect()
+    } else {
+        lines
+    };
     let font = 13;
     let w = lines
         .iter()
@@ -1094,6 +1116,7 @@ mod tests {
             lo: -100.0,
             width: 1.0,
             counts,
+            best: None,
         }
     }
 
@@ -1169,6 +1192,7 @@ mod tests {
                 counts: vec![
                     9, 3, 5, 8, 12, 20, 30, 40, 45, 40, 30, 20, 12, 8, 5, 3, 2, 1, 1, 4,
                 ],
+                best: Some([7, 100, 190]),
             },
         ];
         check_deterministic(|s| waterfall(s, title, &panels), title);

@@ -227,6 +227,15 @@ pub fn plot(
         y_max,
         &curves,
     )?;
+    let paths = plots::caption(
+        paths,
+        &format!(
+            "The estimate of the primary outcome ({}) per strategy as the run went on, over the \
+             patients simulated so far at each checkpoint; shaded, its 95% interval. A flat \
+             line whose band has narrowed shows the run was long enough.",
+            last.outcome.replace('_', " ")
+        ),
+    )?;
     Ok(paths.iter().map(|p| file_name(p)).collect())
 }
 

@@ -87,6 +87,7 @@ th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\
 .wide{overflow-x:auto}.lead{font-size:1.1em}code{font-size:0.9em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
+figcaption .file{color:#666;font-size:0.9em}\
 tr.assumption td{background:#fff8e5}dt{font-weight:bold}dd{margin:0 0 0.4em 1.5em}\
 pre.scenario{white-space:pre-wrap;font-size:0.8em;background:#fafafa;border:1px solid #eee;padding:0.5em}\
 .print{display:none}\
@@ -583,9 +584,14 @@ fn figures_section(h: &mut String, figures: &[(String, String)]) {
         h.push_str("<p>This run drew no plots (<code>run.outputs.plots = false</code>).</p>\n");
     }
     for (name, svg) in figures {
+        // The caption the figure carries (already escaped), then the file it came from.
+        let text = super::plots::svg_caption(svg)
+            .map(|c| format!("{c} "))
+            .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<figure>{}<figcaption>{} (also as PNG)</figcaption></figure>",
+            "<figure>{}<figcaption>{text}<span class=\"file\">({}, also as PNG at print \
+             resolution)</span></figcaption></figure>",
             inline_svg(svg),
             esc(name)
         );

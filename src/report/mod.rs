@@ -14,6 +14,7 @@ pub mod pathway;
 pub mod pathway_plots;
 pub mod patients;
 pub mod plots;
+mod print;
 pub mod psa;
 pub mod shard;
 pub mod stats;
@@ -347,12 +348,19 @@ pub fn hypertrophy_plots(
             })
             .collect();
         let stem = dir.join("sflr_fan");
-        for p in plots::fan_chart(
+        let paths = plots::fan_chart(
             &stem,
             "Standardized FLR after the procedure (5-25-50-75-95% of patients)",
             "sFLR (% of sTLV)",
             &panels,
             &lines,
+        )?;
+        for p in plots::caption(
+            paths,
+            "The standardized future liver remnant (% of the standardized total liver \
+             volume) week by week after the procedure, one panel per strategy, over all \
+             simulated patients of the strategy: median (line), 25–75% and 5–95% of patients \
+             (shaded); dashed, the safe remnant of each patient group.",
         )? {
             files.push(file_name(&p));
         }
@@ -383,13 +391,19 @@ pub fn hypertrophy_plots(
         })
         .collect();
     let stem = dir.join("ready_curves");
-    for p in plots::curve_chart(
+    let paths = plots::curve_chart(
         &stem,
         "Ready for resection (adequate remnant, not dropped out)",
         "weeks since the procedure",
         "patients ready (%)",
         100.0,
         &curves,
+    )?;
+    for p in plots::caption(
+        paths,
+        "The share of all simulated patients of each strategy whose remnant had grown to a \
+         safe size by each weekly check after the procedure without having dropped out, \
+         cumulative; shaded, the 95% interval.",
     )? {
         files.push(file_name(&p));
     }

@@ -719,23 +719,35 @@ pub fn summary_text(summary: Option<&Table>) -> String {
     out
 }
 
-/// Survival curves of one kind, one per strategy with patients in its denominator.
-fn survival_curves(strategies: &[Strategy], curve: Curve) -> Vec<plots::Curve> {
-    let months: Vec<f64> = (0..=HORIZON_MONTHS).map(|m| m as f64).collect();
+/// Survival curves of one kind, one per strategy with patients in its denominator, as the
+/// counts the survival table is made of: event-free patients at the start of each month.
+pub(crate) fn survival_curves(strategies: &[Strategy], curve: Curve) -> Vec<pp::SurvivalCurve> {
     strategies
         .iter()
         .filter(|s| curve.patients(s.t) > 0)
-        .map(|s| {
-            let sh = curve.shares(s.t);
-            plots::Curve {
-                label: format!("{} (n = {})", s.name, curve.patients(s.t)),
-                x: months.clone(),
-                y: sh.iter().map(|x| x.value).collect(),
-                lo: sh.iter().map(|x| x.lo).collect(),
-                hi: sh.iter().map(|x| x.hi).collect(),
-            }
+        .map(|s| pp::SurvivalCurve {
+            label: format!("{} (n = {})", s.name, plots::thousands(curve.patients(s.t))),
+            n: curve.patients(s.t),
+            at_risk: (0..=HORIZON_MONTHS)
+                .map(|m| curve.event_free_at(s.t, m))
+                .collect(),
         })
         .collect()
+}
+
+/// What month 0 of the overall survival curves is: the start of the walk, the strategy's
+/// first step (before it, nothing has been given); named after that step when every strategy
+/// opens with the same one.
+fn time_origin(strategies: &[Strategy]) -> &'static str {
+    let first: Vec<_> = strategies
+        .iter()
+        .map(|s| s.steps.first().copied())
+        .collect();
+    if first.iter().all(|f| *f == Some("chemotherapy")) {
+        "months from the start of chemotherapy (each strategy's first step)"
+    } else {
+        "months from the start of the strategy (its first step)"
+    }
 }
 
 /// The plots of a pathway run: overall and recurrence-free survival, where paths ended, and a
@@ -750,26 +762,52 @@ pub fn plots(
     let mut push = |paths: Vec<std::path::PathBuf>| {
         files.extend(paths.iter().map(|p| file_name(p)));
     };
+    let n_all = s.iter().map(|s| s.t.n).max().unwrap_or(0);
     let overall = survival_curves(&s, Curve::Overall);
     if !overall.is_empty() {
-        push(plots::curve_chart(
+        let paths = pp::survival_chart(
             &dir.join("survival_overall"),
-            "Overall survival from the start of the strategy (shaded: 95% interval)",
-            "months since the start",
-            "alive (share of patients)",
-            1.0,
+            "Overall survival, all patients",
+            time_origin(&s),
+            "alive (% of patients)",
             &overall,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Overall survival of all {} patients under each strategy (each patient walks \
+                 every strategy), death from any cause, month by month from the start of the \
+                 strategy; under the axis the number still alive at each year. Nobody is \
+                 censored before the {}-year horizon, so the curve is the share alive (the \
+                 survival table gives each month with its 95% interval).",
+                plots::thousands(n_all),
+                HORIZON_MONTHS / 12
+            ),
         )?);
     }
     let rfs = survival_curves(&s, Curve::RecurrenceFree);
     if !rfs.is_empty() {
-        push(plots::curve_chart(
+        let f = &m.follow_up;
+        let paths = pp::survival_chart(
             &dir.join("survival_recurrence_free"),
-            "Recurrence-free survival of the rendered disease-free, from the end of the path",
-            "months since the end of the path",
-            "alive without recurrence (share)",
-            1.0,
+            "Recurrence-free survival of the patients rendered disease-free",
+            "months from the end of the path (its last step)",
+            "alive without recurrence (% of disease-free)",
             &rfs,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Recurrence-free survival of the patients rendered disease-free by each \
+                 strategy (n per strategy in the legend), from the end of the path to the \
+                 first recurrence or death; under the axis the number still alive without \
+                 recurrence at each year. The curves fall in steps because a recurrence is \
+                 found only at a surveillance scan: every {} months for {} years after the \
+                 path, then every {} months.",
+                plots::tick_label(&f.surveillance_early_months),
+                plots::tick_label(&f.surveillance_early_years),
+                plots::tick_label(&f.surveillance_late_months),
+            ),
         )?);
     }
     if let Some(path) = timing_tradeoff(dir, &s)? {
@@ -780,7 +818,7 @@ pub fn plots(
     if !with_patients.is_empty() {
         let categories: Vec<String> = Exit::ALL
             .iter()
-            .map(|e| e.key().replace('_', " "))
+            .map(|&e| pp::exit_name(e).to_string())
             .collect();
         let bars: Vec<cp::FlowBar> = with_patients
             .iter()
@@ -792,11 +830,19 @@ pub fn plots(
                     .collect(),
             })
             .collect();
-        push(cp::flow(
+        let paths = cp::flow(
             &dir.join("path_exits"),
             "How the path ended under each strategy",
             &bars,
             &categories,
+        )?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "How the path ended for all {} patients under each strategy: completed (every \
+                 step done) or the reason it stopped, as shares of all patients.",
+                plots::thousands(n_all)
+            ),
         )?);
     }
     for (k, strategy) in s.iter().enumerate() {
@@ -804,9 +850,19 @@ pub fn plots(
             continue;
         }
         let flow = pp::FlowDiagram::of(strategy);
-        push(pp::patient_flow(
-            &dir.join(format!("patient_flow_{}", k + 1)),
-            &flow,
+        let paths = pp::patient_flow(&dir.join(format!("patient_flow_{}", k + 1)), &flow)?;
+        push(plots::caption(
+            paths,
+            &format!(
+                "Patient flow of all {} patients under \"{}\": the number who reached each \
+                 step, those who left the path there or died before the next step (beside \
+                 it), those who completed the path and were rendered disease-free, their \
+                 recurrences and repeat treatments, and survival of all patients at 5 years \
+                 (the last box, about all patients again). Each box's number is the one above \
+                 less the numbers beside it.",
+                plots::thousands(strategy.t.n),
+                strategy.name
+            ),
         )?);
     }
     Ok(files)
@@ -861,15 +917,29 @@ fn timing_tradeoff(
         .iter()
         .flat_map(|c| c.hi.iter().copied())
         .fold(0.0f64, f64::max);
-    // The axis fits the data (rounded up to 10 points) so that small risks stay readable.
-    let top = ((top / 10.0).ceil() * 10.0).clamp(10.0, 100.0);
-    Ok(Some(plots::point_chart(
+    // The axis fits the data (rounded up to 5 points) so that small risks stay readable.
+    let top = ((top / 5.0).ceil() * 5.0).clamp(5.0, 100.0);
+    let n = fixed.iter().map(|(_, w)| w.n).max().unwrap_or(0);
+    let paths = plots::point_chart(
         &dir.join("timing_tradeoff"),
         "Operating after N cycles: resection, its risks and 5-year survival (all patients; 95% intervals)",
         "cycles of chemotherapy before resection (N)",
         "patients (%)",
         top,
         &curves,
+    )?;
+    Ok(Some(plots::caption(
+        paths,
+        &format!(
+            "The strategies that operate after a fixed number N of chemotherapy cycles, each \
+             walked by all {} patients: the share of all patients resected, resected with a \
+             clear margin (R0), with chemotherapy-associated liver injury (grade 2 or more), \
+             with a postoperative complication, with post-hepatectomy liver failure (ISGLS \
+             grade B or C), dead within 90 days of an operation, and alive 5 years after the \
+             start (5-year overall survival); shaded, the 95% interval of each share. The \
+             percentages are of all patients, not of those resected.",
+            plots::thousands(n)
+        ),
     )?))
 }
 
@@ -1140,6 +1210,20 @@ mod tests {
                 .unwrap();
         }
         assert!(!summary_text(tables.first()).is_empty());
+        // The flow diagrams' counts add up on a real run: what went on from each step either
+        // reached the next or died before it, and the last step's leavers aside, the rest
+        // completed the path.
+        for s in strategies(m, &t) {
+            let f = pp::StepFlow::of(s.t, s.steps.len());
+            assert_eq!(f.completed(s.t.n), s.t.count(Exit::Completed), "{}", s.name);
+            assert_eq!(f.reached.first().copied(), Some(s.t.n), "{}", s.name);
+            let died_before: u64 = f.died_before.iter().sum();
+            let left: u64 = f.left.iter().sum();
+            assert_eq!(left + died_before, s.t.n - f.completed(s.t.n), "{}", s.name);
+            assert!(s.t.rendered_disease_free <= f.completed(s.t.n));
+            let ended: u64 = s.t.ended.iter().sum();
+            assert_eq!(ended, left + died_before, "{}", s.name);
+        }
         let dir = tempfile::tempdir().unwrap();
         let files = plots(dir.path(), m, &t).unwrap();
         for stem in [

@@ -13,6 +13,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+#[cfg(test)]
+use super::print::crc32;
+use super::print::{set_png_width_mm, Scaled};
+
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -99,7 +103,7 @@ pub(crate) fn check_panel_count(kind: &str, panels: usize) -> Result<(), PlotErr
     Ok(())
 }
 
-fn colour(i: usize) -> RGBColor {
+pub(crate) fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -192,14 +196,33 @@ pub(crate) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
+/// Width in pixels of a full-page journal figure (174 mm) at 300 dpi, rounded up.
+pub(crate) const PRINT_WIDTH_PX: u32 = 2056;
+/// The width of the page the PNG is meant for, in millimetres (written into the file).
+pub(crate) const PRINT_WIDTH_MM: f64 = 174.0;
+
+/// How many times larger than its screen size (the SVG's) a figure `width` pixels wide is
+/// rasterised, so that the PNG is at least [`PRINT_WIDTH_PX`] wide: a whole number, so that
+/// every line and letter scales alike and the picture looks the same as on the screen.
+pub(crate) fn print_scale(width: u32) -> u32 {
+    PRINT_WIDTH_PX.div_ceil(width.max(1)).max(1)
+}
+
 pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, PlotError> {
     ensure_font()?;
     let png = with_suffix(stem, "png");
     let svg = with_suffix(stem, "svg");
+    let (w, h) = fig.size();
+    let k = print_scale(w);
     draw_to(&png, || {
-        let root = BitMapBackend::new(&png, fig.size()).into_drawing_area();
+        let inner = BitMapBackend::new(&png, (w * k, h * k));
+        let root = Scaled::new(inner, k).into_drawing_area();
         fig.draw(&root)?;
         root.present()
+    })?;
+    set_png_width_mm(&png, PRINT_WIDTH_MM).map_err(|e| PlotError::Draw {
+        path: png.clone(),
+        message: e.to_string(),
     })?;
     draw_to(&svg, || {
         let root = SVGBackend::new(&svg, fig.size()).into_drawing_area();
@@ -207,6 +230,40 @@ pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<Vec<PathBuf>, Plo
         root.present()
     })?;
     Ok(vec![png, svg])
+}
+
+/// Writes `text` into the SVG among `paths` as its description (`<desc>`), which the HTML
+/// report prints as the figure's caption: what the figure shows and on which patients.
+/// Returns `paths` for chaining.
+pub(crate) fn caption(paths: Vec<PathBuf>, text: &str) -> Result<Vec<PathBuf>, PlotError> {
+    for svg in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
+        let fail = |message: String| PlotError::Draw {
+            path: svg.clone(),
+            message,
+        };
+        let doc = std::fs::read_to_string(svg).map_err(|e| fail(e.to_string()))?;
+        let open = doc
+            .find("<svg")
+            .and_then(|i| doc[i..].find('>').map(|j| i + j + 1))
+            .ok_or_else(|| fail("no <svg> element".into()))?;
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let doc = format!("{}\n<desc>{escaped}</desc>{}", &doc[..open], &doc[open..]);
+        std::fs::write(svg, doc).map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(paths)
+}
+
+/// The caption written into an SVG document by [`caption`], XML-escaped as it is stored.
+pub fn svg_caption(svg: &str) -> Option<&str> {
+    let start = svg.find("<desc>")? + "<desc>".len();
+    let end = start + svg[start..].find("</desc>")?;
+    Some(&svg[start..end])
 }
 
 /// Runs one backend's drawing, turning both errors and any panic inside plotters into a
@@ -544,11 +601,44 @@ const MIN_TICK_GAP: f64 = 0.04;
 /// Marker radius in pixels for point charts.
 const MARKER_SIZE: i32 = 5;
 
+/// Marker shapes of a point chart: circle, square, triangle, diamond.
+const MARKER_SHAPES: usize = 4;
+
+/// The outline of curve `i`'s marker around (0, 0), in pixels (a circle as a 16-gon, for the
+/// legend; the points themselves use a true circle).
+fn marker_shape(i: usize) -> Vec<(i32, i32)> {
+    let s = MARKER_SIZE;
+    match i % MARKER_SHAPES {
+        0 => (0..16)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::TAU / 16.0;
+                (
+                    (f64::from(s) * a.cos()).round() as i32,
+                    (f64::from(s) * a.sin()).round() as i32,
+                )
+            })
+            .collect(),
+        1 => vec![
+            (-s + 1, -s + 1),
+            (s - 1, -s + 1),
+            (s - 1, s - 1),
+            (-s + 1, s - 1),
+        ],
+        2 => vec![(0, -s - 1), (s + 1, s), (-s - 1, s)],
+        _ => vec![(0, -s - 1), (s + 1, 0), (0, s + 1), (-s - 1, 0)],
+    }
+}
+
+/// `shape` moved `dx` pixels to the right.
+fn shifted(shape: &[(i32, i32)], dx: i32) -> Vec<(i32, i32)> {
+    shape.iter().map(|&(x, y)| (x + dx, y)).collect()
+}
+
 /// An f64 axis with ticks (and grid lines) only at given values. plotters' own
 /// `WithKeyPoints` has no f64 value formatter, which the mesh requires.
-struct TickedAxis {
-    inner: RangedCoordf64,
-    ticks: Vec<f64>,
+pub(crate) struct TickedAxis {
+    pub(crate) inner: RangedCoordf64,
+    pub(crate) ticks: Vec<f64>,
 }
 
 impl Ranged for TickedAxis {
@@ -910,15 +1000,31 @@ impl CurveFigure<'_> {
         for (i, c) in self.curves.iter().enumerate() {
             let style = colour(i).stroke_width(3);
             let marker = colour(i).filled();
+            // Point charts: every other curve dashed and each its own marker shape, so that
+            // curves running close together (rare risks near zero) stay apart.
+            let dashed = linear && i % 2 == 1;
+            let shape = marker_shape(i);
             for (k, run) in c.line.iter().enumerate() {
-                let series = chart.draw_series(LineSeries::new(path(run.clone()), style))?;
+                let series = if dashed {
+                    chart.draw_series(DashedLineSeries::new(path(run.clone()), 12, 7, style))?
+                } else {
+                    chart.draw_series(LineSeries::new(path(run.clone()), style))?
+                };
                 // One legend entry per labelled curve, however many gaps split it.
                 if k == 0 && !c.label.is_empty() {
-                    if linear {
+                    let shape = shape.clone();
+                    if linear && dashed {
+                        series.label(c.label).legend(move |(x, y)| {
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (8, 0)], style)
+                                + PathElement::new(vec![(16, 0), (24, 0)], style)
+                                + Polygon::new(shifted(&shape, 12), marker)
+                        });
+                    } else if linear {
                         series.label(c.label).legend(move |(x, y)| {
                             EmptyElement::at((x, y))
                                 + PathElement::new(vec![(0, 0), (24, 0)], style)
-                                + Circle::new((12, 0), MARKER_SIZE - 1, marker)
+                                + Polygon::new(shifted(&shape, 12), marker)
                         });
                     } else {
                         series.label(c.label).legend(move |(x, y)| {
@@ -926,8 +1032,13 @@ impl CurveFigure<'_> {
                         });
                     }
                 }
-                if linear {
+                if linear && i % MARKER_SHAPES == 0 {
                     chart.draw_series(run.iter().map(|&p| Circle::new(p, MARKER_SIZE, marker)))?;
+                } else if linear {
+                    chart.draw_series(
+                        run.iter()
+                            .map(|&p| EmptyElement::at(p) + Polygon::new(shape.clone(), marker)),
+                    )?;
                 }
             }
         }
@@ -964,6 +1075,19 @@ pub(crate) fn tick_label(v: &f64) -> String {
     } else {
         s.into()
     }
+}
+
+/// A count with thousands separators: 20,000.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// min..max of the finite values, widened by `frac` of the span on each side; a constant
@@ -1044,7 +1168,7 @@ fn split_runs<T>(items: impl Iterator<Item = Option<T>>) -> Vec<Vec<T>> {
 }
 
 /// Post-step path through the points: hold each value until the next x, then jump.
-fn step_points(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+pub(crate) fn step_points(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::new();
     for (x, y) in points {
         if let Some(&(_, prev_y)) = out.last() {
@@ -1301,6 +1425,74 @@ mod tests {
         }
         assert!(fan_chart(&stem, "t", "y", &[nan], &[]).is_err());
         assert!(!dir.path().join("bad.png").exists());
+    }
+
+    /// Protects the print resolution: the PNG is a whole multiple of the figure's (the
+    /// SVG's) size and at least 300 dpi across a 174 mm page, says so in its pHYs chunk (with
+    /// a valid CRC), and the SVG keeps the screen size.
+    #[test]
+    fn png_is_at_print_resolution() {
+        assert_eq!(print_scale(1200), 2);
+        assert_eq!(print_scale(400), 6);
+        assert_eq!(print_scale(3000), 1);
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+        let dir = tempfile::tempdir().unwrap();
+        let paths = curve_chart(
+            &dir.path().join("print"),
+            "t",
+            "x",
+            "y",
+            1.0,
+            &[curve("a", 0.2, true)],
+        )
+        .unwrap();
+        let png = std::fs::read(&paths[0]).unwrap();
+        let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+        let (w, h) = (be(16), be(20));
+        assert_eq!((w, h), (2400, 1600));
+        let dpi_at_174_mm = f64::from(w) / (174.0 / 25.4);
+        assert!(w >= PRINT_WIDTH_PX && dpi_at_174_mm >= 300.0, "{w} px");
+        let at = png
+            .windows(4)
+            .position(|c| c == b"pHYs")
+            .expect("pHYs chunk");
+        let per_metre = be(at + 4);
+        assert_eq!(be(at + 8), per_metre);
+        assert_eq!(png[at + 12], 1, "unit: metre");
+        assert_eq!(be(at + 13), crc32(&png[at..at + 13]));
+        let printed_mm = 1000.0 * f64::from(w) / f64::from(per_metre);
+        assert!((printed_mm - PRINT_WIDTH_MM).abs() < 0.1, "{printed_mm} mm");
+        let svg = std::fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.contains("width=\"1200\"") && svg.contains("height=\"800\""));
+    }
+
+    /// Protects the captions: written into the SVG as its description, escaped, and read
+    /// back for the report; the PNG is left alone.
+    #[test]
+    fn caption_is_carried_in_the_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = curve_chart(
+            &dir.path().join("c"),
+            "t",
+            "x",
+            "y",
+            1.0,
+            &[curve("a", 0.2, false)],
+        )
+        .unwrap();
+        let png = std::fs::read(&paths[0]).unwrap();
+        let paths = caption(paths, "All 1,000 patients; n < 5 & more").unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), png);
+        let svg = std::fs::read_to_string(&paths[1]).unwrap();
+        assert!(svg.trim_start().starts_with("<svg"));
+        assert_eq!(
+            svg_caption(&svg),
+            Some("All 1,000 patients; n &lt; 5 &amp; more")
+        );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(20_000), "20,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

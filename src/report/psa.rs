@@ -105,6 +105,15 @@ pub fn tornado(
         b.value,
         &bars,
     )?;
+    let paths = super::plots::caption(
+        paths,
+        &format!(
+            "One-way sensitivity of the primary outcome ({outcome}) under \"{name}\", over all \
+             simulated patients: each bar the outcome with one parameter at the low and at \
+             the high end of its range, the others at their base values; the line is the base \
+             case. Widest swing first."
+        ),
+    )?;
     Ok(paths.iter().map(|p| file_name(p)).collect())
 }
 
