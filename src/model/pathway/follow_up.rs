@@ -70,6 +70,15 @@ impl PalliativeTimeRatio {
 }
 
 impl FollowUpModel {
+    /// Weeks of a palliative time with `median_months` for a patient of `biology` whose
+    /// palliative standard normal is `z` (log-normal, the biology's time ratio applied).
+    pub(super) fn palliative_weeks(&self, median_months: f64, biology: &Biology, z: f64) -> f64 {
+        median_months
+            * self.palliative_time_ratio.of(biology)
+            * (self.palliative_os_log_sd * z).exp()
+            * WEEKS_PER_MONTH
+    }
+
     /// The first surveillance scan at or after `weeks`, surveillance starting at `end`.
     pub(super) fn surveillance_at_or_after(&self, end: f64, weeks: f64) -> f64 {
         let early = self.surveillance_early_months * WEEKS_PER_MONTH;
@@ -109,13 +118,9 @@ impl Walk<'_, '_> {
         // cut at the horizon from the start.
         let rfs_horizon_weeks = self.track.weeks + horizon_weeks;
         let other_weeks = self.track.other_causes_weeks;
-        let biology = f.palliative_time_ratio.of(&self.patient.tumours.biology);
-        let palliative = |median_months: f64| {
-            median_months
-                * biology
-                * (f.palliative_os_log_sd * draws.palliative_z).exp()
-                * WEEKS_PER_MONTH
-        };
+        let biology = &self.patient.tumours.biology;
+        let palliative =
+            |median_months: f64| f.palliative_weeks(median_months, biology, draws.palliative_z);
         let mut cancer_weeks = f64::INFINITY;
         let mut periop_weeks = f64::INFINITY;
         // The first progression or recurrence, from the start. Palliative progression shares
@@ -295,13 +300,8 @@ mod tests {
         let m = model(DEFAULT);
         let f = &m.follow_up;
         with_patient(&m, 0, |p, draws, streams| {
-            let biology = f.palliative_time_ratio.of(&p.tumours.biology);
-            let palliative = |median: f64| {
-                median
-                    * biology
-                    * (f.palliative_os_log_sd * draws.palliative_z).exp()
-                    * WEEKS_PER_MONTH
-            };
+            let palliative =
+                |median: f64| f.palliative_weeks(median, &p.tumours.biology, draws.palliative_z);
             let horizon = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
             let death = |exit: Exit, other_weeks: f64| {
                 with_walk(&m, 0, p, draws, streams, |w| {
@@ -367,13 +367,8 @@ mod tests {
         let m = model(DEFAULT);
         let f = &m.follow_up;
         with_patient(&m, 0, |p, draws, streams| {
-            let biology = f.palliative_time_ratio.of(&p.tumours.biology);
-            let palliative = |median: f64| {
-                median
-                    * biology
-                    * (f.palliative_os_log_sd * draws.palliative_z).exp()
-                    * WEEKS_PER_MONTH
-            };
+            let palliative =
+                |median: f64| f.palliative_weeks(median, &p.tumours.biology, draws.palliative_z);
             let course = |exit: Exit| {
                 with_walk(&m, 0, p, draws, streams, |w| {
                     w.track.weeks = 20.0;
