@@ -43,16 +43,19 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 14] = [
+pub const VALIDATION: [BuiltIn; 17] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
+    built_in!("scenarios/validation/beppu-2010.toml"),
     built_in!("scenarios/validation/conversion.toml"),
+    built_in!("scenarios/validation/dlm-mri-2023.toml"),
     built_in!("scenarios/validation/elderly.toml"),
     built_in!("scenarios/validation/hypertrophy.toml"),
     built_in!("scenarios/validation/medicare.toml"),
     built_in!("scenarios/validation/olivia.toml"),
     built_in!("scenarios/validation/resection.toml"),
     built_in!("scenarios/validation/staged.toml"),
+    built_in!("scenarios/validation/van-vledder-2010.toml"),
     built_in!("scenarios/validation/vauthey-2013-ras-mutant.toml"),
     built_in!("scenarios/validation/vauthey-2013-ras-wild-type.toml"),
     built_in!("scenarios/validation/vigano-2016.toml"),
@@ -64,16 +67,19 @@ pub const VALIDATION: [BuiltIn; 14] = [
 pub const VALIDATION_FOLDER: &str = "scenarios/validation";
 
 /// Every built-in scenario: the defaults and those the validation files name.
-pub const SCENARIOS: [BuiltIn; 14] = [
+pub const SCENARIOS: [BuiltIn; 17] = [
     built_in!("scenarios/alpps-vs-two-stage.toml"),
     built_in!("scenarios/become.toml"),
+    built_in!("scenarios/beppu-2010.toml"),
     DEFAULT,
+    built_in!("scenarios/dlm-mri-2023.toml"),
     built_in!("scenarios/elderly-resection.toml"),
     HYPERTROPHY_WINDOWS,
     built_in!("scenarios/medicare-elderly.toml"),
     built_in!("scenarios/olivia.toml"),
     built_in!("scenarios/pve-chemotherapy.toml"),
     built_in!("scenarios/resection-outcomes.toml"),
+    built_in!("scenarios/van-vledder-2010.toml"),
     built_in!("scenarios/vauthey-2013-ras-mutant.toml"),
     built_in!("scenarios/vauthey-2013-ras-wild-type.toml"),
     built_in!("scenarios/vigano-2016.toml"),
