@@ -703,7 +703,6 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
                 .real(&format!("{col}_lo95"), x * 0.9)
                 .real(&format!("{col}_hi95"), x * 1.1);
         }
-        drop(row);
         let mut h = String::new();
         key_results(&mut h, &[t]);
         assert!(h.contains("<td>A &amp; B</td>"), "{h}");
@@ -724,7 +723,6 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
         for c in 0..25 {
             row = row.real(&format!("c{c}"), c as f64);
         }
-        drop(row);
         let mut h = String::new();
         table_html(&mut h, &wide);
         let print = &h[h.find("<div class=\"print\">").expect("a print part")..];
