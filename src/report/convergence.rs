@@ -172,8 +172,8 @@ pub fn table(strategies: &[String], checkpoints: &[Primary]) -> Table {
                 .count("patients", c.patients)
                 .real("estimate", x.value)
                 .real("se", x.se)
-                .real("lo95", x.lo)
-                .real("hi95", x.hi);
+                .real("estimate_lo95", x.lo)
+                .real("estimate_hi95", x.hi);
         }
     }
     t

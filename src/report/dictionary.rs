@@ -62,15 +62,8 @@ pub fn describe(table: &str, column: &str) -> Option<Entry> {
         return Some(entry);
     }
     for (suffix, bound) in [("_lo95", "lower"), ("_hi95", "upper")] {
-        let base = match column {
-            "lo95" | "hi95" if column.ends_with(&suffix[1..]) => match table {
-                "convergence" => "estimate",
-                _ => "share",
-            },
-            _ => match column.strip_suffix(suffix) {
-                Some(base) => base,
-                None => continue,
-            },
+        let Some(base) = column.strip_suffix(suffix) else {
+            continue;
         };
         // `ready_lo95` bounds `ready_share`.
         let b = describe(table, base).or_else(|| describe(table, &format!("{base}_share")))?;
@@ -321,8 +314,8 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "operated" | "operated_share" => all("at least one liver operation on the path"),
         "liver_failure_among_operated" => operated("liver failure ISGLS grade B/C"),
         "major_morbidity" => all("major complication (Clavien-Dindo ≥ IIIa)"),
-        "mortality_90_days" | "mortality_90d" => all("death within 90 days of an operation"),
-        "mortality_30_days" | "mortality_30d" => all(
+        "mortality_90_days" => all("death within 90 days of an operation"),
+        "mortality_30_days" => all(
             "death within 30 days of an operation (each also a death within 90 days)",
         ),
         "r0_among_operated" => operated("worst margin of the path R0"),
@@ -396,8 +389,8 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "liver_failure_among_resected" => resected("liver failure ISGLS grade B/C"),
         "morbidity" => all("any postoperative complication"),
         "morbidity_among_resected" => resected("any postoperative complication"),
-        "mortality_90d_among_resected" => resected("death within 90 days of an operation"),
-        "mortality_30d_among_resected" => resected(
+        "mortality_90_days_among_resected" => resected("death within 90 days of an operation"),
+        "mortality_30_days_among_resected" => resected(
             "death within 30 days of an operation (each also a death within 90 days)",
         ),
         "major_morbidity_among_resected" => resected("major complication (Clavien-Dindo ≥ IIIa)"),

@@ -129,16 +129,16 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
             "major_morbidity_among_resected",
             share(w.major_morbidity_resected, resected),
         );
-        row = with_share(row, "mortality_30d", share(w.deaths_30_days, n));
+        row = with_share(row, "mortality_30_days", share(w.deaths_30_days, n));
         row = with_share(
             row,
-            "mortality_30d_among_resected",
+            "mortality_30_days_among_resected",
             share(w.deaths_30_days_resected, resected),
         );
-        row = with_share(row, "mortality_90d", share(w.deaths_90_days, n));
+        row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
         row = with_share(
             row,
-            "mortality_90d_among_resected",
+            "mortality_90_days_among_resected",
             share(w.deaths_90_days_resected, resected),
         );
         row = with_interval(
@@ -593,7 +593,11 @@ fn count_row(table: &mut Table, s: &Strategy, (column, key): (&str, &str), k: u6
         .text("strategy", s.name)
         .text(column, key)
         .count("patients", k);
-    with_columns(row, ["share", "lo95", "hi95"], share(k, s.t.n).estimate());
+    with_columns(
+        row,
+        ["share", "share_lo95", "share_hi95"],
+        share(k, s.t.n).estimate(),
+    );
 }
 
 /// Strategy × cause of death (or alive at the horizon).

@@ -188,7 +188,11 @@ pub fn dropouts(model: &Model, tally: &Tally) -> Table {
                     .text("liver_group", group)
                     .text("outcome", outcome)
                     .count("patients", k);
-                with_columns(row, ["share", "lo95", "hi95"], share(k, w.n).estimate());
+                with_columns(
+                    row,
+                    ["share", "share_lo95", "share_hi95"],
+                    share(k, w.n).estimate(),
+                );
             }
         }
     }
