@@ -9,6 +9,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::str::contains;
 
+mod common;
+
 const TINY: &str = "calibrations/tiny.toml";
 
 fn remnant() -> Command {
@@ -24,30 +26,13 @@ fn calibrate(file: &str, out: &Path, threads: &str) {
         .success();
 }
 
-/// Every file of a result but the manifest, which records the command line (and so `--out`).
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap() != "manifest.json")
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn the_tiny_calibration_runs_the_same_on_any_thread_count_and_stays_in_its_prior() {
     let dir = tempfile::tempdir().unwrap();
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     calibrate(TINY, &one, "1");
     calibrate(TINY, &two, "2");
-    let (a, b) = (files(&one), files(&two));
+    let (a, b) = (common::result_files(&one), common::result_files(&two));
     let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
     for expected in [
         "posterior.csv",
@@ -131,13 +116,13 @@ fn the_tiny_calibration_runs_the_same_on_any_thread_count_and_stays_in_its_prior
         .arg(&one)
         .assert()
         .code(2);
-    assert_eq!(files(&one), a);
+    assert_eq!(common::result_files(&one), a);
     remnant()
         .args(["calibrate", TINY, "--quiet", "--force", "--out"])
         .arg(&one)
         .assert()
         .success();
-    assert_eq!(files(&one), a);
+    assert_eq!(common::result_files(&one), a);
 }
 
 /// The tiny calibration with `from` replaced by `to`, written next to the bundled one (its

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::str::contains;
 
+mod common;
+
 const SCENARIO: &str = "scenarios/default.toml";
 const PATIENTS: &str = "30000";
 
@@ -43,23 +45,6 @@ fn merge(dirs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
         .assert()
 }
 
-/// Every table and plot, by name; the manifest differs by design (times, shards).
-fn result_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap() != "manifest.json")
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn merged_shards_are_byte_identical_to_one_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,7 +56,7 @@ fn merged_shards_are_byte_identical_to_one_run() {
     let s3 = shard(dir.path(), 3, 3, &["--block", "77"]);
     let merged = dir.path().join("merged");
     merge(&[&s3, &s1, &s2], &merged).success();
-    let (a, b) = (result_files(&whole), result_files(&merged));
+    let (a, b) = (common::result_files(&whole), common::result_files(&merged));
     assert!(a.len() >= 14, "tables and plots expected, got {}", a.len());
     assert_eq!(
         a.iter().map(|f| &f.0).collect::<Vec<_>>(),

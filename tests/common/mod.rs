@@ -115,3 +115,21 @@ fn sections(text: &str) -> (Vec<String>, Vec<(String, Vec<String>)>) {
     }
     (preamble, out)
 }
+
+/// Every file of a result folder by name, sorted, but the manifest, which differs by design
+/// (it records the command line, times and shards).
+pub fn result_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "manifest.json")
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
