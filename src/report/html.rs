@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::clinical::regimen_name;
 use super::table::{Col, Table};
 use super::{write_err, Manifest, ReportError};
 use crate::model::pathway::HORIZON_MONTHS;
@@ -331,6 +332,219 @@ fn definition_of<'a>(definitions: &'a [(String, String)], name: &str) -> Option<
         .filter(|d| !d.is_empty())
 }
 
+/// A strategy in words a reader knows: its steps (or its timing) as a sentence, with regimen
+/// names, procedures, resection policies, ablation and disappeared lesions spelled out; a
+/// setting it does not know is added as written. The report prints the settings as written
+/// after it, so the sentence never stands alone.
+fn strategy_in_words(t: &toml::Table) -> String {
+    fn text(v: &toml::Value) -> String {
+        match v {
+            toml::Value::String(s) => s.replace('_', " "),
+            other => other.to_string(),
+        }
+    }
+    fn regimens(t: &toml::Table) -> Option<String> {
+        let name = |k: &str| t.get(k).and_then(|v| v.as_str()).map(regimen_name);
+        match (
+            name("regimen"),
+            name("regimen_ras_wild_type"),
+            name("regimen_ras_mutant"),
+        ) {
+            (Some(r), _, _) => Some(r),
+            (None, Some(w), Some(m)) if w == m => Some(w),
+            (None, Some(w), Some(m)) => Some(format!("{w} (RAS wild-type) or {m} (RAS-mutant)")),
+            (None, Some(w), None) => Some(w),
+            (None, None, Some(m)) => Some(m),
+            (None, None, None) => None,
+        }
+    }
+    fn resection(t: &toml::Table) -> String {
+        let policy = match t.get("policy").and_then(|v| v.as_str()) {
+            Some("anatomical") => "anatomical resection".to_owned(),
+            Some("parenchyma_sparing") => "parenchyma-sparing resection".to_owned(),
+            Some(p) => format!("{} resection", p.replace('_', " ")),
+            None => "resection".to_owned(),
+        };
+        match t.get("ablation").and_then(|v| v.as_str()) {
+            Some("never") | None => policy,
+            Some("small_deep") => format!("{policy} with ablation of small deep lesions"),
+            Some("all_small") => format!("{policy} with ablation of every small lesion"),
+            Some(a) => format!("{policy}, ablation {}", a.replace('_', " ")),
+        }
+    }
+    fn resection_dlm(t: &toml::Table) -> String {
+        let dlm = match t.get("dlm").and_then(|v| v.as_str()) {
+            Some("resect_blind") => ", the sites of disappeared lesions resected",
+            Some("leave") | Some("leave_in_situ") => ", disappeared lesions left in place",
+            _ => "",
+        };
+        format!("{}{dlm}", resection(t))
+    }
+    // Settings the sentence says; any other is added as written.
+    const SAID: [&str; 17] = [
+        "step",
+        "name",
+        "regimen",
+        "regimen_ras_wild_type",
+        "regimen_ras_mutant",
+        "cycles",
+        "policy",
+        "ablation",
+        "timing",
+        "weeks",
+        "dlm",
+        "until",
+        "days",
+        "procedure",
+        "on_insufficient_growth",
+        "rescue_days",
+        "continue_chemotherapy",
+    ];
+    fn rest(t: &toml::Table) -> String {
+        t.iter()
+            .filter(|(k, _)| !SAID.contains(&k.as_str()) && k.as_str() != "steps")
+            .map(|(k, v)| format!(", {} {}", k.replace('_', " "), text(v)))
+            .collect()
+    }
+    fn step(t: &toml::Table) -> String {
+        let kind = t.get("step").and_then(|v| v.as_str()).unwrap_or("");
+        let num = |k: &str| t.get(k).map(text);
+        let cycles = num("cycles").map(|c| format!(" for {c} cycles"));
+        let said = match kind {
+            "chemotherapy" | "adjuvant" => {
+                let what = if kind == "adjuvant" {
+                    "adjuvant chemotherapy"
+                } else {
+                    "chemotherapy"
+                };
+                let until = match t.get("until").and_then(|v| v.as_str()) {
+                    Some("resectable") => " until the disease is resectable at a restaging",
+                    Some("maximal_response") => " until the response stops deepening",
+                    _ => "",
+                };
+                match regimens(t) {
+                    Some(r) => format!("{what} with {r}{}{until}", cycles.unwrap_or_default()),
+                    None => format!("{what}{}{until}", cycles.unwrap_or_default()),
+                }
+            }
+            "resect" | "alpps_stage2" | "two_stage_second" => {
+                let stage = match kind {
+                    "alpps_stage2" => "ALPPS stage 2: ",
+                    "two_stage_second" => "second stage: ",
+                    _ => "",
+                };
+                format!("{stage}{}", resection_dlm(t))
+            }
+            "pve" | "pve4" | "pvl" | "lvd" => {
+                let mut said = match kind {
+                    "pve" => "portal vein embolization (PVE)",
+                    "pve4" => "portal vein embolization including segment IV (PVE4)",
+                    "pvl" => "portal vein ligation (PVL)",
+                    _ => "liver venous deprivation (LVD)",
+                }
+                .to_owned();
+                if let Some(w) = num("weeks") {
+                    said += &format!(", the remnant measured after {w} weeks");
+                }
+                if t.get("continue_chemotherapy").and_then(|v| v.as_bool()) == Some(true) {
+                    said += ", chemotherapy continued meanwhile";
+                }
+                if t.get("on_insufficient_growth").and_then(|v| v.as_str()) == Some("rescue_alpps")
+                {
+                    let days = num("rescue_days")
+                        .map(|d| format!(" (stage 2 after {d} days)"))
+                        .unwrap_or_default();
+                    said += &format!(", rescue ALPPS{days} if it grew too little");
+                }
+                said
+            }
+            "alpps_stage1" => format!(
+                "ALPPS stage 1 (partition and portal vein ligation, {}){}",
+                resection_dlm(t),
+                num("days")
+                    .map(|d| format!(", stage 2 after {d} days"))
+                    .unwrap_or_default()
+            ),
+            "two_stage_first" => format!(
+                "first stage of a two-stage hepatectomy ({}){}{}",
+                resection_dlm(t),
+                t.get("procedure")
+                    .and_then(|v| v.as_str())
+                    .map(|p| format!(", then {}", p.to_ascii_uppercase()))
+                    .unwrap_or_default(),
+                num("weeks")
+                    .map(|w| format!(", the remnant measured after {w} weeks"))
+                    .unwrap_or_default()
+            ),
+            "wait" => format!("a wait of {} weeks", num("weeks").unwrap_or_default()),
+            "restage" => "restaging".to_owned(),
+            "ablate" => "ablation".to_owned(),
+            "primary" => format!(
+                "resection of the primary{}",
+                t.get("timing")
+                    .map(|v| format!(" ({})", text(v)))
+                    .unwrap_or_default()
+            ),
+            other => format!("{}{}", other.replace('_', " "), cycles.unwrap_or_default()),
+        };
+        format!("{said}{}", rest(t))
+    }
+    if let Some(toml::Value::Array(steps)) = t.get("steps") {
+        let steps: Vec<String> = steps
+            .iter()
+            .filter_map(|s| s.as_table())
+            .map(step)
+            .collect();
+        return steps.join(", then ");
+    }
+    let chemo = regimens(t).map(|r| format!("chemotherapy with {r}"));
+    let timing = match t.get("timing").and_then(|v| v.as_str()) {
+        Some("upfront") => "resection without chemotherapy first".to_owned(),
+        Some("as_soon_as_resectable") => format!(
+            "{} until the disease is resectable at a restaging, then {}",
+            chemo.clone().unwrap_or_else(|| "chemotherapy".to_owned()),
+            resection_dlm(t)
+        ),
+        Some("after_cycles") => {
+            let cycles = match t.get("cycles") {
+                Some(toml::Value::Array(a)) if a.len() > 1 => {
+                    let n: Vec<String> = a.iter().map(text).collect();
+                    format!(
+                        " for a fixed number of cycles ({} or {}: one strategy each)",
+                        n[..n.len() - 1].join(", "),
+                        n[n.len() - 1]
+                    )
+                }
+                Some(toml::Value::Array(a)) => a
+                    .first()
+                    .map(|c| format!(" for {} cycles", text(c)))
+                    .unwrap_or_default(),
+                Some(c) => format!(" for {} cycles", text(c)),
+                None => String::new(),
+            };
+            format!(
+                "{}{cycles}, then {}",
+                chemo.clone().unwrap_or_else(|| "chemotherapy".to_owned()),
+                resection_dlm(t)
+            )
+        }
+        Some("maximal_response") => format!(
+            "{} until the response stops deepening, then {}",
+            chemo.clone().unwrap_or_else(|| "chemotherapy".to_owned()),
+            resection_dlm(t)
+        ),
+        Some(other) => format!("timing {}, {}", other.replace('_', " "), resection_dlm(t)),
+        None => resection_dlm(t),
+    };
+    let cycles_said = t.get("timing").and_then(|v| v.as_str()) == Some("after_cycles");
+    let extra: String = t
+        .iter()
+        .filter(|(k, _)| !SAID.contains(&k.as_str()) || (k.as_str() == "cycles" && !cycles_said))
+        .map(|(k, v)| format!(", {} {}", k.replace('_', " "), text(v)))
+        .collect();
+    format!("{timing}{extra}")
+}
+
 /// Each strategy of the resolved scenario as it is written: every setting but the name, in the
 /// file's words (`timing = as_soon_as_resectable; policy = parenchyma_sparing; …`), with the
 /// steps of a stepped strategy in order. A reader needs the definition next to the name; the
@@ -375,6 +589,7 @@ fn strategy_definitions(resolved: &str) -> Vec<(String, String)> {
                 return (String::new(), String::new());
             };
             let name = t.get("name").map(words).unwrap_or_default();
+            let prose = esc(&strategy_in_words(t));
             let mut settings: Vec<_> = t.iter().filter(|(k, _)| k.as_str() != "name").collect();
             settings.sort_by_key(|(k, _)| rank(k));
             let definition = settings
@@ -392,7 +607,7 @@ fn strategy_definitions(resolved: &str) -> Vec<(String, String)> {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            (name, definition)
+            (name, format!("{prose}. As written: {definition}"))
         })
         .collect()
 }
@@ -675,12 +890,17 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
         assert_eq!(d.len(), 2);
         assert_eq!(
             definition_of(&d, "A"),
-            Some("<code>timing</code> = as_soon_as_resectable; <code>policy</code> = parenchyma_sparing")
+            Some(
+                "chemotherapy until the disease is resectable at a restaging, then \
+                 parenchyma-sparing resection. As written: <code>timing</code> = \
+                 as_soon_as_resectable; <code>policy</code> = parenchyma_sparing"
+            )
         );
         assert_eq!(
             definition_of(&d, "B"),
             Some(
-                "steps: chemotherapy (cycles 6, regimen folfox) &rarr; resect (policy anatomical)"
+                "chemotherapy with FOLFOX for 6 cycles, then anatomical resection. As written: \
+                 steps: chemotherapy (cycles 6, regimen folfox) &rarr; resect (policy anatomical)"
             )
         );
         // An arm of a sweep takes its entry's definition; an unknown name has none.
