@@ -95,6 +95,11 @@ impl Patient {
     pub fn chemotherapy_weeks(&self) -> f64 {
         self.chemotherapy_cycles * WEEKS_PER_CYCLE
     }
+
+    /// Age in years `weeks` after the start of the strategy.
+    pub fn age_at_weeks(&self, weeks: f64) -> f64 {
+        self.age_years + weeks * crate::model::hypertrophy::DAYS_PER_WEEK / 365.25
+    }
 }
 
 impl Cohort {

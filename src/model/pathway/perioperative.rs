@@ -208,7 +208,7 @@ impl Walk<'_, '_> {
             (Scope::Final, Some(_)) if track.operations > 0 => Stage::StagedSecond,
             (Scope::Final, _) => Stage::Single,
         };
-        let age = p.base.age_years + track.weeks * DAYS_PER_WEEK / 365.25;
+        let age = p.base.age_at_weeks(track.weeks);
         let risk = r.operation(
             &m.surgery,
             plan.major(),

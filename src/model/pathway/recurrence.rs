@@ -4,11 +4,10 @@
 //! recurrence when the planner finds an R0 plan with a safe remnant in the regenerated liver.
 
 use super::course::{Origin, Recurrence};
-use super::perioperative::odds_times;
+use super::perioperative::Stage;
 use super::track::{Deposit, MAX_DEPOSITS};
 use super::walk::Walk;
 use super::MAX_OPERATIONS;
-use crate::model::hypertrophy::DAYS_PER_WEEK;
 use crate::model::injury::Injury;
 use crate::model::planner::{AblationUse, ResectionPolicy, Target};
 use crate::model::tumour::Lesion;
@@ -141,10 +140,17 @@ impl Walk<'_, '_> {
         let u = self.draws.operation[op.min(MAX_OPERATIONS - 1)];
         let sflr = plan.flr_ml / p.base.stlv_ml;
         let phlf = u[0] < m.surgery.phlf(sflr, p.base.quality, Injury::default());
-        // Its death risk rises with the patient's age then, as a first resection's does.
-        let age = p.base.age_years + at * DAYS_PER_WEEK / 365.25;
-        let death_or = self.model.perioperative.death_or_at_age(age);
-        let died = u[1] < odds_times(m.surgery.death(plan.major(), phlf), death_or);
+        // Its death risk is a one-stage resection's at the patient's age then.
+        let risk = self.model.perioperative.operation(
+            &m.surgery,
+            plan.major(),
+            phlf,
+            0,
+            p.base.age_at_weeks(at),
+            Stage::Single,
+            false,
+        );
+        let died = u[1] < risk.death_90;
         track.operations += 1;
         // Treated deposits are gone; occult lesions in removed segments go with them.
         let kill = track.kill;

@@ -283,7 +283,7 @@ mod tests {
                     let u = draws.operation[0];
                     let phlf = u[0] < s.phlf(sflr, p.base.quality, w.injury_now());
                     // The risks at the patient's age at the operation, a one-stage resection.
-                    let age = p.base.age_years + w.track.weeks * DAYS_PER_WEEK / 365.25;
+                    let age = p.base.age_at_weeks(w.track.weeks);
                     let risk = m.perioperative.operation(
                         s,
                         plan.major(),
