@@ -111,36 +111,33 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         row = with_share(row, "liver_injury", share(w.injury, n));
         row = with_share(row, "sos", share(w.sos, n));
         row = with_share(row, "cash", share(w.cash, n));
-        row = with_share(row, "liver_failure", share(w.phlf, n));
-        row = with_share(
-            row,
-            "liver_failure_among_resected",
-            share(w.phlf_resected, resected),
-        );
-        row = with_share(row, "morbidity", share(w.morbidity, n));
-        row = with_share(
-            row,
-            "morbidity_among_resected",
-            share(w.morbidity_resected, resected),
-        );
-        row = with_share(row, "major_morbidity", share(w.major_morbidity, n));
-        row = with_share(
-            row,
-            "major_morbidity_among_resected",
-            share(w.major_morbidity_resected, resected),
-        );
-        row = with_share(row, "mortality_30_days", share(w.deaths_30_days, n));
-        row = with_share(
-            row,
-            "mortality_30_days_among_resected",
-            share(w.deaths_30_days_resected, resected),
-        );
-        row = with_share(row, "mortality_90_days", share(w.deaths_90_days, n));
-        row = with_share(
-            row,
-            "mortality_90_days_among_resected",
-            share(w.deaths_90_days_resected, resected),
-        );
+        // Each perioperative outcome of all patients, then of the resected.
+        for (name, all, among_resected) in [
+            ("liver_failure", w.phlf, w.phlf_resected),
+            ("morbidity", w.morbidity, w.morbidity_resected),
+            (
+                "major_morbidity",
+                w.major_morbidity,
+                w.major_morbidity_resected,
+            ),
+            (
+                "mortality_30_days",
+                w.deaths_30_days,
+                w.deaths_30_days_resected,
+            ),
+            (
+                "mortality_90_days",
+                w.deaths_90_days,
+                w.deaths_90_days_resected,
+            ),
+        ] {
+            row = with_share(row, name, share(all, n));
+            row = with_share(
+                row,
+                &format!("{name}_among_resected"),
+                share(among_resected, resected),
+            );
+        }
         row = with_interval(
             row,
             "median_cycles_resected",

@@ -256,9 +256,12 @@ impl Walk<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::course::Exit;
+    use super::super::course::{Exit, PathwayCourse, PathwayDraws};
     use super::super::fixtures::{model, with_patient, with_walk, DEFAULT};
+    use super::super::PathwayModel;
     use super::*;
+    use crate::model::clinical::ClinicalPatient;
+    use crate::random::PatientStreams;
 
     /// Protects the surveillance schedule: scans every 3 months for 2 years after the end of
     /// the path, then every 6 months; a deposit is found at the first scan at or after it is
@@ -291,6 +294,25 @@ mod tests {
         assert_eq!(FollowUpModel::ablation_margin_bucket(10.5), 3);
     }
 
+    /// The course of patient `p` of the first strategy who leaves its path at week 20 by
+    /// `exit`, dying of other causes at `other_weeks`, once followed.
+    fn followed_from_week_20(
+        m: &PathwayModel,
+        p: &ClinicalPatient,
+        draws: &PathwayDraws,
+        streams: &PatientStreams<'_>,
+        exit: Exit,
+        other_weeks: f64,
+    ) -> PathwayCourse {
+        with_walk(m, 0, p, draws, streams, |w| {
+            w.track.weeks = 20.0;
+            w.track.other_causes_weeks = other_weeks;
+            w.course.exit = exit;
+            w.follow();
+            w.course
+        })
+    }
+
     /// Protects survival off the curative path: a patient never rendered disease-free dies on
     /// the palliative course (from the start, or from progression for a patient who
     /// progressed), unless other causes come first, and is alive if both fall after the
@@ -304,16 +326,8 @@ mod tests {
                 |median: f64| f.palliative_weeks(median, &p.tumours.biology, draws.palliative_z);
             let horizon = HORIZON_MONTHS as f64 * WEEKS_PER_MONTH;
             let death = |exit: Exit, other_weeks: f64| {
-                with_walk(&m, 0, p, draws, streams, |w| {
-                    w.track.weeks = 20.0;
-                    w.track.other_causes_weeks = other_weeks;
-                    w.course.exit = exit;
-                    w.follow();
-                    (
-                        w.course.death_months * WEEKS_PER_MONTH,
-                        w.course.death_cause,
-                    )
-                })
+                let c = followed_from_week_20(&m, p, draws, streams, exit, other_weeks);
+                (c.death_months * WEEKS_PER_MONTH, c.death_cause)
             };
             let expected = |weeks: f64| {
                 if weeks >= horizon {
@@ -369,15 +383,7 @@ mod tests {
         with_patient(&m, 0, |p, draws, streams| {
             let palliative =
                 |median: f64| f.palliative_weeks(median, &p.tumours.biology, draws.palliative_z);
-            let course = |exit: Exit| {
-                with_walk(&m, 0, p, draws, streams, |w| {
-                    w.track.weeks = 20.0;
-                    w.track.other_causes_weeks = 1e9;
-                    w.course.exit = exit;
-                    w.follow();
-                    w.course
-                })
-            };
+            let course = |exit: Exit| followed_from_week_20(&m, p, draws, streams, exit, 1e9);
             let progressed = course(Exit::ProgressionTargets);
             assert!(progressed.pfs_event);
             assert!((progressed.pfs_months - 20.0 / WEEKS_PER_MONTH).abs() < 1e-9);
