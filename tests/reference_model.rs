@@ -168,15 +168,15 @@ fn monte_carlo_intervals_cover_the_exact_values_95_percent_of_the_time() {
             let row = summary
                 .find(&[("strategy", name), ("liver_group", "all")])
                 .unwrap();
-            let lo = summary.real("ready_lo95", row).unwrap();
-            let hi = summary.real("ready_hi95", row).unwrap();
+            let lo = summary.real("ready_share_lo95", row).unwrap();
+            let hi = summary.real("ready_share_hi95", row).unwrap();
             covered[0] += (lo..=hi).contains(&ready[7]) as u32;
             let w2 = windows
                 .rows_where(&[("strategy", name), ("liver_group", "all")])
                 .find(|&r| windows.real("check", r) == Some(2.0))
                 .unwrap();
-            let lo = windows.real("ready_lo95", w2).unwrap();
-            let hi = windows.real("ready_hi95", w2).unwrap();
+            let lo = windows.real("ready_share_lo95", w2).unwrap();
+            let hi = windows.real("ready_share_hi95", w2).unwrap();
             covered[1] += (lo..=hi).contains(&ready[1]) as u32;
             let mean = summary.real("dh_mean_pp", row).unwrap();
             let se = summary.real("dh_se_pp", row).unwrap();

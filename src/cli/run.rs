@@ -890,8 +890,8 @@ fn summary_text(summary: &report::table::Table) -> String {
             "{:<20} {:>8.1}% {:>7.1}% – {:>5.1}% {:>11} {:>9.1}% {:>9.1}% {:>12}\n",
             summary.text("strategy", r).unwrap_or(""),
             100.0 * g("ready_share"),
-            100.0 * g("ready_lo95"),
-            100.0 * g("ready_hi95"),
+            100.0 * g("ready_share_lo95"),
+            100.0 * g("ready_share_hi95"),
             mean("mean_weeks_to_ready"),
             100.0 * g("not_ready_share"),
             100.0 * g("dropped_out_share"),
@@ -937,8 +937,8 @@ mod tests {
             .text("strategy", "PVE")
             .text("liver_group", "all")
             .real("ready_share", 0.0)
-            .real("ready_lo95", 0.0)
-            .real("ready_hi95", 0.1)
+            .real("ready_share_lo95", 0.0)
+            .real("ready_share_hi95", 0.1)
             .maybe_real("mean_weeks_to_ready", None)
             .real("not_ready_share", 1.0)
             .real("dropped_out_share", 0.0)

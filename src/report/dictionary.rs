@@ -65,8 +65,7 @@ pub fn describe(table: &str, column: &str) -> Option<Entry> {
         let Some(base) = column.strip_suffix(suffix) else {
             continue;
         };
-        // `ready_lo95` bounds `ready_share`.
-        let b = describe(table, base).or_else(|| describe(table, &format!("{base}_share")))?;
+        let b = describe(table, base)?;
         return e(
             format!("{bound} bound of the 95% interval of {base}: {}", b.meaning),
             b.unit,
@@ -879,7 +878,7 @@ mod tests {
     use super::*;
 
     /// Protects the derived descriptions: an interval bound inherits its column's unit and
-    /// population, a `ready_lo95` bounds `ready_share`, and an unknown column is undescribed
+    /// population, and an unknown column is undescribed
     /// (written with an empty meaning, which the bundled-study test refuses).
     #[test]
     fn bounds_inherit_their_column_and_unknown_columns_are_undescribed() {
@@ -890,7 +889,7 @@ mod tests {
             .meaning
             .starts_with("lower bound of the 95% interval of os_5y"));
         assert_eq!((lo.unit, lo.population), (base.unit, base.population));
-        assert_eq!(describe("summary", "ready_hi95").unwrap().unit, SHARE);
+        assert_eq!(describe("summary", "ready_share_hi95").unwrap().unit, SHARE);
         assert_eq!(describe("pathways", "no_such_column"), None);
         assert_eq!(describe("no_such_table", "os_5y_lo95"), None);
         let rows = rows([("pathways", vec!["no_such_column"])]);

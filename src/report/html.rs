@@ -252,7 +252,7 @@ fn methods(h: &mut String, s: &Scenario, tables: &[Table]) {
 
 /// The figures a reader looks for first, one row per strategy, each as `x% (lo–hi)` under a
 /// heading that says what it is and of whom: from the pathway table of a pathway study (a
-/// hypertrophy study leads with its own summary table, below).
+/// hypertrophy study has its own, [`hypertrophy_key_results`]).
 const KEY_RESULTS: [(&str, &str, bool); 5] = [
     (
         "operated",
@@ -273,23 +273,88 @@ const KEY_RESULTS: [(&str, &str, bool); 5] = [
     ),
 ];
 
-fn key_results(h: &mut String, tables: &[Table]) {
-    let Some(t) = tables.iter().find(|t| t.name == "pathways") else {
+/// A figure of row `r` of `t` as `x (lo–hi)`, shares in percent, one decimal; the interval
+/// left out where the table has none, a dash where the figure is missing.
+fn figure_with_interval(t: &Table, col: &str, share: bool, r: usize) -> String {
+    let scale = if share { 100.0 } else { 1.0 };
+    let one = |x: f64| format!("{:.1}", x * scale);
+    match (
+        t.real(col, r),
+        t.real(&format!("{col}_lo95"), r),
+        t.real(&format!("{col}_hi95"), r),
+    ) {
+        (Some(x), Some(lo), Some(hi)) => format!("{} ({}–{})", one(x), one(lo), one(hi)),
+        (Some(x), _, _) => one(x),
+        _ => "–".to_owned(),
+    }
+}
+
+/// The weeks after the procedure at which a planner asks whether the remnant is ready.
+const HYPERTROPHY_KEY_WEEKS: [f64; 4] = [2.0, 3.0, 4.0, 6.0];
+
+/// The key results of a hypertrophy study, one row per strategy over all liver groups: the
+/// share ready for resection (remnant adequate and still on the path) by week 2, 3, 4 and 6 and
+/// by the last check, the drop-outs and the procedure's major complications.
+fn hypertrophy_key_results(h: &mut String, tables: &[Table]) {
+    let (Some(summary), Some(windows)) = (
+        tables.iter().find(|t| t.name == "summary"),
+        tables.iter().find(|t| t.name == "hypertrophy_windows"),
+    ) else {
         return;
     };
-    let cell = |col: &str, share: bool, r: usize| -> String {
-        let scale = if share { 100.0 } else { 1.0 };
-        let one = |x: f64| format!("{:.1}", x * scale);
-        match (
-            t.real(col, r),
-            t.real(&format!("{col}_lo95"), r),
-            t.real(&format!("{col}_hi95"), r),
-        ) {
-            (Some(x), Some(lo), Some(hi)) => format!("{} ({}–{})", one(x), one(lo), one(hi)),
-            (Some(x), _, _) => one(x),
-            _ => "–".to_owned(),
+    h.push_str(
+        "<h2 id=\"key\">Key results</h2>\n<p>Every patient who has the procedure of each \
+         strategy, all liver groups together; ready means a remnant above the patient's safe \
+         threshold at that week's volumetry and no drop-out before it (death or progression); \
+         95% Wilson intervals in parentheses. By liver group in the tables \
+         <a href=\"#t-summary\">summary</a> and \
+         <a href=\"#t-hypertrophy_windows\">hypertrophy_windows</a>.</p>\n\
+         <div class=\"wide\"><table>\n<tr><th>strategy</th>",
+    );
+    for week in HYPERTROPHY_KEY_WEEKS {
+        let _ = write!(h, "<th>ready by week {week}, %</th>");
+    }
+    h.push_str(
+        "<th>ready by the last check, %</th><th>dropped out, %</th>\
+         <th>major complication of the procedure, %</th></tr>\n",
+    );
+    let all = |t: &Table, r: usize| t.text("liver_group", r) == Some("all");
+    for r in (0..summary.rows()).filter(|&r| all(summary, r)) {
+        let strategy = summary.text("strategy", r).unwrap_or("");
+        let _ = write!(h, "<tr><td>{}</td>", esc(strategy));
+        for week in HYPERTROPHY_KEY_WEEKS {
+            let at = (0..windows.rows()).find(|&w| {
+                all(windows, w)
+                    && windows.text("strategy", w) == Some(strategy)
+                    && windows.real("week", w) == Some(week)
+            });
+            let cell = at.map_or("–".to_owned(), |w| {
+                figure_with_interval(windows, "ready_share", true, w)
+            });
+            let _ = write!(h, "<td class=\"n\">{}</td>", esc(&cell));
         }
+        for col in [
+            "ready_share",
+            "dropped_out_share",
+            "major_complication_share",
+        ] {
+            let _ = write!(
+                h,
+                "<td class=\"n\">{}</td>",
+                esc(&figure_with_interval(summary, col, true, r))
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+}
+
+fn key_results(h: &mut String, tables: &[Table]) {
+    let Some(t) = tables.iter().find(|t| t.name == "pathways") else {
+        hypertrophy_key_results(h, tables);
+        return;
     };
+    let cell = |col: &str, share: bool, r: usize| figure_with_interval(t, col, share, r);
     h.push_str(
         "<h2 id=\"key\">Key results</h2>\n<p>Every patient who starts each strategy, followed \
          to death or the horizon; 95% intervals in parentheses (Wilson for shares, \
@@ -931,6 +996,63 @@ steps = [{ step = "chemotherapy", regimen = "folfox", cycles = 6 }, { step = "re
         let mut none = String::new();
         key_results(&mut none, &[Table::new("summary")]);
         assert!(none.is_empty());
+    }
+
+    /// Protects the hypertrophy key results: the planner's weeks read from the windows of the
+    /// "all" liver group (not another group's row), a week the study never checked shown as a
+    /// dash, and the summary's shares with their intervals.
+    #[test]
+    fn hypertrophy_key_results_read_the_weeks_of_all_liver_groups() {
+        let mut summary = Table::new("summary");
+        for group in ["normal", "all"] {
+            let x = if group == "all" { 0.5 } else { 0.9 };
+            let mut row = summary
+                .row()
+                .text("strategy", "PVE")
+                .text("liver_group", group);
+            for col in [
+                "ready_share",
+                "dropped_out_share",
+                "major_complication_share",
+            ] {
+                row = row
+                    .real(col, x)
+                    .real(&format!("{col}_lo95"), x - 0.1)
+                    .real(&format!("{col}_hi95"), x + 0.1);
+            }
+        }
+        let mut windows = Table::new("hypertrophy_windows");
+        for (group, week, x) in [("normal", 3.0, 0.8), ("all", 3.0, 0.3), ("all", 4.0, 0.4)] {
+            windows
+                .row()
+                .text("strategy", "PVE")
+                .text("liver_group", group)
+                .real("week", week)
+                .real("ready_share", x)
+                .real("ready_share_lo95", x - 0.05)
+                .real("ready_share_hi95", x + 0.05);
+        }
+        let mut h = String::new();
+        key_results(&mut h, &[summary, windows]);
+        assert!(h.contains("<th>ready by week 3, %</th>"), "{h}");
+        let cells: Vec<&str> = h
+            .split("<td class=\"n\">")
+            .skip(1)
+            .map(|c| c.split("</td>").next().unwrap())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "–",
+                "30.0 (25.0–35.0)",
+                "40.0 (35.0–45.0)",
+                "–",
+                "50.0 (40.0–60.0)",
+                "50.0 (40.0–60.0)",
+                "50.0 (40.0–60.0)"
+            ],
+            "{h}"
+        );
     }
 
     /// Protects the printed report: a table wider than a page is printed in parts of at most

@@ -84,12 +84,16 @@ pub fn windows(model: &Model, tally: &Tally) -> Table {
                     .count("patients", w.n);
                 row = with_columns(
                     row,
-                    ["adequate_share", "adequate_lo95", "adequate_hi95"],
+                    [
+                        "adequate_share",
+                        "adequate_share_lo95",
+                        "adequate_share_hi95",
+                    ],
                     adequate.estimate(),
                 );
                 row = with_columns(
                     row,
-                    ["ready_share", "ready_lo95", "ready_hi95"],
+                    ["ready_share", "ready_share_lo95", "ready_share_hi95"],
                     ready.estimate(),
                 );
                 row = with_share(row, "dropped_out_share", share(dropped_cum, w.n));
@@ -228,7 +232,7 @@ pub fn summary(model: &Model, tally: &Tally) -> Table {
                 .count("patients", w.n);
             let row = with_columns(
                 row,
-                ["ready_share", "ready_lo95", "ready_hi95"],
+                ["ready_share", "ready_share_lo95", "ready_share_hi95"],
                 ready.estimate(),
             );
             let mut row = with_interval(row, "mean_weeks_to_ready", ready_weeks)
