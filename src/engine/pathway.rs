@@ -27,6 +27,13 @@ use crate::random::{PatientStreams, StreamKey};
 /// Landmarks of the survival tables, months.
 pub const LANDMARKS_MONTHS: [usize; 3] = [12, 36, 60];
 
+/// Early recurrence after a path that rendered the patient disease-free, months: within 3
+/// months of the hepatectomy ("very early", Viganò 2022 J Gastrointest Surg) and within 6
+/// months ("early", Viganò 2014 Ann Surg Oncol, LiverMetSurvey), the futile operations the
+/// timing of surgery is weighed against. A recurrence found at the scan of that month counts,
+/// as the series count it.
+pub const EARLY_RECURRENCE_MONTHS: [usize; 2] = [3, 6];
+
 /// Resolution of the death times behind median survival: tenths of a month (about 3 days),
 /// fine enough for a median read to one decimal, and still a fixed, exactly mergeable tally.
 pub const DEATH_BINS_PER_MONTH: usize = 10;
@@ -106,6 +113,8 @@ pub struct PathwayTally {
     pub months_to_recurrence: ExactSum,
     /// First recurrences by month after the path (bin m: [m, m + 1)).
     pub recurrences_by_month: Vec<u64>,
+    /// First recurrences at most `EARLY_RECURRENCE_MONTHS[i]` months after the path.
+    pub early_recurrences: Vec<u64>,
     /// min(survival, 60 months).
     pub rmst: ExactSum,
     /// Paired with the reference strategy: this strategy's RMST minus the reference's.
@@ -200,6 +209,7 @@ impl PathwayTally {
             pfs_events_by_month: vec![0; HORIZON_MONTHS],
             months_to_recurrence: ExactSum::default(),
             recurrences_by_month: vec![0; HORIZON_MONTHS],
+            early_recurrences: vec![0; EARLY_RECURRENCE_MONTHS.len()],
             rmst: ExactSum::default(),
             rmst_difference: ExactSum::default(),
             better_at_landmark: vec![0; LANDMARKS_MONTHS.len()],
@@ -325,6 +335,15 @@ impl PathwayTally {
             self.months_to_recurrence.add(r.months_after_path);
             let m = (r.months_after_path.max(0.0) as usize).min(HORIZON_MONTHS - 1);
             self.recurrences_by_month[m] += 1;
+            for (count, &months) in self
+                .early_recurrences
+                .iter_mut()
+                .zip(&EARLY_RECURRENCE_MONTHS)
+            {
+                // Scans fall on whole months of the path's end: allow for the rounding of
+                // weeks to months.
+                *count += (r.months_after_path <= months as f64 + 1e-9) as u64;
+            }
         }
         self.repeat_patients += (c.repeat_treatments > 0) as u64;
         self.repeat_treatments += c.repeat_treatments as u64;
@@ -416,6 +435,7 @@ impl PathwayTally {
         );
         self.months_to_recurrence.merge(&o.months_to_recurrence);
         add(&mut self.recurrences_by_month, &o.recurrences_by_month);
+        add(&mut self.early_recurrences, &o.early_recurrences);
         self.rmst.merge(&o.rmst);
         self.rmst_difference.merge(&o.rmst_difference);
         add(&mut self.better_at_landmark, &o.better_at_landmark);
@@ -452,6 +472,7 @@ impl PathwayTally {
             && self.deaths_by_month_disease_free.len() == o.deaths_by_month_disease_free.len()
             && self.death_causes.len() == o.death_causes.len()
             && self.recurrences_by_month.len() == o.recurrences_by_month.len()
+            && self.early_recurrences.len() == o.early_recurrences.len()
             && self.margins.len() == o.margins.len()
             && self.disease_free_by_margin.len() == o.disease_free_by_margin.len()
             && self.margin_site_by_margin.len() == o.margin_site_by_margin.len()
@@ -713,5 +734,37 @@ impl Simulation for PathwayModel {
             }
         }
         (tally, records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pathway::Recurrence;
+
+    /// Protects the early-recurrence counts: a first recurrence found at the 3-month scan
+    /// (months from weeks, which may round either way) counts within 3 months, as the series
+    /// count it; one at the next scan only within 6; the shares' denominator stays the rendered
+    /// disease-free.
+    #[test]
+    fn early_recurrence_counts_the_scan_of_its_month() {
+        let mut tally = PathwayTally::new(1);
+        let mut course = PathwayCourse::start(1);
+        course.rendered_disease_free = true;
+        let reference = course;
+        for months in [3.0 - 1e-12, 3.0 + 1e-12, 6.0, 9.0] {
+            course.recurrence = Some(Recurrence {
+                months_after_path: months,
+                ..Recurrence::default()
+            });
+            tally.add(&course, &reference, 2.0);
+        }
+        course.recurrence = None;
+        tally.add(&course, &reference, 2.0);
+        assert_eq!(tally.early_recurrences, vec![2, 3]);
+        assert_eq!(tally.recurrence, 4);
+        let mut merged = PathwayTally::new(1);
+        merged.merge(&tally);
+        assert_eq!(merged.early_recurrences, vec![2, 3]);
     }
 }

@@ -46,8 +46,12 @@ fn e(meaning: impl Into<String>, unit: &'static str, population: &'static str) -
     })
 }
 
-/// "1 year", "3 years" for a landmark name such as `1y`.
+/// "1 year", "3 years", "6 months" for a landmark name such as `1y` or `6m`.
 fn landmark(name: &str) -> Option<String> {
+    if let Some(months) = name.strip_suffix('m') {
+        let months: u32 = months.parse().ok()?;
+        return Some(format!("{months} months"));
+    }
     let years: u32 = name.strip_suffix('y')?.parse().ok()?;
     Some(if years == 1 {
         "1 year".into()

@@ -39,7 +39,8 @@ use super::stats::{count_quantile_interval, share, Share, Z95};
 use super::table::Table;
 use super::{clinical_plots as cp, file_name, pathway_plots as pp, plots, tables, ReportError};
 use crate::engine::pathway::{
-    PathwayStudyTally, PathwayTally, DEATH_BINS_PER_MONTH, LANDMARKS_MONTHS,
+    PathwayStudyTally, PathwayTally, DEATH_BINS_PER_MONTH, EARLY_RECURRENCE_MONTHS,
+    LANDMARKS_MONTHS,
 };
 use crate::model::clinical::Timing;
 use crate::model::pathway::{DeathCause, Exit, PathwayModel, HORIZON_MONTHS};
@@ -254,7 +255,7 @@ fn with_landmarks<'t>(mut row: super::table::Row<'t>, w: &PathwayTally) -> super
     row
 }
 
-/// "1y", "3y", "5y" for a landmark in months.
+/// "1y", "3y", "5y" for a landmark in months ("3m", "6m" under a year).
 fn landmark_name(months: usize) -> String {
     if months.is_multiple_of(12) {
         format!("{}y", months / 12)
@@ -454,6 +455,13 @@ pub(crate) fn summary(strategies: &[Strategy]) -> Table {
             share(w.liver_only_repeat, w.liver_only),
         );
         row = with_landmarks(row, w);
+        for (&l, &count) in EARLY_RECURRENCE_MONTHS.iter().zip(&w.early_recurrences) {
+            row = with_share(
+                row,
+                &format!("recurrence_{}", landmark_name(l)),
+                share(count, rdf),
+            );
+        }
         for &l in &LANDMARKS_MONTHS {
             row = with_share(
                 row,
@@ -1004,8 +1012,11 @@ mod tests {
             t.recurrences_by_month[m] += k;
             t.recurrence += k;
         }
+        t.early_recurrences = vec![10, 25];
         let table = summary(&[strategy("a", &t)]);
         let at = |c: &str| table.real(c, 0).unwrap();
+        assert_eq!(at("recurrence_3m"), 0.010);
+        assert_eq!(at("recurrence_6m"), 0.025);
         assert_eq!(at("recurrence_1y"), 0.030);
         assert_eq!(at("recurrence_3y"), 0.100);
         assert_eq!(at("recurrence_5y"), 0.150);

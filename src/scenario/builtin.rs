@@ -43,7 +43,7 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 17] = [
+pub const VALIDATION: [BuiltIn; 19] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
     built_in!("scenarios/validation/beppu-2010.toml"),
@@ -51,6 +51,7 @@ pub const VALIDATION: [BuiltIn; 17] = [
     built_in!("scenarios/validation/dlm-mri-2023.toml"),
     built_in!("scenarios/validation/elderly.toml"),
     built_in!("scenarios/validation/hypertrophy.toml"),
+    built_in!("scenarios/validation/livermetsurvey-2014.toml"),
     built_in!("scenarios/validation/medicare.toml"),
     built_in!("scenarios/validation/olivia.toml"),
     built_in!("scenarios/validation/resection.toml"),
@@ -59,6 +60,7 @@ pub const VALIDATION: [BuiltIn; 17] = [
     built_in!("scenarios/validation/vauthey-2013-ras-mutant.toml"),
     built_in!("scenarios/validation/vauthey-2013-ras-wild-type.toml"),
     built_in!("scenarios/validation/vigano-2016.toml"),
+    built_in!("scenarios/validation/vigano-2022.toml"),
     built_in!("scenarios/validation/yamashita-2018-hindgut.toml"),
     built_in!("scenarios/validation/yamashita-2018-midgut.toml"),
 ];

@@ -185,7 +185,7 @@ impl PathwayCourse {
     /// The course before the first of `steps` steps: completed until a step says otherwise,
     /// nothing done, alive.
     #[inline]
-    pub(super) fn start(steps: usize) -> PathwayCourse {
+    pub fn start(steps: usize) -> PathwayCourse {
         PathwayCourse {
             exit: Exit::Completed,
             exit_step: steps as u8,
