@@ -48,11 +48,14 @@ pub struct FollowUpModel {
 
 /// Survival with incurable disease by biology, as time ratios on the palliative medians
 /// (accelerated failure time; 1: no effect). The medians are those of a patient with a
-/// left-sided, BRAF wild-type primary.
+/// left-sided, RAS and BRAF wild-type primary. The same ratios apply to survival from a
+/// recurrence that cannot be treated again, which is why biology separates overall survival
+/// after resection more than recurrence-free survival.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PalliativeTimeRatio {
     pub right_sided: f64,
     pub braf_mutant: f64,
+    pub ras_mutant: f64,
 }
 
 impl PalliativeTimeRatio {
@@ -64,6 +67,9 @@ impl PalliativeTimeRatio {
         }
         if b.braf_mutant {
             ratio *= self.braf_mutant;
+        }
+        if b.ras_mutant {
+            ratio *= self.ras_mutant;
         }
         ratio
     }
@@ -349,14 +355,15 @@ mod tests {
         });
     }
 
-    /// Protects survival with incurable disease by biology: a right-sided primary and a BRAF
-    /// mutation shorten it by their time ratios, together by their product; the reference
+    /// Protects survival with incurable disease by biology: a right-sided primary, a BRAF and a
+    /// RAS mutation shorten it by their time ratios, together by their product; the reference
     /// patient is unchanged.
     #[test]
     fn palliative_survival_shortens_by_biology() {
         let r = PalliativeTimeRatio {
             right_sided: 0.5,
             braf_mutant: 0.4,
+            ras_mutant: 0.8,
         };
         let reference = Biology::default();
         assert_eq!(r.of(&reference), 1.0);
@@ -370,6 +377,11 @@ mod tests {
             ..right
         };
         assert!((r.of(&both) - 0.2).abs() < 1e-15);
+        let ras_right = Biology {
+            ras_mutant: true,
+            ..right
+        };
+        assert!((r.of(&ras_right) - 0.4).abs() < 1e-15);
     }
 
     /// Protects progression-free survival: a patient who progressed on chemotherapy has the
