@@ -384,6 +384,86 @@ mod tests {
         assert!((r.of(&ras_right) - 0.4).abs() < 1e-15);
     }
 
+    /// Protects the re-normalisation of the palliative medians: they are given for the
+    /// reference patient (left-sided, RAS and BRAF wild-type), so that the default cohort's
+    /// mix of biology (shares of right-sided, RAS- and BRAF-mutant disease, the time ratios
+    /// and the log-normal spread) has the published mixed-cohort medians: 25.0 months from the
+    /// start of first line (FIRE-3), 14.5 from second line, 17.0 from an untreatable
+    /// recurrence. A time ratio changed without its medians fails here.
+    #[test]
+    fn palliative_medians_keep_the_mixed_cohort_median() {
+        let m = model(DEFAULT);
+        let f = &m.follow_up;
+        let b = &m.base.burden.biology;
+        let normal = statrs::distribution::Normal::new(0.0, 1.0).unwrap();
+        use statrs::distribution::ContinuousCDF;
+        // (share, time ratio) of each biology; BRAF is drawn among RAS wild-type only.
+        let mut groups = Vec::new();
+        for ras in [false, true] {
+            for braf in [false, true] {
+                for right in [false, true] {
+                    let share_ras = if ras {
+                        b.ras_mutant_share
+                    } else {
+                        1.0 - b.ras_mutant_share
+                    };
+                    let share_braf = match (ras, braf) {
+                        (true, true) => 0.0,
+                        (true, false) => 1.0,
+                        (false, true) => b.braf_mutant_share,
+                        (false, false) => 1.0 - b.braf_mutant_share,
+                    };
+                    let share_right = if right {
+                        b.right_sided_share
+                    } else {
+                        1.0 - b.right_sided_share
+                    };
+                    let biology = Biology {
+                        ras_mutant: ras,
+                        braf_mutant: braf,
+                        right_sided_primary: right,
+                        ..Biology::default()
+                    };
+                    groups.push((
+                        share_ras * share_braf * share_right,
+                        f.palliative_time_ratio.of(&biology),
+                    ));
+                }
+            }
+        }
+        let mixed_median = |reference: f64| {
+            let cdf = |t: f64| -> f64 {
+                groups
+                    .iter()
+                    .map(|&(w, r)| {
+                        w * normal.cdf((t / (reference * r)).ln() / f.palliative_os_log_sd)
+                    })
+                    .sum()
+            };
+            let (mut lo, mut hi) = (0.1, 200.0);
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if cdf(mid) < 0.5 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        for (reference, published) in [
+            (f.palliative_os_median_months, 25.0),
+            (f.post_progression_os_median_months, 14.5),
+            (f.recurrence_os_median_months, 17.0),
+        ] {
+            let mixed = mixed_median(reference);
+            assert!(
+                (mixed - published).abs() < 0.3,
+                "reference median {reference}: mixed cohort {mixed}, published {published}"
+            );
+        }
+    }
+
     /// Protects progression-free survival: a patient who progressed on chemotherapy has the
     /// event at the end of the path; one not resectable progresses on palliative first line
     /// at the scaled median, never after death; every first event is within the horizon or
