@@ -71,11 +71,14 @@ pub struct Biology {
 /// Prognosis by tumour biology beyond the Fong score: each marker multiplies the intensity of
 /// occult disease (1: no effect). Occult lesions are Poisson, so a patient free of them has
 /// probability exp(−intensity); a multiplier m turns that cure share S into S^m, the
-/// proportional-hazards reading of a published hazard ratio on recurrence.
+/// proportional-hazards reading of a published hazard ratio on recurrence. More occult
+/// deposits also recur earlier (the largest of more draws reaches the detection limit first).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BiologyPrognosis {
-    /// Multiplier of extrahepatic seeding in RAS-mutant disease (liver recurrence unchanged:
-    /// RAS marks lung recurrence, Vauthey 2013).
+    /// Multiplier of occult liver disease in RAS-mutant disease, by site because RAS marks
+    /// lung recurrence more than liver recurrence (Vauthey 2013; Shindoh 2016).
+    pub intrahepatic_ratio_ras_mutant: f64,
+    /// Multiplier of extrahepatic seeding in RAS-mutant disease.
     pub extrahepatic_ratio_ras_mutant: f64,
     /// Multiplier of all occult disease in BRAF-mutant disease.
     pub occult_ratio_braf_mutant: f64,
@@ -86,6 +89,7 @@ pub struct BiologyPrognosis {
 impl BiologyPrognosis {
     /// No effect of biology.
     pub const NONE: BiologyPrognosis = BiologyPrognosis {
+        intrahepatic_ratio_ras_mutant: 1.0,
         extrahepatic_ratio_ras_mutant: 1.0,
         occult_ratio_braf_mutant: 1.0,
         occult_ratio_right_sided: 1.0,
@@ -100,12 +104,14 @@ impl BiologyPrognosis {
         if b.right_sided_primary {
             all *= self.occult_ratio_right_sided;
         }
-        let extrahepatic = if b.ras_mutant {
-            all * self.extrahepatic_ratio_ras_mutant
+        if b.ras_mutant {
+            (
+                all * self.intrahepatic_ratio_ras_mutant,
+                all * self.extrahepatic_ratio_ras_mutant,
+            )
         } else {
-            all
-        };
-        (all, extrahepatic)
+            (all, all)
+        }
     }
 }
 
@@ -472,12 +478,13 @@ pub fn log_size_ratio(
 mod tests {
     use super::*;
 
-    /// Protects the prognosis by biology: RAS multiplies extrahepatic seeding only, BRAF and a
-    /// right-sided primary multiply all occult disease, and the reference patient (RAS and BRAF
-    /// wild-type, left-sided) is unchanged.
+    /// Protects the prognosis by biology: RAS multiplies liver and extrahepatic occult disease
+    /// each by its own ratio, BRAF and a right-sided primary multiply all occult disease, and
+    /// the reference patient (RAS and BRAF wild-type, left-sided) is unchanged.
     #[test]
     fn biology_multiplies_occult_disease_as_its_sources_say() {
         let p = BiologyPrognosis {
+            intrahepatic_ratio_ras_mutant: 1.25,
             extrahepatic_ratio_ras_mutant: 2.0,
             occult_ratio_braf_mutant: 3.0,
             occult_ratio_right_sided: 1.5,
@@ -488,7 +495,7 @@ mod tests {
             ras_mutant: true,
             ..reference
         };
-        assert_eq!(p.ratios(&ras), (1.0, 2.0));
+        assert_eq!(p.ratios(&ras), (1.25, 2.0));
         let braf_right = Biology {
             braf_mutant: true,
             right_sided_primary: true,
@@ -500,7 +507,7 @@ mod tests {
             right_sided_primary: true,
             ..reference
         };
-        assert_eq!(p.ratios(&ras_right), (1.5, 3.0));
+        assert_eq!(p.ratios(&ras_right), (1.875, 3.0));
         assert_eq!(BiologyPrognosis::NONE.ratios(&braf_right), (1.0, 1.0));
     }
 

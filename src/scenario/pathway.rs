@@ -312,6 +312,11 @@ impl Validator<'_> {
                     &f.palliative_time_ratio_braf_mutant,
                     closed(0.05, 5.0),
                 )?,
+                ras_mutant: self.param(
+                    &k("palliative_time_ratio_ras_mutant"),
+                    &f.palliative_time_ratio_ras_mutant,
+                    closed(0.05, 5.0),
+                )?,
             },
             male: Gompertz {
                 log_hazard_at_0: male,

@@ -154,6 +154,8 @@ pub struct RawTumours {
     /// Optional; 1 (no effect) when absent.
     pub occult_ratio_per_risk_factor: Option<RawParam>,
     /// Optional; 1 (no effect) when absent.
+    pub intrahepatic_ratio_ras_mutant: Option<RawParam>,
+    /// Optional; 1 (no effect) when absent.
     pub extrahepatic_ratio_ras_mutant: Option<RawParam>,
     /// Optional; 1 (no effect) when absent.
     pub occult_ratio_braf_mutant: Option<RawParam>,
@@ -277,6 +279,7 @@ pub struct RawFollowUp {
     pub palliative_os_log_sd: RawParam,
     pub palliative_time_ratio_right_sided: RawParam,
     pub palliative_time_ratio_braf_mutant: RawParam,
+    pub palliative_time_ratio_ras_mutant: RawParam,
     pub other_causes_male_log_hazard_at_0: RawParam,
     pub other_causes_female_log_hazard_at_0: RawParam,
     pub other_causes_male_log_hazard_per_year: RawParam,

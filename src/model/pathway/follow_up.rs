@@ -48,11 +48,14 @@ pub struct FollowUpModel {
 
 /// Survival with incurable disease by biology, as time ratios on the palliative medians
 /// (accelerated failure time; 1: no effect). The medians are those of a patient with a
-/// left-sided, BRAF wild-type primary.
+/// left-sided, RAS and BRAF wild-type primary. The same ratios apply to survival from a
+/// recurrence that cannot be treated again, which is why biology separates overall survival
+/// after resection more than recurrence-free survival.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PalliativeTimeRatio {
     pub right_sided: f64,
     pub braf_mutant: f64,
+    pub ras_mutant: f64,
 }
 
 impl PalliativeTimeRatio {
@@ -64,6 +67,9 @@ impl PalliativeTimeRatio {
         }
         if b.braf_mutant {
             ratio *= self.braf_mutant;
+        }
+        if b.ras_mutant {
+            ratio *= self.ras_mutant;
         }
         ratio
     }
@@ -349,14 +355,15 @@ mod tests {
         });
     }
 
-    /// Protects survival with incurable disease by biology: a right-sided primary and a BRAF
-    /// mutation shorten it by their time ratios, together by their product; the reference
+    /// Protects survival with incurable disease by biology: a right-sided primary, a BRAF and a
+    /// RAS mutation shorten it by their time ratios, together by their product; the reference
     /// patient is unchanged.
     #[test]
     fn palliative_survival_shortens_by_biology() {
         let r = PalliativeTimeRatio {
             right_sided: 0.5,
             braf_mutant: 0.4,
+            ras_mutant: 0.8,
         };
         let reference = Biology::default();
         assert_eq!(r.of(&reference), 1.0);
@@ -370,6 +377,91 @@ mod tests {
             ..right
         };
         assert!((r.of(&both) - 0.2).abs() < 1e-15);
+        let ras_right = Biology {
+            ras_mutant: true,
+            ..right
+        };
+        assert!((r.of(&ras_right) - 0.4).abs() < 1e-15);
+    }
+
+    /// Protects the re-normalisation of the palliative medians: they are given for the
+    /// reference patient (left-sided, RAS and BRAF wild-type), so that the default cohort's
+    /// mix of biology (shares of right-sided, RAS- and BRAF-mutant disease, the time ratios
+    /// and the log-normal spread) has the published mixed-cohort medians: 25.0 months from the
+    /// start of first line (FIRE-3), 14.5 from second line, 17.0 from an untreatable
+    /// recurrence. A time ratio changed without its medians fails here.
+    #[test]
+    fn palliative_medians_keep_the_mixed_cohort_median() {
+        let m = model(DEFAULT);
+        let f = &m.follow_up;
+        let b = &m.base.burden.biology;
+        let normal = statrs::distribution::Normal::new(0.0, 1.0).unwrap();
+        use statrs::distribution::ContinuousCDF;
+        // (share, time ratio) of each biology; BRAF is drawn among RAS wild-type only.
+        let mut groups = Vec::new();
+        for ras in [false, true] {
+            for braf in [false, true] {
+                for right in [false, true] {
+                    let share_ras = if ras {
+                        b.ras_mutant_share
+                    } else {
+                        1.0 - b.ras_mutant_share
+                    };
+                    let share_braf = match (ras, braf) {
+                        (true, true) => 0.0,
+                        (true, false) => 1.0,
+                        (false, true) => b.braf_mutant_share,
+                        (false, false) => 1.0 - b.braf_mutant_share,
+                    };
+                    let share_right = if right {
+                        b.right_sided_share
+                    } else {
+                        1.0 - b.right_sided_share
+                    };
+                    let biology = Biology {
+                        ras_mutant: ras,
+                        braf_mutant: braf,
+                        right_sided_primary: right,
+                        ..Biology::default()
+                    };
+                    groups.push((
+                        share_ras * share_braf * share_right,
+                        f.palliative_time_ratio.of(&biology),
+                    ));
+                }
+            }
+        }
+        let mixed_median = |reference: f64| {
+            let cdf = |t: f64| -> f64 {
+                groups
+                    .iter()
+                    .map(|&(w, r)| {
+                        w * normal.cdf((t / (reference * r)).ln() / f.palliative_os_log_sd)
+                    })
+                    .sum()
+            };
+            let (mut lo, mut hi) = (0.1, 200.0);
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if cdf(mid) < 0.5 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        for (reference, published) in [
+            (f.palliative_os_median_months, 25.0),
+            (f.post_progression_os_median_months, 14.5),
+            (f.recurrence_os_median_months, 17.0),
+        ] {
+            let mixed = mixed_median(reference);
+            assert!(
+                (mixed - published).abs() < 0.3,
+                "reference median {reference}: mixed cohort {mixed}, published {published}"
+            );
+        }
     }
 
     /// Protects progression-free survival: a patient who progressed on chemotherapy has the

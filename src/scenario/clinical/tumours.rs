@@ -102,6 +102,10 @@ impl Validator<'_> {
             &t.occult_ratio_per_risk_factor,
         )?;
         let prognosis = BiologyPrognosis {
+            intrahepatic_ratio_ras_mutant: ratio(
+                "intrahepatic_ratio_ras_mutant",
+                &t.intrahepatic_ratio_ras_mutant,
+            )?,
             extrahepatic_ratio_ras_mutant: ratio(
                 "extrahepatic_ratio_ras_mutant",
                 &t.extrahepatic_ratio_ras_mutant,
