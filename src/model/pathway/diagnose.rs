@@ -138,3 +138,33 @@ fn diagnose_conversion() {
         }
     }
 }
+
+/// A diagnostic, not a test (ignored): why patients occluded in the PVE scenario are not
+/// resected: the exits of each strategy among patients whose portal vein was occluded.
+#[test]
+#[ignore]
+fn diagnose_pve_dropout() {
+    let m = model(include_str!("../../../scenarios/pve-chemotherapy.toml"));
+    let n: u64 = std::env::var("N").map_or(3000, |x| x.parse().unwrap());
+    for s in 0..m.pathways.len() {
+        let mut exits = [0usize; 9];
+        let mut occluded = 0;
+        let mut weeks = 0.0;
+        for index in 0..n {
+            with_patient(&m, index, |p, draws, streams| {
+                let c = m.course(p, s, draws, streams);
+                if c.occluded {
+                    occluded += 1;
+                    exits[Exit::ALL.iter().position(|&e| e == c.exit).unwrap()] += 1;
+                    weeks += c.last_operation_weeks;
+                }
+            });
+        }
+        println!(
+            "{}: occluded {occluded} of {n}; exits {:?} ({:?})",
+            m.pathways[s].name,
+            exits,
+            Exit::ALL.map(|e| e.key())
+        );
+    }
+}

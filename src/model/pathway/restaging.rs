@@ -144,15 +144,18 @@ impl Walk<'_, '_> {
         scan
     }
 
-    /// RECIST progression at a scan; updates the nadir. Before any liver treatment new liver
-    /// lesions are progression; after one, they are planned with the rest.
+    /// RECIST progression at a scan; updates the nadir. Before any liver operation new liver
+    /// lesions are progression, including at the restaging after a portal occlusion (RECIST
+    /// 1.1 reads any new lesion as progression, and progression is what most often stops a
+    /// resection planned after PVE: van Lienden 2013, 6.1% against 2.8% for insufficient
+    /// growth); after an operation (a first stage), they are planned with the rest.
     pub(super) fn progression(&mut self, scan: &Scan) -> Result<(), Leave> {
         let track = &mut self.track;
         track.seen = scan.seen;
         if scan.extrahepatic {
             return Err(Exit::ProgressionExtrahepatic);
         }
-        if scan.new_liver != 0 && track.operations == 0 && track.occlusion.is_none() {
+        if scan.new_liver != 0 && track.operations == 0 {
             return Err(Exit::ProgressionNewLiver);
         }
         let change = if track.nadir_mm > 0.0 {
