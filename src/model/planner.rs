@@ -5,7 +5,8 @@
 //!
 //! * a tumour that wraps a hepatic vein trunk (contact deeper than the detachment limit) takes the
 //!   vein and so the section it drains; a smaller contact is detached from the vein (R1vasc).
-//!   Vessel contact is judged on the lesion's largest extent, at diagnosis or now;
+//!   Vessel contact is judged on the lesion's size now, as on the restaging images, except
+//!   for a vessel the lesion encased at diagnosis, which stays involved at its largest extent;
 //! * a lesion that with its margin is larger than its segment spills into the next and takes the
 //!   section;
 //! * a tumour touching its segment's portal pedicle, too deep to reach by a wedge, or whose wedge
