@@ -95,6 +95,10 @@ pub struct RestagingSchedule {
     pub maximal_response_shrinkage: f64,
     /// Week of the early-shrinkage scan.
     pub early_shrinkage_weeks: f64,
+    /// The shrinkage of the target sum below baseline (a fraction) a patient not resectable at
+    /// diagnosis must show at a restaging before the team offers conversion surgery (`None`:
+    /// resectability alone decides).
+    pub conversion_response: Option<f64>,
 }
 
 /// The clinical model the pathway study walks, validated.

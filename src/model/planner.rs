@@ -5,7 +5,8 @@
 //!
 //! * a tumour that wraps a hepatic vein trunk (contact deeper than the detachment limit) takes the
 //!   vein and so the section it drains; a smaller contact is detached from the vein (R1vasc).
-//!   Vessel contact is judged on the lesion's largest extent, at diagnosis or now;
+//!   Vessel contact is judged on the lesion's size now, as on the restaging images, except
+//!   for a vessel the lesion encased at diagnosis, which stays involved at its largest extent;
 //! * a lesion that with its margin is larger than its segment spills into the next and takes the
 //!   section;
 //! * a tumour touching its segment's portal pedicle, too deep to reach by a wedge, or whose wedge
@@ -78,6 +79,10 @@ pub struct PlannerSettings {
     pub wedge_max_depth_mm: f64,
     /// Deepest vein contact that can still be detached (R1vasc), mm.
     pub vein_detach_mm: f64,
+    /// Contact with a vessel deeper than this at diagnosis is encasement: the vessel wall is
+    /// involved and stays so when the tumour shrinks. A shallower contact (abutment) is judged
+    /// again on the restaging images, at the lesion's size then. mm, measured as the contact.
+    pub vessel_encasement_mm: f64,
     /// Largest lesion that may be ablated, mm.
     pub ablation_max_mm: f64,
     /// Ablation margin all round, mm.
@@ -194,17 +199,24 @@ pub struct Target<'a> {
     pub diameter_mm: f64,
 }
 
-impl Target<'_> {
-    /// The diameter that decides contact with vessels: the larger of now and diagnosis.
-    /// Assumption: a vessel the tumour reached stays involved after the tumour shrinks
-    /// (fibrosis and residual tumour at the interface), so surgeons plan vessel resection or
-    /// detachment on the lesion's largest extent.
-    pub fn vessel_extent_mm(&self) -> f64 {
-        self.diameter_mm.max(self.lesion.diameter0_mm)
-    }
-}
-
 impl PlannerSettings {
+    /// How far a target reaches towards a vessel `gap_mm` from its centre, the radius that
+    /// decides contact: its radius now, or its radius at diagnosis if larger and the vessel
+    /// was encased then. Surgeons judge resectability after chemotherapy on the restaging
+    /// images (Adam 2004; CELIM, Folprecht 2010): a tumour that only abutted a vessel and has
+    /// shrunk away from it no longer forces the vessel's resection, while an encased vessel
+    /// keeps fibrosis or tumour in its wall and is resected with the lesion's largest extent.
+    #[inline(always)]
+    pub fn vessel_reach_mm(&self, t: &Target<'_>, gap_mm: f64) -> f64 {
+        let now = t.diameter_mm / 2.0;
+        let at_diagnosis = t.lesion.diameter0_mm / 2.0;
+        if at_diagnosis - gap_mm > self.vessel_encasement_mm {
+            now.max(at_diagnosis)
+        } else {
+            now
+        }
+    }
+
     /// How one lesion would be treated, and whether it is detached from a vein.
     #[inline]
     pub fn treatment(
@@ -230,15 +242,14 @@ impl PlannerSettings {
     ) -> (Treatment, bool, f64) {
         let l = t.lesion;
         let r = t.diameter_mm / 2.0;
-        let reach = t.vessel_extent_mm() / 2.0;
-        let vein_contact = reach - l.vein_gap_mm;
+        let vein_contact = self.vessel_reach_mm(t, l.vein_gap_mm) - l.vein_gap_mm;
         if vein_contact > self.vein_detach_mm {
             return (Treatment::Section, false, 0.0);
         }
         let detached = vein_contact > 0.0;
         let small = t.diameter_mm <= self.ablation_max_mm;
         let too_deep = l.depth_mm - r > self.wedge_max_depth_mm;
-        let on_pedicle = reach >= l.pedicle_gap_mm;
+        let on_pedicle = self.vessel_reach_mm(t, l.pedicle_gap_mm) >= l.pedicle_gap_mm;
         // A lesion (with its margin) larger than its segment spills into the next: it takes
         // the section. A wedge that would take more than half the segment is done as a
         // segmentectomy (assumption: the anatomical plane is then the better resection).
@@ -522,6 +533,7 @@ mod tests {
             margin_mm: 10.0,
             wedge_max_depth_mm: 30.0,
             vein_detach_mm: 2.0,
+            vessel_encasement_mm: 5.0,
             ablation_max_mm: 30.0,
             ablation_margin_mm: 5.0,
         }
@@ -666,6 +678,41 @@ mod tests {
             }
         }
         assert!(sure * 10 > tried, "the bound decided {sure} of {tried}");
+    }
+
+    /// Protects tumour retraction from a vein: a 40 mm lesion whose edge reached 4 mm into a
+    /// hepatic vein at diagnosis (abutment: more than the 2 mm that can be detached, less than
+    /// the 5 mm of encasement) takes its section then; shrunk to 30 mm it is planned on its size
+    /// now and no longer reaches the vein, so it is wedged. Shrunk less (to 36 mm, 2 mm in) it
+    /// is detached (R1vasc). A lesion that encased the vein (8 mm in) keeps taking the section
+    /// however much it shrinks.
+    #[test]
+    fn a_lesion_that_retracts_from_a_vein_is_no_longer_sectioned_unless_it_encased_it() {
+        use AblationUse::Never;
+        use ResectionPolicy::ParenchymaSparing;
+        let s = settings();
+        let at = |l: &Lesion, diameter_mm: f64| {
+            let t = Target {
+                lesion: l,
+                diameter_mm,
+            };
+            s.treatment(&t, &LIVER, ParenchymaSparing, Never)
+        };
+        let abutting = Lesion {
+            diameter0_mm: 40.0,
+            ..lesion(6, 25.0, 16.0, 60.0)
+        };
+        assert_eq!(at(&abutting, 40.0), (Treatment::Section, false));
+        assert_eq!(at(&abutting, 30.0), (Treatment::Wedge, false));
+        assert_eq!(at(&abutting, 36.0), (Treatment::Wedge, true));
+        let encasing = Lesion {
+            vein_gap_mm: 12.0,
+            ..abutting
+        };
+        assert_eq!(at(&encasing, 40.0), (Treatment::Section, false));
+        assert_eq!(at(&encasing, 20.0), (Treatment::Section, false));
+        // A lesion that grew is planned on its size now, whatever it touched at diagnosis.
+        assert_eq!(at(&abutting, 46.0).0, Treatment::Section);
     }
 
     #[test]

@@ -315,6 +315,9 @@ pub struct RawChemotherapy {
     pub max_cycles: i64,
     pub maximal_response_shrinkage: RawParam,
     pub early_shrinkage_weeks: RawParam,
+    /// Shrinkage of the target sum below baseline required before conversion surgery of
+    /// initially unresectable disease (absent: none).
+    pub conversion_response: Option<RawParam>,
     pub washout_weeks: RawParam,
     pub washout_after_bevacizumab_weeks: RawParam,
     pub regimens: BTreeMap<String, RawRegimen>,
@@ -360,6 +363,7 @@ pub struct RawPlanner {
     pub margin_mm: RawParam,
     pub wedge_max_depth_mm: RawParam,
     pub vein_detach_mm: RawParam,
+    pub vessel_encasement_mm: RawParam,
     pub ablation_max_mm: RawParam,
     pub ablation_margin_mm: RawParam,
 }

@@ -46,6 +46,8 @@ mod track;
 mod walk;
 
 #[cfg(test)]
+mod diagnose;
+#[cfg(test)]
 mod fixtures;
 
 pub use course::{DeathCause, Exit, Origin, PathwayCourse, PathwayDraws, Recurrence};

@@ -144,15 +144,18 @@ impl Walk<'_, '_> {
         scan
     }
 
-    /// RECIST progression at a scan; updates the nadir. Before any liver treatment new liver
-    /// lesions are progression; after one, they are planned with the rest.
+    /// RECIST progression at a scan; updates the nadir. Before any liver operation new liver
+    /// lesions are progression, including at the restaging after a portal occlusion (RECIST
+    /// 1.1 reads any new lesion as progression, and progression is what most often stops a
+    /// resection planned after PVE: van Lienden 2013, 6.1% against 2.8% for insufficient
+    /// growth); after an operation (a first stage), they are planned with the rest.
     pub(super) fn progression(&mut self, scan: &Scan) -> Result<(), Leave> {
         let track = &mut self.track;
         track.seen = scan.seen;
         if scan.extrahepatic {
             return Err(Exit::ProgressionExtrahepatic);
         }
-        if scan.new_liver != 0 && track.operations == 0 && track.occlusion.is_none() {
+        if scan.new_liver != 0 && track.operations == 0 {
             return Err(Exit::ProgressionNewLiver);
         }
         let change = if track.nadir_mm > 0.0 {
@@ -216,8 +219,8 @@ mod tests {
         }
     }
 
-    /// Protects RECIST 1.1 on the path: extrahepatic disease and, before any liver treatment,
-    /// new liver lesions are progression; a target sum 20% and 5 mm above the nadir is
+    /// Protects RECIST 1.1 on the path: extrahepatic disease and, before any liver operation
+    /// (also after a portal occlusion), new liver lesions are progression; a target sum 20% and 5 mm above the nadir is
     /// progression; otherwise the nadir follows the smallest sum.
     #[test]
     fn progression_is_read_by_recist() {
@@ -242,6 +245,17 @@ mod tests {
                     ..sum(40.0)
                 };
                 assert_eq!(w.progression(&new_liver), Err(Exit::ProgressionNewLiver));
+                // Also at the restaging after a portal occlusion: no liver operation yet.
+                w.track.occlusion = Some(Occlusion {
+                    kgr: None,
+                    growth: Growth::NONE,
+                    weeks: 0.0,
+                    grows: LEFT_LIVER,
+                    sflr0: 0.2,
+                    procedure: Procedure::Pve,
+                });
+                assert_eq!(w.progression(&new_liver), Err(Exit::ProgressionNewLiver));
+                w.track.occlusion = None;
                 assert_eq!(w.progression(&sum(61.0)), Err(Exit::ProgressionTargets));
                 assert_eq!(w.progression(&sum(40.0)), Ok(()));
                 assert_eq!((w.track.nadir_mm, w.track.previous_mm), (40.0, 40.0));

@@ -54,6 +54,10 @@ impl Validator<'_> {
             &ch.early_shrinkage_weeks,
             positive(52.0),
         )?;
+        let conversion_response = match &ch.conversion_response {
+            Some(raw) => Some(self.param(&k("conversion_response"), raw, closed(0.0, 1.0))?),
+            None => None,
+        };
         let washout = Washout {
             weeks: self.param(&k("washout_weeks"), &ch.washout_weeks, closed(0.0, 26.0))?,
             after_bevacizumab_weeks: self.param(
@@ -80,6 +84,7 @@ impl Validator<'_> {
             max_cycles: ch.max_cycles as u32,
             maximal_response_shrinkage,
             early_shrinkage_weeks,
+            conversion_response,
         };
         Ok((restaging, washout, regimens))
     }

@@ -93,7 +93,7 @@ impl Validator<'_> {
         let Some(pl) = &m.planner else {
             return self.required(
                 "model.planner",
-                "a [model.planner] table with margin_mm, wedge_max_depth_mm, vein_detach_mm, ablation_max_mm and ablation_margin_mm",
+                "a [model.planner] table with margin_mm, wedge_max_depth_mm, vein_detach_mm, vessel_encasement_mm, ablation_max_mm and ablation_margin_mm",
             );
         };
         let planner = self.planner(pl)?;

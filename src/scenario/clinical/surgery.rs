@@ -51,6 +51,11 @@ impl Validator<'_> {
             margin_mm: self.param(&k("margin_mm"), &p.margin_mm, mm)?,
             wedge_max_depth_mm: self.param(&k("wedge_max_depth_mm"), &p.wedge_max_depth_mm, mm)?,
             vein_detach_mm: self.param(&k("vein_detach_mm"), &p.vein_detach_mm, mm)?,
+            vessel_encasement_mm: self.param(
+                &k("vessel_encasement_mm"),
+                &p.vessel_encasement_mm,
+                mm,
+            )?,
             ablation_max_mm: self.param(&k("ablation_max_mm"), &p.ablation_max_mm, mm)?,
             ablation_margin_mm: self.param(&k("ablation_margin_mm"), &p.ablation_margin_mm, mm)?,
         })
