@@ -132,6 +132,8 @@ pub struct PathwayTally {
     pub major: u64,
     /// Among the resected: liver failure, any complication, death within 90 days.
     pub phlf_resected: u64,
+    /// Liver failure after a final resection that was major (three or more segments).
+    pub phlf_major: u64,
     pub morbidity_resected: u64,
     pub deaths_90_days_resected: u64,
     /// Among the resected: a major complication; death within 30 days.
@@ -218,6 +220,7 @@ impl PathwayTally {
             extents: vec![0; Extent::ALL.len()],
             major: 0,
             phlf_resected: 0,
+            phlf_major: 0,
             morbidity_resected: 0,
             deaths_90_days_resected: 0,
             major_morbidity_resected: 0,
@@ -251,6 +254,7 @@ impl PathwayTally {
                 self.extents[extent as usize] += 1;
                 self.major += c.major_resection as u64;
                 self.phlf_resected += c.phlf as u64;
+                self.phlf_major += (c.phlf && c.major_resection) as u64;
                 self.morbidity_resected += c.morbidity as u64;
                 self.deaths_90_days_resected += c.died_90_days as u64;
                 self.major_morbidity_resected += c.major_morbidity as u64;
@@ -444,6 +448,7 @@ impl PathwayTally {
         add(&mut self.extents, &o.extents);
         self.major += o.major;
         self.phlf_resected += o.phlf_resected;
+        self.phlf_major += o.phlf_major;
         self.morbidity_resected += o.morbidity_resected;
         self.deaths_90_days_resected += o.deaths_90_days_resected;
         self.major_morbidity_resected += o.major_morbidity_resected;

@@ -30,6 +30,8 @@ const NONE: &str = "—";
 const ALL: &str = "all patients of the strategy";
 const OPERATED: &str = "operated patients of the strategy (at least one liver operation)";
 const RESECTED: &str = "resected patients of the strategy (final liver resection done)";
+const MAJOR: &str =
+    "patients of the strategy whose final liver resection was major (three or more segments)";
 const RDF: &str = "rendered disease-free patients of the strategy";
 const GROUP: &str = "patients of the strategy and liver group";
 const COHORT: &str = "simulated patients of the liver group";
@@ -390,6 +392,11 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "cash" => all("steatohepatitis (CASH) grade ≥ 2 at the end of the path"),
         "liver_failure" => all("liver failure ISGLS grade B/C"),
         "liver_failure_among_resected" => resected("liver failure ISGLS grade B/C"),
+        "liver_failure_among_major" => e(
+            "liver failure ISGLS grade B/C after a major final resection".to_owned(),
+            SHARE,
+            MAJOR,
+        ),
         "morbidity" => all("any postoperative complication"),
         "morbidity_among_resected" => resected("any postoperative complication"),
         "mortality_90_days_among_resected" => resected("death within 90 days of an operation"),

@@ -157,6 +157,11 @@ pub(crate) fn timing(strategies: &[Strategy]) -> Table {
         row = with_mean(row, "mean_weeks_to_resection", &w.weeks_resected);
         row = with_mean(row, "mean_sflr_at_resection_pct", &w.sflr_pct);
         row = with_share(row, "major_among_resected", share(w.major, resected));
+        row = with_share(
+            row,
+            "liver_failure_among_major",
+            share(w.phlf_major, w.major),
+        );
         row = with_share(row, "conditioned", share(w.occluded, n));
         let progressed: u64 = Exit::ALL
             .iter()
