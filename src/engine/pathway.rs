@@ -323,8 +323,7 @@ impl PathwayTally {
         self.dlm_left_viable += (c.dlm_left_viable > 0) as u64;
         if let (Some(m), true) = (c.margin, c.rendered_disease_free) {
             self.disease_free_by_margin[m as usize] += 1;
-            self.margin_site_by_margin[m as usize] +=
-                c.recurrence.as_ref().is_some_and(|r| r.margin) as u64;
+            self.margin_site_by_margin[m as usize] += c.margin_recurrence as u64;
         }
         if let Some(r) = &c.recurrence {
             self.recurrence += 1;

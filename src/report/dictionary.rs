@@ -336,17 +336,17 @@ fn pathway(table: &str, column: &str) -> Option<Entry> {
         "margin_site_recurrence" => rdf("first recurrence at a resection margin"),
         "ablation_site_recurrence" => rdf("first recurrence at an ablation site"),
         "margin_site_recurrence_r0" => e(
-            "first recurrence at a resection margin",
+            "recurrence at a resection margin seen during follow-up (first or later)",
             SHARE,
             "rendered disease-free patients of the strategy whose worst margin was R0",
         ),
         "margin_site_recurrence_r1_vascular" => e(
-            "first recurrence at a resection margin",
+            "recurrence at a resection margin seen during follow-up (first or later)",
             SHARE,
             "rendered disease-free patients of the strategy whose worst margin was R1 vascular",
         ),
         "margin_site_recurrence_r1_parenchymal" => e(
-            "first recurrence at a resection margin",
+            "recurrence at a resection margin seen during follow-up (first or later)",
             SHARE,
             "rendered disease-free patients of the strategy whose worst margin was R1 parenchymal",
         ),

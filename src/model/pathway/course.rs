@@ -163,6 +163,9 @@ pub struct PathwayCourse {
     pub injury: Injury,
     pub dlm_left_viable: u8,
     pub recurrence: Option<Recurrence>,
+    /// A recurrence at a resection margin seen at any scan of the follow-up before death or
+    /// the horizon (the first recurrence or a later one), as series count local recurrence.
+    pub margin_recurrence: bool,
     pub repeat_treatments: u8,
     /// Months from the start to death (capped at the horizon), and why.
     pub death_months: f64,
@@ -210,6 +213,7 @@ impl PathwayCourse {
             injury: Injury::default(),
             dlm_left_viable: 0,
             recurrence: None,
+            margin_recurrence: false,
             repeat_treatments: 0,
             death_months: 0.0,
             death_cause: DeathCause::Alive,

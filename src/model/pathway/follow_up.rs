@@ -156,6 +156,7 @@ impl Walk<'_, '_> {
                 if at >= rfs_horizon_weeks.min(other_weeks) {
                     break;
                 }
+                self.course.margin_recurrence |= rec.margin;
                 if first {
                     progression_weeks = at;
                     self.course.recurrence = Some(Recurrence {
@@ -186,7 +187,6 @@ impl Walk<'_, '_> {
                 break;
             }
         }
-        let c = &mut self.course;
         let (weeks, cause) = if periop_weeks <= cancer_weeks.min(other_weeks) {
             (periop_weeks, DeathCause::Perioperative)
         } else if cancer_weeks <= other_weeks {
@@ -194,6 +194,14 @@ impl Walk<'_, '_> {
         } else {
             (other_weeks, DeathCause::OtherCauses)
         };
+        if self.course.rendered_disease_free && !self.course.margin_recurrence {
+            self.course.margin_recurrence = self.margin_deposit_seen_before(
+                self.course.path_weeks,
+                self.track.weeks,
+                weeks.min(rfs_horizon_weeks),
+            );
+        }
+        let c = &mut self.course;
         if c.rendered_disease_free {
             if c.recurrence.is_some() {
                 c.rfs_event = true;

@@ -72,6 +72,20 @@ impl Walk<'_, '_> {
         Some((at, rec))
     }
 
+    /// Whether a margin deposit still in place (`now` weeks from the start) is found at a
+    /// scan before `until`: scans go on after an untreatable recurrence, and a margin
+    /// recurrence that is not the first is still one.
+    pub(super) fn margin_deposit_seen_before(&self, end: f64, now: f64, until: f64) -> bool {
+        let track = &self.track;
+        let surveillance = &self.model.follow_up;
+        track.deposits[..track.n_deposits].iter().any(|d| {
+            !d.gone && d.origin == Origin::Margin && {
+                let seen = d.seen_at(track.kill, now);
+                seen.is_finite() && surveillance.surveillance_at_or_after(end, seen) < until
+            }
+        })
+    }
+
     /// Treat a liver-only recurrence again if the planner finds an R0 plan with a safe remnant
     /// in the regenerated liver. Returns whether it was treated.
     pub(super) fn repeat_treatment(&mut self) -> bool {
@@ -262,6 +276,32 @@ mod tests {
                     !w.track.deposits[2].gone,
                     "not yet visible, not in removed liver"
                 );
+            });
+        });
+    }
+
+    /// Protects the count of margin recurrences over follow-up: a margin deposit that grows
+    /// into view after the first (extrahepatic, untreatable) recurrence is found at a later
+    /// scan if that scan comes before death, and not otherwise; a treated (gone) one no more.
+    #[test]
+    fn a_margin_recurrence_after_another_first_recurrence_still_counts() {
+        let m = model(DEFAULT);
+        with_patient(&m, 0, |p, draws, streams| {
+            let p = with_lesions(&m, p, &[(6, 20.0)]);
+            with_walk(&m, 0, &p, draws, streams, |w| {
+                w.track.treated = 0b1;
+                w.track
+                    .leave_deposit(Origin::Extrahepatic, 0, regrowth(-1.0, 0.1));
+                // Seen after 30 weeks: the scan of month 9 (about 39 weeks).
+                w.track
+                    .leave_deposit(Origin::Margin, 0, regrowth(-3.0, 0.1));
+                let (at, rec) = w.next_recurrence(0.0, 0.0).unwrap();
+                assert!(rec.extrahepatic && !rec.margin);
+                let nine_months = 9.0 * WEEKS_PER_MONTH;
+                assert!(w.margin_deposit_seen_before(0.0, at, nine_months + 1.0));
+                assert!(!w.margin_deposit_seen_before(0.0, at, nine_months - 1.0));
+                w.track.deposits[1].gone = true;
+                assert!(!w.margin_deposit_seen_before(0.0, at, f64::INFINITY));
             });
         });
     }
