@@ -43,13 +43,14 @@ pub const DEFAULT: BuiltIn = built_in!("scenarios/default.toml");
 pub const HYPERTROPHY_WINDOWS: BuiltIn = built_in!("scenarios/hypertrophy-windows.toml");
 
 /// The files of scenarios/validation/, in name order, as `remnant validate` reads a folder.
-pub const VALIDATION: [BuiltIn; 19] = [
+pub const VALIDATION: [BuiltIn; 20] = [
     built_in!("scenarios/validation/alpps.toml"),
     built_in!("scenarios/validation/become.toml"),
     built_in!("scenarios/validation/beppu-2010.toml"),
     built_in!("scenarios/validation/conversion.toml"),
     built_in!("scenarios/validation/dlm-mri-2023.toml"),
     built_in!("scenarios/validation/elderly.toml"),
+    built_in!("scenarios/validation/fire-3.toml"),
     built_in!("scenarios/validation/hypertrophy.toml"),
     built_in!("scenarios/validation/livermetsurvey-2014.toml"),
     built_in!("scenarios/validation/medicare.toml"),
@@ -69,13 +70,14 @@ pub const VALIDATION: [BuiltIn; 19] = [
 pub const VALIDATION_FOLDER: &str = "scenarios/validation";
 
 /// Every built-in scenario: the defaults and those the validation files name.
-pub const SCENARIOS: [BuiltIn; 17] = [
+pub const SCENARIOS: [BuiltIn; 18] = [
     built_in!("scenarios/alpps-vs-two-stage.toml"),
     built_in!("scenarios/become.toml"),
     built_in!("scenarios/beppu-2010.toml"),
     DEFAULT,
     built_in!("scenarios/dlm-mri-2023.toml"),
     built_in!("scenarios/elderly-resection.toml"),
+    built_in!("scenarios/fire-3.toml"),
     HYPERTROPHY_WINDOWS,
     built_in!("scenarios/medicare-elderly.toml"),
     built_in!("scenarios/olivia.toml"),
