@@ -162,6 +162,12 @@ impl Validator<'_> {
                     self.param(&k("deportalized_growth_multiplier"), m, closed(0.0, 10.0))?
                 }
             },
+            // A setting multiplies the death odds of every liver operation; beyond 20 it would
+            // no longer describe a hospital mix but a different operation.
+            setting_death_or: match &r.setting_death_or {
+                None => 1.0,
+                Some(m) => self.param(&k("setting_death_or"), m, closed(0.05, 20.0))?,
+            },
         };
         if risk.ablation_death + risk.ablation_major_complication > 1.0 {
             return self.err(
@@ -877,6 +883,29 @@ mod tests {
             panic!("a portal vein embolization")
         };
         assert_eq!(rule, OnInsufficientGrowth::RescueAlpps { days: 10.0 });
+    }
+
+    /// Protects the setting of a replica's care (model.perioperative.setting_death_or): 1 in
+    /// the default model (its deaths are those of specialist centres), the Medicare replica's
+    /// own odds ratio read from its file, and a value outside 0.05-20 refused with the key and
+    /// its line.
+    #[test]
+    fn the_setting_death_odds_ratio_is_read_and_checked() {
+        const MEDICARE: &str = include_str!("../../scenarios/medicare-elderly.toml");
+        let or = |text: &str| {
+            let Study::Pathway(m) = Scenario::parse("a.toml", text).unwrap().study else {
+                panic!("a pathway study")
+            };
+            m.perioperative.setting_death_or
+        };
+        assert_eq!(or(ALPPS), 1.0);
+        assert_eq!(or(MEDICARE), 1.74);
+        let from = "setting_death_or = { value = 1.74,";
+        let text = edit(MEDICARE, from, "setting_death_or = { value = 25,");
+        let (key, line, message) = error(&text);
+        assert_eq!(key, "model.perioperative.setting_death_or.value");
+        assert_eq!(line, line_of(&text, "setting_death_or = { value = 25,"));
+        assert!(message.contains("20"), "{message}");
     }
 
     /// Protects located errors for bad steps: an unknown step, a key the step does not take, a

@@ -254,6 +254,8 @@ pub struct RawPerioperative {
     pub alpps_second_morbidity_or: RawParam,
     /// Optional; 1 (no effect) when absent.
     pub deportalized_growth_multiplier: Option<RawParam>,
+    /// Optional; 1 (specialist centres) when absent.
+    pub setting_death_or: Option<RawParam>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,7 +10,8 @@
 //! rising with the cycles of chemotherapy, death with liver failure, which itself follows the
 //! remnant, liver quality and chemotherapy injury) with its odds multiplied by odds ratios for
 //! the patient's age band (under 70, 70-79, 80 and over), for the stage (the second stage of a
-//! two-stage hepatectomy, ALPPS stage 2) and for a primary removed in the same operation. A
+//! two-stage hepatectomy, ALPPS stage 2), for a primary removed in the same operation and
+//! (death only) for the care setting of the cohort (hospitals of every volume). A
 //! death within 30 days is the earlier part of the same draw, so every 30-day death is a
 //! 90-day death. A major complication (Clavien-Dindo ≥ IIIa) is a death or a share of the
 //! complications.
@@ -56,6 +57,11 @@ pub struct PerioperativeRisk {
     pub staged_second_morbidity_or: f64,
     pub alpps_second_death_or: f64,
     pub alpps_second_morbidity_or: f64,
+    /// Odds ratio of death within 90 days of a liver operation for the care setting of the
+    /// cohort against the specialist centres the default model is drawn from (1 there). A
+    /// population-based cohort is operated on in hospitals of every volume, where low-volume
+    /// hospitals lose more patients after hepatectomy; a replica of such a cohort sets it.
+    pub setting_death_or: f64,
 }
 
 /// Which operation of a strategy a liver operation is, for its risk.
@@ -127,7 +133,7 @@ impl PerioperativeRisk {
         };
         let death_90 = odds_times(
             surgery.death(major, phlf),
-            self.death_or_at_age(age) * stage_death * combined_death,
+            self.death_or_at_age(age) * stage_death * combined_death * self.setting_death_or,
         );
         OperationRisk {
             death_90,
@@ -334,6 +340,33 @@ mod tests {
             (odds(second.death_90) / odds(young.death_90) - r.staged_second_death_or).abs() < 1e-9
         );
         assert!(second.morbidity > young.morbidity);
+    }
+
+    /// Protects the care setting's odds ratio: it multiplies the odds of death within 90 days
+    /// (and so the 30-day part) by exactly its value at every age, extent and stage, leaves the
+    /// complications alone, and is 1 in the default model, whose perioperative deaths are
+    /// those of specialist centres (a population-based replica sets its own).
+    #[test]
+    fn the_care_setting_multiplies_the_death_odds_only() {
+        let m = model(DEFAULT);
+        assert_eq!(m.perioperative.setting_death_or, 1.0);
+        let base = m.perioperative.clone();
+        let setting = PerioperativeRisk {
+            setting_death_or: 1.74,
+            ..base.clone()
+        };
+        let s = &m.base.surgery;
+        for stage in [Stage::Single, Stage::StagedSecond, Stage::AlppsSecond] {
+            for age in [60.0, 75.0, 85.0] {
+                for (major, phlf, combined) in [(false, false, false), (true, true, true)] {
+                    let a = base.operation(s, major, phlf, 6, age, stage, combined);
+                    let b = setting.operation(s, major, phlf, 6, age, stage, combined);
+                    assert!((odds(b.death_90) / odds(a.death_90) - 1.74).abs() < 1e-9);
+                    assert!(b.death_30 > a.death_30);
+                    assert_eq!(b.morbidity, a.morbidity);
+                }
+            }
+        }
     }
 
     /// Protects the risk of a liver resection combined with the primary: the death odds are
