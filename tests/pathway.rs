@@ -10,7 +10,8 @@ use std::path::Path;
 
 use remnant::engine::pathway::{PathwayStudyTally, PathwayTally};
 use remnant::engine::{run, Control, RunPlan};
-use remnant::model::pathway::{DeathCause, Exit, PathwayModel};
+use remnant::model::clinical::ClinicalPatient;
+use remnant::model::pathway::{DeathCause, Exit, PathwayCourse, PathwayModel};
 use remnant::random::{PatientStreams, StreamKey};
 use remnant::scenario::{Scenario, Study};
 
@@ -238,16 +239,8 @@ fn mean_sflr_at_final_resection_counts_only_final_resections() {
 /// Five-year survival of the rendered disease-free by Fong clinical risk score (0–1, 2–3,
 /// 4–5) under the first strategy: (alive at 5 years, patients) per group.
 fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64); 3] {
-    let key = StreamKey::new(seed, 0);
     let mut out = [(0, 0); 3];
-    for index in 0..patients {
-        let streams = PatientStreams::new(&key, index);
-        let p = m.base.patient(index, &streams);
-        let draws = m.draws(&p, &streams);
-        let c = m.course(&p, 0, &draws, &streams);
-        if !c.rendered_disease_free {
-            continue;
-        }
+    for_each_disease_free(m, seed, patients, |p, c| {
         let g = match p.tumours.fong_score() {
             0 | 1 => 0,
             2 | 3 => 1,
@@ -255,8 +248,28 @@ fn five_year_by_fong(m: &PathwayModel, seed: u64, patients: u64) -> [(u64, u64);
         };
         out[g].1 += 1;
         out[g].0 += (c.death_months >= 60.0) as u64;
-    }
+    });
     out
+}
+
+/// Calls `f` with each of `patients` patients (seed `seed`) rendered disease-free by the first
+/// strategy, and their course.
+fn for_each_disease_free(
+    m: &PathwayModel,
+    seed: u64,
+    patients: u64,
+    mut f: impl FnMut(&ClinicalPatient, &PathwayCourse),
+) {
+    let key = StreamKey::new(seed, 0);
+    for index in 0..patients {
+        let streams = PatientStreams::new(&key, index);
+        let p = m.base.patient(index, &streams);
+        let draws = m.draws(&p, &streams);
+        let c = m.course(&p, 0, &draws, &streams);
+        if c.rendered_disease_free {
+            f(&p, &c);
+        }
+    }
 }
 
 /// Monte Carlo standard error of a share.
@@ -375,24 +388,16 @@ fn resection_series_recurrence_and_survival() {
 #[test]
 fn ras_mutation_shortens_recurrence_free_and_overall_survival() {
     let m = model("scenarios/resection-outcomes.toml");
-    let key = StreamKey::new(20261128, 0);
     // Per RAS status: rendered disease-free, recurrence-free at 3 years, alive at 5 years.
     let mut n = [0u64; 2];
     let mut rfs3 = [0u64; 2];
     let mut os5 = [0u64; 2];
-    for index in 0..30_000 {
-        let streams = PatientStreams::new(&key, index);
-        let p = m.base.patient(index, &streams);
-        let draws = m.draws(&p, &streams);
-        let c = m.course(&p, 0, &draws, &streams);
-        if !c.rendered_disease_free {
-            continue;
-        }
+    for_each_disease_free(&m, 20261128, 30_000, |p, c| {
         let g = p.tumours.biology.ras_mutant as usize;
         n[g] += 1;
         rfs3[g] += (c.rfs_months >= 36.0) as u64;
         os5[g] += (c.death_months >= 60.0) as u64;
-    }
+    });
     let ratio = |k: [u64; 2]| {
         let s = |g: usize| k[g] as f64 / n[g] as f64;
         s(1).ln() / s(0).ln()
